@@ -1,0 +1,15 @@
+//! Database migrations for yuimaru. Run by the application at start-up (`yuimaru migrate up`)
+//! or standalone (`cargo run -p migration -- up` is not provided; use the main binary).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,252 @@
+//! The typed settings tree and its layered loading (see `config/default.toml`).
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const DEVELOPMENT_TOML: &str = include_str!("../config/development.toml");
+const TEST_TOML: &str = include_str!("../config/test.toml");
+const PRODUCTION_TOML: &str = include_str!("../config/production.toml");
+
+/// Which environment file is layered on top of the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    /// Reads `YUIMARU_ENV` (development when unset).
+    ///
+    /// # Errors
+    /// An unknown name.
+    pub fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("YUIMARU_ENV").as_deref() {
+            Err(_) | Ok("development") | Ok("dev") => Ok(Self::Development),
+            Ok("test") => Ok(Self::Test),
+            Ok("production") | Ok("prod") => Ok(Self::Production),
+            Ok(other) => {
+                anyhow::bail!("YUIMARU_ENV={other} is not one of development, test, production")
+            }
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+
+    fn compiled(self) -> &'static str {
+        match self {
+            Self::Development => DEVELOPMENT_TOML,
+            Self::Test => TEST_TOML,
+            Self::Production => PRODUCTION_TOML,
+        }
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub jobs: JobSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+    /// Filled in by the loader, not from files.
+    #[serde(skip, default = "default_env")]
+    pub environment: Environment,
+}
+
+fn default_env() -> Environment {
+    Environment::Development
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub base_url: String,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+    pub secure_cookies: bool,
+    pub default_aggregator: String,
+    pub default_aggregator_name: String,
+    pub shutdown_timeout_seconds: u64,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub migrate_on_start: bool,
+    pub max_connections: u32,
+    pub sqlite_synchronous: SqliteSynchronous,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+/// SQLite `synchronous` pragma values we allow.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Off,
+    Normal,
+    Full,
+    Extra,
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_ttl_hours: i64,
+    pub reset_link_ttl_minutes: i64,
+    pub invite_link_ttl_hours: i64,
+    pub max_failures_per_account: u64,
+    pub max_failures_per_ip: u64,
+    pub failure_window_minutes: i64,
+    pub min_password_length: usize,
+    pub secret_key: SecretString,
+}
+
+/// Job runner settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub run_in_serve: bool,
+    pub poll_interval_ms: u64,
+    pub lease_seconds: i64,
+    pub concurrency: usize,
+    pub max_attempts: i32,
+    pub backoff_base_seconds: u64,
+    pub backoff_cap_seconds: u64,
+    pub daily_hour_jst: u32,
+    pub enable_probe: bool,
+}
+
+/// Mail settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub from: String,
+    pub file_dir: PathBuf,
+    pub message_id_domain: String,
+    pub smtp: SmtpSettings,
+}
+
+/// Which mail transport to use.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+    Memory,
+}
+
+/// SMTP relay settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: SecretString,
+    pub timeout_seconds: u64,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+const DEFAULT_SECRET: &str = "dev-insecure-change-me-0123456789abcdef";
+
+impl Settings {
+    /// Loads the layered settings for `env`.
+    ///
+    /// # Errors
+    /// Unreadable or invalid configuration, unknown keys, or an unsafe production setup.
+    pub fn load(env: Environment) -> anyhow::Result<Self> {
+        let dir = std::env::var_os("YUIMARU_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let mut fig = Figment::new()
+            .merge(Toml::string(DEFAULT_TOML))
+            .merge(Toml::file(dir.join("default.toml")))
+            .merge(Toml::string(env.compiled()))
+            .merge(Toml::file(dir.join(format!("{}.toml", env.name()))))
+            .merge(Env::prefixed("YUIMARU__").split("__"));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            fig = fig.merge(("database.url", url));
+        }
+        let mut settings: Settings = fig.extract()?;
+        settings.environment = env;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Refuses configurations that must not run (checked at start).
+    ///
+    /// # Errors
+    /// A description of what is wrong.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.environment == Environment::Production {
+            if self.auth.secret_key.expose_secret() == DEFAULT_SECRET {
+                anyhow::bail!("auth.secret_key still has its default value in production");
+            }
+            if self.mail.transport != MailTransportKind::Smtp {
+                anyhow::bail!("production requires mail.transport = \"smtp\"");
+            }
+            if !self.server.secure_cookies {
+                anyhow::bail!("production requires server.secure_cookies = true");
+            }
+        }
+        if self.auth.secret_key.expose_secret().len() < 32 {
+            anyhow::bail!("auth.secret_key must be at least 32 characters");
+        }
+        if self.jobs.daily_hour_jst > 23 {
+            anyhow::bail!("jobs.daily_hour_jst must be 0-23");
+        }
+        Ok(())
+    }
+
+    /// Whether the database URL points at PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database.url.expose_secret().starts_with("postgres")
+    }
+}

@@ -1,0 +1,16 @@
+//! Shared kernel without I/O: ids, secrets, pagination cursors, validation helpers.
+pub mod pagination;
+pub mod secrets;
+pub mod validate;
+
+/// The current instant, truncated to microseconds so it survives a PostgreSQL round trip
+/// unchanged and compares the same on both databases.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A new time-ordered primary key.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

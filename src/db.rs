@@ -1,0 +1,118 @@
+//! Connecting to SQLite (embedded default) or PostgreSQL, migrations, write transactions.
+use crate::config::{DatabaseSettings, SqliteSynchronous};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+/// Opens the pool described by `settings`; for SQLite creates the file's directory and sets
+/// WAL, foreign keys, the busy timeout and the configured `synchronous` mode on every connection.
+///
+/// # Errors
+/// The database cannot be reached or opened.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.url.expose_secret().to_string();
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections(settings.max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        if let Some(dir) = sqlite_file_dir(&url) {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating database directory {}", dir.display()))?;
+        }
+        let sync = settings.sqlite_synchronous;
+        let busy = Duration::from_millis(settings.sqlite_busy_timeout_ms);
+        opts.map_sqlx_sqlite_opts(move |o| {
+            use sqlx_sqlite_reexport::*;
+            o.journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                .synchronous(match sync {
+                    SqliteSynchronous::Off => SqliteSynchronous_::Off,
+                    SqliteSynchronous::Normal => SqliteSynchronous_::Normal,
+                    SqliteSynchronous::Full => SqliteSynchronous_::Full,
+                    SqliteSynchronous::Extra => SqliteSynchronous_::Extra,
+                })
+                .create_if_missing(true)
+        });
+    }
+    let db = Database::connect(opts)
+        .await
+        .context("connecting to the database")?;
+    Ok(db)
+}
+
+mod sqlx_sqlite_reexport {
+    pub use sea_orm::sqlx::sqlite::SqliteJournalMode;
+    pub use sea_orm::sqlx::sqlite::SqliteSynchronous as SqliteSynchronous_;
+}
+
+fn sqlite_file_dir(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+}
+
+/// Applies pending migrations.
+///
+/// # Errors
+/// A migration fails.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running migrations")?;
+    Ok(())
+}
+
+/// Opens a transaction that will write: `BEGIN IMMEDIATE` on SQLite (so a read-then-write
+/// never fails with SQLITE_BUSY mid-transaction), READ COMMITTED on PostgreSQL.
+///
+/// # Errors
+/// The database refuses to start a transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await
+        }
+        _ => {
+            db.begin_with_options(TransactionOptions {
+                isolation_level: Some(IsolationLevel::ReadCommitted),
+                access_mode: Some(AccessMode::ReadWrite),
+                sqlite_transaction_mode: None,
+            })
+            .await
+        }
+    }
+}
+
+/// Writes raw SQL with `$1, $2…` placeholders for the connection's backend
+/// (SQLite gets `?1, ?2…`).
+pub fn sql_for(backend: DbBackend, sql: &str) -> String {
+    match backend {
+        DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_string(),
+    }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &impl ConnectionTrait) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

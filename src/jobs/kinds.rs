@@ -1,0 +1,119 @@
+//! The job kinds and their dispatch.
+use super::JobError;
+use crate::{
+    core,
+    mail::{
+        OutgoingEmail,
+        messages::{EmailMessage, Locale},
+    },
+    startup::AppState,
+};
+use chrono::Duration;
+use entity::job;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+
+/// Kind: send one email.
+pub const MAIL_SEND: &str = "mail.send";
+/// Kind: diagnostic probe (sleeps, optionally fails) for checking runners.
+pub const SYSTEM_PROBE: &str = "system.probe";
+/// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
+pub const SYSTEM_PURGE: &str = "system.purge";
+
+/// Payload of [`MAIL_SEND`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailPayload {
+    pub to: String,
+    pub locale: Locale,
+    pub message: EmailMessage,
+}
+
+/// Payload of [`SYSTEM_PROBE`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProbePayload {
+    /// Milliseconds to sleep (simulated work).
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// Fail with this class: `retry`, `reject` or `pause`.
+    #[serde(default)]
+    pub fail: Option<String>,
+    /// Fail only on the first N attempts (then succeed); all attempts when absent.
+    #[serde(default)]
+    pub fail_times: Option<i32>,
+}
+
+/// Runs `job` according to its kind.
+pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError> {
+    match job.kind.as_str() {
+        MAIL_SEND => send_mail(state, job).await,
+        SYSTEM_PROBE => probe(state, job).await,
+        SYSTEM_PURGE => purge(state).await,
+        other => Err(JobError::Reject(format!("unknown job kind {other}"))),
+    }
+}
+
+async fn send_mail(state: &AppState, job: &job::Model) -> Result<(), JobError> {
+    let p: MailPayload = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
+    let rendered = p
+        .message
+        .render(p.locale)
+        .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
+    let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
+    state
+        .mailer
+        .send(OutgoingEmail {
+            to: p.to,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: state.mailer.message_id_for(&key),
+        })
+        .await
+        .map_err(|e| JobError::Retry(format!("{e:#}")))
+}
+
+async fn probe(state: &AppState, job: &job::Model) -> Result<(), JobError> {
+    if !state.settings.jobs.enable_probe {
+        return Err(JobError::Reject("the probe job kind is disabled".into()));
+    }
+    let p: ProbePayload = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
+    if p.sleep_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(p.sleep_ms)).await;
+    }
+    let failing = p.fail_times.is_none_or(|n| job.attempts <= n);
+    match (p.fail.as_deref(), failing) {
+        (Some("retry"), true) => Err(JobError::Retry("probe: transient failure".into())),
+        (Some("reject"), true) => Err(JobError::Reject("probe: rejected".into())),
+        (Some("pause"), true) => Err(JobError::Pause("probe: credentials refused".into())),
+        _ => Ok(()),
+    }
+}
+
+async fn purge(state: &AppState) -> Result<(), JobError> {
+    let now = core::now();
+    let db = &state.db;
+    let r = async {
+        entity::session::Entity::delete_many()
+            .filter(entity::session::Column::ExpiresAt.lt(now))
+            .exec(db)
+            .await?;
+        entity::login_attempt::Entity::delete_many()
+            .filter(entity::login_attempt::Column::CreatedAt.lt(now - Duration::days(1)))
+            .exec(db)
+            .await?;
+        entity::one_time_link::Entity::delete_many()
+            .filter(entity::one_time_link::Column::ExpiresAt.lt(now - Duration::days(7)))
+            .exec(db)
+            .await?;
+        entity::job::Entity::delete_many()
+            .filter(entity::job::Column::Status.eq(super::queue::status::SUCCEEDED))
+            .filter(entity::job::Column::FinishedAt.lt(now - Duration::days(30)))
+            .exec(db)
+            .await?;
+        Ok::<(), sea_orm::DbErr>(())
+    }
+    .await;
+    r.map_err(|e| JobError::Retry(e.to_string()))
+}

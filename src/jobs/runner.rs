@@ -1,0 +1,188 @@
+//! The job runner: claims due jobs, runs them with a lease heartbeat, records each attempt,
+//! and applies the error classes (retry with backoff / dead-letter / pause).
+use super::{
+    JobError, kinds,
+    queue::{self, Finish},
+    schedule,
+};
+use crate::{core, startup::AppState};
+use chrono::Duration as ChronoDuration;
+use entity::{job, job_attempt};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{Semaphore, watch};
+use tracing::Instrument;
+
+/// A name for this runner, unique per process and start.
+pub fn runner_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    let id = core::new_id().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &id[24..])
+}
+
+/// Runs until `stop` becomes true, then waits for in-flight jobs to finish.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let runner = runner_id();
+    let cfg = state.settings.jobs.clone();
+    let slots = cfg.concurrency.max(1);
+    let sem = Arc::new(Semaphore::new(slots));
+    tracing::info!(runner = %runner, concurrency = slots, "job runner started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if let Err(e) = schedule::tick(&state).await {
+            tracing::warn!(error = %e, "schedule tick failed");
+        }
+        let mut claimed = 0usize;
+        while let Ok(permit) = sem.clone().try_acquire_owned() {
+            match queue::claim(&state.db, &runner, cfg.lease_seconds).await {
+                Ok(Some(job)) => {
+                    claimed += 1;
+                    let state = state.clone();
+                    let runner = runner.clone();
+                    tokio::spawn(async move {
+                        execute(&state, job, &runner).await;
+                        drop(permit);
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming a job failed");
+                    break;
+                }
+            }
+        }
+        if claimed == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(cfg.poll_interval_ms)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+    let _ = sem.acquire_many(slots as u32).await;
+    tracing::info!(runner = %runner, "job runner stopped");
+}
+
+/// Claims and runs due jobs one at a time until none is due; returns how many ran.
+/// Used by tests and by `yuimaru worker --once`.
+pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
+    let runner = runner_id();
+    let mut n = 0;
+    schedule::tick(state).await?;
+    while let Some(job) =
+        queue::claim(&state.db, &runner, state.settings.jobs.lease_seconds).await?
+    {
+        execute(state, job, &runner).await;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Runs one claimed job and records the outcome.
+pub async fn execute(state: &AppState, job: job::Model, runner: &str) {
+    let span = tracing::info_span!(
+        "job",
+        job.id = %job.id,
+        job.kind = %job.kind,
+        job.attempt = job.attempts,
+        request_id = job.request_id.as_deref().unwrap_or("")
+    );
+    async {
+        let started = core::now();
+        let attempt_id = core::new_id();
+        let attempt = job_attempt::ActiveModel {
+            id: Set(attempt_id),
+            job_id: Set(job.id),
+            attempt: Set(job.attempts),
+            runner: Set(runner.to_string()),
+            started_at: Set(started),
+            finished_at: Set(None),
+            outcome: Set(None),
+            error: Set(None),
+        };
+        if let Err(e) = attempt.insert(&state.db).await {
+            tracing::warn!(error = %e, "recording the attempt failed");
+        }
+
+        let lease = state.settings.jobs.lease_seconds;
+        let hb_state = state.clone();
+        let hb_runner = runner.to_string();
+        let job_id = job.id;
+        let heartbeat = tokio::spawn(async move {
+            let every = Duration::from_millis((lease.max(3) as u64 * 1000) / 3);
+            loop {
+                tokio::time::sleep(every).await;
+                match queue::heartbeat(&hb_state.db, job_id, &hb_runner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
+                }
+            }
+        });
+
+        let result = kinds::dispatch(state, &job).await;
+        heartbeat.abort();
+
+        let max = if job.max_attempts > 0 {
+            job.max_attempts
+        } else {
+            state.settings.jobs.max_attempts
+        };
+        let (finish, outcome) = match &result {
+            Ok(()) => (Finish::Succeeded, "succeeded"),
+            Err(JobError::Retry(e)) if job.attempts >= max => (
+                Finish::Dead {
+                    error: format!("gave up after {} attempts: {e}", job.attempts),
+                },
+                "dead",
+            ),
+            Err(JobError::Retry(e)) => {
+                let delay = queue::backoff(
+                    job.attempts,
+                    state.settings.jobs.backoff_base_seconds,
+                    state.settings.jobs.backoff_cap_seconds,
+                );
+                let at = core::now()
+                    + ChronoDuration::milliseconds(delay.as_millis().min(i64::MAX as u128) as i64);
+                (
+                    Finish::Retry {
+                        at,
+                        error: e.clone(),
+                    },
+                    "retry",
+                )
+            }
+            Err(JobError::Reject(e)) => (Finish::Dead { error: e.clone() }, "dead"),
+            Err(JobError::Pause(e)) => {
+                tracing::error!(alert = true, error = %e, "job paused: needs an operator");
+                (Finish::Paused { error: e.clone() }, "paused")
+            }
+        };
+        match &result {
+            Ok(()) => tracing::info!("job succeeded"),
+            Err(e) => tracing::warn!(error = %e, outcome, "job failed"),
+        }
+        match queue::finish(&state.db, job.id, runner, &finish).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("lease lost before the job finished; outcome not recorded"),
+            Err(e) => tracing::error!(error = %e, "recording the job outcome failed"),
+        }
+        let error_text = match &result {
+            Ok(()) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        let done = job_attempt::ActiveModel {
+            id: Set(attempt_id),
+            finished_at: Set(Some(core::now())),
+            outcome: Set(Some(outcome.to_string())),
+            error: Set(error_text),
+            ..Default::default()
+        };
+        if let Err(e) = job_attempt::Entity::update(done).exec(&state.db).await {
+            tracing::warn!(error = %e, "recording the attempt outcome failed");
+        }
+    }
+    .instrument(span)
+    .await;
+}

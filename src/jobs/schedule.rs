@@ -1,0 +1,113 @@
+//! Daily jobs: a `job_schedule` row per recurring job; any runner may fire a due schedule, and
+//! a conditional update makes sure only one does.
+use super::{NewJob, enqueue, kinds};
+use crate::{config::Settings, core, db, startup::AppState};
+use chrono::{DateTime, Duration, Utc};
+use entity::job_schedule;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+/// The recurring jobs: (schedule name, job kind).
+pub const DAILY: &[(&str, &str)] = &[("daily-purge", kinds::SYSTEM_PURGE)];
+
+/// The next instant at `hour_jst`:00 Asia/Tokyo (UTC+9, no daylight saving) strictly after `after`.
+pub fn next_daily(after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
+    let utc_hour = (hour_jst.min(23) + 15) % 24;
+    let mut candidate = after
+        .date_naive()
+        .and_hms_opt(utc_hour, 0, 0)
+        .map(|n| n.and_utc())
+        .unwrap_or(after)
+        - Duration::days(1);
+    while candidate <= after {
+        candidate += Duration::days(1);
+    }
+    candidate
+}
+
+/// Inserts missing schedule rows.
+///
+/// # Errors
+/// Database failure.
+pub async fn ensure_schedules(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    for (name, kind) in DAILY {
+        let exists = job_schedule::Entity::find_by_id(name.to_string())
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            let res = job_schedule::Entity::insert(job_schedule::ActiveModel {
+                name: Set(name.to_string()),
+                kind: Set(kind.to_string()),
+                next_run_at: Set(next_daily(core::now(), settings.jobs.daily_hour_jst)),
+                last_run_at: Set(None),
+            })
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await;
+            res?;
+        }
+    }
+    Ok(())
+}
+
+/// Fires every due schedule once: advances it and enqueues its job in one transaction.
+///
+/// # Errors
+/// Database failure.
+pub async fn tick(state: &AppState) -> anyhow::Result<()> {
+    let now = core::now();
+    let due = job_schedule::Entity::find()
+        .filter(job_schedule::Column::NextRunAt.lte(now))
+        .all(&state.db)
+        .await?;
+    for s in due {
+        let txn = db::begin_write(&state.db).await?;
+        let next = next_daily(now, state.settings.jobs.daily_hour_jst);
+        let res = job_schedule::Entity::update_many()
+            .col_expr(
+                job_schedule::Column::NextRunAt,
+                sea_orm::sea_query::Expr::value(next),
+            )
+            .col_expr(
+                job_schedule::Column::LastRunAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .filter(job_schedule::Column::Name.eq(s.name.clone()))
+            .filter(job_schedule::Column::NextRunAt.eq(s.next_run_at))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 1 {
+            enqueue(
+                &txn,
+                NewJob::new(s.kind.clone(), serde_json::json!({})).dedupe(format!(
+                    "schedule:{}:{}",
+                    s.name,
+                    s.next_run_at.timestamp()
+                )),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn next_daily_is_the_next_3am_in_tokyo() {
+        // 2026-11-21 05:40 UTC = 14:40 JST → next 03:00 JST is 2026-11-22 03:00 JST = 11-21 18:00 UTC.
+        let after = Utc.with_ymd_and_hms(2026, 11, 21, 5, 40, 0).single();
+        let next = after.map(|a| next_daily(a, 3));
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 21, 18, 0, 0).single());
+        // Exactly at the hour → the next day.
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 18, 0, 0).single();
+        assert_eq!(
+            at.map(|a| next_daily(a, 3)),
+            Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).single()
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Operator-facing job queries and replay (tenant-scoped).
+use super::queue::status;
+use crate::{
+    audit::{self, AuditRecord},
+    auth::actor::{Actor, Role},
+    core::{self, pagination::Page},
+    db,
+    error::{ApiError, ApiResult},
+    startup::AppState,
+};
+use entity::{job, job_attempt};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+/// Filters for listing jobs.
+#[derive(Debug, Default, Clone)]
+pub struct JobFilter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+}
+
+const STATUSES: [&str; 5] = [
+    status::QUEUED,
+    status::RUNNING,
+    status::SUCCEEDED,
+    status::DEAD,
+    status::PAUSED,
+];
+
+fn scope(actor: &Actor) -> ApiResult<Condition> {
+    actor.require(&[Role::Admin, Role::Operator])?;
+    Ok(if actor.is_global_admin() {
+        Condition::all()
+    } else {
+        match actor.aggregator_id {
+            Some(a) => Condition::all().add(job::Column::AggregatorId.eq(a)),
+            None => return Err(ApiError::forbidden()),
+        }
+    })
+}
+
+/// Lists jobs visible to the actor, newest first.
+///
+/// # Errors
+/// 403 for roles other than admin/operator; 422 for an unknown status filter.
+pub async fn list_jobs(
+    app: &AppState,
+    actor: &Actor,
+    filter: JobFilter,
+    page: Page,
+) -> ApiResult<Vec<job::Model>> {
+    let mut cond = scope(actor)?;
+    if let Some(s) = &filter.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(ApiError::field(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        cond = cond.add(job::Column::Status.eq(s.clone()));
+    }
+    if let Some(k) = &filter.kind {
+        cond = cond.add(job::Column::Kind.eq(k.clone()));
+    }
+    if let Some(after) = page.after {
+        cond = cond.add(job::Column::Id.lt(after));
+    }
+    Ok(job::Entity::find()
+        .filter(cond)
+        .order_by_desc(job::Column::Id)
+        .limit(page.limit)
+        .all(&app.db)
+        .await?)
+}
+
+/// One job with its attempts.
+///
+/// # Errors
+/// 404 when it does not exist or belongs to another tenant.
+pub async fn get_job(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<(job::Model, Vec<job_attempt::Model>)> {
+    let cond = scope(actor)?.add(job::Column::Id.eq(id));
+    let job = job::Entity::find()
+        .filter(cond)
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let attempts = job_attempt::Entity::find()
+        .filter(job_attempt::Column::JobId.eq(id))
+        .order_by_asc(job_attempt::Column::Attempt)
+        .order_by_asc(job_attempt::Column::StartedAt)
+        .all(&app.db)
+        .await?;
+    Ok((job, attempts))
+}
+
+/// Puts a dead or paused job back in the queue (attempts reset), audit-logged.
+///
+/// # Errors
+/// 404 unknown/other tenant; 409 `job_not_replayable` when it is not dead or paused.
+pub async fn replay_job(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<job::Model> {
+    let cond = scope(actor)?.add(job::Column::Id.eq(id));
+    let txn = db::begin_write(&app.db).await?;
+    let job = job::Entity::find()
+        .filter(cond)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let now = core::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(status::QUEUED))
+        .col_expr(job::Column::Attempts, Expr::value(0))
+        .col_expr(job::Column::RunAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            job::Column::FinishedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in([status::DEAD, status::PAUSED]))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::conflict(
+            "job_not_replayable",
+            format!(
+                "only dead or paused jobs can be replayed; this one is {}",
+                job.status
+            ),
+        ));
+    }
+    audit::record(
+        &txn,
+        AuditRecord {
+            aggregator_id: job.aggregator_id,
+            actor_user_id: Some(actor.user_id),
+            action: "job_replayed",
+            subject_type: "job",
+            subject_id: Some(id.to_string()),
+            details: serde_json::json!({ "kind": job.kind, "previous_status": job.status }),
+        },
+    )
+    .await?;
+    let updated = job::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(updated)
+}

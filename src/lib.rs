@@ -1,0 +1,20 @@
+//! yuimaru: the back end of a consolidated storefront for island and rural producers.
+//! See `README.md` and `../shared/DESIGN.md`.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod aggregators;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod openapi;
+pub mod startup;
+pub mod system;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,144 @@
+//! Email: the transport chosen by config (SMTP / .eml files / in-memory recording) and typed,
+//! bilingual messages. Mail is only ever sent from the `mail.send` job (see `jobs`), so it is
+//! at-least-once with a stable Message-ID per (event, template).
+pub mod messages;
+
+use crate::config::{MailSettings, MailTransportKind, Settings, SmtpTls};
+use anyhow::Context;
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+    transport::smtp::authentication::Credentials,
+};
+use secrecy::ExposeSecret;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+/// A message as recorded by the in-memory transport.
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A rendered email ready to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Stable across retries: derived from the job's (event, template) key.
+    pub message_id: String,
+}
+
+/// The configured transport.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>, Arc<MailSettings>),
+    File(AsyncFileTransport<Tokio1Executor>, Arc<MailSettings>),
+    Memory(Arc<Mutex<Vec<SentEmail>>>, Arc<MailSettings>),
+}
+
+impl Mailer {
+    /// Builds the transport named in `settings.mail.transport`.
+    ///
+    /// # Errors
+    /// Bad SMTP settings or an unwritable mail directory.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let m = Arc::new(settings.mail.clone());
+        Ok(match m.transport {
+            MailTransportKind::Memory => Self::Memory(Arc::new(Mutex::new(Vec::new())), m),
+            MailTransportKind::File => {
+                std::fs::create_dir_all(&m.file_dir)
+                    .with_context(|| format!("creating {}", m.file_dir.display()))?;
+                Self::File(AsyncFileTransport::new(&m.file_dir), m)
+            }
+            MailTransportKind::Smtp => {
+                let s = &m.smtp;
+                let mut b = match s.tls {
+                    SmtpTls::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+                    }
+                    SmtpTls::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)?
+                    }
+                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?,
+                }
+                .port(s.port)
+                .timeout(Some(Duration::from_secs(s.timeout_seconds)));
+                if !s.username.is_empty() {
+                    b = b.credentials(Credentials::new(
+                        s.username.clone(),
+                        s.password.expose_secret().to_string(),
+                    ));
+                }
+                Self::Smtp(b.build(), m)
+            }
+        })
+    }
+
+    fn settings(&self) -> &MailSettings {
+        match self {
+            Self::Smtp(_, m) | Self::File(_, m) | Self::Memory(_, m) => m,
+        }
+    }
+
+    /// The Message-ID for a dedupe key (stable: the same key always gives the same id).
+    pub fn message_id_for(&self, key: &str) -> String {
+        let h = crate::core::secrets::hash_token(key);
+        format!("<{}@{}>", &h[..32], self.settings().message_id_domain)
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// Transport failures (the job retries them).
+    pub async fn send(&self, email: OutgoingEmail) -> anyhow::Result<()> {
+        if let Self::Memory(store, _) = self {
+            let mut v = store
+                .lock()
+                .map_err(|_| anyhow::anyhow!("mail store poisoned"))?;
+            v.push(SentEmail {
+                to: email.to,
+                subject: email.subject,
+                message_id: email.message_id,
+                text: email.text,
+                html: email.html,
+            });
+            return Ok(());
+        }
+        let from: Mailbox = self.settings().from.parse().context("mail.from")?;
+        let to: Mailbox = email.to.parse().context("recipient address")?;
+        let msg = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(email.subject)
+            .message_id(Some(email.message_id))
+            .multipart(MultiPart::alternative_plain_html(email.text, email.html))
+            .context("building message")?;
+        match self {
+            Self::Smtp(t, _) => {
+                t.send(msg).await.context("SMTP send")?;
+            }
+            Self::File(t, _) => {
+                t.send(msg).await.context("writing .eml")?;
+            }
+            Self::Memory(..) => {}
+        }
+        Ok(())
+    }
+
+    /// Messages recorded by the in-memory transport (empty for the others).
+    pub fn recorded(&self) -> Vec<SentEmail> {
+        match self {
+            Self::Memory(store, _) => store.lock().map(|v| v.clone()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The OpenAPI 3.1 document (generated from the handlers' annotations) at `/api/openapi.json`,
+//! and Swagger UI (bundled into the binary, works offline) at `/docs`.
+use crate::{route, startup::RouteSpec};
+use actix_web::{HttpResponse, web};
+use std::sync::{Arc, OnceLock};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "yuimaru API", description = "Consolidated storefront for island and rural producers. \
+        Errors always have the body `{\"error\":{\"code\",\"message\",\"details\",\"request_id\"}}`."),
+    paths(
+        crate::system::health,
+        crate::system::ready,
+        crate::auth::handlers::login,
+        crate::auth::handlers::logout,
+        crate::auth::handlers::request_password_reset,
+        crate::auth::handlers::confirm_password_reset,
+        crate::auth::handlers::me,
+        crate::auth::handlers::update_me,
+        crate::auth::handlers::list_tokens,
+        crate::auth::handlers::create_token,
+        crate::auth::handlers::revoke_token,
+        crate::auth::handlers::list_users,
+        crate::auth::handlers::invite_user,
+        crate::auth::handlers::get_user,
+        crate::auth::handlers::update_user,
+        crate::auth::handlers::deactivate_user,
+        crate::auth::handlers::reactivate_user,
+        crate::aggregators::handlers::list_aggregators,
+        crate::aggregators::handlers::create_aggregator,
+        crate::jobs::handlers::list_jobs,
+        crate::jobs::handlers::get_job,
+        crate::jobs::handlers::replay_job,
+        crate::web::pages::home_page,
+        crate::web::pages::login_page,
+        crate::web::pages::login_submit,
+        crate::web::pages::logout_submit,
+        crate::web::pages::reset_request_page,
+        crate::web::pages::reset_request_submit,
+        crate::web::pages::reset_page,
+        crate::web::pages::reset_submit,
+        crate::web::pages::stylesheet,
+        openapi_json,
+        docs_index,
+        docs_file,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "system", description = "liveness and readiness"),
+        (name = "auth", description = "login, sessions, API tokens, password reset"),
+        (name = "users", description = "user management"),
+        (name = "aggregators", description = "tenants"),
+        (name = "jobs", description = "background jobs, dead letters and replay"),
+        (name = "pages", description = "server-rendered HTML pages (forms need the CSRF token)"),
+        (name = "docs", description = "this document and its browser")
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token from POST /api/v1/me/tokens"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "yuimaru_session",
+                "session cookie from login; unsafe API calls also need X-CSRF-Token",
+            ))),
+        );
+    }
+}
+
+/// The generated document, rendered once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// Documentation routes.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/api/openapi.json", openapi_json),
+        route!(GET, "/docs", docs_index),
+        route!(GET, "/docs/{file}", docs_file),
+    ]
+}
+
+/// The OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "docs",
+    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
+
+/// Swagger UI.
+#[utoipa::path(get, path = "/docs", tag = "docs",
+    responses((status = 303, description = "redirect to /docs/index.html")))]
+pub async fn docs_index() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("location", "/docs/index.html"))
+        .finish()
+}
+
+/// Swagger UI's files (bundled in the binary).
+#[utoipa::path(get, path = "/docs/{file}", tag = "docs",
+    params(("file" = String, Path, description = "file name, e.g. index.html")),
+    responses((status = 200, description = "file", content_type = "text/html"),
+        (status = 404, description = "no such file", body = crate::error::ErrorBody)))]
+pub async fn docs_file(file: web::Path<String>) -> HttpResponse {
+    let config = Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json"));
+    match utoipa_swagger_ui::serve(&file, config) {
+        Ok(Some(f)) => HttpResponse::Ok()
+            .content_type(f.content_type)
+            .body(f.bytes.to_vec()),
+        _ => actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound),
+    }
+}

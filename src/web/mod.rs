@@ -1,0 +1,32 @@
+//! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
+//! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
+pub mod i18n;
+pub mod pages;
+
+use crate::{route, startup::RouteSpec};
+use actix_web::{HttpRequest, HttpResponse};
+
+/// The page routes.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/", pages::home_page),
+        route!(GET, "/login", pages::login_page),
+        route!(POST, "/login", pages::login_submit),
+        route!(POST, "/logout", pages::logout_submit),
+        route!(GET, "/password-reset", pages::reset_request_page),
+        route!(POST, "/password-reset", pages::reset_request_submit),
+        route!(GET, "/password-reset/{token}", pages::reset_page),
+        route!(POST, "/password-reset/{token}", pages::reset_submit),
+        route!(GET, "/assets/app.css", pages::stylesheet),
+    ]
+}
+
+/// The HTML 404 page for paths outside `/api`.
+pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
+    pages::message_page(
+        req,
+        actix_web::http::StatusCode::NOT_FOUND,
+        "notfound.title",
+        "notfound.body",
+    )
+}
