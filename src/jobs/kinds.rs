@@ -10,7 +10,7 @@ use crate::{
 };
 use chrono::Duration;
 use entity::job;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 /// Kind: send one email.
@@ -34,10 +34,14 @@ pub struct ProbePayload {
     /// Milliseconds to sleep (simulated work).
     #[serde(default)]
     pub sleep_ms: u64,
+    /// Sleep only on the first N attempts (every attempt when absent).
+    #[serde(default)]
+    pub sleep_attempts: Option<i32>,
     /// Fail with this class: `retry`, `reject` or `pause`.
     #[serde(default)]
     pub fail: Option<String>,
-    /// Fail only on the first N attempts (then succeed); all attempts when absent.
+    /// Fail only while this job has had at most N attempts in its history (replays included),
+    /// then succeed; fail every time when absent.
     #[serde(default)]
     pub fail_times: Option<i32>,
 }
@@ -79,10 +83,20 @@ async fn probe(state: &AppState, job: &job::Model) -> Result<(), JobError> {
     }
     let p: ProbePayload = serde_json::from_str(&job.payload)
         .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
-    if p.sleep_ms > 0 {
+    if p.sleep_ms > 0 && p.sleep_attempts.is_none_or(|n| job.attempts <= n) {
         tokio::time::sleep(std::time::Duration::from_millis(p.sleep_ms)).await;
     }
-    let failing = p.fail_times.is_none_or(|n| job.attempts <= n);
+    let failing = match p.fail_times {
+        None => true,
+        Some(n) => {
+            let history = entity::job_attempt::Entity::find()
+                .filter(entity::job_attempt::Column::JobId.eq(job.id))
+                .count(&state.db)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            history <= n as u64
+        }
+    };
     match (p.fail.as_deref(), failing) {
         (Some("retry"), true) => Err(JobError::Retry("probe: transient failure".into())),
         (Some("reject"), true) => Err(JobError::Reject("probe: rejected".into())),

@@ -1,0 +1,12 @@
+//! The integration suite: one binary, the real app over HTTP on SQLite and PostgreSQL.
+mod helpers;
+
+mod auth;
+mod browser;
+mod errors;
+mod jobs;
+mod mail;
+mod openapi;
+mod pages;
+mod system;
+mod users;
