@@ -177,7 +177,15 @@ impl ApiError {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// A unique-constraint violation (e.g. two concurrent requests creating the same email)
+    /// is a 409 `already_exists`, never a 500; other database errors are internal.
     fn from(e: sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+            return Self::conflict(
+                "already_exists",
+                "a record with these values already exists",
+            );
+        }
         Self::Internal(anyhow::Error::new(e).context("database"))
     }
 }
@@ -212,7 +220,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let request_id = current_request_id().unwrap_or_default();
         if let Self::Internal(e) = self {
-            tracing::error!(error = ?e, "internal error");
+            // Display, not Debug: drivers' Debug output can carry row values (personal data).
+            tracing::error!(error = %format!("{e:#}"), "internal error");
         }
         let body = ErrorBody {
             error: ErrorInfo {

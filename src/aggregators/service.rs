@@ -70,14 +70,20 @@ pub async fn insert(
             "an aggregator with this slug exists",
         ));
     }
-    Ok(aggregator::ActiveModel {
+    aggregator::ActiveModel {
         id: Set(core::new_id()),
         slug: Set(slug.to_string()),
         name: Set(name),
         created_at: Set(core::now()),
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => {
+            ApiError::conflict("slug_taken", "an aggregator with this slug exists")
+        }
+        other => other,
+    })
 }
 
 /// On a database without aggregators, creates the default one from config so the bare

@@ -149,20 +149,20 @@ pub async fn login(
     let now = core::now();
     let since = now - Duration::minutes(auth.failure_window_minutes);
 
-    let account_failures = login_attempt::Entity::find()
-        .filter(login_attempt::Column::AccountKey.eq(account_key.clone()))
-        .filter(login_attempt::Column::Succeeded.eq(false))
-        .filter(login_attempt::Column::CreatedAt.gt(since))
-        .count(&app.db)
-        .await?;
-    let ip_failures = login_attempt::Entity::find()
-        .filter(login_attempt::Column::IpKey.eq(ip_key.clone()))
-        .filter(login_attempt::Column::Succeeded.eq(false))
-        .filter(login_attempt::Column::CreatedAt.gt(since))
-        .count(&app.db)
-        .await?;
-    if account_failures >= auth.max_failures_per_account || ip_failures >= auth.max_failures_per_ip
-    {
+    // Record the attempt as a failure *before* counting and verifying: the k-th concurrent
+    // attempt then counts at least k, so no burst of parallel guesses gets past the limit.
+    let attempt_id = record_attempt(&app.db, &account_key, &ip_key, false).await?;
+    let count_failures = |col: login_attempt::Column, key: String| {
+        login_attempt::Entity::find()
+            .filter(col.eq(key))
+            .filter(login_attempt::Column::Succeeded.eq(false))
+            .filter(login_attempt::Column::CreatedAt.gt(since))
+            .count(&app.db)
+    };
+    let account_failures =
+        count_failures(login_attempt::Column::AccountKey, account_key.clone()).await?;
+    let ip_failures = count_failures(login_attempt::Column::IpKey, ip_key.clone()).await?;
+    if account_failures > auth.max_failures_per_account || ip_failures > auth.max_failures_per_ip {
         return Err(ApiError::TooManyRequests {
             retry_after_seconds: (auth.failure_window_minutes * 60) as u64,
         });
@@ -177,10 +177,8 @@ pub async fn login(
     let user = match user {
         Some(u) if ok && u.active => u,
         other => {
-            let txn = db::begin_write(&app.db).await?;
-            record_attempt(&txn, &account_key, &ip_key, false).await?;
             audit::record(
-                &txn,
+                &app.db,
                 AuditRecord {
                     aggregator_id: other.as_ref().and_then(|u| u.aggregator_id),
                     actor_user_id: None,
@@ -197,7 +195,6 @@ pub async fn login(
                 },
             )
             .await?;
-            txn.commit().await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -219,7 +216,11 @@ pub async fn login(
     }
     .insert(&txn)
     .await?;
-    record_attempt(&txn, &account_key, &ip_key, true).await?;
+    login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
+        .filter(login_attempt::Column::Id.eq(attempt_id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -252,9 +253,10 @@ async fn record_attempt(
     account_key: &str,
     ip_key: &str,
     succeeded: bool,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<Uuid, sea_orm::DbErr> {
+    let id = core::new_id();
     login_attempt::ActiveModel {
-        id: Set(core::new_id()),
+        id: Set(id),
         account_key: Set(account_key.to_string()),
         ip_key: Set(ip_key.to_string()),
         succeeded: Set(succeeded),
@@ -262,7 +264,7 @@ async fn record_attempt(
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Builds an actor from a user row.
@@ -428,14 +430,31 @@ pub async fn create_link(
     Ok((id, format!("{base}/password-reset/{token}")))
 }
 
-/// Starts a password reset: when an active account has this email, writes a one-time link and
-/// enqueues the email in the same transaction. Always succeeds (never reveals whether the
-/// account exists); at most one email per account per minute.
+/// Starts a password reset. The request only validates the address and enqueues an
+/// `auth.password_reset` job, the same work whether or not an account exists, so neither the
+/// answer nor its timing reveals which addresses have accounts.
 ///
 /// # Errors
 /// 422 for a malformed email.
 pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()> {
     let email = validate::email(email).map_err(|m| ApiError::field("email", m))?;
+    enqueue(
+        &app.db,
+        NewJob::new(
+            kinds::AUTH_PASSWORD_RESET,
+            serde_json::json!({ "email": email }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `auth.password_reset` job: when an active account has this email, writes a one-time
+/// link and enqueues the email in one transaction; at most one email per account per minute.
+///
+/// # Errors
+/// Database failure (the job retries).
+pub async fn process_password_reset(app: &AppState, email: &str) -> Result<(), sea_orm::DbErr> {
     let txn = db::begin_write(&app.db).await?;
     let Some(user) = app_user::Entity::find()
         .filter(app_user::Column::Email.eq(email))
@@ -486,8 +505,7 @@ pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()
         },
     )
     .await?;
-    txn.commit().await?;
-    Ok(())
+    txn.commit().await
 }
 
 /// Enqueues one email to `user` for event `event_id` (one job per event and template).
@@ -553,7 +571,7 @@ pub async fn link_is_valid(app: &AppState, token: &str) -> ApiResult<bool> {
 
 /// Sets a new password through a one-time link (reset or invitation). The link is consumed
 /// with a conditional update, so it works once even under concurrent use; all the user's
-/// sessions end.
+/// sessions end and all the user's API tokens are revoked.
 ///
 /// # Errors
 /// 422 `password` too short; 410-like 422 `token` invalid, used or expired.
@@ -563,6 +581,11 @@ pub async fn confirm_password_reset(
     new_password: &str,
 ) -> ApiResult<()> {
     check_password(app, "new_password", new_password)?;
+    let invalid = || ApiError::field("token", "this link is invalid, already used or expired");
+    // Cheap check first, so random tokens never cost an Argon2 hash.
+    if !link_is_valid(app, token).await? {
+        return Err(invalid());
+    }
     let hash = password::hash(new_password.to_string()).await?;
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
@@ -570,7 +593,6 @@ pub async fn confirm_password_reset(
         .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
         .one(&txn)
         .await?;
-    let invalid = || ApiError::field("token", "this link is invalid, already used or expired");
     let link = link.ok_or_else(invalid)?;
     let used = one_time_link::Entity::update_many()
         .col_expr(one_time_link::Column::UsedAt, Expr::value(Some(now)))
@@ -595,8 +617,15 @@ pub async fn confirm_password_reset(
         .filter(app_user::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
+    // A reset often follows a takeover: end every session and revoke every API token.
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(api_token::Column::UserId.eq(user.id))
+        .filter(api_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
     audit::record(

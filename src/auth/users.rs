@@ -183,7 +183,13 @@ pub async fn invite_user(
         updated_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => {
+            ApiError::conflict("email_taken", "an account with this email already exists")
+        }
+        other => other,
+    })?;
     let hours = app.settings.auth.invite_link_ttl_hours;
     let (link_id, url) = service::create_link(
         app,

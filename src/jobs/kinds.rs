@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub const MAIL_SEND: &str = "mail.send";
 /// Kind: diagnostic probe (sleeps, optionally fails) for checking runners.
 pub const SYSTEM_PROBE: &str = "system.probe";
+/// Kind: handle a password-reset request (look up the account, write the link, enqueue mail).
+pub const AUTH_PASSWORD_RESET: &str = "auth.password_reset";
 /// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
 pub const SYSTEM_PURGE: &str = "system.purge";
 
@@ -52,6 +54,16 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
         MAIL_SEND => send_mail(state, job).await,
         SYSTEM_PROBE => probe(state, job).await,
         SYSTEM_PURGE => purge(state).await,
+        AUTH_PASSWORD_RESET => {
+            let p: serde_json::Value = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
+            let email = p["email"]
+                .as_str()
+                .ok_or_else(|| JobError::Reject("payload has no email".into()))?;
+            crate::auth::service::process_password_reset(state, email)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))
+        }
         other => Err(JobError::Reject(format!("unknown job kind {other}"))),
     }
 }
@@ -74,7 +86,11 @@ async fn send_mail(state: &AppState, job: &job::Model) -> Result<(), JobError> {
             message_id: state.mailer.message_id_for(&key),
         })
         .await
-        .map_err(|e| JobError::Retry(format!("{e:#}")))
+        .map_err(|e| match e {
+            crate::mail::MailError::Transient(m) => JobError::Retry(m),
+            crate::mail::MailError::Permanent(m) => JobError::Reject(m),
+            crate::mail::MailError::Auth(m) => JobError::Pause(m),
+        })
 }
 
 async fn probe(state: &AppState, job: &job::Model) -> Result<(), JobError> {

@@ -205,9 +205,12 @@ pub async fn finish(
         backend,
         sql_for(
             backend,
+            // A succeeded job's payload is dropped: it may hold personal data or one-time
+            // links, and it is never needed again.
             "UPDATE job SET status = $1, run_at = COALESCE($2, run_at), \
              last_error = COALESCE($3, last_error), finished_at = $4, lease_until = NULL, \
-             locked_by = NULL, updated_at = $5 \
+             locked_by = NULL, updated_at = $5, \
+             payload = CASE WHEN $1 = 'succeeded' THEN '{}' ELSE payload END \
              WHERE id = $6 AND locked_by = $7 AND status = 'running'",
         ),
         [

@@ -15,7 +15,12 @@ use tracing::Instrument;
 
 /// A name for this runner, unique per process and start.
 pub fn runner_id() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    let host: String = std::env::var("HOSTNAME")
+        .unwrap_or_else(|_| "local".into())
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(32)
+        .collect();
     let id = core::new_id().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &id[24..])
 }
@@ -79,8 +84,19 @@ pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
     Ok(n)
 }
 
-/// Runs one claimed job and records the outcome.
+/// Runs one claimed job and records the outcome. The job's request id is the current request
+/// id while it runs, so jobs and audit events it writes carry the id of the original request.
 pub async fn execute(state: &AppState, job: job::Model, runner: &str) {
+    let rid = job
+        .request_id
+        .clone()
+        .unwrap_or_else(|| format!("job-{}", job.id));
+    crate::error::REQUEST_ID
+        .scope(rid, execute_in_scope(state, job, runner))
+        .await;
+}
+
+async fn execute_in_scope(state: &AppState, job: job::Model, runner: &str) {
     let span = tracing::info_span!(
         "job",
         job.id = %job.id,
@@ -121,14 +137,26 @@ pub async fn execute(state: &AppState, job: job::Model, runner: &str) {
             }
         });
 
-        let result = kinds::dispatch(state, &job).await;
-        heartbeat.abort();
-
         let max = if job.max_attempts > 0 {
             job.max_attempts
         } else {
             state.settings.jobs.max_attempts
         };
+        let result = if job.attempts > max {
+            // Reclaimed after lease expiries more often than allowed: the job itself probably
+            // kills its runner. Do not run it again.
+            Err(JobError::Reject(format!(
+                "its runner was lost {} times; not run again",
+                job.attempts - 1
+            )))
+        } else {
+            use futures_util::FutureExt;
+            std::panic::AssertUnwindSafe(kinds::dispatch(state, &job))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(JobError::Retry("the job panicked".into())))
+        };
+        heartbeat.abort();
         let (finish, outcome) = match &result {
             Ok(()) => (Finish::Succeeded, "succeeded"),
             Err(JobError::Retry(e)) if job.attempts >= max => (

@@ -62,6 +62,13 @@ pub async fn list_jobs(
         cond = cond.add(job::Column::Status.eq(s.clone()));
     }
     if let Some(k) = &filter.kind {
+        let ok = !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_graphic());
+        if !ok {
+            return Err(ApiError::field(
+                "kind",
+                "must be a job kind such as mail.send",
+            ));
+        }
         cond = cond.add(job::Column::Kind.eq(k.clone()));
     }
     if let Some(after) = page.after {

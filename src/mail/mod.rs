@@ -16,6 +16,35 @@ use std::{
     time::Duration,
 };
 
+/// Why a send failed, by what should happen next.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MailError {
+    /// Try again later (connection refused, timeout, 4xx).
+    #[error("transient mail failure: {0}")]
+    Transient(String),
+    /// Will never succeed as is (bad address, 5xx rejection).
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+    /// The relay refused our credentials: needs an operator.
+    #[error("mail relay refused authentication: {0}")]
+    Auth(String),
+}
+
+/// Classifies an SMTP error by its reply code; the server's text is dropped because it often
+/// repeats the recipient's address.
+fn classify_smtp(e: lettre::transport::smtp::Error) -> MailError {
+    let code = e.status().map(|c| c.to_string());
+    let label = code.clone().unwrap_or_else(|| "no reply code".into());
+    match code.as_deref() {
+        Some("530") | Some("534") | Some("535") | Some("538") => {
+            MailError::Auth(format!("SMTP {label}"))
+        }
+        _ if e.is_permanent() => MailError::Permanent(format!("SMTP {label}")),
+        _ if e.is_timeout() => MailError::Transient("SMTP timeout".into()),
+        _ => MailError::Transient(format!("SMTP {label}")),
+    }
+}
+
 /// A message as recorded by the in-memory transport.
 #[derive(Debug, Clone)]
 pub struct SentEmail {
@@ -98,12 +127,12 @@ impl Mailer {
     /// Sends one message.
     ///
     /// # Errors
-    /// Transport failures (the job retries them).
-    pub async fn send(&self, email: OutgoingEmail) -> anyhow::Result<()> {
+    /// Classified failures; their text never contains the recipient's address.
+    pub async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
         if let Self::Memory(store, _) = self {
             let mut v = store
                 .lock()
-                .map_err(|_| anyhow::anyhow!("mail store poisoned"))?;
+                .map_err(|_| MailError::Transient("mail store poisoned".into()))?;
             v.push(SentEmail {
                 to: email.to,
                 subject: email.subject,
@@ -113,25 +142,31 @@ impl Mailer {
             });
             return Ok(());
         }
-        let from: Mailbox = self.settings().from.parse().context("mail.from")?;
-        let to: Mailbox = email.to.parse().context("recipient address")?;
+        let from: Mailbox = self
+            .settings()
+            .from
+            .parse()
+            .map_err(|_| MailError::Permanent("mail.from is not a valid address".into()))?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|_| MailError::Permanent("the recipient address is not valid".into()))?;
         let msg = Message::builder()
             .from(from)
             .to(to)
             .subject(email.subject)
             .message_id(Some(email.message_id))
             .multipart(MultiPart::alternative_plain_html(email.text, email.html))
-            .context("building message")?;
+            .map_err(|_| MailError::Permanent("the message could not be built".into()))?;
         match self {
-            Self::Smtp(t, _) => {
-                t.send(msg).await.context("SMTP send")?;
-            }
-            Self::File(t, _) => {
-                t.send(msg).await.context("writing .eml")?;
-            }
-            Self::Memory(..) => {}
+            Self::Smtp(t, _) => t.send(msg).await.map(|_| ()).map_err(classify_smtp),
+            Self::File(t, _) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Transient(format!("writing .eml failed: {e}"))),
+            Self::Memory(..) => Ok(()),
         }
-        Ok(())
     }
 
     /// Messages recorded by the in-memory transport (empty for the others).

@@ -294,6 +294,7 @@ db_test!(
 async fn password_reset_by_single_use_expiring_link(b: Backend) {
     let app = spawn_app(b).await;
     let user = app.create_user(Role::Operator, Some("default")).await;
+    let old_token = app.token_for(&user).await;
     let (old_session, _) = app.login(&user).await;
     let r = reqwest::Client::new()
         .post(app.url("/api/v1/auth/password-reset"))
@@ -311,7 +312,8 @@ async fn password_reset_by_single_use_expiring_link(b: Backend) {
         .expect("reset");
     assert_eq!(r.status(), 202);
     assert!(app.emails().is_empty(), "mail is only sent by jobs");
-    assert_eq!(app.run_pending_jobs().await, 1);
+    // Two request jobs (known and unknown address) and one mail job.
+    assert_eq!(app.run_pending_jobs().await, 3);
     let mails = app.emails();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, user.email);
@@ -376,6 +378,13 @@ async fn password_reset_by_single_use_expiring_link(b: Backend) {
             .status(),
         401
     );
+    // And API tokens are revoked.
+    assert_error(
+        app.get_as(&old_token, "/api/v1/me").await,
+        401,
+        "unauthenticated",
+    )
+    .await;
 }
 db_test!(
     password_reset_works_once_through_the_emailed_link,
@@ -481,4 +490,81 @@ async fn a_reset_link_used_concurrently_on_two_instances_works_once(b: Backend) 
 db_test!(
     a_reset_link_used_concurrently_on_two_instances_works_exactly_once,
     a_reset_link_used_concurrently_on_two_instances_works_once
+);
+
+async fn login_emails_are_case_insensitive(b: Backend) {
+    let app = spawn_app(b).await;
+    let user = UserBuilder::new(Role::Finance)
+        .aggregator("default")
+        .email("Uehara.Kana@Example.JP")
+        .password("sata-andagi-42")
+        .insert(&app)
+        .await;
+    let r = login_raw(&app, " uehara.kana@example.jp ", &user.password).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["email"], "uehara.kana@example.jp");
+}
+db_test!(
+    login_emails_are_trimmed_and_case_insensitive,
+    login_emails_are_case_insensitive
+);
+
+async fn percent_encoded_paths_do_not_dodge_csrf(b: Backend) {
+    let app = spawn_app(b).await;
+    let user = app.create_user(Role::Operator, Some("default")).await;
+    let (c, _) = app.login(&user).await;
+    // Routed like /api/v1/auth/logout, but written so that a raw-path test would miss it.
+    let r = c
+        .post(app.url("/%61pi/v1/auth/logout"))
+        .send()
+        .await
+        .expect("post");
+    assert_error(r, 403, "csrf_failed").await;
+    assert_eq!(
+        c.get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200
+    );
+}
+db_test!(
+    a_percent_encoded_api_path_still_needs_the_csrf_header,
+    percent_encoded_paths_do_not_dodge_csrf
+);
+
+async fn parallel_guesses_do_not_exceed_the_account_limit(b: Backend) {
+    let app = spawn_app(b).await;
+    let user = app.create_user(Role::Operator, Some("default")).await;
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let url = app.url("/api/v1/auth/login");
+        let email = user.email.clone();
+        handles.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"email": email, "password": format!("guess-number-{i}")}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap_or(0));
+    }
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(verified + limited, 40, "{statuses:?}");
+    assert!(
+        verified <= 5,
+        "at most 5 guesses were checked, got {verified}"
+    );
+}
+db_test!(
+    parallel_password_guesses_never_exceed_the_per_account_limit,
+    parallel_guesses_do_not_exceed_the_account_limit
 );

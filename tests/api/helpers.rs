@@ -336,28 +336,13 @@ impl TestApp {
             .id
     }
 
-    /// Creates a user with a password (through the same service the CLI uses).
+    /// Creates a user with a password in `aggregator` (see [`UserBuilder`]).
     pub async fn create_user(&self, role: Role, aggregator: Option<&str>) -> TestUser {
-        let email = format!("{}-{}@example.jp", role.as_str(), Uuid::now_v7().simple());
-        let prefecture = (role == Role::Officer).then(|| "47".to_string());
-        let (u, _) = users::create_user_cli(
-            self.db(),
-            &self.state.settings.server.base_url,
-            role,
-            &email,
-            "テスト ユーザー",
-            aggregator,
-            prefecture,
-            Some(PASSWORD.to_string()),
-            10,
-        )
-        .await
-        .expect("user created");
-        TestUser {
-            id: u.id,
-            email,
-            password: PASSWORD.into(),
+        let mut b = UserBuilder::new(role);
+        if let Some(a) = aggregator {
+            b = b.aggregator(a);
         }
+        b.insert(self).await
     }
 
     /// Logs `user` in through the API with a fresh client; returns (client, csrf token).
@@ -467,4 +452,74 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
         "request id in body equals the header"
     );
     body
+}
+
+/// Fixture builder for users: `UserBuilder::new(Role::Operator).aggregator("default").insert(&app)`.
+/// Users are created through the same service the CLI uses, with a known password.
+pub struct UserBuilder {
+    role: Role,
+    aggregator: Option<String>,
+    email: Option<String>,
+    password: String,
+    prefecture: Option<String>,
+}
+
+impl UserBuilder {
+    /// A user of `role` (officers get prefecture 47) with the default test password.
+    pub fn new(role: Role) -> Self {
+        Self {
+            role,
+            aggregator: None,
+            email: None,
+            password: PASSWORD.into(),
+            prefecture: (role == Role::Officer).then(|| "47".to_string()),
+        }
+    }
+
+    /// In the aggregator with this slug.
+    pub fn aggregator(mut self, slug: &str) -> Self {
+        self.aggregator = Some(slug.to_string());
+        self
+    }
+
+    /// With this email (a unique one otherwise).
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_string());
+        self
+    }
+
+    /// With this password.
+    pub fn password(mut self, pw: &str) -> Self {
+        self.password = pw.to_string();
+        self
+    }
+
+    /// Inserts the user.
+    pub async fn insert(self, app: &TestApp) -> TestUser {
+        let email = self.email.unwrap_or_else(|| {
+            format!(
+                "{}-{}@example.jp",
+                self.role.as_str(),
+                Uuid::now_v7().simple()
+            )
+        });
+        let (u, _) = users::create_user_cli(
+            app.db(),
+            &app.state.settings.server.base_url,
+            self.role,
+            &email,
+            "テスト ユーザー",
+            self.aggregator.as_deref(),
+            self.prefecture,
+            Some(self.password.clone()),
+            10,
+        )
+        .await
+        .expect("user created");
+        TestUser {
+            id: u.id,
+            email,
+            password: self.password,
+        }
+    }
 }

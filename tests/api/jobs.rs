@@ -209,6 +209,15 @@ async fn jobs_carry_the_enqueuing_request_id_and_dedupe(b: Backend) {
         .send()
         .await
         .expect("reset");
+    let first = entity::job::Entity::find()
+        .one(app.db())
+        .await
+        .expect("q")
+        .expect("job");
+    assert_eq!(first.kind, kinds::AUTH_PASSWORD_RESET);
+    assert_eq!(first.request_id.as_deref(), Some("reset-req-42"));
+    // The mail job written by that job inherits the request id.
+    assert_eq!(app.run_pending_jobs().await, 2);
     let j = entity::job::Entity::find()
         .filter(entity::job::Column::Kind.eq(kinds::MAIL_SEND))
         .one(app.db())
@@ -225,7 +234,17 @@ async fn jobs_carry_the_enqueuing_request_id_and_dedupe(b: Backend) {
     let again =
         NewJob::new(kinds::MAIL_SEND, json!({})).dedupe(j.dedupe_key.clone().unwrap_or_default());
     assert_eq!(enqueue(app.db(), again).await.expect("enqueue"), None);
-    assert_eq!(app.count("SELECT COUNT(*) FROM job").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE kind = 'mail.send'")
+            .await,
+        1
+    );
+    // Succeeded jobs keep no payload (addresses, one-time links).
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE payload <> '{}'")
+            .await,
+        0
+    );
 }
 db_test!(
     a_job_carries_its_request_id_and_one_job_exists_per_event_and_template,
@@ -302,7 +321,7 @@ async fn two_worker_processes_never_run_a_job_twice(b: Backend) {
     let mut w2 = worker(&app, 30);
     let done = wait_for(
         &app,
-        "SELECT COUNT(*) FROM job WHERE status = 'succeeded'",
+        "SELECT COUNT(*) FROM job_attempt WHERE outcome = 'succeeded'",
         N,
         Duration::from_secs(120),
     )
@@ -362,7 +381,7 @@ async fn a_killed_runners_job_is_retried_after_its_lease(b: Backend) {
     let mut w2 = worker(&app, 2);
     let done = wait_for(
         &app,
-        "SELECT COUNT(*) FROM job WHERE status = 'succeeded'",
+        "SELECT COUNT(*) FROM job_attempt WHERE outcome = 'succeeded'",
         1,
         Duration::from_secs(30),
     )

@@ -16,6 +16,8 @@ use yuimaru::{
 #[derive(Clone, Default)]
 pub struct SmtpListener {
     pub messages: Arc<Mutex<Vec<Received>>>,
+    /// Answer the first N messages with a transient `451` after reading them.
+    pub fail_first: Arc<Mutex<usize>>,
 }
 
 /// One received message: (MAIL FROM, RCPT TO list, raw data).
@@ -23,13 +25,20 @@ pub type Received = (String, Vec<String>, String);
 
 impl SmtpListener {
     pub async fn start() -> (Self, u16) {
+        Self::start_failing_first(0).await
+    }
+
+    pub async fn start_failing_first(n: usize) -> (Self, u16) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let me = Self::default();
+        *me.fail_first.lock().expect("lock") = n;
         let store = me.messages.clone();
+        let failing = me.fail_first.clone();
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
                 let store = store.clone();
+                let failing = failing.clone();
                 tokio::spawn(async move {
                     let (r, mut w) = sock.into_split();
                     let mut lines = BufReader::new(r).lines();
@@ -47,7 +56,18 @@ impl SmtpListener {
                                 ));
                                 data.clear();
                                 to.clear();
-                                let _ = w.write_all(b"250 queued\r\n").await;
+                                let fail = {
+                                    let mut f = failing.lock().expect("lock");
+                                    let fail = *f > 0;
+                                    *f = f.saturating_sub(1);
+                                    fail
+                                };
+                                let reply: &[u8] = if fail {
+                                    b"451 try again later\r\n"
+                                } else {
+                                    b"250 queued\r\n"
+                                };
+                                let _ = w.write_all(reply).await;
                             } else {
                                 let l = line
                                     .strip_prefix('.')
@@ -91,7 +111,9 @@ impl SmtpListener {
 }
 
 async fn password_reset_mail_goes_through_smtp(b: Backend) {
-    let (smtp, port) = SmtpListener::start().await;
+    // The relay answers the first delivery with a transient 451: the job retries and the
+    // second delivery carries the same Message-ID (at-least-once, deduplicable downstream).
+    let (smtp, port) = SmtpListener::start_failing_first(1).await;
     let app = spawn_app_with(b, |s| {
         s.mail.transport = MailTransportKind::Smtp;
         s.mail.smtp.host = "127.0.0.1".into();
@@ -108,10 +130,11 @@ async fn password_reset_mail_goes_through_smtp(b: Backend) {
         )
         .await;
     assert_eq!(r.status(), 202);
-    assert_eq!(app.run_pending_jobs().await, 1);
+    // The request job, the mail job's failed attempt and its successful retry.
+    assert_eq!(app.run_pending_jobs().await, 3);
     let msgs = smtp.messages.lock().expect("lock").clone();
-    assert_eq!(msgs.len(), 1);
-    let (from, to, data) = &msgs[0];
+    assert_eq!(msgs.len(), 2);
+    let (from, to, data) = &msgs[1];
     assert!(from.contains("no-reply@yuimaru.invalid"), "{from}");
     assert_eq!(to, &vec![format!("<{}>", user.email)]);
     assert!(data.contains("Message-ID: <"), "{data}");
@@ -121,51 +144,63 @@ async fn password_reset_mail_goes_through_smtp(b: Backend) {
         data.contains("Subject: =?utf-8?"),
         "Japanese subject is encoded: {data}"
     );
+    let id_of = |d: &str| {
+        d.lines()
+            .find(|l| l.starts_with("Message-ID:"))
+            .map(str::to_string)
+    };
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM job WHERE status = 'succeeded'")
-            .await,
+        id_of(&msgs[0].2),
+        id_of(&msgs[1].2),
+        "same Message-ID on the retry"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE kind = 'mail.send' AND status = 'succeeded' AND attempts = 2").await,
         1
     );
-
-    // At-least-once: a resend of the same job carries the same Message-ID.
-    let message_id = data
-        .lines()
-        .find(|l| l.starts_with("Message-ID:"))
-        .expect("id")
-        .to_string();
-    use sea_orm::{EntityTrait, sea_query::Expr};
-    entity::job::Entity::update_many()
-        .col_expr(entity::job::Column::Status, Expr::value("dead"))
-        .exec(app.db())
-        .await
-        .expect("mark dead");
-    let (_, op) = app.user_with_token(Role::Admin).await;
-    let id = app.count("SELECT COUNT(*) FROM job").await;
-    assert_eq!(id, 1);
-    let jobs: serde_json::Value = app
-        .get_as(&op, "/api/v1/jobs?kind=mail.send")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let job_id = jobs["items"][0]["id"].as_str().expect("id").to_string();
-    assert_eq!(
-        app.post_as(&op, &format!("/api/v1/jobs/{job_id}/replay"), &json!({}))
-            .await
-            .status(),
-        200
-    );
-    app.run_pending_jobs().await;
-    let msgs = smtp.messages.lock().expect("lock").clone();
-    assert_eq!(msgs.len(), 2);
-    assert!(
-        msgs[1].2.lines().any(|l| l == message_id),
-        "same Message-ID on resend"
-    );
+    // The transient failure is recorded without the recipient's address.
+    let errors = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM job_attempt WHERE outcome = 'retry' AND error LIKE '%451%' AND error NOT LIKE '%{}%'",
+            user.email
+        ))
+        .await;
+    assert_eq!(errors, 1);
 }
 db_test!(
     mail_is_sent_through_smtp_to_a_real_listener_with_a_stable_message_id,
     password_reset_mail_goes_through_smtp
+);
+
+async fn undeliverable_addresses_dead_letter_at_once(b: Backend) {
+    let (smtp, port) = SmtpListener::start().await;
+    let app = spawn_app_with(b, |s| {
+        s.mail.transport = MailTransportKind::Smtp;
+        s.mail.smtp.host = "127.0.0.1".into();
+        s.mail.smtp.port = port;
+        s.mail.smtp.tls = SmtpTls::None;
+    })
+    .await;
+    let bad = yuimaru::jobs::NewJob::new(
+        yuimaru::jobs::kinds::MAIL_SEND,
+        json!({"to": "not an address", "locale": "ja",
+               "message": {"template": "password_reset", "display_name": "x",
+                           "link": "https://example.jp/x", "expires_minutes": 60}}),
+    );
+    yuimaru::jobs::enqueue(app.db(), bad)
+        .await
+        .expect("enqueue");
+    assert_eq!(app.run_pending_jobs().await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE status = 'dead' AND attempts = 1")
+            .await,
+        1
+    );
+    assert!(smtp.messages.lock().expect("lock").is_empty());
+}
+db_test!(
+    an_undeliverable_address_is_dead_lettered_at_once,
+    undeliverable_addresses_dead_letter_at_once
 );
 
 async fn smtp_failures_are_retried(b: Backend) {
@@ -191,10 +226,45 @@ async fn smtp_failures_are_retried(b: Backend) {
         &json!({"email": user.email}),
     )
     .await;
-    assert_eq!(app.run_pending_jobs().await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM job WHERE status = 'queued' AND attempts = 1 AND last_error IS NOT NULL").await, 1);
+    assert_eq!(app.run_pending_jobs().await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE kind = 'mail.send' AND status = 'queued' AND attempts = 1 AND last_error IS NOT NULL").await,
+        1
+    );
 }
 db_test!(
     an_unreachable_smtp_server_leaves_the_mail_job_queued_for_retry,
     smtp_failures_are_retried
+);
+
+async fn the_file_transport_writes_eml_files(b: Backend) {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mail-{}", uuid::Uuid::now_v7().simple()));
+    let d = dir.clone();
+    let app = spawn_app_with(b, move |s| {
+        s.mail.transport = MailTransportKind::File;
+        s.mail.file_dir = d;
+    })
+    .await;
+    let user = app.create_user(Role::Operator, Some("default")).await;
+    app.post_as(
+        "",
+        "/api/v1/auth/password-reset",
+        &json!({"email": user.email}),
+    )
+    .await;
+    assert_eq!(app.run_pending_jobs().await, 2);
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(files[0].path()).expect("eml");
+    assert!(eml.contains(&format!("To: {}", user.email)), "{eml}");
+    assert!(eml.contains("Message-ID: <"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+db_test!(
+    the_file_transport_writes_one_eml_per_message,
+    the_file_transport_writes_eml_files
 );

@@ -8,5 +8,6 @@ mod jobs;
 mod mail;
 mod openapi;
 mod pages;
+mod shutdown;
 mod system;
 mod users;
