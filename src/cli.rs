@@ -123,7 +123,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 db::migrate(&db).await?;
                 let a = crate::aggregators::service::insert(&db, &slug, &name)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
                 println!("created aggregator {} ({})", a.slug, a.id);
                 Ok(())
             }

@@ -125,6 +125,18 @@ impl ApiError {
         }
     }
 
+    /// A one-line description including the fields of a validation error (for the CLI).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Validation { fields } => fields
+                .iter()
+                .map(|(f, m)| format!("{f} {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -476,7 +476,7 @@ pub async fn create_user_cli(
     };
     let (aggregator_id, producer_id, prefecture_code) =
         scope_for_role(role, aggregator_id, None, prefecture_code)
-            .map_err(|e| anyhow::anyhow!("{}", api_error_text(&e)))?;
+            .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
     if let Some(pw) = &password_plain
         && pw.chars().count() < min_password_length
     {
@@ -546,15 +546,4 @@ pub async fn create_user_cli(
     .await?;
     txn.commit().await?;
     Ok((user, link))
-}
-
-fn api_error_text(e: &ApiError) -> String {
-    match e {
-        ApiError::Validation { fields } => fields
-            .iter()
-            .map(|(f, m)| format!("{f} {m}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
 }
