@@ -5,6 +5,7 @@
 pub mod aggregators;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -14,6 +15,8 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;
+pub mod producers;
+pub mod reference;
 pub mod startup;
 pub mod system;
 pub mod telemetry;

@@ -33,6 +33,9 @@ use utoipa::{
         crate::auth::handlers::reactivate_user,
         crate::aggregators::handlers::list_aggregators,
         crate::aggregators::handlers::create_aggregator,
+        crate::reference::handlers::list_prefectures,
+        crate::reference::handlers::list_municipalities,
+        crate::reference::handlers::list_islands,
         crate::jobs::handlers::list_jobs,
         crate::jobs::handlers::get_job,
         crate::jobs::handlers::replay_job,
@@ -56,6 +59,7 @@ use utoipa::{
         (name = "users", description = "user management"),
         (name = "aggregators", description = "tenants"),
         (name = "jobs", description = "background jobs, dead letters and replay"),
+        (name = "reference", description = "prefectures, municipalities, islands"),
         (name = "pages", description = "server-rendered HTML pages (forms need the CSRF token)"),
         (name = "docs", description = "this document and its browser")
     )

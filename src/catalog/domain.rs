@@ -79,9 +79,20 @@ mod tests {
     #[test]
     fn in_store_codes_are_local_only() {
         let local = format!("200000000001{}", check_digit("200000000001").unwrap_or(0));
-        assert!(Jan::parse(&local).map(|j| j.is_local_only()).unwrap_or(false));
+        assert!(
+            Jan::parse(&local)
+                .map(|j| j.is_local_only())
+                .unwrap_or(false)
+        );
         let local02 = format!("020000000001{}", check_digit("020000000001").unwrap_or(0));
-        assert!(Jan::parse(&local02).map(|j| j.is_local_only()).unwrap_or(false));
-        assert_eq!(Jan::parse("4901234567894").map(|j| j.is_local_only()), Ok(false));
+        assert!(
+            Jan::parse(&local02)
+                .map(|j| j.is_local_only())
+                .unwrap_or(false)
+        );
+        assert_eq!(
+            Jan::parse("4901234567894").map(|j| j.is_local_only()),
+            Ok(false)
+        );
     }
 }

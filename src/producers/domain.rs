@@ -8,7 +8,7 @@ pub fn to_half_width_ascii(s: &str) -> String {
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
-            '－' | '‐' | '−' | '―' => '-',
+            '‐' | '−' | '―' => '-',
             _ => c,
         })
         .collect()
@@ -109,7 +109,11 @@ pub fn zengin_kana(raw: &str) -> Result<String, String> {
                 let k = hiragana_to_katakana(c);
                 match full_katakana_to_half(k) {
                     Some(h) => out.push_str(h),
-                    None => return Err(format!("「{c}」 cannot be used: use katakana, A-Z, 0-9, space and ( ) , - . /")),
+                    None => {
+                        return Err(format!(
+                            "「{c}」 cannot be used: use katakana, A-Z, 0-9, space and ( ) , - . /"
+                        ));
+                    }
                 }
             }
         }
@@ -145,24 +149,100 @@ fn half_small_to_full(c: char) -> char {
 /// Full-width katakana to half-width, small kana written full size (ｷﾖｳｶｲ).
 fn full_katakana_to_half(c: char) -> Option<&'static str> {
     const TABLE: &[(char, &str)] = &[
-        ('ア', "ｱ"), ('イ', "ｲ"), ('ウ', "ｳ"), ('エ', "ｴ"), ('オ', "ｵ"),
-        ('ァ', "ｱ"), ('ィ', "ｲ"), ('ゥ', "ｳ"), ('ェ', "ｴ"), ('ォ', "ｵ"),
-        ('カ', "ｶ"), ('キ', "ｷ"), ('ク', "ｸ"), ('ケ', "ｹ"), ('コ', "ｺ"),
-        ('ガ', "ｶﾞ"), ('ギ', "ｷﾞ"), ('グ', "ｸﾞ"), ('ゲ', "ｹﾞ"), ('ゴ', "ｺﾞ"),
-        ('サ', "ｻ"), ('シ', "ｼ"), ('ス', "ｽ"), ('セ', "ｾ"), ('ソ', "ｿ"),
-        ('ザ', "ｻﾞ"), ('ジ', "ｼﾞ"), ('ズ', "ｽﾞ"), ('ゼ', "ｾﾞ"), ('ゾ', "ｿﾞ"),
-        ('タ', "ﾀ"), ('チ', "ﾁ"), ('ツ', "ﾂ"), ('ッ', "ﾂ"), ('テ', "ﾃ"), ('ト', "ﾄ"),
-        ('ダ', "ﾀﾞ"), ('ヂ', "ﾁﾞ"), ('ヅ', "ﾂﾞ"), ('デ', "ﾃﾞ"), ('ド', "ﾄﾞ"),
-        ('ナ', "ﾅ"), ('ニ', "ﾆ"), ('ヌ', "ﾇ"), ('ネ', "ﾈ"), ('ノ', "ﾉ"),
-        ('ハ', "ﾊ"), ('ヒ', "ﾋ"), ('フ', "ﾌ"), ('ヘ', "ﾍ"), ('ホ', "ﾎ"),
-        ('バ', "ﾊﾞ"), ('ビ', "ﾋﾞ"), ('ブ', "ﾌﾞ"), ('ベ', "ﾍﾞ"), ('ボ', "ﾎﾞ"),
-        ('パ', "ﾊﾟ"), ('ピ', "ﾋﾟ"), ('プ', "ﾌﾟ"), ('ペ', "ﾍﾟ"), ('ポ', "ﾎﾟ"),
-        ('マ', "ﾏ"), ('ミ', "ﾐ"), ('ム', "ﾑ"), ('メ', "ﾒ"), ('モ', "ﾓ"),
-        ('ヤ', "ﾔ"), ('ユ', "ﾕ"), ('ヨ', "ﾖ"), ('ャ', "ﾔ"), ('ュ', "ﾕ"), ('ョ', "ﾖ"),
-        ('ラ', "ﾗ"), ('リ', "ﾘ"), ('ル', "ﾙ"), ('レ', "ﾚ"), ('ロ', "ﾛ"),
-        ('ワ', "ﾜ"), ('ヲ', "ｦ"), ('ン', "ﾝ"), ('ヴ', "ｳﾞ"), ('ヰ', "ｲ"), ('ヱ', "ｴ"),
-        ('ヮ', "ﾜ"), ('ヵ', "ｶ"), ('ヶ', "ｹ"), ('゛', "ﾞ"), ('゜', "ﾟ"), ('・', "."),
-        ('（', "("), ('）', ")"), ('，', ","), ('．', "."), ('／', "/"),
+        ('ア', "ｱ"),
+        ('イ', "ｲ"),
+        ('ウ', "ｳ"),
+        ('エ', "ｴ"),
+        ('オ', "ｵ"),
+        ('ァ', "ｱ"),
+        ('ィ', "ｲ"),
+        ('ゥ', "ｳ"),
+        ('ェ', "ｴ"),
+        ('ォ', "ｵ"),
+        ('カ', "ｶ"),
+        ('キ', "ｷ"),
+        ('ク', "ｸ"),
+        ('ケ', "ｹ"),
+        ('コ', "ｺ"),
+        ('ガ', "ｶﾞ"),
+        ('ギ', "ｷﾞ"),
+        ('グ', "ｸﾞ"),
+        ('ゲ', "ｹﾞ"),
+        ('ゴ', "ｺﾞ"),
+        ('サ', "ｻ"),
+        ('シ', "ｼ"),
+        ('ス', "ｽ"),
+        ('セ', "ｾ"),
+        ('ソ', "ｿ"),
+        ('ザ', "ｻﾞ"),
+        ('ジ', "ｼﾞ"),
+        ('ズ', "ｽﾞ"),
+        ('ゼ', "ｾﾞ"),
+        ('ゾ', "ｿﾞ"),
+        ('タ', "ﾀ"),
+        ('チ', "ﾁ"),
+        ('ツ', "ﾂ"),
+        ('ッ', "ﾂ"),
+        ('テ', "ﾃ"),
+        ('ト', "ﾄ"),
+        ('ダ', "ﾀﾞ"),
+        ('ヂ', "ﾁﾞ"),
+        ('ヅ', "ﾂﾞ"),
+        ('デ', "ﾃﾞ"),
+        ('ド', "ﾄﾞ"),
+        ('ナ', "ﾅ"),
+        ('ニ', "ﾆ"),
+        ('ヌ', "ﾇ"),
+        ('ネ', "ﾈ"),
+        ('ノ', "ﾉ"),
+        ('ハ', "ﾊ"),
+        ('ヒ', "ﾋ"),
+        ('フ', "ﾌ"),
+        ('ヘ', "ﾍ"),
+        ('ホ', "ﾎ"),
+        ('バ', "ﾊﾞ"),
+        ('ビ', "ﾋﾞ"),
+        ('ブ', "ﾌﾞ"),
+        ('ベ', "ﾍﾞ"),
+        ('ボ', "ﾎﾞ"),
+        ('パ', "ﾊﾟ"),
+        ('ピ', "ﾋﾟ"),
+        ('プ', "ﾌﾟ"),
+        ('ペ', "ﾍﾟ"),
+        ('ポ', "ﾎﾟ"),
+        ('マ', "ﾏ"),
+        ('ミ', "ﾐ"),
+        ('ム', "ﾑ"),
+        ('メ', "ﾒ"),
+        ('モ', "ﾓ"),
+        ('ヤ', "ﾔ"),
+        ('ユ', "ﾕ"),
+        ('ヨ', "ﾖ"),
+        ('ャ', "ﾔ"),
+        ('ュ', "ﾕ"),
+        ('ョ', "ﾖ"),
+        ('ラ', "ﾗ"),
+        ('リ', "ﾘ"),
+        ('ル', "ﾙ"),
+        ('レ', "ﾚ"),
+        ('ロ', "ﾛ"),
+        ('ワ', "ﾜ"),
+        ('ヲ', "ｦ"),
+        ('ン', "ﾝ"),
+        ('ヴ', "ｳﾞ"),
+        ('ヰ', "ｲ"),
+        ('ヱ', "ｴ"),
+        ('ヮ', "ﾜ"),
+        ('ヵ', "ｶ"),
+        ('ヶ', "ｹ"),
+        ('゛', "ﾞ"),
+        ('゜', "ﾟ"),
+        ('・', "."),
+        ('（', "("),
+        ('）', ")"),
+        ('，', ","),
+        ('．', "."),
+        ('／', "/"),
     ];
     TABLE.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
 }
@@ -231,7 +311,10 @@ impl BankAccount {
         let holder_kana = zengin_kana(holder).map_err(|m| ("holder_kana", m))?;
         if holder_kana.len() > 30 {
             // Half-width kana are one byte each in Shift_JIS: 30 bytes is the payee field.
-            return Err(("holder_kana", "must be at most 30 half-width characters".into()));
+            return Err((
+                "holder_kana",
+                "must be at most 30 half-width characters".into(),
+            ));
         }
         Ok(Self {
             bank_code: bank,
@@ -248,18 +331,36 @@ impl BankAccount {
     ///
     /// # Errors
     /// `(field, message)` for the first bad field.
-    pub fn japan_post(kigou: &str, bangou: &str, holder: &str) -> Result<Self, (&'static str, String)> {
+    pub fn japan_post(
+        kigou: &str,
+        bangou: &str,
+        holder: &str,
+    ) -> Result<Self, (&'static str, String)> {
         let kigou = to_half_width_ascii(kigou.trim());
         let bangou = to_half_width_ascii(bangou.trim());
-        if kigou.len() != 5 || !kigou.bytes().all(|b| b.is_ascii_digit()) || !kigou.starts_with('1') {
+        if kigou.len() != 5 || !kigou.bytes().all(|b| b.is_ascii_digit()) || !kigou.starts_with('1')
+        {
             return Err(("jp_bank_symbol", "must be 5 digits starting with 1".into()));
         }
-        if bangou.is_empty() || bangou.len() > 8 || !bangou.bytes().all(|b| b.is_ascii_digit()) || !bangou.ends_with('1') {
-            return Err(("jp_bank_number", "must be up to 8 digits ending with 1".into()));
+        if bangou.is_empty()
+            || bangou.len() > 8
+            || !bangou.bytes().all(|b| b.is_ascii_digit())
+            || !bangou.ends_with('1')
+        {
+            return Err((
+                "jp_bank_number",
+                "must be up to 8 digits ending with 1".into(),
+            ));
         }
         let branch = format!("{}8", &kigou[1..3]);
         let number = &bangou[..bangou.len() - 1];
-        Self::new(JAPAN_POST_BANK, &branch, AccountType::Ordinary, number, holder)
+        Self::new(
+            JAPAN_POST_BANK,
+            &branch,
+            AccountType::Ordinary,
+            number,
+            holder,
+        )
     }
 }
 
@@ -269,7 +370,12 @@ mod tests {
 
     #[test]
     fn invoice_numbers_from_the_tax_office_examples_are_valid() {
-        for ok in ["T7120001168421", "T9011101097073", "Ｔ７１２０００１１６８４２１", "T 7120-0011-68421"] {
+        for ok in [
+            "T7120001168421",
+            "T9011101097073",
+            "Ｔ７１２０００１１６８４２１",
+            "T 7120-0011-68421",
+        ] {
             assert!(InvoiceRegistrationNumber::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(
@@ -280,7 +386,14 @@ mod tests {
 
     #[test]
     fn invoice_numbers_with_a_wrong_check_digit_or_shape_are_refused() {
-        for bad in ["T8120001168421", "7120001168421", "T712000116842", "T71200011684211", "TABCDEFGHIJKLM", ""] {
+        for bad in [
+            "T8120001168421",
+            "7120001168421",
+            "T712000116842",
+            "T71200011684211",
+            "TABCDEFGHIJKLM",
+            "",
+        ] {
             assert!(InvoiceRegistrationNumber::parse(bad).is_err(), "{bad}");
         }
     }
@@ -294,7 +407,11 @@ mod tests {
             ("〒907-0004", "907-0004"),
             (" 907 0004 ", "907-0004"),
         ] {
-            assert_eq!(PostalCode::parse(raw).map(|p| p.as_str().to_string()), Ok(want.to_string()), "{raw}");
+            assert_eq!(
+                PostalCode::parse(raw).map(|p| p.as_str().to_string()),
+                Ok(want.to_string()),
+                "{raw}"
+            );
         }
         for bad in ["907-004", "90-70004", "abcdefg", "", "9070004 1"] {
             assert!(PostalCode::parse(bad).is_err(), "{bad}");
@@ -330,12 +447,37 @@ mod tests {
     fn bank_accounts_are_checked_and_padded() {
         let a = BankAccount::new("0187", "101", AccountType::Ordinary, "12345", "ﾔﾏﾀﾞ ﾊﾅｺ");
         assert_eq!(a.as_ref().map(|a| a.number.as_str()), Ok("0012345"));
-        assert_eq!(BankAccount::new("187", "101", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ").err().map(|e| e.0), Some("bank_code"));
-        assert_eq!(BankAccount::new("0187", "10", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ").err().map(|e| e.0), Some("branch_code"));
-        assert_eq!(BankAccount::new("0187", "101", AccountType::Ordinary, "12345678", "ﾔﾏﾀﾞ").err().map(|e| e.0), Some("account_number"));
-        assert_eq!(BankAccount::new("0187", "101", AccountType::Ordinary, "1", "山田").err().map(|e| e.0), Some("holder_kana"));
+        assert_eq!(
+            BankAccount::new("187", "101", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ")
+                .err()
+                .map(|e| e.0),
+            Some("bank_code")
+        );
+        assert_eq!(
+            BankAccount::new("0187", "10", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ")
+                .err()
+                .map(|e| e.0),
+            Some("branch_code")
+        );
+        assert_eq!(
+            BankAccount::new("0187", "101", AccountType::Ordinary, "12345678", "ﾔﾏﾀﾞ")
+                .err()
+                .map(|e| e.0),
+            Some("account_number")
+        );
+        assert_eq!(
+            BankAccount::new("0187", "101", AccountType::Ordinary, "1", "山田")
+                .err()
+                .map(|e| e.0),
+            Some("holder_kana")
+        );
         let long = "ｱ".repeat(31);
-        assert_eq!(BankAccount::new("0187", "101", AccountType::Ordinary, "1", &long).err().map(|e| e.0), Some("holder_kana"));
+        assert_eq!(
+            BankAccount::new("0187", "101", AccountType::Ordinary, "1", &long)
+                .err()
+                .map(|e| e.0),
+            Some("holder_kana")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod jobs;
 mod mail;
 mod openapi;
 mod pages;
+mod reference;
 mod shutdown;
 mod system;
 mod users;

@@ -73,3 +73,56 @@ db_test!(
     a_fresh_database_gets_one_default_aggregator,
     a_fresh_database_gets_the_default_aggregator_once
 );
+
+async fn the_migrate_command_reports_applies_and_rolls_back(b: Backend) {
+    let url = fresh_database(&b).await;
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuimaru"))
+            .args(args)
+            .env("YUIMARU_ENV", "test")
+            .env("YUIMARU__DATABASE__URL", &url)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(run(&["migrate", "status"]).contains("pending  m20261121_000001_foundation"));
+    assert!(run(&["migrate", "up"]).contains("applied"));
+    assert!(run(&["migrate", "status"]).contains("applied  m20261121_000001_foundation"));
+    let created = run(&[
+        "aggregator",
+        "create",
+        "--slug",
+        "yaeyama",
+        "--name",
+        "八重山",
+    ]);
+    assert!(created.contains("created aggregator yaeyama"), "{created}");
+    // The CLI refuses a bad slug with a message, not a panic.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuimaru"))
+        .args(["aggregator", "create", "--slug", "API", "--name", "x"])
+        .env("YUIMARU_ENV", "test")
+        .env("YUIMARU__DATABASE__URL", &url)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slug"));
+    assert!(run(&["migrate", "down"]).contains("rolled back 1"));
+    let status = run(&["migrate", "status"]);
+    assert!(
+        status.contains("applied  m20261121_000001_foundation"),
+        "{status}"
+    );
+    assert!(
+        status.contains("pending  m20261121_000002_reference_data"),
+        "{status}"
+    );
+}
+db_test!(
+    the_migrate_command_reports_applies_and_rolls_back_migrations,
+    the_migrate_command_reports_applies_and_rolls_back
+);

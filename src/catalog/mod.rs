@@ -1,0 +1,2 @@
+//! The catalogue: products, SKUs, photos, review (issue #3; the domain types come first).
+pub mod domain;

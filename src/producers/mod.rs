@@ -1,0 +1,3 @@
+//! Producers: registration, review, profile, bank accounts, closures (issue #3; the domain
+//! types come first).
+pub mod domain;
