@@ -52,6 +52,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(crate::aggregators::routes());
     routes.extend(crate::jobs::routes());
     routes.extend(crate::reference::routes());
+    routes.extend(crate::producers::routes());
     routes.extend(crate::web::routes());
     routes.extend(crate::openapi::routes());
     routes

@@ -11,4 +11,7 @@ pub mod login_attempt;
 pub mod municipality;
 pub mod one_time_link;
 pub mod prefecture;
+pub mod producer;
+pub mod producer_bank_change;
+pub mod producer_closure;
 pub mod session;

@@ -399,6 +399,10 @@ pub async fn revoke_token(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<
 pub mod link_purpose {
     pub const RESET: &str = "reset";
     pub const INVITE: &str = "invite";
+    /// Confirms a producer's email address (`/confirm-email/{token}`).
+    pub const CONFIRM_EMAIL: &str = "confirm_email";
+    /// Purposes whose link sets a password.
+    pub const SETS_PASSWORD: [&str; 2] = [RESET, INVITE];
 }
 
 /// Creates a one-time link for `user` (inside `db`'s transaction) and returns its URL.
@@ -427,7 +431,12 @@ pub async fn create_link(
     .insert(db)
     .await?;
     let base = app.settings.server.base_url.trim_end_matches('/');
-    Ok((id, format!("{base}/password-reset/{token}")))
+    let path = if purpose == link_purpose::CONFIRM_EMAIL {
+        "confirm-email"
+    } else {
+        "password-reset"
+    };
+    Ok((id, format!("{base}/{path}/{token}")))
 }
 
 /// Starts a password reset. The request only validates the address and enqueues an
@@ -555,13 +564,14 @@ pub fn check_password(app: &AppState, field: &str, pw: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Whether a one-time link token is currently usable (for showing the form).
+/// Whether a password-setting link token is currently usable (for showing the form).
 ///
 /// # Errors
 /// Database failure.
 pub async fn link_is_valid(app: &AppState, token: &str) -> ApiResult<bool> {
     Ok(one_time_link::Entity::find()
         .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
+        .filter(one_time_link::Column::Purpose.is_in(link_purpose::SETS_PASSWORD))
         .filter(one_time_link::Column::UsedAt.is_null())
         .filter(one_time_link::Column::ExpiresAt.gt(core::now()))
         .count(&app.db)
@@ -591,6 +601,7 @@ pub async fn confirm_password_reset(
     let txn = db::begin_write(&app.db).await?;
     let link = one_time_link::Entity::find()
         .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
+        .filter(one_time_link::Column::Purpose.is_in(link_purpose::SETS_PASSWORD))
         .one(&txn)
         .await?;
     let link = link.ok_or_else(invalid)?;

@@ -10,6 +10,11 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// Today's date in Asia/Tokyo (UTC+9, no daylight saving): the business calendar.
+pub fn today_jst() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+}
+
 /// A new time-ordered primary key.
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()

@@ -48,6 +48,106 @@ pub enum EmailMessage {
         organisation: String,
         expires_hours: i64,
     },
+    /// A producer registered themselves: thanks, and confirm the address.
+    ProducerRegistered {
+        display_name: String,
+        organisation: String,
+        confirm_link: String,
+    },
+    /// An operator registered a producer on their behalf: claim the account.
+    ProducerClaim {
+        display_name: String,
+        organisation: String,
+        link: String,
+        expires_hours: i64,
+    },
+    /// To an operator: a new producer is waiting for review.
+    OperatorNewProducer {
+        producer_name: String,
+        municipality: String,
+        review_link: String,
+    },
+    /// A producer's status changed (approved, rejected, suspended, reinstated).
+    ProducerStatusChanged {
+        display_name: String,
+        organisation: String,
+        status: String,
+        reason: Option<String>,
+    },
+    /// A producer's bank-account change was approved or rejected.
+    BankAccountDecision {
+        display_name: String,
+        approved: bool,
+    },
+}
+
+#[derive(Template)]
+#[template(
+    config = "src/askama.toml",
+    path = "mail/templates/notice.txt",
+    escape = "none"
+)]
+struct NoticeText<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    link: Option<(&'a str, &'a str)>,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "mail/templates/notice.html")]
+struct NoticeHtml<'a> {
+    lang: &'a str,
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    link: Option<(&'a str, &'a str)>,
+    signature: &'a str,
+}
+
+/// The parts of a simple notice email, already in the recipient's language.
+struct Notice {
+    subject: String,
+    greeting: String,
+    paragraphs: Vec<String>,
+    link: Option<(String, String)>,
+}
+
+impl Notice {
+    fn render(self, locale: Locale) -> Result<Rendered, askama::Error> {
+        let signature = "yuimaru";
+        let link = self.link.as_ref().map(|(l, u)| (l.as_str(), u.as_str()));
+        Ok(Rendered {
+            text: NoticeText {
+                greeting: &self.greeting,
+                paragraphs: &self.paragraphs,
+                link,
+                signature,
+            }
+            .render()?,
+            html: NoticeHtml {
+                lang: locale.as_str(),
+                greeting: &self.greeting,
+                paragraphs: &self.paragraphs,
+                link,
+                signature,
+            }
+            .render()?,
+            subject: self.subject,
+        })
+    }
+}
+
+fn status_words(status: &str, ja: bool) -> &'static str {
+    match (status, ja) {
+        ("approved", true) => "承認されました",
+        ("approved", false) => "approved",
+        ("rejected", true) => "見送りとなりました",
+        ("rejected", false) => "declined",
+        ("suspended", true) => "一時停止されました",
+        ("suspended", false) => "suspended",
+        (_, true) => "変更されました",
+        (_, false) => "changed",
+    }
 }
 
 /// A message rendered for one locale.
@@ -115,6 +215,11 @@ impl EmailMessage {
         match self {
             Self::PasswordReset { .. } => "password_reset",
             Self::Invitation { .. } => "invitation",
+            Self::ProducerRegistered { .. } => "producer_registered",
+            Self::ProducerClaim { .. } => "producer_claim",
+            Self::OperatorNewProducer { .. } => "operator_new_producer",
+            Self::ProducerStatusChanged { .. } => "producer_status_changed",
+            Self::BankAccountDecision { .. } => "bank_account_decision",
         }
     }
 
@@ -181,6 +286,139 @@ impl EmailMessage {
                 }
                 .render()?,
             },
+            Self::ProducerRegistered {
+                display_name,
+                organisation,
+                confirm_link,
+            } => {
+                let link_label = if ja { "メールアドレスを確認する" } else { "Confirm my email address" };
+                Notice {
+                    subject: if ja {
+                        format!("【yuimaru】{organisation} への生産者登録を受け付けました")
+                    } else {
+                        format!("[yuimaru] Your producer registration with {organisation}")
+                    },
+                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    paragraphs: if ja {
+                        vec![
+                            format!("{organisation} への生産者登録を受け付けました。担当者が内容を確認し、結果をメールでお知らせします。"),
+                            "まず、次のリンクからメールアドレスの確認をお願いします。".into(),
+                        ]
+                    } else {
+                        vec![
+                            format!("Thank you for registering as a producer with {organisation}. Our staff will review it and email you the result."),
+                            "First, please confirm your email address with this link.".into(),
+                        ]
+                    },
+                    link: Some((link_label.into(), confirm_link.clone())),
+                }
+                .render(locale)?
+            }
+            Self::ProducerClaim {
+                display_name,
+                organisation,
+                link,
+                expires_hours,
+            } => Notice {
+                subject: if ja {
+                    format!("【yuimaru】{organisation} が生産者アカウントを作成しました")
+                } else {
+                    format!("[yuimaru] {organisation} created your producer account")
+                },
+                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                paragraphs: if ja {
+                    vec![
+                        format!("{organisation} の担当者が、ご同意のうえで生産者登録を代行しました。"),
+                        format!("次のリンクからパスワードを設定すると、ご自身でログインできます（有効期限 {expires_hours} 時間）。"),
+                    ]
+                } else {
+                    vec![
+                        format!("Staff of {organisation} registered you as a producer, with your consent."),
+                        format!("Set a password with this link to log in yourself (valid for {expires_hours} hours)."),
+                    ]
+                },
+                link: Some((
+                    if ja { "パスワードを設定する" } else { "Set my password" }.into(),
+                    link.clone(),
+                )),
+            }
+            .render(locale)?,
+            Self::OperatorNewProducer {
+                producer_name,
+                municipality,
+                review_link,
+            } => Notice {
+                subject: if ja {
+                    format!("【yuimaru】新しい生産者登録: {producer_name}")
+                } else {
+                    format!("[yuimaru] New producer registration: {producer_name}")
+                },
+                greeting: String::new(),
+                paragraphs: if ja {
+                    vec![format!("{municipality} の {producer_name} さんから生産者登録がありました。審査をお願いします。")]
+                } else {
+                    vec![format!("{producer_name} ({municipality}) registered as a producer and is waiting for review.")]
+                },
+                link: Some((
+                    if ja { "審査ページを開く" } else { "Open the review queue" }.into(),
+                    review_link.clone(),
+                )),
+            }
+            .render(locale)?,
+            Self::ProducerStatusChanged {
+                display_name,
+                organisation,
+                status,
+                reason,
+            } => {
+                let words = status_words(status, ja);
+                let mut paragraphs = vec![if ja {
+                    format!("{organisation} での生産者登録が{words}。")
+                } else {
+                    format!("Your producer registration with {organisation} has been {words}.")
+                }];
+                if let Some(r) = reason.as_deref().filter(|r| !r.is_empty()) {
+                    paragraphs.push(if ja { format!("理由: {r}") } else { format!("Reason: {r}") });
+                }
+                if status == "approved" {
+                    paragraphs.push(if ja {
+                        "ログインして商品を登録できます。".into()
+                    } else {
+                        "You can now log in and add your products.".into()
+                    });
+                }
+                Notice {
+                    subject: if ja {
+                        format!("【yuimaru】生産者登録が{words}")
+                    } else {
+                        format!("[yuimaru] Your producer registration has been {words}")
+                    },
+                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    paragraphs,
+                    link: None,
+                }
+                .render(locale)?
+            }
+            Self::BankAccountDecision {
+                display_name,
+                approved,
+            } => Notice {
+                subject: match (ja, approved) {
+                    (true, true) => "【yuimaru】振込先口座の変更を承認しました".into(),
+                    (true, false) => "【yuimaru】振込先口座の変更を見送りました".into(),
+                    (false, true) => "[yuimaru] Your new bank account was approved".into(),
+                    (false, false) => "[yuimaru] Your bank account change was not approved".into(),
+                },
+                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                paragraphs: vec![match (ja, approved) {
+                    (true, true) => "次回のお支払いから新しい口座に振り込みます。".into(),
+                    (true, false) => "変更は反映されていません。これまでの口座に振り込みます。ご不明な点は担当者にお問い合わせください。".into(),
+                    (false, true) => "Payouts from now on go to the new account.".into(),
+                    (false, false) => "Nothing changed: payouts keep going to your previous account. Please contact the staff if this is unexpected.".into(),
+                }],
+                link: None,
+            }
+            .render(locale)?,
         })
     }
 }
@@ -207,6 +445,77 @@ mod tests {
     fn password_reset_renders_in_english() {
         let r = reset().render(Locale::En).ok();
         insta::assert_debug_snapshot!(r);
+    }
+
+    #[test]
+    fn producer_emails_render_in_both_languages() {
+        let messages = [
+            EmailMessage::ProducerRegistered {
+                display_name: "比嘉 ゆい".into(),
+                organisation: "八重山物産".into(),
+                confirm_link: "https://shop.example/confirm-email/abc".into(),
+            },
+            EmailMessage::ProducerClaim {
+                display_name: "比嘉 ゆい".into(),
+                organisation: "八重山物産".into(),
+                link: "https://shop.example/password-reset/def".into(),
+                expires_hours: 72,
+            },
+            EmailMessage::OperatorNewProducer {
+                producer_name: "比嘉農園".into(),
+                municipality: "石垣市".into(),
+                review_link: "https://shop.example/operator/producers".into(),
+            },
+            EmailMessage::ProducerStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                organisation: "八重山物産".into(),
+                status: "approved".into(),
+                reason: None,
+            },
+            EmailMessage::ProducerStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                organisation: "八重山物産".into(),
+                status: "rejected".into(),
+                reason: Some("住所が確認できませんでした".into()),
+            },
+            EmailMessage::ProducerStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                organisation: "八重山物産".into(),
+                status: "suspended".into(),
+                reason: Some("賞味期限表示の確認中".into()),
+            },
+            EmailMessage::BankAccountDecision {
+                display_name: "比嘉 ゆい".into(),
+                approved: true,
+            },
+        ];
+        for m in messages {
+            let ja = m.render(Locale::Ja).ok();
+            let en = m.render(Locale::En).ok();
+            assert!(
+                ja.as_ref()
+                    .is_some_and(|r| r.html.contains("<html lang=\"ja\">"))
+            );
+            assert!(
+                en.as_ref()
+                    .is_some_and(|r| r.html.contains("<html lang=\"en\">"))
+            );
+            let name = format!(
+                "{}_{}",
+                m.template(),
+                match &m {
+                    EmailMessage::ProducerStatusChanged { status, .. } => status.as_str(),
+                    _ => "",
+                }
+            );
+            insta::assert_debug_snapshot!(
+                name,
+                (
+                    ja.map(|r| (r.subject, r.text)),
+                    en.map(|r| (r.subject, r.text))
+                )
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod jobs;
 mod mail;
 mod openapi;
 mod pages;
+mod producers;
 mod reference;
 mod shutdown;
 mod system;

@@ -113,12 +113,18 @@ async fn the_migrate_command_reports_applies_and_rolls_back(b: Backend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("slug"));
     assert!(run(&["migrate", "down"]).contains("rolled back 1"));
     let status = run(&["migrate", "status"]);
+    let pending: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("pending"))
+        .collect();
+    assert_eq!(
+        pending.len(),
+        1,
+        "only the last migration was rolled back: {status}"
+    );
+    assert_eq!(status.lines().last(), pending.first().copied(), "{status}");
     assert!(
         status.contains("applied  m20261121_000001_foundation"),
-        "{status}"
-    );
-    assert!(
-        status.contains("pending  m20261121_000002_reference_data"),
         "{status}"
     );
 }
