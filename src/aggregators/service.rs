@@ -86,6 +86,18 @@ pub async fn insert(
     })
 }
 
+/// Whether an aggregator with this slug exists.
+///
+/// # Errors
+/// Database failure.
+pub async fn exists(db: &impl ConnectionTrait, slug: &str) -> ApiResult<bool> {
+    Ok(aggregator::Entity::find()
+        .filter(aggregator::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// On a database without aggregators, creates the default one from config so the bare
 /// public paths work.
 ///

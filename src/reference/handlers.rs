@@ -1,11 +1,10 @@
 //! HTTP handlers for the reference data. Public: the registration form needs them.
+use super::service;
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     startup::AppState,
 };
 use actix_web::{HttpResponse, web};
-use entity::{island, municipality, prefecture};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -83,10 +82,7 @@ fn check(code: &Option<String>) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v1/prefectures", tag = "reference",
     responses((status = 200, body = PrefectureList)))]
 pub async fn list_prefectures(app: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let rows = prefecture::Entity::find()
-        .order_by_asc(prefecture::Column::Code)
-        .all(&app.db)
-        .await?;
+    let rows = service::prefectures(&app.db).await?;
     Ok(HttpResponse::Ok().json(PrefectureList {
         items: rows
             .into_iter()
@@ -108,11 +104,7 @@ pub async fn list_municipalities(
     q: web::Query<ByPrefecture>,
 ) -> ApiResult<HttpResponse> {
     check(&q.prefecture_code)?;
-    let mut find = municipality::Entity::find().order_by_asc(municipality::Column::Code);
-    if let Some(p) = &q.prefecture_code {
-        find = find.filter(municipality::Column::PrefectureCode.eq(p.clone()));
-    }
-    let rows = find.all(&app.db).await?;
+    let rows = service::municipalities(&app.db, q.prefecture_code.as_deref()).await?;
     Ok(HttpResponse::Ok().json(MunicipalityList {
         items: rows
             .into_iter()
@@ -136,13 +128,7 @@ pub async fn list_islands(
     q: web::Query<ByPrefecture>,
 ) -> ApiResult<HttpResponse> {
     check(&q.prefecture_code)?;
-    let mut find = island::Entity::find()
-        .order_by_asc(island::Column::GroupEn)
-        .order_by_asc(island::Column::Code);
-    if let Some(p) = &q.prefecture_code {
-        find = find.filter(island::Column::PrefectureCode.eq(p.clone()));
-    }
-    let rows = find.all(&app.db).await?;
+    let rows = service::islands(&app.db, q.prefecture_code.as_deref()).await?;
     Ok(HttpResponse::Ok().json(IslandList {
         items: rows
             .into_iter()

@@ -2,6 +2,7 @@
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
 pub mod i18n;
 pub mod pages;
+pub mod producer_pages;
 
 use crate::{route, startup::RouteSpec};
 use actix_web::{HttpRequest, HttpResponse};
@@ -18,6 +19,19 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/password-reset/{token}", pages::reset_page),
         route!(POST, "/password-reset/{token}", pages::reset_submit),
         route!(GET, "/assets/app.css", pages::stylesheet),
+        route!(GET, "/register", producer_pages::register_page),
+        route!(POST, "/register", producer_pages::register_submit),
+        route!(
+            GET,
+            "/confirm-email/{token}",
+            producer_pages::confirm_email_page
+        ),
+        route!(GET, "/{slug}/register", producer_pages::register_page_slug),
+        route!(
+            POST,
+            "/{slug}/register",
+            producer_pages::register_submit_slug
+        ),
     ]
 }
 

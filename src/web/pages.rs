@@ -36,7 +36,7 @@ pub struct Chrome {
 
 /// Field errors of a form.
 #[derive(Default)]
-pub struct FieldErrors(BTreeMap<String, &'static str>);
+pub struct FieldErrors(pub(crate) BTreeMap<String, &'static str>);
 
 impl FieldErrors {
     /// The message for `field`.
@@ -51,21 +51,21 @@ impl FieldErrors {
     pub fn any(&self) -> bool {
         !self.0.is_empty()
     }
-    fn set(&mut self, field: &str, msg: &'static str) {
+    pub(crate) fn set(&mut self, field: &str, msg: &'static str) {
         self.0.insert(field.to_string(), msg);
     }
 }
 
 /// Per-request page context: language, CSRF token (and whether its cookie must be set).
-struct Ctx {
-    t: T,
+pub(crate) struct Ctx {
+    pub(crate) t: T,
     csrf: String,
     set_csrf: bool,
     set_lang: Option<&'static str>,
     secure: bool,
 }
 
-fn ctx(req: &HttpRequest, user_locale: Option<&str>) -> Ctx {
+pub(crate) fn ctx(req: &HttpRequest, user_locale: Option<&str>) -> Ctx {
     let secure = req
         .app_data::<web::Data<AppState>>()
         .map(|a| a.settings.server.secure_cookies)
@@ -104,7 +104,7 @@ fn ctx(req: &HttpRequest, user_locale: Option<&str>) -> Ctx {
 }
 
 impl Ctx {
-    fn chrome(&self, user: Option<String>) -> Chrome {
+    pub(crate) fn chrome(&self, user: Option<String>) -> Chrome {
         Chrome {
             t: self.t,
             csrf: self.csrf.clone(),
@@ -112,7 +112,11 @@ impl Ctx {
         }
     }
 
-    fn respond(&self, status: StatusCode, html: Result<String, askama::Error>) -> HttpResponse {
+    pub(crate) fn respond(
+        &self,
+        status: StatusCode,
+        html: Result<String, askama::Error>,
+    ) -> HttpResponse {
         let mut b = HttpResponseBuilder::new(status);
         self.decorate(&mut b);
         match html {
@@ -148,7 +152,7 @@ impl Ctx {
         }
     }
 
-    fn redirect(&self, to: &str) -> HttpResponseBuilder {
+    pub(crate) fn redirect(&self, to: &str) -> HttpResponseBuilder {
         let mut b = HttpResponse::SeeOther();
         self.decorate(&mut b);
         b.insert_header(("location", to.to_string()));
@@ -166,7 +170,7 @@ fn csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
 }
 
 /// Whether a submitted form's token matches the CSRF cookie.
-fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
+pub(crate) fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
     match req.cookie(CSRF_COOKIE) {
         Some(c) => c.value().len() == 64 && constant_time_eq(c.value(), submitted),
         None => false,
@@ -189,7 +193,7 @@ pub fn message_page(
     cx.respond(status, page.render())
 }
 
-fn csrf_failure(req: &HttpRequest) -> HttpResponse {
+pub(crate) fn csrf_failure(req: &HttpRequest) -> HttpResponse {
     message_page(req, StatusCode::FORBIDDEN, "csrf.title", "csrf.body")
 }
 

@@ -212,3 +212,204 @@ async fn a_person_logs_in_through_the_login_page_in_a_real_browser() {
     assert_eq!(app.count("SELECT COUNT(*) FROM session").await, 0);
     b.client.clone().close().await.expect("close");
 }
+
+async fn fill(b: &Browser, id: &str, text: &str) {
+    let e = b
+        .client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|_| panic!("#{id}"));
+    e.clear().await.expect("clear");
+    e.send_keys(text).await.expect("type");
+}
+
+async fn value(b: &Browser, id: &str) -> String {
+    b.client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|_| panic!("#{id}"))
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+async fn screenshot(b: &Browser, name: &str) {
+    let shot = b.client.screenshot().await.expect("screenshot");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join(name), shot).expect("write screenshot");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_registers_in_japanese_fixes_a_bad_postal_code_confirms_and_logs_in() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    b.client.goto(&app.url("/register")).await.expect("goto");
+    let title = b
+        .client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(title, "生産者登録");
+
+    fill(&b, "legal_name", "比嘉農園").await;
+    fill(&b, "legal_name_kana", "ヒガノウエン").await;
+    fill(&b, "representative", "比嘉 ゆい").await;
+    b.client
+        .find(Locator::Css("#municipality_code option[value='47207']"))
+        .await
+        .expect("石垣市")
+        .click()
+        .await
+        .expect("select");
+    b.client
+        .find(Locator::Css("#island_code option[value='ishigaki']"))
+        .await
+        .expect("石垣島")
+        .click()
+        .await
+        .expect("select");
+    fill(&b, "postal_code", "907-00").await; // too short
+    fill(&b, "address", "石垣市登野城1-1").await;
+    fill(&b, "phone", "0980-12-3456").await;
+    fill(&b, "email", "yui@example.jp").await;
+    fill(&b, "invoice_number", "T7120001168421").await;
+    fill(&b, "bank_code", "0187").await;
+    fill(&b, "branch_code", "101").await;
+    fill(&b, "account_number", "1234567").await;
+    fill(&b, "holder_kana", "ヒガ ユイ").await;
+    fill(&b, "password", "ishigaki-mango-2026").await;
+    b.client
+        .find(Locator::Id("consent"))
+        .await
+        .expect("consent")
+        .click()
+        .await
+        .expect("tick");
+    screenshot(&b, "register-filled.png").await;
+    b.client
+        .find(Locator::Id("register-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+
+    // The error is beside the postal code; everything else is still filled in.
+    let err = b
+        .client
+        .wait()
+        .for_element(Locator::Id("postal_code-error"))
+        .await
+        .expect("error beside the field");
+    assert!(err.text().await.expect("text").contains("郵便番号"));
+    b.client
+        .execute(
+            "document.getElementById('postal_code-error').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    screenshot(&b, "register-error.png").await;
+    assert_eq!(value(&b, "legal_name").await, "比嘉農園");
+    assert_eq!(value(&b, "holder_kana").await, "ヒガ ユイ");
+    assert_eq!(value(&b, "email").await, "yui@example.jp");
+    assert_eq!(value(&b, "municipality_code").await, "47207");
+    assert_eq!(value(&b, "island_code").await, "ishigaki");
+    assert_eq!(
+        value(&b, "password").await,
+        "",
+        "passwords are never sent back"
+    );
+    assert!(
+        b.client
+            .find(Locator::Id("legal_name-error"))
+            .await
+            .is_err(),
+        "no error on good fields"
+    );
+    let consent = b
+        .client
+        .find(Locator::Id("consent"))
+        .await
+        .expect("consent")
+        .prop("checked")
+        .await
+        .expect("prop");
+    assert_eq!(consent.as_deref(), Some("true"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM producer").await, 0);
+
+    fill(&b, "postal_code", "９０７－０００４").await;
+    fill(&b, "password", "ishigaki-mango-2026").await;
+    b.client
+        .find(Locator::Id("register-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::XPath("//h1[contains(., '登録を受け付けました')]"))
+        .await
+        .expect("done page");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM producer WHERE status = 'pending' AND postal_code = '907-0004'"
+        )
+        .await,
+        1
+    );
+
+    // The confirmation email's link, opened in the browser.
+    app.run_pending_jobs().await;
+    let mail = app
+        .emails()
+        .into_iter()
+        .find(|m| m.to == "yui@example.jp")
+        .expect("email");
+    assert!(
+        mail.subject.contains("生産者登録"),
+        "Japanese, as the form was"
+    );
+    let link = mail
+        .text
+        .lines()
+        .find(|l| l.contains("/confirm-email/"))
+        .expect("link")
+        .trim()
+        .to_string();
+    let path = link
+        .trim_start_matches(&app.state.settings.server.base_url)
+        .to_string();
+    b.client.goto(&app.url(&path)).await.expect("goto link");
+    b.client
+        .wait()
+        .for_element(Locator::XPath(
+            "//h1[contains(., 'メールアドレスを確認しました')]",
+        ))
+        .await
+        .expect("confirmed");
+
+    // And logs in through the login page.
+    let user = TestUser {
+        id: uuid::Uuid::nil(),
+        email: "yui@example.jp".into(),
+        password: "ishigaki-mango-2026".into(),
+    };
+    log_in(&b, &app, &user).await;
+    let role = b
+        .client
+        .find(Locator::Id("role"))
+        .await
+        .expect("role")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(role, "producer");
+    b.client.clone().close().await.expect("close");
+}

@@ -264,3 +264,97 @@ db_test!(
     a_password_is_reset_through_the_pages,
     password_reset_through_the_pages
 );
+
+async fn the_registration_page_keeps_input_and_names_errors(b: Backend) {
+    let app = spawn_app(b).await;
+    let c = client();
+    let html = c
+        .get(app.url("/register"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("生産者登録"));
+    assert!(
+        html.contains("石垣市"),
+        "municipalities from the seeded table"
+    );
+    assert!(html.contains("与那国島"), "islands from the seeded table");
+    let csrf = csrf_of(&html);
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("legal_name", "比嘉農園"),
+        ("legal_name_kana", "ひがのうえん"),
+        ("representative", "比嘉 ゆい"),
+        ("municipality_code", "47207"),
+        ("postal_code", "907-0004"),
+        ("address", "石垣市"),
+        ("phone", "0980-12-3456"),
+        ("email", "yui@example.jp"),
+        ("password", "ishigaki-mango-2026"),
+        ("tax_status", "registered"),
+        ("invoice_number", "T8120001168421"),
+        ("bank_kind", "bank"),
+        ("bank_code", "0187"),
+        ("branch_code", "101"),
+        ("account_type", "ordinary"),
+        ("account_number", "1234567"),
+        ("holder_kana", "比嘉"),
+    ];
+    let r = c
+        .post(app.url("/register"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    for id in ["invoice_number-error", "holder_kana-error", "consent-error"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(
+        html.contains("チェック数字"),
+        "Japanese message for the check digit"
+    );
+    assert!(html.contains("value=\"比嘉農園\""));
+    assert!(
+        !html.contains("ishigaki-mango-2026"),
+        "the password is not echoed"
+    );
+    assert!(html.contains("<option value=\"47207\" selected>"));
+    // Without the CSRF token nothing happens.
+    let r = client()
+        .post(app.url("/register"))
+        .form(&form[1..])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    // Unknown aggregator.
+    assert_eq!(
+        c.get(app.url("/nowhere/register"))
+            .send()
+            .await
+            .expect("page")
+            .status(),
+        404
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM producer").await, 0);
+    // English labels on request.
+    let html = c
+        .get(app.url("/default/register?lang=en"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Producer registration"));
+    assert!(html.contains("Ishigaki"));
+}
+db_test!(
+    the_registration_page_names_errors_and_keeps_input,
+    the_registration_page_keeps_input_and_names_errors
+);
