@@ -53,6 +53,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(crate::jobs::routes());
     routes.extend(crate::reference::routes());
     routes.extend(crate::producers::routes());
+    routes.extend(crate::catalog::routes());
     routes.extend(crate::web::routes());
     routes.extend(crate::openapi::routes());
     routes

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_reference_data;
 mod m20261121_000003_producers;
+mod m20261121_000004_catalog;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_reference_data::Migration),
             Box::new(m20261121_000003_producers::Migration),
+            Box::new(m20261121_000004_catalog::Migration),
         ]
     }
 }

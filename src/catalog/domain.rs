@@ -96,3 +96,118 @@ mod tests {
         );
     }
 }
+
+/// Allergens whose labelling is mandatory (特定原材料), by code with ja/en names.
+pub const MANDATORY_ALLERGENS: &[(&str, &str, &str)] = &[
+    ("shrimp", "えび", "shrimp"),
+    ("crab", "かに", "crab"),
+    ("walnut", "くるみ", "walnut"),
+    ("wheat", "小麦", "wheat"),
+    ("buckwheat", "そば", "buckwheat"),
+    ("egg", "卵", "egg"),
+    ("milk", "乳", "milk"),
+    ("peanut", "落花生", "peanut"),
+];
+
+/// Allergens whose labelling is recommended (特定原材料に準ずるもの).
+pub const RECOMMENDED_ALLERGENS: &[(&str, &str, &str)] = &[
+    ("almond", "アーモンド", "almond"),
+    ("abalone", "あわび", "abalone"),
+    ("squid", "いか", "squid"),
+    ("salmon_roe", "いくら", "salmon roe"),
+    ("orange", "オレンジ", "orange"),
+    ("cashew", "カシューナッツ", "cashew nut"),
+    ("kiwi", "キウイフルーツ", "kiwi fruit"),
+    ("beef", "牛肉", "beef"),
+    ("sesame", "ごま", "sesame"),
+    ("salmon", "さけ", "salmon"),
+    ("mackerel", "さば", "mackerel"),
+    ("soybean", "大豆", "soybean"),
+    ("chicken", "鶏肉", "chicken"),
+    ("banana", "バナナ", "banana"),
+    ("pork", "豚肉", "pork"),
+    ("macadamia", "マカダミアナッツ", "macadamia nut"),
+    ("peach", "もも", "peach"),
+    ("yam", "やまいも", "yam"),
+    ("apple", "りんご", "apple"),
+    ("gelatin", "ゼラチン", "gelatin"),
+    ("matsutake", "まつたけ", "matsutake"),
+];
+
+/// Whether `code` is a known allergen.
+pub fn is_allergen(code: &str) -> bool {
+    MANDATORY_ALLERGENS
+        .iter()
+        .chain(RECOMMENDED_ALLERGENS)
+        .any(|(c, _, _)| *c == code)
+}
+
+/// Temperature classes (DOMAIN-JP §3); items of different classes never share a parcel.
+pub const TEMPERATURE_CLASSES: [&str; 3] = ["ambient", "chilled", "frozen"];
+/// 賞味期限 (best-before: quality) or 消費期限 (use-by: safety).
+pub const DATE_KINDS: [&str; 2] = ["best_before", "use_by"];
+/// Plant-quarantine classes (DOMAIN-JP §3): checkout checks origin → destination.
+pub const QUARANTINE_CLASSES: [&str; 4] = [
+    "none",
+    // Raw sweet potato (紅いも etc.): not moved out of Okinawa untreated, nor into Kumejima.
+    "raw_sweet_potato",
+    // Other restricted raw plants (e.g. 空心菜): not moved out of Okinawa untreated.
+    "restricted_raw_plant",
+    // Citrus plants: need inspection.
+    "citrus_plant",
+];
+
+/// The consumption-tax rate a category suggests, and why (DOMAIN-JP §1).
+pub fn suggested_tax(food: bool, alcohol: bool) -> (i16, &'static str, &'static str) {
+    if alcohol {
+        (
+            10,
+            "酒類は標準税率 10%（軽減税率の対象外）",
+            "Alcohol is taxed at the standard 10% (not reduced)",
+        )
+    } else if food {
+        (
+            8,
+            "飲食料品は軽減税率 8%",
+            "Food and drink are taxed at the reduced 8%",
+        )
+    } else {
+        (
+            10,
+            "食品以外は標準税率 10%",
+            "Non-food goods are taxed at the standard 10%",
+        )
+    }
+}
+
+#[cfg(test)]
+mod food_tests {
+    use super::*;
+
+    #[test]
+    fn allergen_lists_hold_the_mandatory_eight() {
+        assert_eq!(MANDATORY_ALLERGENS.len(), 8);
+        for c in [
+            "shrimp",
+            "crab",
+            "walnut",
+            "wheat",
+            "buckwheat",
+            "egg",
+            "milk",
+            "peanut",
+            "soybean",
+        ] {
+            assert!(is_allergen(c), "{c}");
+        }
+        assert!(!is_allergen("gluten-ish"));
+    }
+
+    #[test]
+    fn tax_suggestions_follow_the_reduced_rate_rules() {
+        assert_eq!(suggested_tax(true, false).0, 8);
+        assert_eq!(suggested_tax(false, true).0, 10);
+        assert_eq!(suggested_tax(true, true).0, 10, "alcohol is never reduced");
+        assert_eq!(suggested_tax(false, false).0, 10);
+    }
+}

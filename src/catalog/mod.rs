@@ -1,2 +1,59 @@
-//! The catalogue: products, SKUs, photos, review (issue #3; the domain types come first).
+//! The catalogue: categories, products with food data, the review workflow with revisions of
+//! listed products, SKUs with JAN checks.
+pub mod content;
 pub mod domain;
+pub mod dto;
+pub mod handlers;
+pub mod service;
+
+use crate::{route, startup::RouteSpec};
+
+/// The catalogue API.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/api/v1/categories", handlers::list_categories),
+        route!(GET, "/api/v1/products", handlers::list_products),
+        route!(POST, "/api/v1/products", handlers::create_product),
+        route!(GET, "/api/v1/products/{id}", handlers::get_product),
+        route!(PATCH, "/api/v1/products/{id}", handlers::update_product),
+        route!(
+            POST,
+            "/api/v1/products/{id}/submit",
+            handlers::submit_product
+        ),
+        route!(
+            POST,
+            "/api/v1/products/{id}/approve",
+            handlers::approve_product
+        ),
+        route!(
+            POST,
+            "/api/v1/products/{id}/reject",
+            handlers::reject_product
+        ),
+        route!(POST, "/api/v1/products/{id}/pause", handlers::pause_product),
+        route!(
+            POST,
+            "/api/v1/products/{id}/resume",
+            handlers::resume_product
+        ),
+        route!(
+            POST,
+            "/api/v1/products/{id}/retire",
+            handlers::retire_product
+        ),
+        route!(POST, "/api/v1/products/{id}/skus", handlers::create_sku),
+        route!(PATCH, "/api/v1/skus/{id}", handlers::update_sku),
+        route!(GET, "/api/v1/product-revisions", handlers::list_revisions),
+        route!(
+            POST,
+            "/api/v1/product-revisions/{id}/approve",
+            handlers::approve_revision
+        ),
+        route!(
+            POST,
+            "/api/v1/product-revisions/{id}/reject",
+            handlers::reject_revision
+        ),
+    ]
+}

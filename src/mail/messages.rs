@@ -79,6 +79,15 @@ pub enum EmailMessage {
         display_name: String,
         approved: bool,
     },
+    /// A product (or an edit of a listed product) moved in the review workflow.
+    ProductStatusChanged {
+        display_name: String,
+        product_title: String,
+        /// submitted, listed, rejected, paused, retired, revision_approved, revision_rejected
+        status: String,
+        /// Per-field comments from the reviewer.
+        comments: Vec<(String, String)>,
+    },
 }
 
 #[derive(Template)]
@@ -220,6 +229,7 @@ impl EmailMessage {
             Self::OperatorNewProducer { .. } => "operator_new_producer",
             Self::ProducerStatusChanged { .. } => "producer_status_changed",
             Self::BankAccountDecision { .. } => "bank_account_decision",
+            Self::ProductStatusChanged { .. } => "product_status_changed",
         }
     }
 
@@ -419,6 +429,55 @@ impl EmailMessage {
                 link: None,
             }
             .render(locale)?,
+            Self::ProductStatusChanged {
+                display_name,
+                product_title,
+                status,
+                comments,
+            } => {
+                let words = match (status.as_str(), ja) {
+                    ("submitted", true) => "審査を受け付けました",
+                    ("submitted", false) => "was submitted for review",
+                    ("listed", true) => "承認され、販売できる状態になりました",
+                    ("listed", false) => "was approved and is now listed",
+                    ("rejected", true) => "差し戻されました",
+                    ("rejected", false) => "was sent back for changes",
+                    ("paused", true) => "販売を一時停止しました",
+                    ("paused", false) => "was paused",
+                    ("retired", true) => "販売を終了しました",
+                    ("retired", false) => "was retired",
+                    ("revision_approved", true) => "の変更が承認され、反映されました",
+                    ("revision_approved", false) => "were approved and are live",
+                    ("revision_rejected", true) => "の変更が差し戻されました（掲載中の内容はそのままです）",
+                    ("revision_rejected", false) => "were sent back (the live listing is unchanged)",
+                    (_, true) => "の状態が変わりました",
+                    (_, false) => "changed",
+                };
+                let mut paragraphs = vec![if ja {
+                    format!("商品「{product_title}」{}{words}。", if words.starts_with('の') { "" } else { "は" })
+                } else if status.starts_with("revision_") {
+                    format!("Your changes to \"{product_title}\" {words}.")
+                } else {
+                    format!("Your product \"{product_title}\" {words}.")
+                }];
+                if !comments.is_empty() {
+                    paragraphs.push(if ja { "担当者からのコメント:".into() } else { "Reviewer comments:".into() });
+                    for (field, comment) in comments {
+                        paragraphs.push(format!("・{field}: {comment}"));
+                    }
+                }
+                Notice {
+                    subject: if ja {
+                        format!("【yuimaru】商品「{product_title}」について")
+                    } else {
+                        format!("[yuimaru] Your product \"{product_title}\"")
+                    },
+                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    paragraphs,
+                    link: None,
+                }
+                .render(locale)?
+            }
         })
     }
 }
@@ -488,6 +547,24 @@ mod tests {
                 display_name: "比嘉 ゆい".into(),
                 approved: true,
             },
+            EmailMessage::ProductStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                product_title: "紅いもタルト 6個入".into(),
+                status: "rejected".into(),
+                comments: vec![("storage".into(), "開封後の保存方法も書いてください".into())],
+            },
+            EmailMessage::ProductStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                product_title: "紅いもタルト 6個入".into(),
+                status: "listed".into(),
+                comments: vec![],
+            },
+            EmailMessage::ProductStatusChanged {
+                display_name: "比嘉 ゆい".into(),
+                product_title: "紅いもタルト 6個入".into(),
+                status: "revision_approved".into(),
+                comments: vec![],
+            },
         ];
         for m in messages {
             let ja = m.render(Locale::Ja).ok();
@@ -504,7 +581,8 @@ mod tests {
                 "{}_{}",
                 m.template(),
                 match &m {
-                    EmailMessage::ProducerStatusChanged { status, .. } => status.as_str(),
+                    EmailMessage::ProducerStatusChanged { status, .. }
+                    | EmailMessage::ProductStatusChanged { status, .. } => status.as_str(),
                     _ => "",
                 }
             );

@@ -3,6 +3,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod catalog;
 mod errors;
 mod jobs;
 mod mail;

@@ -1,0 +1,331 @@
+//! HTTP handlers for categories, products, revisions and SKUs.
+use super::{
+    dto::*,
+    service::{self, Action, ProductFilter, SkuInput},
+};
+use crate::{
+    auth::actor::Actor,
+    core::pagination::{PageQuery, next_cursor},
+    error::{ApiError, ApiResult, ErrorBody},
+    http::json::Json,
+    startup::AppState,
+};
+use actix_web::{HttpResponse, web};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The category taxonomy with each category's suggested tax rate and its reason.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
+    responses((status = 200, body = CategoryList)))]
+pub async fn list_categories(app: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let items = service::categories(&app.db).await?;
+    Ok(HttpResponse::Ok().json(CategoryList {
+        items: items.into_iter().map(CategoryView::from).collect(),
+    }))
+}
+
+/// Products in scope (producers: their own; staff: their aggregator's).
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog",
+    params(ProductQuery),
+    responses((status = 200, body = ProductPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_products(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ProductQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
+    let rows = service::list_products(
+        &app,
+        &actor,
+        ProductFilter {
+            status: q.status,
+            producer_id: q.producer_id,
+            category_code: q.category_code,
+            island_code: q.island_code,
+            tag: q.tag,
+            q: q.q,
+        },
+        page,
+    )
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    Ok(HttpResponse::Ok().json(ProductPage {
+        next_cursor: next_cursor(&page, &ids),
+        items: rows.into_iter().map(ProductSummary::from).collect(),
+    }))
+}
+
+/// Creates a draft product.
+#[utoipa::path(post, path = "/api/v1/products", tag = "catalog",
+    request_body = CreateProductRequest,
+    responses((status = 201, body = ProductView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_product(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<CreateProductRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let suggested = service::categories(&app.db)
+        .await?
+        .into_iter()
+        .find(|c| c.code == body.category_code)
+        .map(|c| super::content::tax_suggestion(&c).rate)
+        .unwrap_or(10);
+    let (producer_id, content) = body.into_content(suggested);
+    let p = service::create_product(&app, &actor, producer_id, content).await?;
+    let detail = service::get_product(&app, &actor, p.id).await?;
+    Ok(HttpResponse::Created().json(ProductView::from(detail)))
+}
+
+/// One product with SKUs, its pending revision (with the diff) and sellability.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    responses((status = 200, body = ProductView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_product(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d = service::get_product(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(d)))
+}
+
+/// Edits a product: drafts and rejected products in place; listed or paused ones through a
+/// pending revision that an operator approves (the live version stays until then).
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body = ProductPatchRequest,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_product(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<ProductPatchRequest>,
+) -> ApiResult<HttpResponse> {
+    let patch = match serde_json::to_value(body.0) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => {
+            return Err(ApiError::bad_request(
+                "malformed_json",
+                "the body must be an object",
+            ));
+        }
+    };
+    let d = service::update_product(&app, &actor, id.into_inner(), patch).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(d)))
+}
+
+async fn act(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    a: Action,
+    comments: BTreeMap<String, String>,
+) -> ApiResult<HttpResponse> {
+    service::transition(app, actor, id, a, comments).await?;
+    let d = service::get_product(app, actor, id).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(d)))
+}
+
+macro_rules! workflow_handler {
+    ($name:ident, $path:literal, $action:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "catalog",
+            params(("id" = Uuid, Path, description = "product id")),
+            responses((status = 200, body = ProductView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_transition` or `no_active_sku`")),
+            security(("bearer" = []), ("session" = [])))]
+        pub async fn $name(app: web::Data<AppState>, actor: Actor, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+            act(&app, &actor, id.into_inner(), $action, BTreeMap::new()).await
+        }
+    };
+}
+
+workflow_handler!(
+    submit_product,
+    "/api/v1/products/{id}/submit",
+    Action::Submit,
+    "Submits a draft or rejected product for review (needs an active SKU)."
+);
+workflow_handler!(
+    approve_product,
+    "/api/v1/products/{id}/approve",
+    Action::Approve,
+    "Approves a submitted product: it becomes listed (operators)."
+);
+workflow_handler!(
+    pause_product,
+    "/api/v1/products/{id}/pause",
+    Action::Pause,
+    "Pauses a listed product (producer or operator)."
+);
+workflow_handler!(
+    resume_product,
+    "/api/v1/products/{id}/resume",
+    Action::Resume,
+    "Lists a paused product again."
+);
+workflow_handler!(
+    retire_product,
+    "/api/v1/products/{id}/retire",
+    Action::Retire,
+    "Retires a product for good."
+);
+
+/// Sends a submitted product back with per-field comments (operators).
+#[utoipa::path(post, path = "/api/v1/products/{id}/reject", tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body = ReviewRequest,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reject_product(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    act(
+        &app,
+        &actor,
+        id.into_inner(),
+        Action::Reject,
+        body.0.comments,
+    )
+    .await
+}
+
+/// The pending revisions of listed products (operators' review queue).
+#[utoipa::path(get, path = "/api/v1/product-revisions", tag = "catalog",
+    responses((status = 200, body = RevisionList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_revisions(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = service::pending_revisions(&app, &actor).await?;
+    Ok(HttpResponse::Ok().json(RevisionList {
+        items: items
+            .into_iter()
+            .map(|r| RevisionSummary {
+                id: r.id,
+                product_id: r.product_id,
+                created_at: r.created_at,
+            })
+            .collect(),
+    }))
+}
+
+/// Approves a revision: its content becomes the live version.
+#[utoipa::path(post, path = "/api/v1/product-revisions/{id}/approve", tag = "catalog",
+    params(("id" = Uuid, Path, description = "revision id")),
+    responses((status = 200, body = ProductView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn approve_revision(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = service::decide_revision(&app, &actor, id.into_inner(), true, BTreeMap::new()).await?;
+    let d = service::get_product(&app, &actor, p.id).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(d)))
+}
+
+/// Rejects a revision with per-field comments; the live version stays.
+#[utoipa::path(post, path = "/api/v1/product-revisions/{id}/reject", tag = "catalog",
+    params(("id" = Uuid, Path, description = "revision id")),
+    request_body = ReviewRequest,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reject_revision(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    let p = service::decide_revision(&app, &actor, id.into_inner(), false, body.0.comments).await?;
+    let d = service::get_product(&app, &actor, p.id).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(d)))
+}
+
+/// Adds a SKU (code, tax-included price, weight, optional JAN).
+#[utoipa::path(post, path = "/api/v1/products/{id}/skus", tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body = CreateSkuRequest,
+    responses((status = 201, body = SkuView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_sku(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<CreateSkuRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let s = service::create_sku(
+        &app,
+        &actor,
+        id.into_inner(),
+        SkuInput {
+            code: Some(b.code),
+            name: b.name,
+            jan: b.jan,
+            price_yen: Some(b.price_yen),
+            weight_g: Some(b.weight_g),
+            low_stock_threshold: b.low_stock_threshold,
+            active: None,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(SkuView::from(s)))
+}
+
+/// Changes a SKU.
+#[utoipa::path(patch, path = "/api/v1/skus/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "SKU id")),
+    request_body = UpdateSkuRequest,
+    responses((status = 200, body = SkuView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_sku(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<UpdateSkuRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let s = service::update_sku(
+        &app,
+        &actor,
+        id.into_inner(),
+        SkuInput {
+            code: b.code,
+            name: b.name,
+            jan: b.jan,
+            price_yen: b.price_yen,
+            weight_g: b.weight_g,
+            low_stock_threshold: b.low_stock_threshold,
+            active: b.active,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(SkuView::from(s)))
+}
