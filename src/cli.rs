@@ -9,7 +9,7 @@ use crate::{
 };
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use std::{io::Read, sync::Arc};
+use std::io::Read;
 
 /// yuimaru: consolidated storefront back end.
 #[derive(Debug, Parser)]
@@ -191,11 +191,7 @@ async fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
     }
     jobs::schedule::ensure_schedules(&db, &settings).await?;
     let mailer = Mailer::from_settings(&settings)?;
-    let state = AppState {
-        db,
-        settings: Arc::new(settings),
-        mailer,
-    };
+    let state = AppState::new(db, settings, mailer)?;
     if once {
         let n = jobs::runner::run_pending(&state).await?;
         println!("ran {n} job(s)");

@@ -62,6 +62,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub jobs: JobSettings,
     pub mail: MailSettings,
+    pub uploads: UploadSettings,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -176,6 +177,17 @@ pub enum SmtpTls {
     None,
     Starttls,
     Tls,
+}
+
+/// Upload (photo) settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+    pub max_images_per_product: u64,
+    pub max_pixels: u64,
+    pub max_dimension: u32,
 }
 
 /// Logging settings.

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod producers;
 pub mod reference;
 pub mod startup;
+pub mod storage;
 pub mod system;
 pub mod telemetry;
 pub mod web;

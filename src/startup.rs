@@ -5,6 +5,7 @@ use crate::{
     http::{self, json::BodyLimit},
     jobs,
     mail::Mailer,
+    storage::{BlobStore, LocalStore},
 };
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer, Route,
@@ -22,6 +23,23 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
+    pub storage: Arc<dyn BlobStore>,
+}
+
+impl AppState {
+    /// State for `db` and `settings` with the configured mailer and the local blob store.
+    ///
+    /// # Errors
+    /// Mailer or storage set-up failures.
+    pub fn new(db: DatabaseConnection, settings: Settings, mailer: Mailer) -> anyhow::Result<Self> {
+        let storage: Arc<dyn BlobStore> = Arc::new(LocalStore::new(settings.uploads.dir.clone())?);
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            mailer,
+            storage,
+        })
+    }
 }
 
 /// One entry of the route table: the single source of what the app serves (checked against
@@ -120,11 +138,7 @@ impl Application {
         crate::aggregators::service::ensure_default(&db, &settings).await?;
         jobs::schedule::ensure_schedules(&db, &settings).await?;
         let mailer = mailer(&settings)?;
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            mailer,
-        };
+        let state = AppState::new(db, settings, mailer)?;
         let listener = TcpListener::bind((
             state.settings.server.host.as_str(),
             state.settings.server.port,

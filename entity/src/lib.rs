@@ -16,6 +16,7 @@ pub mod producer;
 pub mod producer_bank_change;
 pub mod producer_closure;
 pub mod product;
+pub mod product_image;
 pub mod product_revision;
 pub mod session;
 pub mod sku;

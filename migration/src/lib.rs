@@ -6,6 +6,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_reference_data;
 mod m20261121_000003_producers;
 mod m20261121_000004_catalog;
+mod m20261121_000005_product_images;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_reference_data::Migration),
             Box::new(m20261121_000003_producers::Migration),
             Box::new(m20261121_000004_catalog::Migration),
+            Box::new(m20261121_000005_product_images::Migration),
         ]
     }
 }

@@ -204,6 +204,29 @@ impl From<sku::Model> for SkuView {
     }
 }
 
+/// A product photo.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImageView {
+    pub id: Uuid,
+    /// Where the application serves it.
+    pub url: String,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+impl From<entity::product_image::Model> for ImageView {
+    fn from(i: entity::product_image::Model) -> Self {
+        Self {
+            url: format!("/api/v1/product-images/{}", i.id),
+            id: i.id,
+            content_type: i.content_type,
+            width: i.width,
+            height: i.height,
+        }
+    }
+}
+
 /// A pending edit of a listed product.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RevisionView {
@@ -234,6 +257,7 @@ pub struct ProductView {
     /// The producer (or its island) is closed today.
     pub producer_closed: bool,
     pub skus: Vec<SkuView>,
+    pub images: Vec<ImageView>,
     pub pending_revision: Option<RevisionView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -253,6 +277,7 @@ impl From<ProductDetail> for ProductView {
             sellable: d.sellable,
             producer_closed: d.producer_closed,
             skus: d.skus.into_iter().map(SkuView::from).collect(),
+            images: d.images.into_iter().map(ImageView::from).collect(),
             pending_revision: d
                 .pending_revision
                 .map(|(r, proposed, changes)| RevisionView {

@@ -10,7 +10,8 @@ use crate::{
     http::json::Json,
     startup::AppState,
 };
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -328,4 +329,105 @@ pub async fn update_sku(
     )
     .await?;
     Ok(HttpResponse::Ok().json(SkuView::from(s)))
+}
+
+/// Adds a photo: `multipart/form-data` with the image in the field `file` (JPEG, PNG or WebP,
+/// decided by its content). Metadata is stripped and large images resized.
+#[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "catalog",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body(content = String, content_type = "multipart/form-data", description = "field `file`: the image"),
+    responses((status = 201, body = ImageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`too_many_images`"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`file`: not an accepted image, too many pixels, damaged")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn upload_image(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let bytes = read_file_field(&req, payload, app.settings.uploads.max_bytes).await?;
+    let img = super::photos::upload(&app, &actor, id.into_inner(), bytes).await?;
+    Ok(HttpResponse::Created().json(ImageView::from(img)))
+}
+
+/// Reads the `file` field of a multipart body, refusing bodies over `limit` bytes.
+async fn read_file_field(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> ApiResult<Vec<u8>> {
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "multipart/form-data",
+        });
+    }
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let bad = |_| {
+        ApiError::bad_request(
+            "malformed_multipart",
+            "the multipart body could not be read",
+        )
+    };
+    let mut found: Option<Vec<u8>> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(bad)?;
+        let is_file = field.name() == Some("file");
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            if buf.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            if is_file {
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if is_file && found.is_none() {
+            found = Some(buf);
+        }
+    }
+    found.ok_or_else(|| ApiError::field("file", "is required (multipart field `file`)"))
+}
+
+/// A photo's bytes with its content type. Public for listed products; otherwise only the
+/// product's producer and its aggregator's staff.
+#[utoipa::path(get, path = "/api/v1/product-images/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "image id")),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_image(
+    app: web::Data<AppState>,
+    actor: Option<Actor>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (bytes, content_type) = super::photos::fetch(&app, actor.as_ref(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("cache-control", "private, max-age=300"))
+        .body(bytes))
+}
+
+/// Removes a photo.
+#[utoipa::path(delete, path = "/api/v1/product-images/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "image id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn delete_image(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    super::photos::delete(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

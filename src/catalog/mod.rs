@@ -4,6 +4,8 @@ pub mod content;
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+pub mod images;
+pub mod photos;
 pub mod service;
 
 use crate::{route, startup::RouteSpec};
@@ -44,6 +46,13 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(POST, "/api/v1/products/{id}/skus", handlers::create_sku),
         route!(PATCH, "/api/v1/skus/{id}", handlers::update_sku),
+        route!(POST, "/api/v1/products/{id}/images", handlers::upload_image),
+        route!(GET, "/api/v1/product-images/{id}", handlers::get_image),
+        route!(
+            DELETE,
+            "/api/v1/product-images/{id}",
+            handlers::delete_image
+        ),
         route!(GET, "/api/v1/product-revisions", handlers::list_revisions),
         route!(
             POST,

@@ -273,6 +273,7 @@ pub struct ProductDetail {
     pub pending_revision: Option<(product_revision::Model, ProductContent, Vec<FieldChange>)>,
     pub sellable: bool,
     pub producer_closed: bool,
+    pub images: Vec<entity::product_image::Model>,
 }
 
 /// One product in scope, with SKUs, any pending revision (and its diff) and sellability.
@@ -310,7 +311,9 @@ pub async fn get_product(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<P
         .ok_or(ApiError::NotFound)?;
     let open = producers::is_open_for_sale(&app.db, &owner).await?;
     let producer_closed = owner.status == producers::status::APPROVED && !open;
+    let images = super::photos::list(&app.db, p.id).await?;
     Ok(ProductDetail {
+        images,
         sellable: p.status == status::LISTED && open,
         product: p,
         category,

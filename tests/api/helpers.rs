@@ -241,6 +241,9 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.database.url = SecretString::from(db_url.to_string());
     s.server.port = 0;
     s.mail.transport = MailTransportKind::Memory;
+    s.uploads.dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("uploads")
+        .join(Uuid::now_v7().simple().to_string());
     s
 }
 

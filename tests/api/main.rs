@@ -9,6 +9,7 @@ mod jobs;
 mod mail;
 mod openapi;
 mod pages;
+mod photos;
 mod producers;
 mod reference;
 mod shutdown;

@@ -1,0 +1,21 @@
+//! A product photo (re-encoded without metadata), stored in the blob store.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "product_image")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub aggregator_id: Uuid,
+    pub product_id: Uuid,
+    pub storage_key: String,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub position: i32,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,214 @@
+//! Product photos: upload (checked, stripped, resized), listing, serving, deletion.
+use super::{
+    images::{self, ImageRejection},
+    service::status,
+};
+use crate::{
+    audit::{self, AuditRecord},
+    auth::actor::{Actor, Role},
+    core, db,
+    error::{ApiError, ApiResult},
+    startup::AppState,
+};
+use entity::{product, product_image};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+async fn product_in_scope(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<product::Model> {
+    let p = product::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let visible = match actor.role {
+        Role::Producer => actor.producer_id == Some(p.producer_id),
+        Role::Operator | Role::Admin | Role::Finance => actor.in_tenant(Some(p.aggregator_id)),
+        Role::Officer => return Err(ApiError::forbidden()),
+    };
+    if visible {
+        Ok(p)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The photos of a product, in order.
+///
+/// # Errors
+/// Database failure.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+) -> ApiResult<Vec<product_image::Model>> {
+    Ok(product_image::Entity::find()
+        .filter(product_image::Column::ProductId.eq(product_id))
+        .order_by_asc(product_image::Column::Position)
+        .order_by_asc(product_image::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Adds a photo to a product: count and size limits from config, content check, pixel cap,
+/// metadata stripped, resized, stored under a generated key.
+///
+/// # Errors
+/// 404 scope; 409 `too_many_images` / `product_retired`; 413 too large; 422 `file` for bad images.
+pub async fn upload(
+    app: &AppState,
+    actor: &Actor,
+    product_id: Uuid,
+    bytes: Vec<u8>,
+) -> ApiResult<product_image::Model> {
+    actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
+    let cfg = &app.settings.uploads;
+    let p = product_in_scope(&app.db, actor, product_id).await?;
+    if p.status == status::RETIRED {
+        return Err(ApiError::conflict(
+            "product_retired",
+            "a retired product cannot get photos",
+        ));
+    }
+    if bytes.len() > cfg.max_bytes {
+        return Err(ApiError::PayloadTooLarge {
+            limit: cfg.max_bytes,
+        });
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::field("file", "is empty"));
+    }
+    let count = product_image::Entity::find()
+        .filter(product_image::Column::ProductId.eq(p.id))
+        .count(&app.db)
+        .await?;
+    if count >= cfg.max_images_per_product {
+        return Err(ApiError::Conflict {
+            code: "too_many_images",
+            message: format!(
+                "a product has at most {} photos",
+                cfg.max_images_per_product
+            ),
+            details: serde_json::json!({ "max": cfg.max_images_per_product }),
+        });
+    }
+    let (max_pixels, max_dim) = (cfg.max_pixels, cfg.max_dimension);
+    let processed =
+        tokio::task::spawn_blocking(move || images::process(&bytes, max_pixels, max_dim))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|r| {
+                let msg = match &r {
+                    ImageRejection::UnsupportedType => {
+                        "must be a JPEG, PNG or WebP image (checked by its content)".to_string()
+                    }
+                    other => other.to_string(),
+                };
+                ApiError::field("file", msg)
+            })?;
+    let id = core::new_id();
+    let key = format!(
+        "products/{}/{}.{}",
+        p.aggregator_id.simple(),
+        id.simple(),
+        processed.extension
+    );
+    app.storage
+        .put(&key, processed.bytes.clone())
+        .await
+        .map_err(ApiError::Internal)?;
+    let txn = db::begin_write(&app.db).await?;
+    let model = product_image::ActiveModel {
+        id: Set(id),
+        aggregator_id: Set(p.aggregator_id),
+        product_id: Set(p.id),
+        storage_key: Set(key.clone()),
+        content_type: Set(processed.content_type.into()),
+        width: Set(processed.width as i32),
+        height: Set(processed.height as i32),
+        bytes: Set(processed.bytes.len() as i64),
+        position: Set(count as i32),
+        created_at: Set(core::now()),
+    }
+    .insert(&txn)
+    .await;
+    let model = match model {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = app.storage.delete(&key).await;
+            return Err(e.into());
+        }
+    };
+    audit::record(
+        &txn,
+        AuditRecord {
+            aggregator_id: Some(p.aggregator_id),
+            actor_user_id: Some(actor.user_id),
+            action: "product_image_added",
+            subject_type: "product",
+            subject_id: Some(p.id.to_string()),
+            details: serde_json::json!({ "image_id": id }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The bytes and content type of a photo. Photos of listed products are public (the shop shows
+/// them); others only to the product's producer and its aggregator's staff.
+///
+/// # Errors
+/// 404 when missing or not visible.
+pub async fn fetch(
+    app: &AppState,
+    actor: Option<&Actor>,
+    id: Uuid,
+) -> ApiResult<(Vec<u8>, String)> {
+    let img = product_image::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let p = product::Entity::find_by_id(img.product_id)
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if p.status != status::LISTED {
+        let a = actor.ok_or(ApiError::NotFound)?;
+        product_in_scope(&app.db, a, p.id)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+    }
+    let bytes = app
+        .storage
+        .get(&img.storage_key)
+        .await
+        .map_err(ApiError::Internal)?
+        .ok_or(ApiError::NotFound)?;
+    Ok((bytes, img.content_type))
+}
+
+/// Removes a photo.
+///
+/// # Errors
+/// 404 scope.
+pub async fn delete(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
+    actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
+    let img = product_image::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    product_in_scope(&app.db, actor, img.product_id).await?;
+    product_image::Entity::delete_by_id(id)
+        .exec(&app.db)
+        .await?;
+    app.storage
+        .delete(&img.storage_key)
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(())
+}
