@@ -352,6 +352,133 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "言語を選び直してください。",
         "Choose a language.",
     ),
+    ("nav.portal", "商品管理", "My products"),
+    ("nav.review", "審査", "Review"),
+    ("portal.title", "商品管理", "My products"),
+    ("portal.new", "新しい商品を登録", "Add a product"),
+    ("portal.empty", "まだ商品がありません。", "No products yet."),
+    ("portal.edit_title", "商品の編集", "Edit product"),
+    ("portal.new_title", "新しい商品", "New product"),
+    ("portal.save", "保存する", "Save"),
+    ("portal.submit_review", "審査に出す", "Submit for review"),
+    ("portal.status", "状態", "Status"),
+    (
+        "portal.review_comments",
+        "担当者からのコメント",
+        "Reviewer comments",
+    ),
+    (
+        "portal.pending_revision",
+        "変更を審査中です。承認されるまで、掲載中の内容は変わりません。",
+        "Your changes are being reviewed; the live listing stays as it is until they are approved.",
+    ),
+    ("portal.skus", "SKU（販売単位）", "SKUs"),
+    ("portal.add_sku", "SKU を追加", "Add SKU"),
+    ("portal.photos", "写真", "Photos"),
+    ("portal.upload", "写真を追加", "Upload photo"),
+    (
+        "portal.photo_file",
+        "写真（JPEG / PNG / WebP）",
+        "Photo (JPEG / PNG / WebP)",
+    ),
+    ("portal.sellable", "販売できる状態です", "Sellable now"),
+    (
+        "portal.not_sellable",
+        "まだ販売できません",
+        "Not sellable yet",
+    ),
+    ("status.draft", "下書き", "Draft"),
+    ("status.submitted", "審査中", "In review"),
+    ("status.listed", "掲載中", "Listed"),
+    ("status.rejected", "差し戻し", "Sent back"),
+    ("status.paused", "一時停止", "Paused"),
+    ("status.retired", "販売終了", "Retired"),
+    ("status.pending", "審査待ち", "Pending"),
+    ("status.approved", "承認済み", "Approved"),
+    ("status.suspended", "停止中", "Suspended"),
+    ("prod.title_ja", "商品名（日本語）", "Name (Japanese)"),
+    (
+        "prod.title_en",
+        "商品名（英語・任意）",
+        "Name (English, optional)",
+    ),
+    (
+        "prod.description_ja",
+        "説明（日本語）",
+        "Description (Japanese)",
+    ),
+    ("prod.category_code", "カテゴリ", "Category"),
+    ("prod.temperature_class", "温度帯", "Temperature"),
+    ("prod.temperature.ambient", "常温", "Ambient"),
+    ("prod.temperature.chilled", "冷蔵", "Chilled"),
+    ("prod.temperature.frozen", "冷凍", "Frozen"),
+    ("prod.date_kind", "期限の種類", "Date kind"),
+    ("prod.date.best_before", "賞味期限", "Best before"),
+    ("prod.date.use_by", "消費期限", "Use by"),
+    (
+        "prod.shelf_life_days",
+        "期限までの日数",
+        "Shelf life (days)",
+    ),
+    (
+        "prod.allergens",
+        "アレルゲン（特定原材料など）",
+        "Allergens",
+    ),
+    ("prod.ingredients", "原材料名", "Ingredients"),
+    ("prod.additives", "添加物", "Additives"),
+    ("prod.net_content", "内容量", "Net content"),
+    ("prod.storage", "保存方法", "Storage"),
+    ("prod.tax_rate", "消費税率", "Tax rate"),
+    ("prod.alcohol", "酒類です", "This is alcohol"),
+    (
+        "prod.quarantine_class",
+        "植物検疫の区分",
+        "Plant quarantine class",
+    ),
+    (
+        "prod.hs_code",
+        "HS コード（輸出用・任意）",
+        "HS code (export, optional)",
+    ),
+    (
+        "prod.err",
+        "この項目を確認してください。",
+        "Please check this field.",
+    ),
+    ("sku.code", "SKU コード", "SKU code"),
+    (
+        "sku.price_yen",
+        "価格（税込・円）",
+        "Price (yen, tax included)",
+    ),
+    ("sku.weight_g", "重さ（g）", "Weight (g)"),
+    ("sku.jan", "JAN コード（任意）", "JAN (optional)"),
+    ("review.title", "審査", "Review"),
+    ("review.producers", "生産者の登録", "Producer registrations"),
+    ("review.products", "商品の審査", "Products to review"),
+    (
+        "review.revisions",
+        "掲載中商品の変更",
+        "Changes to listed products",
+    ),
+    ("review.approve", "承認する", "Approve"),
+    ("review.reject", "差し戻す", "Send back"),
+    ("review.reason", "理由・コメント", "Reason / comment"),
+    ("review.field", "対象の項目", "Field"),
+    (
+        "review.nothing",
+        "審査待ちはありません。",
+        "Nothing waiting.",
+    ),
+    ("review.change_from", "変更前", "Before"),
+    ("review.change_to", "変更後", "After"),
+    ("forbidden.title", "権限がありません", "Not allowed"),
+    (
+        "forbidden.body",
+        "このページを使う権限がありません。",
+        "You are not allowed to use this page.",
+    ),
     (
         "confirm.done_title",
         "メールアドレスを確認しました",
@@ -394,6 +521,11 @@ impl T {
         "??"
     }
 
+    /// The text for `{prefix}.{name}` (for labels of fields rendered in a loop).
+    pub fn label(&self, prefix: &str, name: &str) -> &'static str {
+        self.get(&format!("{prefix}.{name}"))
+    }
+
     /// `ja` or `en`, for `<html lang>`.
     pub fn lang(&self) -> &'static str {
         self.locale.as_str()
@@ -424,6 +556,10 @@ mod tests {
             include_str!("templates/register.html"),
             include_str!("pages.rs"),
             include_str!("producer_pages.rs"),
+            include_str!("portal.rs"),
+            include_str!("templates/portal_products.html"),
+            include_str!("templates/product_form.html"),
+            include_str!("templates/review.html"),
         ];
         let t = T { locale: Locale::Ja };
         for src in sources {
@@ -439,6 +575,16 @@ mod tests {
         let t = T { locale: Locale::En };
         for f in crate::web::producer_pages::ERROR_FIELDS {
             assert_ne!(t.get(&format!("reg.err.{f}")), "??", "reg.err.{f}");
+        }
+        for f in [
+            "title_ja",
+            "title_en",
+            "ingredients",
+            "additives",
+            "net_content",
+            "storage",
+        ] {
+            assert_ne!(t.label("prod", f), "??", "prod.{f}");
         }
         for f in crate::web::producer_pages::TEXT_FIELDS {
             assert_ne!(t.get(&format!("reg.{}", f.0)), "??", "reg.{}", f.0);

@@ -2,6 +2,7 @@
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
 pub mod i18n;
 pub mod pages;
+pub mod portal;
 pub mod producer_pages;
 
 use crate::{route, startup::RouteSpec};
@@ -25,6 +26,28 @@ pub fn routes() -> Vec<RouteSpec> {
             GET,
             "/confirm-email/{token}",
             producer_pages::confirm_email_page
+        ),
+        route!(GET, "/portal/products", portal::products_page),
+        route!(GET, "/portal/products/new", portal::new_product_page),
+        route!(POST, "/portal/products/new", portal::create_product_submit),
+        route!(GET, "/portal/products/{id}", portal::product_page),
+        route!(POST, "/portal/products/{id}", portal::update_product_submit),
+        route!(POST, "/portal/products/{id}/skus", portal::add_sku_submit),
+        route!(
+            POST,
+            "/portal/products/{id}/images",
+            portal::upload_photo_submit
+        ),
+        route!(
+            POST,
+            "/portal/products/{id}/submit",
+            portal::submit_product_submit
+        ),
+        route!(GET, "/operator/review", portal::review_page),
+        route!(
+            POST,
+            "/operator/review/{kind}/{id}/{decision}",
+            portal::review_decision
         ),
         route!(GET, "/{slug}/register", producer_pages::register_page_slug),
         route!(

@@ -242,7 +242,8 @@ async fn screenshot(b: &Browser, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_producer_registers_in_japanese_fixes_a_bad_postal_code_confirms_and_logs_in() {
+async fn a_producer_registers_fixes_a_bad_postal_code_confirms_logs_in_adds_a_product_with_a_photo_and_an_operator_approves_it()
+ {
     let Some(b) = browser().await else { return };
     let app = spawn_app(Backend::Sqlite).await;
     b.client.goto(&app.url("/register")).await.expect("goto");
@@ -411,5 +412,183 @@ async fn a_producer_registers_in_japanese_fixes_a_bad_postal_code_confirms_and_l
         .await
         .expect("text");
     assert_eq!(role, "producer");
+
+    // The producer creates a product with a photo and submits it.
+    b.client
+        .find(Locator::Id("to-portal"))
+        .await
+        .expect("portal link")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Id("new-product"))
+        .await
+        .expect("portal")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Id("product-form"))
+        .await
+        .expect("form");
+    fill(&b, "title_ja", "紅いもタルト 6個入").await;
+    fill(&b, "description_ja", "読谷村の紅いもで作りました。").await;
+    b.client
+        .find(Locator::Css("#category_code option[value='sweets']"))
+        .await
+        .expect("sweets")
+        .click()
+        .await
+        .expect("select");
+    fill(&b, "shelf_life_days", "30").await;
+    b.client
+        .find(Locator::Id("allergen-wheat"))
+        .await
+        .expect("wheat")
+        .click()
+        .await
+        .expect("tick");
+    b.client
+        .find(Locator::Id("allergen-egg"))
+        .await
+        .expect("egg")
+        .click()
+        .await
+        .expect("tick");
+    fill(&b, "ingredients", "紅いも、小麦粉、砂糖、卵").await;
+    fill(&b, "net_content", "6個").await;
+    fill(&b, "storage", "直射日光を避けて保存").await;
+    b.client
+        .find(Locator::Id("product-save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Id("sku-form"))
+        .await
+        .expect("product page");
+    fill(&b, "sku_code", "TART-6").await;
+    fill(&b, "sku_price_yen", "1296").await;
+    fill(&b, "sku_weight_g", "300").await;
+    b.client
+        .find(Locator::Id("sku-add"))
+        .await
+        .expect("add")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::XPath(
+            "//ul[@id='sku-list']/li[contains(., 'TART-6')]",
+        ))
+        .await
+        .expect("sku listed");
+    let photo = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tart-{}.jpg", uuid::Uuid::now_v7().simple()));
+    {
+        let img = image::DynamicImage::ImageRgb8(image::ImageBuffer::from_fn(800, 600, |x, y| {
+            image::Rgb([(120 + x % 100) as u8, 40, (160 + y % 80) as u8])
+        }));
+        img.save_with_format(&photo, image::ImageFormat::Jpeg)
+            .expect("photo");
+    }
+    b.client
+        .find(Locator::Id("file"))
+        .await
+        .expect("file input")
+        .send_keys(photo.to_str().expect("path"))
+        .await
+        .expect("choose file");
+    b.client
+        .find(Locator::Id("photo-upload"))
+        .await
+        .expect("upload")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Css("#photos img"))
+        .await
+        .expect("photo shown");
+    screenshot(&b, "product-page.png").await;
+    b.client
+        .find(Locator::Id("product-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::XPath(
+            "//span[@id='product-status' and contains(., '審査中')]",
+        ))
+        .await
+        .expect("in review");
+    b.client
+        .find(Locator::Id("logout"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Id("login-submit"))
+        .await
+        .expect("logged out");
+
+    // An operator approves the producer and then the product on the review page.
+    let operator = app.create_user(Role::Operator, Some("default")).await;
+    log_in(&b, &app, &operator).await;
+    b.client
+        .find(Locator::Id("to-review"))
+        .await
+        .expect("review link")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Css("div[id^='producer-'] button.approve"))
+        .await
+        .expect("producer queue")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::Css("div[id^='product-'] button.approve"))
+        .await
+        .expect("product queue")
+        .click()
+        .await
+        .expect("click");
+    b.client
+        .wait()
+        .for_element(Locator::XPath("//h2[contains(., '商品の審査')]/following-sibling::p[1][contains(., '審査待ちはありません')]"))
+        .await
+        .expect("queue emptied");
+    screenshot(&b, "review-page.png").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM producer WHERE status = 'approved'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE status = 'listed'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM product_image").await, 1);
+    let _ = std::fs::remove_file(photo);
     b.client.clone().close().await.expect("close");
 }

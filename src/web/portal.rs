@@ -1,0 +1,1000 @@
+//! The producer portal (`/portal/...`): my products, create / edit / submit, SKUs, photos; and
+//! the operators' review page (`/operator/review`). Pages call the same services as the API.
+use super::pages::{Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, message_page};
+use crate::{
+    auth::actor::{Actor, Role},
+    catalog::{
+        content::ProductContent,
+        domain::{MANDATORY_ALLERGENS, RECOMMENDED_ALLERGENS, TEMPERATURE_CLASSES},
+        dto::{ImageView, SkuView},
+        photos,
+        service::{self as catalog, Action, ProductFilter, SkuInput},
+    },
+    core::pagination::Page,
+    error::ApiError,
+    http::actor::MaybeActor,
+    producers::service::{self as producers, Decision, ProducerFilter},
+    startup::AppState,
+};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use futures_util::StreamExt;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Decoded `application/x-www-form-urlencoded` pairs (repeated keys kept, for checkboxes).
+struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    fn parse(body: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn opt(&self, key: &str) -> Option<String> {
+        Some(self.get(key)).filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn login_redirect(req: &HttpRequest) -> HttpResponse {
+    ctx(req, None).redirect("/login").finish()
+}
+
+fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    match e {
+        ApiError::Forbidden { .. } => message_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "forbidden.title",
+            "forbidden.body",
+        ),
+        ApiError::NotFound => message_page(
+            req,
+            StatusCode::NOT_FOUND,
+            "notfound.title",
+            "notfound.body",
+        ),
+        other => {
+            tracing::error!(error = %other.describe(), "page failed");
+            message_page(
+                req,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.title",
+                "error.body",
+            )
+        }
+    }
+}
+
+/// An option of a select or a checkbox.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A product in the portal list.
+pub struct Row {
+    pub id: Uuid,
+    pub title: String,
+    pub status: String,
+    pub status_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(
+    config = "src/askama.toml",
+    path = "web/templates/portal_products.html"
+)]
+struct ProductsPage {
+    c: Chrome,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/product_form.html")]
+struct ProductFormPage {
+    c: Chrome,
+    /// None for a new product.
+    id: Option<Uuid>,
+    status: String,
+    status_label: &'static str,
+    sellable: bool,
+    values: BTreeMap<&'static str, String>,
+    categories: Vec<Choice>,
+    temperatures: Vec<Choice>,
+    date_kinds: Vec<Choice>,
+    allergens: Vec<Choice>,
+    quarantine: Vec<Choice>,
+    tax_rates: Vec<Choice>,
+    alcohol: bool,
+    errors: FieldErrors,
+    review_comments: Vec<(String, String)>,
+    pending_revision: bool,
+    skus: Vec<SkuView>,
+    images: Vec<ImageView>,
+    can_submit: bool,
+}
+
+impl ProductFormPage {
+    fn value(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+const TEXT_FIELDS: [&str; 10] = [
+    "title_ja",
+    "title_en",
+    "description_ja",
+    "shelf_life_days",
+    "ingredients",
+    "additives",
+    "net_content",
+    "storage",
+    "hs_code",
+    "origin_municipality_code",
+];
+
+fn status_label(cx: &Ctx, s: &str) -> &'static str {
+    cx.t.get(&format!("status.{s}"))
+}
+
+async fn actor_or_login(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, HttpResponse> {
+    actor.0.ok_or_else(|| login_redirect(req))
+}
+
+/// My products.
+#[utoipa::path(get, path = "/portal/products", tag = "pages",
+    responses((status = 200, description = "the producer's products", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login")))]
+pub async fn products_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let cx = ctx(&req, Some(&actor.locale));
+    let page = Page {
+        limit: 100,
+        after: None,
+    };
+    let rows = match catalog::list_products(&app, &actor, ProductFilter::default(), page).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&req, &e),
+    };
+    let rows = rows
+        .into_iter()
+        .map(|p| Row {
+            status_label: status_label(&cx, &p.status),
+            id: p.id,
+            title: p.title_ja,
+            status: p.status,
+        })
+        .collect();
+    let page = ProductsPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        rows,
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+async fn form_page(
+    app: &AppState,
+    cx: &Ctx,
+    actor: &Actor,
+    id: Option<Uuid>,
+    values: BTreeMap<&'static str, String>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let ja = cx.t.lang() == "ja";
+    let detail = match id {
+        Some(id) => Some(catalog::get_product(app, actor, id).await?),
+        None => None,
+    };
+    let selected_allergens: Vec<String> = values
+        .get("allergens")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let categories = catalog::categories(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| Choice {
+            selected: values.get("category_code").is_some_and(|v| *v == c.code),
+            label: if ja { c.name_ja } else { c.name_en },
+            value: c.code,
+        })
+        .collect();
+    let choice = |field: &str, value: &str, label: String| Choice {
+        selected: values.get(field).is_some_and(|v| v == value),
+        value: value.to_string(),
+        label,
+    };
+    let temperatures = TEMPERATURE_CLASSES
+        .iter()
+        .map(|t| {
+            choice(
+                "temperature_class",
+                t,
+                cx.t.get(&format!("prod.temperature.{t}")).to_string(),
+            )
+        })
+        .collect();
+    let date_kinds = ["best_before", "use_by"]
+        .iter()
+        .map(|d| {
+            choice(
+                "date_kind",
+                d,
+                cx.t.get(&format!("prod.date.{d}")).to_string(),
+            )
+        })
+        .collect();
+    let quarantine = crate::catalog::domain::QUARANTINE_CLASSES
+        .iter()
+        .map(|q| choice("quarantine_class", q, q.to_string()))
+        .collect();
+    let tax_rates = ["8", "10"]
+        .iter()
+        .map(|r| choice("tax_rate", r, format!("{r}%")))
+        .collect();
+    let allergens = MANDATORY_ALLERGENS
+        .iter()
+        .chain(RECOMMENDED_ALLERGENS)
+        .map(|(code, ja_name, en_name)| Choice {
+            selected: selected_allergens.iter().any(|a| a == code),
+            value: code.to_string(),
+            label: if ja {
+                ja_name.to_string()
+            } else {
+                en_name.to_string()
+            },
+        })
+        .collect();
+    let (status_s, sellable, review_comments, pending_revision, skus, images) = match &detail {
+        Some(d) => (
+            d.product.status.clone(),
+            d.sellable,
+            serde_json::from_str::<BTreeMap<String, String>>(&d.product.review_comments)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            d.pending_revision.is_some(),
+            d.skus.iter().cloned().map(SkuView::from).collect(),
+            d.images.iter().cloned().map(ImageView::from).collect(),
+        ),
+        None => (
+            "draft".to_string(),
+            false,
+            Vec::new(),
+            false,
+            Vec::new(),
+            Vec::new(),
+        ),
+    };
+    let page = ProductFormPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        id,
+        status_label: status_label(cx, &status_s),
+        can_submit: id.is_some() && (status_s == "draft" || status_s == "rejected"),
+        status: status_s,
+        sellable,
+        alcohol: values
+            .get("alcohol")
+            .is_some_and(|v| v == "on" || v == "true"),
+        values,
+        categories,
+        temperatures,
+        date_kinds,
+        allergens,
+        quarantine,
+        tax_rates,
+        errors,
+        review_comments,
+        pending_revision,
+        skus,
+        images,
+    };
+    Ok(cx.respond(status, page.render()))
+}
+
+fn values_from_content(c: &ProductContent) -> BTreeMap<&'static str, String> {
+    let mut v = BTreeMap::new();
+    v.insert("title_ja", c.title_ja.clone());
+    v.insert("title_en", c.title_en.clone().unwrap_or_default());
+    v.insert("description_ja", c.description_ja.clone());
+    v.insert("category_code", c.category_code.clone());
+    v.insert("temperature_class", c.temperature_class.clone());
+    v.insert("date_kind", c.date_kind.clone());
+    v.insert("shelf_life_days", c.shelf_life_days.to_string());
+    v.insert("allergens", c.allergens.join(","));
+    v.insert("ingredients", c.ingredients.clone());
+    v.insert("additives", c.additives.clone());
+    v.insert("net_content", c.net_content.clone());
+    v.insert("storage", c.storage.clone());
+    v.insert("tax_rate", c.tax_rate.to_string());
+    v.insert(
+        "alcohol",
+        if c.alcohol {
+            "on".into()
+        } else {
+            String::new()
+        },
+    );
+    v.insert("quarantine_class", c.quarantine_class.clone());
+    v.insert("hs_code", c.hs_code.clone().unwrap_or_default());
+    v.insert(
+        "origin_municipality_code",
+        c.origin_municipality_code.clone().unwrap_or_default(),
+    );
+    v
+}
+
+fn values_from_form(f: &FormData) -> BTreeMap<&'static str, String> {
+    let mut v = BTreeMap::new();
+    for k in TEXT_FIELDS {
+        v.insert(k, f.get(k));
+    }
+    for k in [
+        "category_code",
+        "temperature_class",
+        "date_kind",
+        "tax_rate",
+        "quarantine_class",
+        "alcohol",
+    ] {
+        v.insert(k, f.get(k));
+    }
+    v.insert("allergens", f.all("allergens").join(","));
+    v
+}
+
+/// The form as the JSON the API takes (so the same validation runs).
+fn json_from_values(v: &BTreeMap<&'static str, String>) -> serde_json::Value {
+    let s = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let opt = |k: &str| Some(s(k)).filter(|x| !x.trim().is_empty());
+    serde_json::json!({
+        "title_ja": s("title_ja"),
+        "title_en": opt("title_en"),
+        "description_ja": s("description_ja"),
+        "category_code": s("category_code"),
+        "temperature_class": s("temperature_class"),
+        "date_kind": if s("date_kind").is_empty() { "best_before".into() } else { s("date_kind") },
+        "shelf_life_days": s("shelf_life_days").trim().parse::<i32>().unwrap_or(0),
+        "allergens": s("allergens").split(',').filter(|a| !a.is_empty()).collect::<Vec<_>>(),
+        "ingredients": s("ingredients"),
+        "additives": s("additives"),
+        "net_content": s("net_content"),
+        "storage": s("storage"),
+        "tax_rate": s("tax_rate").parse::<i16>().ok(),
+        "alcohol": s("alcohol") == "on",
+        "quarantine_class": if s("quarantine_class").is_empty() { "none".into() } else { s("quarantine_class") },
+        "hs_code": opt("hs_code"),
+        "origin_municipality_code": opt("origin_municipality_code"),
+    })
+}
+
+fn field_errors(cx: &Ctx, e: &ApiError) -> Option<FieldErrors> {
+    let ApiError::Validation { fields } = e else {
+        return None;
+    };
+    let mut errors = FieldErrors::default();
+    for (f, _) in fields {
+        errors.set(f, cx.t.get("prod.err"));
+    }
+    Some(errors)
+}
+
+/// The new-product form.
+#[utoipa::path(get, path = "/portal/products/new", tag = "pages",
+    responses((status = 200, description = "form", content_type = "text/html"), (status = 303, description = "to /login")))]
+pub async fn new_product_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let cx = ctx(&req, Some(&actor.locale));
+    let mut values = BTreeMap::new();
+    values.insert("temperature_class", "ambient".to_string());
+    values.insert("date_kind", "best_before".to_string());
+    values.insert("quarantine_class", "none".to_string());
+    form_page(
+        &app,
+        &cx,
+        &actor,
+        None,
+        values,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+    .unwrap_or_else(|e| error_page(&req, &e))
+}
+
+/// Creates a draft from the form.
+#[utoipa::path(post, path = "/portal/products/new", tag = "pages",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "created: to the product"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 422, description = "form with errors", content_type = "text/html")))]
+pub async fn create_product_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = FormData::parse(&body);
+    if !csrf_ok(&req, &f.get("csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let values = values_from_form(&f);
+    let mut json = json_from_values(&values);
+    if json["tax_rate"].is_null() {
+        json["tax_rate"] = serde_json::json!(8);
+    }
+    // The page has no tag or nutrition editor yet: a new product starts without them.
+    json["tags"] = serde_json::json!([]);
+    json["nutrition"] = serde_json::json!({});
+    let result = match crate::http::json::parse::<ProductContent>(json.to_string().as_bytes()) {
+        Ok(content) => catalog::create_product(&app, &actor, None, content).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => cx.redirect(&format!("/portal/products/{}", p.id)).finish(),
+        Err(e) => match field_errors(&cx, &e) {
+            Some(errors) => form_page(
+                &app,
+                &cx,
+                &actor,
+                None,
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+            .unwrap_or_else(|e| error_page(&req, &e)),
+            None => error_page(&req, &e),
+        },
+    }
+}
+
+/// A product: edit form, SKUs, photos, submit.
+#[utoipa::path(get, path = "/portal/products/{id}", tag = "pages",
+    params(("id" = Uuid, Path, description = "product id")),
+    responses((status = 200, description = "product page", content_type = "text/html"), (status = 404, description = "not yours", content_type = "text/html")))]
+pub async fn product_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let cx = ctx(&req, Some(&actor.locale));
+    let id = id.into_inner();
+    let values = match catalog::get_product(&app, &actor, id).await {
+        Ok(d) => values_from_content(&ProductContent::from_model(&d.product)),
+        Err(e) => return error_page(&req, &e),
+    };
+    form_page(
+        &app,
+        &cx,
+        &actor,
+        Some(id),
+        values,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+    .unwrap_or_else(|e| error_page(&req, &e))
+}
+
+/// Saves the edit form (listed products get a pending revision).
+#[utoipa::path(post, path = "/portal/products/{id}", tag = "pages",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "saved"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 422, description = "form with errors", content_type = "text/html")))]
+pub async fn update_product_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = FormData::parse(&body);
+    if !csrf_ok(&req, &f.get("csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let id = id.into_inner();
+    let values = values_from_form(&f);
+    let json = json_from_values(&values);
+    let patch = json.as_object().cloned().unwrap_or_default();
+    match catalog::update_product(&app, &actor, id, patch).await {
+        Ok(_) => cx.redirect(&format!("/portal/products/{id}")).finish(),
+        Err(e) => match field_errors(&cx, &e) {
+            Some(errors) => form_page(
+                &app,
+                &cx,
+                &actor,
+                Some(id),
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+            .unwrap_or_else(|e| error_page(&req, &e)),
+            None => error_page(&req, &e),
+        },
+    }
+}
+
+/// Adds a SKU from the product page.
+#[utoipa::path(post, path = "/portal/products/{id}/skus", tag = "pages",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "added"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 422, description = "product page with the error", content_type = "text/html")))]
+pub async fn add_sku_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = FormData::parse(&body);
+    if !csrf_ok(&req, &f.get("csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let id = id.into_inner();
+    let input = SkuInput {
+        code: f.opt("sku_code"),
+        name: None,
+        jan: f.opt("sku_jan"),
+        price_yen: f.get("sku_price_yen").trim().parse().ok().or(Some(0)),
+        weight_g: f.get("sku_weight_g").trim().parse().ok().or(Some(0)),
+        low_stock_threshold: None,
+        active: None,
+    };
+    match catalog::create_sku(&app, &actor, id, input).await {
+        Ok(_) => cx.redirect(&format!("/portal/products/{id}")).finish(),
+        Err(e) => match field_errors(&cx, &e) {
+            Some(errs) => {
+                let mut errors = FieldErrors::default();
+                for k in errs.0.keys() {
+                    errors.set(&format!("sku_{k}"), cx.t.get("prod.err"));
+                }
+                let values = match catalog::get_product(&app, &actor, id).await {
+                    Ok(d) => values_from_content(&ProductContent::from_model(&d.product)),
+                    Err(e) => return error_page(&req, &e),
+                };
+                form_page(
+                    &app,
+                    &cx,
+                    &actor,
+                    Some(id),
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+                .unwrap_or_else(|e| error_page(&req, &e))
+            }
+            None => error_page(&req, &e),
+        },
+    }
+}
+
+/// Uploads a photo from the product page (multipart: `csrf_token` and `file`).
+#[utoipa::path(post, path = "/portal/products/{id}/images", tag = "pages",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 303, description = "uploaded"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 422, description = "product page with the error", content_type = "text/html")))]
+pub async fn upload_photo_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let limit = app.settings.uploads.max_bytes;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    let mut too_large = false;
+    while let Some(Ok(mut field)) = form.next().await {
+        let name = field.name().unwrap_or("").to_string();
+        let mut buf = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            if buf.len() + chunk.len() > limit {
+                too_large = true;
+                break;
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => csrf = String::from_utf8_lossy(&buf).to_string(),
+            "file" => file = buf,
+            _ => {}
+        }
+    }
+    if !csrf_ok(&req, &csrf) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let id = id.into_inner();
+    let result = if too_large {
+        Err(ApiError::field("file", "too large"))
+    } else {
+        photos::upload(&app, &actor, id, file).await.map(|_| ())
+    };
+    match result {
+        Ok(()) => cx.redirect(&format!("/portal/products/{id}")).finish(),
+        Err(
+            e @ (ApiError::Validation { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::Conflict { .. }),
+        ) => {
+            let mut errors = FieldErrors::default();
+            errors.set("file", cx.t.get("prod.err"));
+            let _ = e;
+            let values = match catalog::get_product(&app, &actor, id).await {
+                Ok(d) => values_from_content(&ProductContent::from_model(&d.product)),
+                Err(e) => return error_page(&req, &e),
+            };
+            form_page(
+                &app,
+                &cx,
+                &actor,
+                Some(id),
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+            .unwrap_or_else(|e| error_page(&req, &e))
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// Submits the product for review.
+#[utoipa::path(post, path = "/portal/products/{id}/submit", tag = "pages",
+    params(("id" = Uuid, Path, description = "product id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "submitted"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 409, description = "not submittable (e.g. no SKU)", content_type = "text/html")))]
+pub async fn submit_product_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = FormData::parse(&body);
+    if !csrf_ok(&req, &f.get("csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let id = id.into_inner();
+    match catalog::transition(&app, &actor, id, Action::Submit, BTreeMap::new()).await {
+        Ok(_) => cx.redirect(&format!("/portal/products/{id}")).finish(),
+        Err(ApiError::Conflict { .. }) => {
+            let mut errors = FieldErrors::default();
+            errors.set("submit", cx.t.get("prod.err"));
+            let values = match catalog::get_product(&app, &actor, id).await {
+                Ok(d) => values_from_content(&ProductContent::from_model(&d.product)),
+                Err(e) => return error_page(&req, &e),
+            };
+            form_page(
+                &app,
+                &cx,
+                &actor,
+                Some(id),
+                values,
+                errors,
+                StatusCode::CONFLICT,
+            )
+            .await
+            .unwrap_or_else(|e| error_page(&req, &e))
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// A producer waiting for review.
+pub struct PendingProducer {
+    pub id: Uuid,
+    pub name: String,
+    pub municipality: String,
+}
+
+/// A product waiting for review.
+pub struct PendingProduct {
+    pub id: Uuid,
+    pub title: String,
+    pub ingredients: String,
+    pub allergens: String,
+    pub skus: String,
+    pub images: Vec<String>,
+}
+
+/// A revision waiting for review, with its changes.
+pub struct PendingRevision {
+    pub id: Uuid,
+    pub title: String,
+    pub changes: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/review.html")]
+struct ReviewPage {
+    c: Chrome,
+    error: bool,
+    producers: Vec<PendingProducer>,
+    products: Vec<PendingProduct>,
+    revisions: Vec<PendingRevision>,
+    fields: Vec<&'static str>,
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The operators' review page: producers, submitted products, revisions with their diffs.
+#[utoipa::path(get, path = "/operator/review", tag = "pages",
+    responses((status = 200, description = "review queues", content_type = "text/html"),
+        (status = 303, description = "to /login"), (status = 403, description = "not staff", content_type = "text/html")))]
+pub async fn review_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if actor.require(&[Role::Operator, Role::Admin]).is_err() {
+        return message_page(
+            &req,
+            StatusCode::FORBIDDEN,
+            "forbidden.title",
+            "forbidden.body",
+        );
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let page = Page {
+        limit: 100,
+        after: None,
+    };
+    let built = async {
+        let prods = producers::list_producers(
+            &app,
+            &actor,
+            ProducerFilter {
+                status: Some("pending".into()),
+                ..Default::default()
+            },
+            page,
+        )
+        .await?;
+        let submitted = catalog::list_products(
+            &app,
+            &actor,
+            ProductFilter {
+                status: Some("submitted".into()),
+                ..Default::default()
+            },
+            page,
+        )
+        .await?;
+        let mut products = Vec::new();
+        for p in submitted {
+            let d = catalog::get_product(&app, &actor, p.id).await?;
+            let content = ProductContent::from_model(&d.product);
+            products.push(PendingProduct {
+                id: p.id,
+                title: p.title_ja,
+                ingredients: content.ingredients,
+                allergens: content.allergens.join(", "),
+                skus: d
+                    .skus
+                    .iter()
+                    .map(|s| format!("{} ¥{}", s.code, s.price_yen))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                images: d
+                    .images
+                    .iter()
+                    .map(|i| format!("/api/v1/product-images/{}", i.id))
+                    .collect(),
+            });
+        }
+        let mut revisions = Vec::new();
+        for r in catalog::pending_revisions(&app, &actor).await? {
+            let d = catalog::get_product(&app, &actor, r.product_id).await?;
+            if let Some((rev, _, changes)) = d.pending_revision {
+                revisions.push(PendingRevision {
+                    id: rev.id,
+                    title: d.product.title_ja.clone(),
+                    changes: changes
+                        .iter()
+                        .map(|c| (c.field.clone(), show(&c.from), show(&c.to)))
+                        .collect(),
+                });
+            }
+        }
+        Ok::<_, ApiError>((prods, products, revisions))
+    }
+    .await;
+    let (prods, products, revisions) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(&req, &e),
+    };
+    let page = ReviewPage {
+        error: req.query_string().contains("error=1"),
+        c: cx.chrome(Some(actor.display_name.clone())),
+        producers: prods
+            .into_iter()
+            .map(|p| PendingProducer {
+                id: p.id,
+                name: p.legal_name,
+                municipality: p.municipality_code,
+            })
+            .collect(),
+        products,
+        revisions,
+        fields: vec![
+            "title_ja",
+            "description_ja",
+            "ingredients",
+            "allergens",
+            "net_content",
+            "storage",
+            "tax_rate",
+            "photos",
+            "skus",
+        ],
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+/// Applies a review decision from the review page:
+/// `kind` = producer | product | revision, `decision` = approve | reject.
+#[utoipa::path(post, path = "/operator/review/{kind}/{id}/{decision}", tag = "pages",
+    params(("kind" = String, Path, description = "producer, product or revision"), ("id" = Uuid, Path, description = "id"),
+        ("decision" = String, Path, description = "approve or reject")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "done: back to the review page"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 404, description = "unknown", content_type = "text/html"), (status = 409, description = "already decided", content_type = "text/html")))]
+pub async fn review_decision(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    path: web::Path<(String, Uuid, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match actor_or_login(&req, actor).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = FormData::parse(&body);
+    if !csrf_ok(&req, &f.get("csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let (kind, id, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return message_page(
+                &req,
+                StatusCode::NOT_FOUND,
+                "notfound.title",
+                "notfound.body",
+            );
+        }
+    };
+    let reason = f.opt("reason");
+    let mut comments = BTreeMap::new();
+    if let Some(r) = &reason {
+        let field = f.opt("field").unwrap_or_else(|| "general".into());
+        comments.insert(field, r.clone());
+    }
+    let result = match kind.as_str() {
+        "producer" => producers::decide(
+            &app,
+            &actor,
+            id,
+            if approve {
+                Decision::Approve
+            } else {
+                Decision::Reject
+            },
+            reason,
+        )
+        .await
+        .map(|_| ()),
+        "product" => catalog::transition(
+            &app,
+            &actor,
+            id,
+            if approve {
+                Action::Approve
+            } else {
+                Action::Reject
+            },
+            if approve { BTreeMap::new() } else { comments },
+        )
+        .await
+        .map(|_| ()),
+        "revision" => catalog::decide_revision(
+            &app,
+            &actor,
+            id,
+            approve,
+            if approve { BTreeMap::new() } else { comments },
+        )
+        .await
+        .map(|_| ()),
+        _ => Err(ApiError::NotFound),
+    };
+    match result {
+        Ok(()) => ctx(&req, Some(&actor.locale))
+            .redirect("/operator/review")
+            .finish(),
+        Err(ApiError::Validation { .. }) | Err(ApiError::Conflict { .. }) => {
+            ctx(&req, Some(&actor.locale))
+                .redirect("/operator/review?error=1")
+                .finish()
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
