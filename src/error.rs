@@ -28,6 +28,13 @@ pub enum ApiError {
     /// 422: the request was read but a field is invalid; `details.fields` names them.
     #[error("validation failed")]
     Validation { fields: Vec<(String, String)> },
+    /// 422 with a specific code and structured details (e.g. per-row import errors).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// 401: no valid credentials.
     #[error("authentication required")]
     Unauthenticated,
@@ -142,6 +149,7 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. } => code,
             Self::Validation { .. } => "validation_failed",
+            Self::Unprocessable { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden { code, .. } => code,
@@ -159,7 +167,9 @@ impl ApiError {
 
     fn details(&self) -> Value {
         match self {
-            Self::BadRequest { details, .. } | Self::Conflict { details, .. } => details.clone(),
+            Self::BadRequest { details, .. }
+            | Self::Conflict { details, .. }
+            | Self::Unprocessable { details, .. } => details.clone(),
             Self::Validation { fields } => {
                 let map: serde_json::Map<String, Value> = fields
                     .iter()
@@ -215,7 +225,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation { .. } | Self::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,

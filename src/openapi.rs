@@ -55,6 +55,8 @@ use utoipa::{
         crate::catalog::handlers::list_categories,
         crate::catalog::handlers::list_products,
         crate::catalog::handlers::create_product,
+        crate::catalog::handlers::import_products,
+        crate::catalog::handlers::export_products,
         crate::catalog::handlers::get_product,
         crate::catalog::handlers::update_product,
         crate::catalog::handlers::submit_product,

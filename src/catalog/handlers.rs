@@ -431,3 +431,93 @@ pub async fn delete_image(
     super::photos::delete(&app, &actor, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Import options.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Import the good rows even when some fail (default false: all or nothing).
+    #[serde(default)]
+    pub partial: bool,
+    /// auto (default: UTF-8 with or without BOM, else Shift_JIS), utf-8, shift_jis.
+    pub encoding: Option<String>,
+}
+
+/// Imports products from CSV (one product with one SKU per row, as drafts). The body is the
+/// file (`text/csv`). Row errors name the line and column; unless `partial=true`, one bad row
+/// means nothing is imported (422 `import_failed` with `details.rows`).
+#[utoipa::path(post, path = "/api/v1/products/import", tag = "catalog",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "header: producer_id,title_ja,…,sku_code,price_yen,weight_g,jan"),
+    responses((status = 200, body = super::csv_io::ImportReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`import_failed` (details.rows: row, column, message) or a bad file/encoding")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import_products(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ImportQuery>,
+    mut payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let enc = super::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let limit = app.settings.uploads.max_bytes;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::bad_request("malformed_body", "the body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let report = super::csv_io::import(&app, &actor, &body, enc, q.partial).await?;
+    if report.rolled_back {
+        return Err(ApiError::Unprocessable {
+            code: "import_failed",
+            message: format!(
+                "{} problem(s) found; nothing was imported",
+                report.failed.len()
+            ),
+            details: serde_json::json!({ "rows": report.failed }),
+        });
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Export options.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// utf-8-bom (default; Excel reads it as UTF-8) or shift_jis.
+    pub encoding: Option<String>,
+}
+
+/// Exports the catalogue in scope as CSV (one row per SKU).
+#[utoipa::path(get, path = "/api/v1/products/export", tag = "catalog",
+    params(ExportQuery),
+    responses((status = 200, description = "CSV file", content_type = "text/csv"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn export_products(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let enc = super::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let bytes = super::csv_io::export(&app, &actor, enc).await?;
+    let charset = if enc == super::csv_io::CsvEncoding::ShiftJis {
+        "Shift_JIS"
+    } else {
+        "utf-8"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format!("text/csv; charset={charset}"))
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"catalogue.csv\"",
+        ))
+        .body(bytes))
+}

@@ -1,6 +1,7 @@
 //! The catalogue: categories, products with food data, the review workflow with revisions of
 //! listed products, SKUs with JAN checks.
 pub mod content;
+pub mod csv_io;
 pub mod domain;
 pub mod dto;
 pub mod handlers;
@@ -16,6 +17,8 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/categories", handlers::list_categories),
         route!(GET, "/api/v1/products", handlers::list_products),
         route!(POST, "/api/v1/products", handlers::create_product),
+        route!(POST, "/api/v1/products/import", handlers::import_products),
+        route!(GET, "/api/v1/products/export", handlers::export_products),
         route!(GET, "/api/v1/products/{id}", handlers::get_product),
         route!(PATCH, "/api/v1/products/{id}", handlers::update_product),
         route!(

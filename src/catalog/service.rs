@@ -79,7 +79,7 @@ async fn find_in_scope(
         .ok_or(ApiError::NotFound)
 }
 
-async fn check_content(
+pub(crate) async fn check_content(
     db: &impl ConnectionTrait,
     content: &mut ProductContent,
 ) -> ApiResult<category::Model> {
@@ -97,7 +97,7 @@ async fn check_content(
     cat.ok_or_else(|| ApiError::field("category_code", "pick a category from the list"))
 }
 
-fn write_content(am: &mut product::ActiveModel, c: &ProductContent) {
+pub(crate) fn write_content(am: &mut product::ActiveModel, c: &ProductContent) {
     am.title_ja = Set(c.title_ja.clone());
     am.title_en = Set(c.title_en.clone());
     am.description_ja = Set(c.description_ja.clone());
@@ -717,7 +717,7 @@ pub struct SkuInput {
     pub active: Option<bool>,
 }
 
-fn check_sku(input: &SkuInput, creating: bool) -> ApiResult<()> {
+pub(crate) fn check_sku(input: &SkuInput, creating: bool) -> ApiResult<()> {
     let mut errors: Vec<(String, String)> = Vec::new();
     match &input.code {
         Some(c) => {

@@ -4,6 +4,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod catalog;
+mod csv;
 mod errors;
 mod jobs;
 mod mail;

@@ -1,0 +1,206 @@
+//! Catalogue CSV import and export over HTTP.
+use crate::{db_test, helpers::*, producers::approved_producer};
+use serde_json::Value;
+use yuimaru::auth::actor::Role;
+
+const HEADER: &str = "producer_id,title_ja,description_ja,category_code,temperature_class,shelf_life_days,allergens,ingredients,net_content,storage,sku_code,price_yen,weight_g,jan";
+
+fn row(producer: &str, title: &str, sku: &str, price: &str, jan: &str) -> String {
+    format!(
+        "{producer},{title},島の味,sweets,ambient,30,wheat;egg,紅いも・小麦粉,6個,常温,{sku},{price},300,{jan}"
+    )
+}
+
+async fn import(app: &TestApp, token: &str, body: Vec<u8>, query: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/products/import{query}")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .expect("import")
+}
+
+async fn csv_import_is_all_or_nothing_and_reports_rows(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pid, _, pt) = approved_producer(&app, &op).await;
+    // UTF-8 with BOM, a bad JAN on line 3 and an unknown category on line 4.
+    let mut csv = b"\xEF\xBB\xBF".to_vec();
+    csv.extend_from_slice(
+        format!(
+            "{HEADER}\r\n{}\r\n{}\r\n{}\r\n",
+            row(&pid, "紅いもタルト", "T-1", "1296", "4901234567894"),
+            row(&pid, "黒糖", "T-2", "540", "4901234567890"),
+            row(&pid, "ちんすこう", "T-3", "648", "").replace("sweets", "nothing"),
+        )
+        .as_bytes(),
+    );
+    let r = import(&app, &op, csv.clone(), "").await;
+    let e = assert_error(r, 422, "import_failed").await;
+    let rows = e["error"]["details"]["rows"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    assert!(
+        rows.iter().any(|r| r["row"] == 3 && r["column"] == "jan"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["row"] == 4 && r["column"] == "category_code"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product").await,
+        0,
+        "nothing imported"
+    );
+    // Partial import keeps the good row.
+    let r = import(&app, &op, csv, "?partial=true").await;
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.expect("json");
+    assert_eq!(report["imported"], 1);
+    assert_eq!(report["failed"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE status = 'draft'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sku WHERE code = 'T-1' AND jan = '4901234567894'")
+            .await,
+        1
+    );
+    // Shift_JIS, as Excel writes it on Japanese Windows.
+    let sjis = encoding_rs::SHIFT_JIS
+        .encode(&format!(
+            "{HEADER}\r\n{}\r\n",
+            row(&pid, "紅いも羊羹", "T-9", "980", "")
+        ))
+        .0
+        .into_owned();
+    assert!(std::str::from_utf8(&sjis).is_err());
+    let r = import(&app, &op, sjis, "").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE title_ja = '紅いも羊羹'")
+            .await,
+        1
+    );
+    // The same SKU code again is a row error.
+    let r = import(
+        &app,
+        &op,
+        format!("{HEADER}\n{}\n", row(&pid, "x", "T-9", "1", "")).into_bytes(),
+        "",
+    )
+    .await;
+    let e = assert_error(r, 422, "import_failed").await;
+    assert_eq!(e["error"]["details"]["rows"][0]["column"], "sku_code");
+    // Unknown columns, producers and officers.
+    let r = import(
+        &app,
+        &op,
+        b"producer_id,title_ja,category_code,sku_code,price_yen,weight_g,colour\n".to_vec(),
+        "",
+    )
+    .await;
+    assert_error(r, 422, "validation_failed").await;
+    assert_error(import(&app, &pt, b"x".to_vec(), "").await, 403, "forbidden").await;
+    let r = import(&app, &op, b"a".to_vec(), "?encoding=latin1").await;
+    let e = assert_error(r, 422, "validation_failed").await;
+    assert!(e["error"]["details"]["fields"]["encoding"].is_string());
+}
+db_test!(
+    csv_import_is_all_or_nothing_unless_partial_and_names_row_and_column,
+    csv_import_is_all_or_nothing_and_reports_rows
+);
+
+async fn csv_export_opens_in_excel(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pid, _, pt) = approved_producer(&app, &op).await;
+    let r = import(
+        &app,
+        &op,
+        format!(
+            "{HEADER}\n{}\n",
+            row(&pid, "紅いもタルト", "T-1", "1296", "")
+        )
+        .into_bytes(),
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = app.get_as(&op, "/api/v1/products/export").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap_or("")
+            .contains("attachment")
+    );
+    let bytes = r.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let text = std::str::from_utf8(&bytes[3..]).expect("utf-8");
+    assert!(text.starts_with("producer_id,status,title_ja"));
+    assert!(text.contains("紅いもタルト"));
+    assert!(text.contains("\r\n"), "CRLF line ends");
+    let r = app
+        .get_as(&op, "/api/v1/products/export?encoding=shift_jis")
+        .await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .contains("Shift_JIS")
+    );
+    let bytes = r.bytes().await.expect("bytes");
+    assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+    let (decoded, _, errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!errors);
+    assert!(decoded.contains("紅いもタルト"));
+    // Producers export only their own catalogue.
+    let (_, _, other) = approved_producer(&app, &op).await;
+    let mine = app
+        .get_as(&pt, "/api/v1/products/export")
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    let theirs = app
+        .get_as(&other, "/api/v1/products/export")
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    assert!(
+        std::str::from_utf8(&mine[3..])
+            .unwrap_or("")
+            .contains("紅いもタルト")
+    );
+    assert!(
+        !std::str::from_utf8(&theirs[3..])
+            .unwrap_or("")
+            .contains("紅いもタルト")
+    );
+    let (_, officer) = app.user_with_token(Role::Officer).await;
+    assert_error(
+        app.get_as(&officer, "/api/v1/products/export").await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+db_test!(
+    csv_export_is_utf8_with_bom_or_shift_jis_and_scoped,
+    csv_export_opens_in_excel
+);
