@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
 pub mod i18n;
+pub mod manage;
 pub mod pages;
 pub mod portal;
 pub mod producer_pages;
@@ -43,6 +44,33 @@ pub fn routes() -> Vec<RouteSpec> {
             "/portal/products/{id}/submit",
             portal::submit_product_submit
         ),
+        route!(
+            POST,
+            "/portal/products/{id}/state/{action}",
+            manage::product_state_submit
+        ),
+        route!(GET, "/portal/profile", manage::profile_page),
+        route!(POST, "/portal/profile/closures", manage::add_closure_submit),
+        route!(
+            POST,
+            "/portal/profile/bank-account",
+            manage::bank_change_submit
+        ),
+        route!(GET, "/operator/producers", manage::producers_page),
+        route!(GET, "/operator/producers/new", manage::proxy_register_page),
+        route!(
+            POST,
+            "/operator/producers/new",
+            manage::proxy_register_submit
+        ),
+        route!(
+            POST,
+            "/operator/producers/{id}/{action}",
+            manage::producer_action
+        ),
+        route!(POST, "/operator/closures", manage::island_closure_submit),
+        route!(GET, "/operator/import", manage::import_page),
+        route!(POST, "/operator/import", manage::import_submit),
         route!(GET, "/operator/review", portal::review_page),
         route!(
             POST,

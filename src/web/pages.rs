@@ -177,6 +177,17 @@ pub(crate) fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
     }
 }
 
+/// The signed-in actor of a page, or the redirect to the login page.
+#[allow(clippy::result_large_err)] // the error is the response itself, returned at once
+pub(crate) fn signed_in(
+    req: &HttpRequest,
+    actor: MaybeActor,
+) -> Result<crate::auth::actor::Actor, HttpResponse> {
+    actor
+        .0
+        .ok_or_else(|| ctx(req, None).redirect("/login").finish())
+}
+
 /// A simple page with a title and a message.
 pub fn message_page(
     req: &HttpRequest,

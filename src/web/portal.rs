@@ -48,10 +48,6 @@ impl FormData {
     }
 }
 
-fn login_redirect(req: &HttpRequest) -> HttpResponse {
-    ctx(req, None).redirect("/login").finish()
-}
-
 fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
     match e {
         ApiError::Forbidden { .. } => message_page(
@@ -152,7 +148,7 @@ fn status_label(cx: &Ctx, s: &str) -> &'static str {
 }
 
 async fn actor_or_login(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, HttpResponse> {
-    actor.0.ok_or_else(|| login_redirect(req))
+    super::pages::signed_in(req, actor)
 }
 
 /// My products.

@@ -85,6 +85,8 @@ pub struct RegisterForm {
     pub holder_kana: String,
     /// `on` when ticked.
     pub consent: String,
+    /// Proxy registration: the date the producer agreed (YYYY-MM-DD).
+    pub consent_date: String,
 }
 
 impl RegisterForm {
@@ -133,6 +135,7 @@ pub struct OptionView {
 struct RegisterPage {
     c: Chrome,
     action: String,
+    proxy: bool,
     inputs: BTreeMap<&'static str, InputView>,
     municipalities: Vec<OptionView>,
     islands: Vec<OptionView>,
@@ -153,6 +156,19 @@ async fn render(
     form: RegisterForm,
     errors: FieldErrors,
     status: StatusCode,
+) -> HttpResponse {
+    render_form(app, req, slug, form, errors, status, None).await
+}
+
+/// Renders the registration form; with `proxy` (the operator's name), the proxy variant.
+pub(crate) async fn render_form(
+    app: &AppState,
+    req: &HttpRequest,
+    slug: &str,
+    form: RegisterForm,
+    errors: FieldErrors,
+    status: StatusCode,
+    proxy: Option<String>,
 ) -> HttpResponse {
     let cx = ctx(req, None);
     let ja = cx.t.lang() == "ja";
@@ -207,13 +223,16 @@ async fn render(
             value: i.code,
         })
         .collect();
-    let action = if slug == app.settings.server.default_aggregator {
+    let action = if proxy.is_some() {
+        "/operator/producers/new".to_string()
+    } else if slug == app.settings.server.default_aggregator {
         "/register".to_string()
     } else {
         format!("/{slug}/register")
     };
     let page = RegisterPage {
-        c: cx.chrome(None),
+        proxy: proxy.is_some(),
+        c: cx.chrome(proxy),
         action,
         inputs,
         municipalities,
@@ -278,6 +297,56 @@ async fn register_page_for(
     .await
 }
 
+/// The form's fields as the service input.
+pub(crate) fn input_of(form: &RegisterForm, locale: &str) -> RegistrationInput {
+    RegistrationInput {
+        legal_name: form.legal_name.clone(),
+        legal_name_kana: form.legal_name_kana.clone(),
+        representative: form.representative.clone(),
+        municipality_code: form.municipality_code.clone(),
+        island_code: Some(form.island_code.clone()),
+        postal_code: form.postal_code.clone(),
+        address: form.address.clone(),
+        phone: form.phone.clone(),
+        email: form.email.clone(),
+        invoice_number: (form.tax_status != "exempt").then(|| form.invoice_number.clone()),
+        tax_exempt: form.tax_status == "exempt",
+        bank: BankInput {
+            kind: form.bank_kind.clone(),
+            bank_code: form.bank_code.clone(),
+            branch_code: form.branch_code.clone(),
+            account_type: form.account_type.clone(),
+            account_number: form.account_number.clone(),
+            jp_symbol: form.jp_bank_symbol.clone(),
+            jp_number: form.jp_bank_number.clone(),
+            holder_kana: form.holder_kana.clone(),
+        },
+        consent: form.consent == "on",
+        locale: Some(locale.to_string()),
+        password: Some(form.password.clone()),
+    }
+}
+
+/// Localised field errors for the registration form.
+pub(crate) fn registration_errors(
+    cx: &super::pages::Ctx,
+    fields: Vec<(String, String)>,
+) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for (f, _) in fields {
+        let msg = cx.t.get(&format!("reg.err.{f}"));
+        errors.set(
+            &f,
+            if msg == "??" {
+                cx.t.get("form.has_errors")
+            } else {
+                msg
+            },
+        );
+    }
+    errors
+}
+
 /// Submits the registration form of the default aggregator.
 #[utoipa::path(post, path = "/register", tag = "pages",
     request_body(content = RegisterForm, content_type = "application/x-www-form-urlencoded"),
@@ -320,48 +389,11 @@ async fn submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, None);
-    let input = RegistrationInput {
-        legal_name: form.legal_name.clone(),
-        legal_name_kana: form.legal_name_kana.clone(),
-        representative: form.representative.clone(),
-        municipality_code: form.municipality_code.clone(),
-        island_code: Some(form.island_code.clone()),
-        postal_code: form.postal_code.clone(),
-        address: form.address.clone(),
-        phone: form.phone.clone(),
-        email: form.email.clone(),
-        invoice_number: (form.tax_status != "exempt").then(|| form.invoice_number.clone()),
-        tax_exempt: form.tax_status == "exempt",
-        bank: BankInput {
-            kind: form.bank_kind.clone(),
-            bank_code: form.bank_code.clone(),
-            branch_code: form.branch_code.clone(),
-            account_type: form.account_type.clone(),
-            account_number: form.account_number.clone(),
-            jp_symbol: form.jp_bank_symbol.clone(),
-            jp_number: form.jp_bank_number.clone(),
-            holder_kana: form.holder_kana.clone(),
-        },
-        consent: form.consent == "on",
-        locale: Some(cx.t.lang().to_string()),
-        password: Some(form.password.clone()),
-    };
+    let input = input_of(&form, cx.t.lang());
     match service::register(&app, &slug, input).await {
         Ok(_) => message_page(&req, StatusCode::OK, "reg.done_title", "reg.done_body"),
         Err(ApiError::Validation { fields }) => {
-            let mut errors = FieldErrors::default();
-            for (f, _) in fields {
-                let key = format!("reg.err.{f}");
-                let msg = cx.t.get(&key);
-                errors.set(
-                    &f,
-                    if msg == "??" {
-                        cx.t.get("form.has_errors")
-                    } else {
-                        msg
-                    },
-                );
-            }
+            let errors = registration_errors(&cx, fields);
             render(
                 &app,
                 &req,

@@ -8,6 +8,7 @@ mod csv;
 mod errors;
 mod jobs;
 mod mail;
+mod manage_pages;
 mod openapi;
 mod pages;
 mod photos;

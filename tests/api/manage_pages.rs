@@ -1,0 +1,364 @@
+//! The management pages over HTTP with a signed-in browser session (cookies + CSRF).
+use crate::{db_test, helpers::*, producers::approved_producer};
+use reqwest::Client;
+use serde_json::{Value, json};
+use yuimaru::auth::actor::Role;
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf field")
+        .to_string()
+}
+
+/// Logs in through the login page; returns the client and the (rotated) CSRF token.
+async fn page_login(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("html");
+    (c, csrf_of(&html))
+}
+
+async fn producers_manage_closures_and_bank_accounts_on_pages(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pid, user, _) = approved_producer(&app, &op).await;
+    let (c, csrf) = page_login(&app, &user.email, &user.password).await;
+    let html = c
+        .get(app.url("/portal/profile"))
+        .send()
+        .await
+        .expect("profile")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("比嘉農園"));
+    assert!(!html.contains("id=\"closed-now\""));
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9))
+        .date_naive()
+        .to_string();
+    let r = c
+        .post(app.url("/portal/profile/closures"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("closed_from", today.as_str()),
+            ("closed_to", today.as_str()),
+            ("reason", "旧盆"),
+        ])
+        .send()
+        .await
+        .expect("closure");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/portal/profile"))
+        .send()
+        .await
+        .expect("profile")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"closed-now\""));
+    // Bank change: the password is asked again; errors beside their fields.
+    let bank = |pw: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("bank_kind", "bank".into()),
+            ("bank_code", "0001".into()),
+            ("branch_code", "001".into()),
+            ("account_number", "7654321".into()),
+            ("holder_kana", "ヒガ ユイ".into()),
+            ("current_password", pw.into()),
+        ]
+    };
+    let r = c
+        .post(app.url("/portal/profile/bank-account"))
+        .form(&bank("wrong-password"))
+        .send()
+        .await
+        .expect("bank");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"current_password-error\"")
+    );
+    let r = c
+        .post(app.url("/portal/profile/bank-account"))
+        .form(&bank("ishigaki-mango-2026"))
+        .send()
+        .await
+        .expect("bank");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("id=\"bank-pending\""));
+    // The operator approves it on the producer list.
+    let op_user = app.create_user(Role::Operator, Some("default")).await;
+    let (oc, ocsrf) = page_login(&app, &op_user.email, &op_user.password).await;
+    let html = oc
+        .get(app.url("/operator/producers"))
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(&format!("/operator/producers/{pid}/bank-approve")));
+    let r = oc
+        .post(app.url(&format!("/operator/producers/{pid}/bank-approve")))
+        .form(&[("csrf_token", ocsrf.as_str())])
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(r.status(), 303);
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/producers/{pid}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["bank_account"]["bank_code"], "0001");
+    // Suspend and reinstate on the list; the form without CSRF does nothing.
+    let r = oc
+        .post(app.url(&format!("/operator/producers/{pid}/suspend")))
+        .form(&[("reason", "確認")])
+        .send()
+        .await
+        .expect("x");
+    assert_eq!(r.status(), 403);
+    oc.post(app.url(&format!("/operator/producers/{pid}/suspend")))
+        .form(&[("csrf_token", ocsrf.as_str()), ("reason", "表示の確認")])
+        .send()
+        .await
+        .expect("suspend");
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/producers/{pid}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["status"], "suspended");
+    oc.post(app.url(&format!("/operator/producers/{pid}/reinstate")))
+        .form(&[("csrf_token", ocsrf.as_str())])
+        .send()
+        .await
+        .expect("reinstate");
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/producers/{pid}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["status"], "approved");
+    // Island-wide closure from the page.
+    let r = oc
+        .post(app.url("/operator/closures"))
+        .form(&[
+            ("csrf_token", ocsrf.as_str()),
+            ("island_code", "ishigaki"),
+            ("closed_from", today.as_str()),
+            ("closed_to", today.as_str()),
+            ("reason", "台風"),
+        ])
+        .send()
+        .await
+        .expect("island");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM producer_closure WHERE island_code = 'ishigaki'")
+            .await,
+        1
+    );
+    // Producers cannot open the operator pages.
+    assert_eq!(
+        c.get(app.url("/operator/producers"))
+            .send()
+            .await
+            .expect("x")
+            .status(),
+        403
+    );
+}
+db_test!(
+    producers_and_operators_manage_closures_bank_accounts_and_status_on_pages,
+    producers_manage_closures_and_bank_accounts_on_pages
+);
+
+async fn operators_register_by_proxy_and_import_csv_on_pages(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let op_user = app.create_user(Role::Operator, Some("default")).await;
+    let (c, csrf) = page_login(&app, &op_user.email, &op_user.password).await;
+    let html = c
+        .get(app.url("/operator/producers/new"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("consent_date"));
+    assert!(!html.contains("name=\"password\""));
+    let mut form = vec![
+        ("csrf_token", csrf.clone()),
+        ("legal_name", "おばあの畑".into()),
+        ("legal_name_kana", "オバアノハタケ".into()),
+        ("representative", "新垣 トミ".into()),
+        ("municipality_code", "47361".into()),
+        ("island_code", "kume".into()),
+        ("postal_code", "901-3100".into()),
+        ("address", "久米島町".into()),
+        ("phone", "098-985-0000".into()),
+        ("email", "tomi@example.jp".into()),
+        ("tax_status", "exempt".into()),
+        ("bank_kind", "japan_post".into()),
+        ("jp_bank_symbol", "17010".into()),
+        ("jp_bank_number", "12345671".into()),
+        ("holder_kana", "アラカキ トミ".into()),
+    ];
+    let r = c
+        .post(app.url("/operator/producers/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"consent_date-error\"")
+    );
+    form.push(("consent_date", "2026-11-20".into()));
+    let r = c
+        .post(app.url("/operator/producers/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM producer WHERE email = 'tomi@example.jp' AND registered_by IS NOT NULL").await, 1);
+
+    // CSV import page: a bad row stops everything and the table names row and column.
+    let (pid, _, _) = approved_producer(&app, &op).await;
+    let csv = format!(
+        "producer_id,title_ja,category_code,temperature_class,shelf_life_days,ingredients,net_content,storage,sku_code,price_yen,weight_g\n\
+         {pid},もずく,processed,chilled,30,もずく,200g,要冷蔵,MZ-1,400,250\n\
+         {pid},海ぶどう,processed,warm,7,海ぶどう,100g,常温,UB-1,800,120\n"
+    );
+    let upload = |partial: bool| {
+        let mut f = reqwest::multipart::Form::new()
+            .text("csrf_token", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("items.csv"),
+            );
+        if partial {
+            f = f.text("partial", "on");
+        }
+        c.post(app.url("/operator/import")).multipart(f).send()
+    };
+    let r = upload(false).await.expect("import");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("id=\"import-errors\""));
+    assert!(
+        html.contains("<td>3</td><td>temperature_class</td>"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 0);
+    let r = upload(true).await.expect("import");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("html").contains("id=\"import-done\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 1);
+}
+db_test!(
+    operators_register_by_proxy_and_import_csv_on_pages,
+    operators_register_by_proxy_and_import_csv_on_pages
+);
+
+async fn products_are_paused_and_retired_from_their_page(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (_, user, pt) = approved_producer(&app, &op).await;
+    let body = json!({"title_ja": "泡盛 30度", "description_ja": "古酒", "category_code": "awamori", "alcohol": true,
+                      "temperature_class": "ambient", "shelf_life_days": 3650, "ingredients": "米こうじ", "net_content": "720ml", "storage": "常温"});
+    let v: Value = app
+        .post_as(&pt, "/api/v1/products", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = v["id"].as_str().expect("id").to_string();
+    app.post_as(
+        &pt,
+        &format!("/api/v1/products/{id}/skus"),
+        &json!({"code": "AW-30", "price_yen": 2200, "weight_g": 1400}),
+    )
+    .await;
+    app.post_as(&pt, &format!("/api/v1/products/{id}/submit"), &json!({}))
+        .await;
+    app.post_as(&op, &format!("/api/v1/products/{id}/approve"), &json!({}))
+        .await;
+    let (c, csrf) = page_login(&app, &user.email, &user.password).await;
+    let html = c
+        .get(app.url(&format!("/portal/products/{id}")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"product-pause\""));
+    c.post(app.url(&format!("/portal/products/{id}/state/pause")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("pause");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE status = 'paused'")
+            .await,
+        1
+    );
+    c.post(app.url(&format!("/portal/products/{id}/state/retire")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("retire");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE status = 'retired'")
+            .await,
+        1
+    );
+}
+db_test!(
+    products_are_paused_and_retired_from_their_page,
+    products_are_paused_and_retired_from_their_page
+);
