@@ -571,6 +571,32 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.profile", "登録情報", "My details"),
     ("nav.producers", "生産者一覧", "Producers"),
     (
+        "prod.description_en",
+        "説明（英語・任意）",
+        "Description (English, optional)",
+    ),
+    (
+        "prod.tags",
+        "ブランド・コレクション（カンマ区切り）",
+        "Brand / collection tags (comma-separated)",
+    ),
+    (
+        "prod.origin_municipality_code",
+        "主原料の産地（市町村）",
+        "Origin of the main ingredient",
+    ),
+    ("prod.nutrition", "栄養成分表示", "Nutrition facts"),
+    (
+        "prod.nutrition_basis",
+        "表示単位（例: 100g 当たり）",
+        "Per (e.g. 100 g)",
+    ),
+    ("prod.energy_kcal", "エネルギー（kcal）", "Energy (kcal)"),
+    ("prod.protein_g", "たんぱく質（g）", "Protein (g)"),
+    ("prod.fat_g", "脂質（g）", "Fat (g)"),
+    ("prod.carbohydrate_g", "炭水化物（g）", "Carbohydrate (g)"),
+    ("prod.salt_g", "食塩相当量（g）", "Salt equivalent (g)"),
+    (
         "confirm.done_title",
         "メールアドレスを確認しました",
         "Email address confirmed",

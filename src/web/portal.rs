@@ -115,6 +115,7 @@ struct ProductFormPage {
     allergens: Vec<Choice>,
     quarantine: Vec<Choice>,
     tax_rates: Vec<Choice>,
+    municipalities: Vec<Choice>,
     alcohol: bool,
     errors: FieldErrors,
     review_comments: Vec<(String, String)>,
@@ -130,10 +131,18 @@ impl ProductFormPage {
     }
 }
 
-const TEXT_FIELDS: [&str; 10] = [
+const TEXT_FIELDS: [&str; 18] = [
     "title_ja",
     "title_en",
     "description_ja",
+    "description_en",
+    "tags",
+    "nutrition_basis",
+    "energy_kcal",
+    "protein_g",
+    "fat_g",
+    "carbohydrate_g",
+    "salt_g",
     "shelf_life_days",
     "ingredients",
     "additives",
@@ -245,6 +254,17 @@ async fn form_page(
         .iter()
         .map(|q| choice("quarantine_class", q, q.to_string()))
         .collect();
+    let municipalities = crate::reference::service::municipalities(&app.db, Some("47"))
+        .await?
+        .into_iter()
+        .map(|m| Choice {
+            selected: values
+                .get("origin_municipality_code")
+                .is_some_and(|v| *v == m.code),
+            label: if ja { m.name_ja } else { m.name_en },
+            value: m.code,
+        })
+        .collect();
     let tax_rates = ["8", "10"]
         .iter()
         .map(|r| choice("tax_rate", r, format!("{r}%")))
@@ -300,6 +320,7 @@ async fn form_page(
         allergens,
         quarantine,
         tax_rates,
+        municipalities,
         errors,
         review_comments,
         pending_revision,
@@ -314,6 +335,19 @@ fn values_from_content(c: &ProductContent) -> BTreeMap<&'static str, String> {
     v.insert("title_ja", c.title_ja.clone());
     v.insert("title_en", c.title_en.clone().unwrap_or_default());
     v.insert("description_ja", c.description_ja.clone());
+    v.insert(
+        "description_en",
+        c.description_en.clone().unwrap_or_default(),
+    );
+    v.insert("tags", c.tags.join(", "));
+    let n = &c.nutrition;
+    let num = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    v.insert("nutrition_basis", n.basis.clone());
+    v.insert("energy_kcal", num(n.energy_kcal));
+    v.insert("protein_g", num(n.protein_g));
+    v.insert("fat_g", num(n.fat_g));
+    v.insert("carbohydrate_g", num(n.carbohydrate_g));
+    v.insert("salt_g", num(n.salt_g));
     v.insert("category_code", c.category_code.clone());
     v.insert("temperature_class", c.temperature_class.clone());
     v.insert("date_kind", c.date_kind.clone());
@@ -364,10 +398,28 @@ fn values_from_form(f: &FormData) -> BTreeMap<&'static str, String> {
 fn json_from_values(v: &BTreeMap<&'static str, String>) -> serde_json::Value {
     let s = |k: &str| v.get(k).cloned().unwrap_or_default();
     let opt = |k: &str| Some(s(k)).filter(|x| !x.trim().is_empty());
+    // Numbers that do not parse are sent as text, so the API's own check names the field.
+    let num = |k: &str| match s(k).trim() {
+        "" => serde_json::Value::Null,
+        t => t
+            .parse::<f64>()
+            .map(serde_json::Value::from)
+            .unwrap_or_else(|_| serde_json::Value::from(t)),
+    };
     serde_json::json!({
         "title_ja": s("title_ja"),
         "title_en": opt("title_en"),
         "description_ja": s("description_ja"),
+        "description_en": opt("description_en"),
+        "tags": s("tags").split([',', '、']).map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>(),
+        "nutrition": {
+            "basis": s("nutrition_basis"),
+            "energy_kcal": num("energy_kcal"),
+            "protein_g": num("protein_g"),
+            "fat_g": num("fat_g"),
+            "carbohydrate_g": num("carbohydrate_g"),
+            "salt_g": num("salt_g"),
+        },
         "category_code": s("category_code"),
         "temperature_class": s("temperature_class"),
         "date_kind": if s("date_kind").is_empty() { "best_before".into() } else { s("date_kind") },
@@ -391,7 +443,8 @@ fn field_errors(cx: &Ctx, e: &ApiError) -> Option<FieldErrors> {
     };
     let mut errors = FieldErrors::default();
     for (f, _) in fields {
-        errors.set(f, cx.t.get("prod.err"));
+        // `nutrition.energy_kcal` is shown at the nutrition block.
+        errors.set(f.split('.').next().unwrap_or(f), cx.t.get("prod.err"));
     }
     Some(errors)
 }
@@ -451,9 +504,6 @@ pub async fn create_product_submit(
     if json["tax_rate"].is_null() {
         json["tax_rate"] = serde_json::json!(8);
     }
-    // The page has no tag or nutrition editor yet: a new product starts without them.
-    json["tags"] = serde_json::json!([]);
-    json["nutrition"] = serde_json::json!({});
     let result = match crate::http::json::parse::<ProductContent>(json.to_string().as_bytes()) {
         Ok(content) => catalog::create_product(&app, &actor, None, content).await,
         Err(e) => Err(e),

@@ -362,3 +362,74 @@ db_test!(
     products_are_paused_and_retired_from_their_page,
     products_are_paused_and_retired_from_their_page
 );
+
+async fn the_product_page_edits_every_food_field(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (_, user, pt) = approved_producer(&app, &op).await;
+    let (c, csrf) = page_login(&app, &user.email, &user.password).await;
+    let mut form = vec![
+        ("csrf_token", csrf.clone()),
+        ("title_ja", "黒糖".to_string()),
+        ("title_en", "Brown sugar".into()),
+        ("description_ja", "波照間島の黒糖".into()),
+        ("description_en", "Hateruma brown sugar".into()),
+        ("tags", "八重山ブランド、島の黒糖".into()),
+        ("category_code", "sweets".into()),
+        ("temperature_class", "ambient".into()),
+        ("date_kind", "best_before".into()),
+        ("shelf_life_days", "365".into()),
+        ("allergens", "soybean".into()),
+        ("ingredients", "さとうきび".into()),
+        ("net_content", "300g".into()),
+        ("storage", "常温".into()),
+        ("origin_municipality_code", "47381".into()),
+        ("nutrition_basis", "100g".into()),
+        ("energy_kcal", "abc".into()),
+        ("tax_rate", "8".into()),
+        ("quarantine_class", "none".into()),
+    ];
+    let r = c
+        .post(app.url("/portal/products/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("id=\"nutrition-error\""), "bad number named");
+    assert!(html.contains("value=\"Brown sugar\""), "input kept");
+    for (k, v) in form.iter_mut() {
+        if *k == "energy_kcal" {
+            *v = "354".into();
+        }
+    }
+    let r = c
+        .post(app.url("/portal/products/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
+    let id = location.rsplit('/').next().unwrap_or_default().to_string();
+    let v: Value = app
+        .get_as(&pt, &format!("/api/v1/products/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let content = &v["content"];
+    assert_eq!(content["tags"], json!(["八重山ブランド", "島の黒糖"]));
+    assert_eq!(content["nutrition"]["energy_kcal"], 354.0);
+    assert_eq!(content["description_en"], "Hateruma brown sugar");
+    assert_eq!(content["origin_municipality_code"], "47381");
+    assert_eq!(content["allergens"], json!(["soybean"]));
+}
+db_test!(
+    the_product_page_edits_every_food_field,
+    the_product_page_edits_every_food_field
+);
