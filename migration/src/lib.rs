@@ -7,6 +7,7 @@ mod m20261121_000002_reference_data;
 mod m20261121_000003_producers;
 mod m20261121_000004_catalog;
 mod m20261121_000005_product_images;
+mod m20261121_000006_pending_uniques;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_producers::Migration),
             Box::new(m20261121_000004_catalog::Migration),
             Box::new(m20261121_000005_product_images::Migration),
+            Box::new(m20261121_000006_pending_uniques::Migration),
         ]
     }
 }

@@ -170,7 +170,11 @@ pub async fn import(
             ));
         }
     }
-    if let Some(unknown) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+    // `status` is written by the export and ignored here, so an export can be re-imported.
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !COLUMNS.contains(&h.as_str()) && h.as_str() != "status")
+    {
         return Err(ApiError::field("file", format!("unknown column {unknown}")));
     }
     let mut failed = Vec::new();
@@ -192,7 +196,7 @@ pub async fn import(
         let cell: BTreeMap<&str, String> = headers
             .iter()
             .zip(record.iter())
-            .map(|(h, v)| (h.as_str(), v.trim().to_string()))
+            .map(|(h, v)| (h.as_str(), unescape_cell(v.trim())))
             .collect();
         match parse_row(app, actor, line, &cell, &mut codes_in_file).await {
             Ok(r) => rows.push(r),
@@ -339,7 +343,7 @@ async fn parse_row(
         tags: Vec::new(),
         temperature_class: opt("temperature_class").unwrap_or_else(|| "ambient".into()),
         date_kind: opt("date_kind").unwrap_or_else(|| "best_before".into()),
-        shelf_life_days: shelf.unwrap_or(0) as i32,
+        shelf_life_days: narrow(shelf, "shelf_life_days", line, &mut errors).unwrap_or(0),
         allergens: get("allergens")
             .split([';', ' ', '|'])
             .filter(|a| !a.is_empty())
@@ -351,28 +355,33 @@ async fn parse_row(
         storage: get("storage"),
         origin_municipality_code: None,
         nutrition: Nutrition::default(),
-        tax_rate: tax.map(|t| t as i16).unwrap_or(suggested),
+        tax_rate: narrow(tax, "tax_rate", line, &mut errors).unwrap_or(suggested),
         alcohol,
         quarantine_class: opt("quarantine_class").unwrap_or_else(|| "none".into()),
         hs_code: opt("hs_code"),
     };
-    if let Err(ApiError::Validation { fields }) = check_content(&app.db, &mut content).await {
-        errors.extend(fields.into_iter().map(|(f, m)| RowError {
-            row: line,
-            column: f,
-            message: m,
-        }));
+    match check_content(&app.db, &mut content).await {
+        Ok(_) => {}
+        Err(ApiError::Validation { fields }) => {
+            errors.extend(fields.into_iter().map(|(f, m)| RowError {
+                row: line,
+                column: f,
+                message: m,
+            }))
+        }
+        Err(_) => errors.push(err("row", "this row could not be checked")),
     }
     let sku = SkuInput {
         code: opt("sku_code"),
         name: None,
         jan: opt("jan"),
         price_yen: price,
-        weight_g: weight.map(|w| w as i32),
+        weight_g: narrow(weight, "weight_g", line, &mut errors),
         low_stock_threshold: None,
         active: None,
     };
     if let Err(ApiError::Validation { fields }) = check_sku(&sku, true) {
+        // (check_sku has no database access: validation is its only error.)
         errors.extend(fields.into_iter().map(|(f, m)| {
             let column = match f.as_str() {
                 "code" => "sku_code".to_string(),
@@ -443,7 +452,7 @@ pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResul
     for p in &products {
         let c = ProductContent::from_model(p);
         for s in skus.iter().filter(|s| s.product_id == p.id) {
-            w.write_record([
+            let cells = [
                 p.producer_id.to_string(),
                 p.status.clone(),
                 c.title_ja.clone(),
@@ -466,8 +475,9 @@ pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResul
                 s.price_yen.to_string(),
                 s.weight_g.to_string(),
                 s.jan.clone().unwrap_or_default(),
-            ])
-            .map_err(map_err)?;
+            ];
+            w.write_record(cells.iter().map(|c| escape_cell(c)))
+                .map_err(map_err)?;
         }
     }
     let text = String::from_utf8(
@@ -476,7 +486,16 @@ pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResul
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(match enc {
-        CsvEncoding::ShiftJis => encoding_rs::SHIFT_JIS.encode(&text).0.into_owned(),
+        CsvEncoding::ShiftJis => {
+            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+            if unmappable {
+                return Err(ApiError::field(
+                    "encoding",
+                    "some text cannot be written in Shift_JIS (e.g. emoji); export as utf-8-bom",
+                ));
+            }
+            bytes.into_owned()
+        }
         _ => {
             let mut out = b"\xEF\xBB\xBF".to_vec();
             out.extend_from_slice(text.as_bytes());
@@ -485,9 +504,55 @@ pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResul
     })
 }
 
+/// A whole number from the file narrowed to its column type, or a row error.
+fn narrow<T: TryFrom<i64>>(
+    v: Option<i64>,
+    column: &str,
+    line: usize,
+    errors: &mut Vec<RowError>,
+) -> Option<T> {
+    let v = v?;
+    match T::try_from(v) {
+        Ok(t) => Some(t),
+        Err(_) => {
+            errors.push(RowError {
+                row: line,
+                column: column.into(),
+                message: "is out of range".into(),
+            });
+            None
+        }
+    }
+}
+
+/// Cells that a spreadsheet would run as a formula are written with a leading `'`.
+fn escape_cell(v: &str) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Undoes [`escape_cell`] on import.
+fn unescape_cell(v: &str) -> String {
+    match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_cells_are_escaped_and_restored() {
+        assert_eq!(escape_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(escape_cell("紅いも"), "紅いも");
+        assert_eq!(unescape_cell(&escape_cell("@SUM(A1)")), "@SUM(A1)");
+        assert_eq!(unescape_cell("'plain"), "'plain");
+    }
 
     #[test]
     fn encodings_are_detected() {

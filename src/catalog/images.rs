@@ -58,6 +58,14 @@ pub fn process(
     limits.max_alloc = Some(max_pixels.saturating_mul(8).max(16 * 1024 * 1024));
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| ImageRejection::Corrupt)?;
+    // The decoded buffer is pixels × bytes per pixel (16-bit RGBA is 8): budget that, not pixels.
+    let bytes = pixels.saturating_mul(u64::from(decoder.color_type().bytes_per_pixel()));
+    if bytes > max_pixels.saturating_mul(4) {
+        return Err(ImageRejection::TooManyPixels {
+            pixels,
+            max: max_pixels,
+        });
+    }
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| ImageRejection::Corrupt)?;
     if let Some(o) = orientation {

@@ -97,6 +97,12 @@ pub async fn upload(
         });
     }
     let (max_pixels, max_dim) = (cfg.max_pixels, cfg.max_dimension);
+    // At most two photos are decoded at once: each can need a few hundred MB.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let permit = DECODING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let processed =
         tokio::task::spawn_blocking(move || images::process(&bytes, max_pixels, max_dim))
             .await
@@ -110,6 +116,7 @@ pub async fn upload(
                 };
                 ApiError::field("file", msg)
             })?;
+    drop(permit);
     let id = core::new_id();
     let key = format!(
         "products/{}/{}.{}",
@@ -121,42 +128,63 @@ pub async fn upload(
         .put(&key, processed.bytes.clone())
         .await
         .map_err(ApiError::Internal)?;
-    let txn = db::begin_write(&app.db).await?;
-    let model = product_image::ActiveModel {
-        id: Set(id),
-        aggregator_id: Set(p.aggregator_id),
-        product_id: Set(p.id),
-        storage_key: Set(key.clone()),
-        content_type: Set(processed.content_type.into()),
-        width: Set(processed.width as i32),
-        height: Set(processed.height as i32),
-        bytes: Set(processed.bytes.len() as i64),
-        position: Set(count as i32),
-        created_at: Set(core::now()),
-    }
-    .insert(&txn)
-    .await;
-    let model = match model {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = app.storage.delete(&key).await;
-            return Err(e.into());
+    // Everything after the file is stored either commits or removes the file again.
+    let saved = async {
+        let txn = db::begin_write(&app.db).await?;
+        // Counted again inside the write transaction; the position is unique per product, so
+        // concurrent uploads cannot both take the last slot.
+        let images = product_image::Entity::find()
+            .filter(product_image::Column::ProductId.eq(p.id))
+            .all(&txn)
+            .await?;
+        if images.len() as u64 >= cfg.max_images_per_product {
+            return Err(ApiError::conflict(
+                "too_many_images",
+                "the photo limit was reached meanwhile",
+            ));
         }
-    };
-    audit::record(
-        &txn,
-        AuditRecord {
-            aggregator_id: Some(p.aggregator_id),
-            actor_user_id: Some(actor.user_id),
-            action: "product_image_added",
-            subject_type: "product",
-            subject_id: Some(p.id.to_string()),
-            details: serde_json::json!({ "image_id": id }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+        let position = images.iter().map(|i| i.position + 1).max().unwrap_or(0);
+        let model = product_image::ActiveModel {
+            id: Set(id),
+            aggregator_id: Set(p.aggregator_id),
+            product_id: Set(p.id),
+            storage_key: Set(key.clone()),
+            content_type: Set(processed.content_type.into()),
+            width: Set(processed.width as i32),
+            height: Set(processed.height as i32),
+            bytes: Set(processed.bytes.len() as i64),
+            position: Set(position),
+            created_at: Set(core::now()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "too_many_images",
+                "another photo was added at the same time; try again",
+            ),
+            other => other,
+        })?;
+        audit::record(
+            &txn,
+            AuditRecord {
+                aggregator_id: Some(p.aggregator_id),
+                actor_user_id: Some(actor.user_id),
+                action: "product_image_added",
+                subject_type: "product",
+                subject_id: Some(p.id.to_string()),
+                details: serde_json::json!({ "image_id": id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, ApiError>(model)
+    }
+    .await;
+    if saved.is_err() {
+        let _ = app.storage.delete(&key).await;
+    }
+    saved
 }
 
 /// The bytes and content type of a photo. Photos of listed products are public (the shop shows

@@ -83,14 +83,15 @@ pub(crate) async fn check_content(
     db: &impl ConnectionTrait,
     content: &mut ProductContent,
 ) -> ApiResult<category::Model> {
-    let cat = category::Entity::find_by_id(content.category_code.clone())
-        .one(db)
-        .await?;
+    let cat = match validate::code(&content.category_code, 32) {
+        Ok(c) => category::Entity::find_by_id(c).one(db).await?,
+        Err(_) => None,
+    };
     let origin_known = match &content.origin_municipality_code {
-        Some(code) => municipality::Entity::find_by_id(code.clone())
-            .one(db)
-            .await?
-            .is_some(),
+        Some(code) => match validate::code(code, 5) {
+            Ok(c) => municipality::Entity::find_by_id(c).one(db).await?.is_some(),
+            Err(_) => false,
+        },
         None => true,
     };
     content.check(cat.as_ref(), origin_known)?;
@@ -205,6 +206,7 @@ pub async fn list_products(
         cond = cond.add(product::Column::ProducerId.eq(p));
     }
     if let Some(c) = &f.category_code {
+        let c = &validate::code(c, 32).map_err(|m| ApiError::field("category_code", m))?;
         // A parent category includes its children.
         let children: Vec<String> = category::Entity::find()
             .filter(category::Column::ParentCode.eq(c.clone()))
@@ -220,6 +222,7 @@ pub async fn list_products(
         );
     }
     if let Some(i) = &f.island_code {
+        let i = &validate::code(i, 32).map_err(|m| ApiError::field("island_code", m))?;
         let ids: Vec<Uuid> = producer::Entity::find()
             .filter(producer::Column::IslandCode.eq(i.clone()))
             .all(&app.db)
@@ -375,6 +378,14 @@ pub async fn update_product(
     check_content(&app.db, &mut content).await?;
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
+    // Re-read inside the transaction: the status may have moved since the checks above.
+    let current = find_in_scope(&txn, actor, id).await?;
+    if current.status != p.status {
+        return Err(ApiError::conflict(
+            "product_changed",
+            "the product changed meanwhile; reload and try again",
+        ));
+    }
     let live = [status::LISTED, status::PAUSED].contains(&p.status.as_str());
     if live {
         product_revision::Entity::update_many()
@@ -401,7 +412,18 @@ pub async fn update_product(
         let mut am: product::ActiveModel = p.clone().into();
         write_content(&mut am, &content);
         am.updated_at = Set(now);
-        am.update(&txn).await?;
+        let res = product::Entity::update_many()
+            .set(am)
+            .filter(product::Column::Id.eq(p.id))
+            .filter(product::Column::Status.eq(p.status.clone()))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected != 1 {
+            return Err(ApiError::conflict(
+                "product_changed",
+                "the product changed meanwhile; reload and try again",
+            ));
+        }
     }
     audit::record(
         &txn,
@@ -621,6 +643,12 @@ pub async fn decide_revision(
         .await?
         .ok_or(ApiError::NotFound)?;
     let p = find_in_scope(&txn, actor, rev.product_id).await?;
+    if ![status::LISTED, status::PAUSED].contains(&p.status.as_str()) {
+        return Err(ApiError::conflict(
+            "revision_not_pending",
+            "the product is no longer listed or paused",
+        ));
+    }
     let now = core::now();
     let res = product_revision::Entity::update_many()
         .col_expr(

@@ -40,6 +40,23 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     Ok(t.to_string())
 }
 
+/// A lookup key (municipality, island, category codes…): 1–`max` characters of ASCII letters,
+/// digits, `-`, `_` and `.`, checked before it reaches a query.
+pub fn code(raw: &str, max: usize) -> Result<String, &'static str> {
+    let c = raw.trim();
+    if c.is_empty() {
+        return Err("is required");
+    }
+    if c.len() > max
+        || !c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err("is not a known code");
+    }
+    Ok(c.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +77,14 @@ mod tests {
             "a@example.",
         ] {
             assert!(email(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn codes_are_plain_ascii() {
+        assert_eq!(code(" 47207 ", 5).ok().as_deref(), Some("47207"));
+        for bad in ["", "47207\u{0}", "a b", "石垣", "123456"] {
+            assert!(code(bad, 5).is_err(), "{bad:?}");
         }
     }
 

@@ -73,6 +73,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// # Errors
 /// 400 `malformed_json` for syntax errors, 422 `validation_failed` naming the field otherwise.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // NUL characters are refused everywhere: PostgreSQL cannot store them in text.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ApiError::BadRequest {
+            code: "malformed_json",
+            message: "strings must not contain NUL characters (\\u0000)".into(),
+            details: serde_json::json!({}),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -133,6 +141,12 @@ mod tests {
             ApiError::Validation { fields } => fields.into_iter().map(|(f, _)| f).collect(),
             other => vec![other.code().to_string()],
         }
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let e = parse::<Body>(br#"{"name":"a\u0000b","count":1}"#).err();
+        assert_eq!(e.map(|e| e.code()), Some("malformed_json"));
     }
 
     #[test]

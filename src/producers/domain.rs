@@ -309,7 +309,7 @@ impl BankAccount {
             return Err(("account_number", "must be up to 7 digits".into()));
         }
         let holder_kana = zengin_kana(holder).map_err(|m| ("holder_kana", m))?;
-        if holder_kana.len() > 30 {
+        if holder_kana.chars().count() > 30 {
             // Half-width kana are one byte each in Shift_JIS: 30 bytes is the payee field.
             return Err((
                 "holder_kana",

@@ -143,12 +143,32 @@ fn phone(raw: &str) -> Result<String, &'static str> {
         .collect();
     let digits = p.chars().filter(char::is_ascii_digit).count();
     if !(10..=11).contains(&digits)
+        || p.len() > 13
         || !p.chars().all(|c| c.is_ascii_digit() || c == '-')
         || !p.starts_with('0')
     {
         return Err("must be a Japanese phone number, e.g. 0980-12-3456");
     }
     Ok(p)
+}
+
+/// A municipality by code; malformed codes never reach the database.
+async fn find_municipality(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> ApiResult<Option<municipality::Model>> {
+    match validate::code(code, 5) {
+        Ok(c) => Ok(municipality::Entity::find_by_id(c).one(db).await?),
+        Err(_) => Ok(None),
+    }
+}
+
+/// An island by code; malformed codes never reach the database.
+async fn find_island(db: &impl ConnectionTrait, code: &str) -> ApiResult<Option<island::Model>> {
+    match validate::code(code, 32) {
+        Ok(c) => Ok(island::Entity::find_by_id(c).one(db).await?),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Checks every field at once (so a form can show all errors next to their fields).
@@ -234,9 +254,7 @@ async fn validate_registration(
             format!("must be at least {min_password} characters"),
         ));
     }
-    let municipality = municipality::Entity::find_by_id(input.municipality_code.trim().to_string())
-        .one(db)
-        .await?;
+    let municipality = find_municipality(db, &input.municipality_code).await?;
     if municipality.is_none() {
         errors.push((
             "municipality_code".into(),
@@ -250,7 +268,7 @@ async fn validate_registration(
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(code) => match island::Entity::find_by_id(code.to_string()).one(db).await? {
+        Some(code) => match find_island(db, code).await? {
             Some(i) => Some(i.code),
             None => {
                 errors.push(("island_code".into(), "pick an island from the list".into()));
@@ -489,6 +507,9 @@ pub async fn register_by_proxy(
     if consent_date > today {
         return Err(ApiError::field("consent_date", "cannot be in the future"));
     }
+    if consent_date < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
+        return Err(ApiError::field("consent_date", "is too far in the past"));
+    }
     input.consent = true;
     input.password = None;
     let v = validate_registration(&app.db, &input, 0).await?;
@@ -580,7 +601,8 @@ pub async fn confirm_email(app: &AppState, token: &str) -> ApiResult<()> {
 }
 
 /// Rows of producers the actor may see: operators and tenant admins their aggregator's,
-/// deployment admins all, producers only their own; officers and finance none (403).
+/// deployment admins all, finance staff read their aggregator's (payouts need the accounts),
+/// producers only their own; officers none (403).
 fn scope(actor: &Actor) -> ApiResult<Condition> {
     match actor.role {
         Role::Admin if actor.is_global_admin() => Ok(Condition::all()),
@@ -631,10 +653,12 @@ pub async fn list_producers(
         cond = cond.add(producer::Column::Status.eq(s.clone()));
     }
     if let Some(i) = &f.island_code {
-        cond = cond.add(producer::Column::IslandCode.eq(i.clone()));
+        let i = validate::code(i, 32).map_err(|m| ApiError::field("island_code", m))?;
+        cond = cond.add(producer::Column::IslandCode.eq(i));
     }
     if let Some(m) = &f.municipality_code {
-        cond = cond.add(producer::Column::MunicipalityCode.eq(m.clone()));
+        let m = validate::code(m, 5).map_err(|e| ApiError::field("municipality_code", e))?;
+        cond = cond.add(producer::Column::MunicipalityCode.eq(m));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         if q.chars().any(char::is_control) || q.chars().count() > 100 {
@@ -723,17 +747,12 @@ pub async fn decide(
     reason: Option<String>,
 ) -> ApiResult<producer::Model> {
     actor.require(&[Role::Operator, Role::Admin])?;
-    let reason = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if matches!(decision, Decision::Reject | Decision::Suspend) {
-        match &reason {
-            None => return Err(ApiError::field("reason", "is required")),
-            Some(r) if r.chars().count() > 1000 => {
-                return Err(ApiError::field("reason", "must be at most 1000 characters"));
-            }
-            _ => {}
-        }
+    let reason = match reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(validate::text(r, 1000).map_err(|m| ApiError::field("reason", m))?),
+        None => None,
+    };
+    if matches!(decision, Decision::Reject | Decision::Suspend) && reason.is_none() {
+        return Err(ApiError::field("reason", "is required"));
     }
     let txn = db::begin_write(&app.db).await?;
     let p = find_in_scope(&txn, actor, id).await?;
@@ -862,11 +881,7 @@ pub async fn update_profile(
     if let Some(v) = &patch.island_code {
         if v.is_empty() {
             am.island_code = Set(None);
-        } else if island::Entity::find_by_id(v.clone())
-            .one(&txn)
-            .await?
-            .is_some()
-        {
+        } else if find_island(&txn, v).await?.is_some() {
             am.island_code = Set(Some(v.clone()));
         } else {
             errors.push(("island_code".into(), "pick an island from the list".into()));
@@ -1016,11 +1031,30 @@ pub async fn decide_bank_change(
             )
         })?;
     let now = core::now();
-    let mut cm: producer_bank_change::ActiveModel = change.clone().into();
-    cm.status = Set(if approve { "approved" } else { "rejected" }.into());
-    cm.decided_by = Set(Some(actor.user_id));
-    cm.decided_at = Set(Some(now));
-    cm.update(&txn).await?;
+    // Conditional: two concurrent decisions cannot both apply.
+    let decided = producer_bank_change::Entity::update_many()
+        .col_expr(
+            producer_bank_change::Column::Status,
+            Expr::value(if approve { "approved" } else { "rejected" }),
+        )
+        .col_expr(
+            producer_bank_change::Column::DecidedBy,
+            Expr::value(Some(actor.user_id)),
+        )
+        .col_expr(
+            producer_bank_change::Column::DecidedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(producer_bank_change::Column::Id.eq(change.id))
+        .filter(producer_bank_change::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Err(ApiError::conflict(
+            "no_pending_change",
+            "the change was already decided",
+        ));
+    }
     if approve {
         let mut am: producer::ActiveModel = p.clone().into();
         am.bank_code = Set(change.bank_code);
@@ -1093,6 +1127,19 @@ pub async fn create_closure(
 ) -> ApiResult<producer_closure::Model> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
     let reason = validate::text(&input.reason, 200).map_err(|m| ApiError::field("reason", m))?;
+    let today = core::today_jst();
+    if input.closed_from < today - chrono::Duration::days(366) {
+        return Err(ApiError::field(
+            "closed_from",
+            "must be within the last year",
+        ));
+    }
+    if input.closed_to > today + chrono::Duration::days(731) {
+        return Err(ApiError::field(
+            "closed_to",
+            "must be within the next two years",
+        ));
+    }
     if input.closed_to < input.closed_from {
         return Err(ApiError::field(
             "closed_to",
@@ -1113,11 +1160,7 @@ pub async fn create_closure(
         (None, Some(code)) => {
             actor.require(&[Role::Operator, Role::Admin])?;
             let a = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-            if island::Entity::find_by_id(code.clone())
-                .one(&app.db)
-                .await?
-                .is_none()
-            {
+            if find_island(&app.db, &code).await?.is_none() {
                 return Err(ApiError::field(
                     "island_code",
                     "pick an island from the list",
@@ -1207,6 +1250,7 @@ pub fn closed_today(closures: &[producer_closure::Model]) -> bool {
 /// # Errors
 /// 404 out of scope.
 pub async fn delete_closure(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
+    actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
     let c = producer_closure::Entity::find_by_id(id)
         .one(&app.db)
         .await?
@@ -1214,6 +1258,10 @@ pub async fn delete_closure(app: &AppState, actor: &Actor, id: Uuid) -> ApiResul
     match c.producer_id {
         Some(pid) => {
             find_in_scope(&app.db, actor, pid).await?;
+            // A producer may lift its own closures, not one staff put on it.
+            if actor.role == Role::Producer && c.created_by != actor.user_id {
+                return Err(ApiError::forbidden());
+            }
         }
         None => {
             actor.require(&[Role::Operator, Role::Admin])?;

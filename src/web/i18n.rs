@@ -597,6 +597,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("prod.carbohydrate_g", "炭水化物（g）", "Carbohydrate (g)"),
     ("prod.salt_g", "食塩相当量（g）", "Salt equivalent (g)"),
     (
+        "ops.import_too_large",
+        "ファイルが大きすぎるか、読み取れませんでした。何も取り込んでいません。",
+        "The file is too large or could not be read. Nothing was imported.",
+    ),
+    (
         "confirm.done_title",
         "メールアドレスを確認しました",
         "Email address confirmed",

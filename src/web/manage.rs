@@ -641,14 +641,26 @@ pub async fn import_submit(
     let limit = app.settings.uploads.max_bytes;
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let (mut csrf, mut file, mut partial) = (String::new(), Vec::new(), false);
-    while let Some(Ok(mut field)) = form.next().await {
+    let mut broken = false;
+    while let Some(field) = form.next().await {
+        let Ok(mut field) = field else {
+            broken = true;
+            break;
+        };
         let name = field.name().unwrap_or("").to_string();
         let mut buf = Vec::new();
-        while let Some(Ok(chunk)) = field.next().await {
-            if buf.len() + chunk.len() > limit {
-                break;
+        while let Some(chunk) = field.next().await {
+            match chunk {
+                Ok(chunk) if buf.len() + chunk.len() <= limit => buf.extend_from_slice(&chunk),
+                // Too large or unreadable: never import a cut-off file.
+                _ => {
+                    broken = true;
+                    break;
+                }
             }
-            buf.extend_from_slice(&chunk);
+        }
+        if broken {
+            break;
         }
         match name.as_str() {
             "csrf_token" => csrf = String::from_utf8_lossy(&buf).to_string(),
@@ -656,6 +668,14 @@ pub async fn import_submit(
             "partial" => partial = buf == b"on",
             _ => {}
         }
+    }
+    if broken {
+        return message_page(
+            &req,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ops.import",
+            "ops.import_too_large",
+        );
     }
     if !csrf_ok(&req, &csrf) {
         return csrf_failure(&req);

@@ -204,3 +204,56 @@ db_test!(
     csv_export_is_utf8_with_bom_or_shift_jis_and_scoped,
     csv_export_opens_in_excel
 );
+
+async fn exports_escape_formulas_and_re_import(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pid, _, _) = approved_producer(&app, &op).await;
+    let r = import(
+        &app,
+        &op,
+        format!(
+            "{HEADER}\n{}\n",
+            row(&pid, "=HYPERLINK(\"http://x\")", "F-1", "500", "")
+        )
+        .into_bytes(),
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = app
+        .get_as(&op, "/api/v1/products/export")
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
+    assert!(text.contains("'=HYPERLINK"), "formula escaped: {text}");
+    // The export (with its status column) imports again; the escape is undone.
+    let reimport = text.replace("F-1", "F-2");
+    let r = import(&app, &op, reimport.into_bytes(), "").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM product WHERE title_ja LIKE '=HYPERLINK%'")
+            .await,
+        2
+    );
+    // Out-of-range numbers are row errors, not wrapped values.
+    let r = import(
+        &app,
+        &op,
+        format!(
+            "{HEADER},tax_rate\n{},65544\n",
+            row(&pid, "x", "F-3", "500", "")
+        )
+        .into_bytes(),
+        "",
+    )
+    .await;
+    let e = assert_error(r, 422, "import_failed").await;
+    assert_eq!(e["error"]["details"]["rows"][0]["column"], "tax_rate");
+}
+db_test!(
+    exports_escape_spreadsheet_formulas_and_import_again,
+    exports_escape_formulas_and_re_import
+);

@@ -748,3 +748,128 @@ db_test!(
     an_operator_registers_a_producer_who_then_claims_the_account,
     operators_register_producers_by_proxy
 );
+
+async fn hostile_values_get_4xx_not_5xx(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    // NUL characters (PostgreSQL cannot store them) are refused at the edge.
+    let mut body = registration("nul@example.jp");
+    body["municipality_code"] = json!("47207\u{0}");
+    assert_error(register(&app, &body).await, 400, "malformed_json").await;
+    // A phone number padded with hyphens.
+    let mut body = registration("phone@example.jp");
+    body["phone"] = json!("0980----------12-3456");
+    let e = assert_error(register(&app, &body).await, 422, "validation_failed").await;
+    assert!(e["error"]["details"]["fields"]["phone"].is_string());
+    // Filters with odd codes.
+    assert_error(
+        app.get_as(&op, "/api/v1/producers?island_code=%00").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        app.get_as(&op, "/api/v1/products?category_code=a%20b")
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Dates far out of range.
+    let (pid, _, pt) = approved_producer(&app, &op).await;
+    let e = assert_error(
+        app.post_as(&pt, "/api/v1/closures", &json!({"producer_id": pid, "closed_from": "1900-01-01", "closed_to": "1900-01-02", "reason": "x"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["closed_from"].is_string());
+    let mut proxy = registration("old@example.jp");
+    proxy["consent_date"] = json!("1900-01-01");
+    let e = assert_error(
+        app.post_as(&op, "/api/v1/producers", &proxy).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["consent_date"].is_string());
+    // A producer cannot lift a closure staff put on it; finance cannot delete closures.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let c: Value = app
+        .post_as(&op, "/api/v1/closures", &json!({"producer_id": pid, "closed_from": today, "closed_to": today, "reason": "検査"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let cid = c["id"].as_str().expect("id");
+    let del = |t: String| {
+        let url = app.url(&format!("/api/v1/closures/{cid}"));
+        async move {
+            reqwest::Client::new()
+                .delete(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .expect("delete")
+        }
+    };
+    assert_error(del(pt.clone()).await, 403, "forbidden").await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    assert_error(del(fin).await, 403, "forbidden").await;
+    assert_eq!(del(op.clone()).await.status(), 204);
+}
+db_test!(
+    hostile_values_get_a_4xx_and_closures_are_lifted_only_by_those_allowed,
+    hostile_values_get_4xx_not_5xx
+);
+
+async fn a_bank_change_is_decided_once_even_concurrently(b: Backend) {
+    let app = spawn_app(b).await;
+    let other = spawn_second_instance(&app).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (id, user, token) = approved_producer(&app, &op).await;
+    let change = json!({"current_password": user.password, "bank": {"bank_code": "0001", "branch_code": "001", "account_number": "7654321", "holder_kana": "ﾋｶﾞ ﾕｲ"}});
+    assert_eq!(
+        app.post_as(
+            &token,
+            &format!("/api/v1/producers/{id}/bank-account-change"),
+            &change
+        )
+        .await
+        .status(),
+        201
+    );
+    let empty = json!({});
+    let approve_path = format!("/api/v1/producers/{id}/bank-account-change/approve");
+    let reject_path = format!("/api/v1/producers/{id}/bank-account-change/reject");
+    let approve = app.post_as(&op, &approve_path, &empty);
+    let reject = other.post_as(&op, &reject_path, &empty);
+    let (a, r) = tokio::join!(approve, reject);
+    let statuses = [a.status().as_u16(), r.status().as_u16()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM producer_bank_change WHERE status = 'pending'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM producer_bank_change WHERE status IN ('approved', 'rejected')"
+        )
+        .await,
+        1
+    );
+}
+db_test!(
+    a_bank_change_is_decided_exactly_once_across_two_instances,
+    a_bank_change_is_decided_once_even_concurrently
+);
