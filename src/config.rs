@@ -63,6 +63,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub mail: MailSettings,
     pub uploads: UploadSettings,
+    pub inventory: InventorySettings,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -188,6 +189,16 @@ pub struct UploadSettings {
     pub max_images_per_product: u64,
     pub max_pixels: u64,
     pub max_dimension: u32,
+}
+
+/// Inventory settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySettings {
+    pub min_remaining_days: i64,
+    pub transit_days_okinawa: i64,
+    pub transit_days_other: i64,
+    pub hold_minutes: i64,
 }
 
 /// Logging settings.

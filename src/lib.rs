@@ -12,6 +12,7 @@ pub mod core;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod inventory;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;

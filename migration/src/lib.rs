@@ -8,6 +8,7 @@ mod m20261121_000003_producers;
 mod m20261121_000004_catalog;
 mod m20261121_000005_product_images;
 mod m20261121_000006_pending_uniques;
+mod m20261121_000007_inventory;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_catalog::Migration),
             Box::new(m20261121_000005_product_images::Migration),
             Box::new(m20261121_000006_pending_uniques::Migration),
+            Box::new(m20261121_000007_inventory::Migration),
         ]
     }
 }

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub const MAIL_SEND: &str = "mail.send";
 /// Kind: diagnostic probe (sleeps, optionally fails) for checking runners.
 pub const SYSTEM_PROBE: &str = "system.probe";
+/// Kind: release reservations whose hold expired.
+pub const INVENTORY_RELEASE_EXPIRED: &str = "inventory.release_expired";
 /// Kind: handle a password-reset request (look up the account, write the link, enqueue mail).
 pub const AUTH_PASSWORD_RESET: &str = "auth.password_reset";
 /// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
@@ -54,6 +56,10 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
         MAIL_SEND => send_mail(state, job).await,
         SYSTEM_PROBE => probe(state, job).await,
         SYSTEM_PURGE => purge(state).await,
+        INVENTORY_RELEASE_EXPIRED => crate::inventory::reservations::release_expired(state)
+            .await
+            .map(|_| ())
+            .map_err(|e| JobError::Retry(e.describe())),
         AUTH_PASSWORD_RESET => {
             let p: serde_json::Value = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;

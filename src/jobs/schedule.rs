@@ -6,8 +6,24 @@ use chrono::{DateTime, Duration, Utc};
 use entity::job_schedule;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-/// The recurring jobs: (schedule name, job kind).
-pub const DAILY: &[(&str, &str)] = &[("daily-purge", kinds::SYSTEM_PURGE)];
+/// The recurring jobs: (schedule name, job kind). Names ending in `-5min` run every five
+/// minutes; the others daily at `jobs.daily_hour_jst`.
+pub const DAILY: &[(&str, &str)] = &[
+    ("daily-purge", kinds::SYSTEM_PURGE),
+    (
+        "release-expired-holds-5min",
+        kinds::INVENTORY_RELEASE_EXPIRED,
+    ),
+];
+
+/// When the schedule `name` is next due after `after`.
+pub fn next_for(name: &str, after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
+    if name.ends_with("-5min") {
+        after + Duration::minutes(5)
+    } else {
+        next_daily(after, hour_jst)
+    }
+}
 
 /// The next instant at `hour_jst`:00 Asia/Tokyo (UTC+9, no daylight saving) strictly after `after`.
 pub fn next_daily(after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
@@ -38,7 +54,7 @@ pub async fn ensure_schedules(db: &DatabaseConnection, settings: &Settings) -> a
             let res = job_schedule::Entity::insert(job_schedule::ActiveModel {
                 name: Set(name.to_string()),
                 kind: Set(kind.to_string()),
-                next_run_at: Set(next_daily(core::now(), settings.jobs.daily_hour_jst)),
+                next_run_at: Set(next_for(name, core::now(), settings.jobs.daily_hour_jst)),
                 last_run_at: Set(None),
             })
             .on_conflict_do_nothing()
@@ -62,7 +78,7 @@ pub async fn tick(state: &AppState) -> anyhow::Result<()> {
         .await?;
     for s in due {
         let txn = db::begin_write(&state.db).await?;
-        let next = next_daily(now, state.settings.jobs.daily_hour_jst);
+        let next = next_for(&s.name, now, state.settings.jobs.daily_hour_jst);
         let res = job_schedule::Entity::update_many()
             .col_expr(
                 job_schedule::Column::NextRunAt,

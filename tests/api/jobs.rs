@@ -260,6 +260,7 @@ async fn daily_schedules_fire_once(b: Backend) {
             entity::job_schedule::Column::NextRunAt,
             Expr::value(chrono::Utc::now() - chrono::Duration::minutes(5)),
         )
+        .filter(entity::job_schedule::Column::Name.eq("daily-purge"))
         .exec(app.db())
         .await
         .expect("due");
@@ -271,6 +272,7 @@ async fn daily_schedules_fire_once(b: Backend) {
         1
     );
     let s = entity::job_schedule::Entity::find()
+        .filter(entity::job_schedule::Column::Name.eq("daily-purge"))
         .one(app.db())
         .await
         .expect("q")

@@ -1,5 +1,6 @@
 //! The integration suite: one binary, the real app over HTTP on SQLite and PostgreSQL.
 mod helpers;
+mod inventory;
 
 mod auth;
 mod browser;

@@ -1,0 +1,341 @@
+//! Request and response types of the inventory API.
+use super::shipments::ShipmentDetail;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{inbound_line, location, reservation_line, stock_lot, stock_movement};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A location.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocationView {
+    pub id: Uuid,
+    pub code: String,
+    /// ambient, chilled or frozen
+    pub zone: String,
+    pub active: bool,
+}
+
+impl From<location::Model> for LocationView {
+    fn from(l: location::Model) -> Self {
+        Self {
+            id: l.id,
+            code: l.code,
+            zone: l.zone,
+            active: l.active,
+        }
+    }
+}
+
+/// Locations.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocationList {
+    pub items: Vec<LocationView>,
+}
+
+/// A new location.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    #[schema(example = "C-01")]
+    pub code: String,
+    pub zone: String,
+}
+
+/// A declared shipment line.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentLineRequest {
+    pub sku_id: Uuid,
+    pub qty: i64,
+    pub lot_code: String,
+    pub best_before: Option<NaiveDate>,
+    /// Instead of best_before: derived with the product's shelf life.
+    pub production_date: Option<NaiveDate>,
+}
+
+/// A shipment notice.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentRequest {
+    /// Staff only.
+    pub producer_id: Option<Uuid>,
+    /// ambient, chilled or frozen (one per shipment).
+    pub temperature_class: String,
+    /// ferry, air, truck or post.
+    pub transport: String,
+    pub ship_date: Option<NaiveDate>,
+    pub expected_arrival: Option<NaiveDate>,
+    #[serde(default)]
+    pub boxes: i32,
+    #[serde(default)]
+    pub notes: String,
+    pub lines: Vec<ShipmentLineRequest>,
+}
+
+/// A shipment line with what arrived and the discrepancy.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentLineView {
+    pub id: Uuid,
+    pub sku_id: Uuid,
+    pub declared_qty: i64,
+    pub lot_code: String,
+    pub best_before: NaiveDate,
+    pub received_qty: i64,
+    pub damaged_qty: i64,
+    pub refused_qty: i64,
+    /// declared − (received + damaged + refused); negative when more arrived than declared.
+    pub missing_qty: i64,
+}
+
+impl From<inbound_line::Model> for ShipmentLineView {
+    fn from(l: inbound_line::Model) -> Self {
+        Self {
+            missing_qty: l.declared_qty - l.received_qty - l.damaged_qty - l.refused_qty,
+            id: l.id,
+            sku_id: l.sku_id,
+            declared_qty: l.declared_qty,
+            lot_code: l.lot_code,
+            best_before: l.best_before,
+            received_qty: l.received_qty,
+            damaged_qty: l.damaged_qty,
+            refused_qty: l.refused_qty,
+        }
+    }
+}
+
+/// A shipment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentView {
+    pub id: Uuid,
+    pub producer_id: Uuid,
+    /// draft, shipped, partially_received, received, closed, cancelled
+    pub status: String,
+    pub temperature_class: String,
+    pub transport: String,
+    pub ship_date: Option<NaiveDate>,
+    pub expected_arrival: Option<NaiveDate>,
+    pub boxes: i32,
+    pub notes: String,
+    pub lines: Vec<ShipmentLineView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ShipmentDetail> for ShipmentView {
+    fn from(d: ShipmentDetail) -> Self {
+        let s = d.shipment;
+        Self {
+            id: s.id,
+            producer_id: s.producer_id,
+            status: s.status,
+            temperature_class: s.temperature_class,
+            transport: s.transport,
+            ship_date: s.ship_date,
+            expected_arrival: s.expected_arrival,
+            boxes: s.boxes,
+            notes: s.notes,
+            lines: d.lines.into_iter().map(ShipmentLineView::from).collect(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Shipments (without lines).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentList {
+    pub items: Vec<ShipmentSummary>,
+}
+
+/// A shipment in lists.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentSummary {
+    pub id: Uuid,
+    pub producer_id: Uuid,
+    pub status: String,
+    pub temperature_class: String,
+    pub expected_arrival: Option<NaiveDate>,
+}
+
+/// Filter of the shipment list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentQuery {
+    pub status: Option<String>,
+}
+
+/// One line of a receiving event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptLineRequest {
+    pub line_id: Uuid,
+    #[serde(default)]
+    pub received: i64,
+    #[serde(default)]
+    pub damaged: i64,
+    /// e.g. too little shelf life left.
+    #[serde(default)]
+    pub refused: i64,
+    /// Required when `received` > 0; its zone must match the shipment's temperature class.
+    pub location_id: Option<Uuid>,
+}
+
+/// A receiving event (send an `Idempotency-Key` header).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    #[serde(default)]
+    pub notes: String,
+    pub lines: Vec<ReceiptLineRequest>,
+}
+
+/// A lot with its balance.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LotView {
+    pub id: Uuid,
+    pub producer_id: Uuid,
+    pub sku_id: Uuid,
+    pub lot_code: String,
+    pub best_before: NaiveDate,
+    pub days_to_date: i64,
+    pub location_id: Option<Uuid>,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}
+
+impl From<stock_lot::Model> for LotView {
+    fn from(l: stock_lot::Model) -> Self {
+        Self {
+            days_to_date: (l.best_before - crate::core::today_jst()).num_days(),
+            available: l.on_hand - l.reserved,
+            id: l.id,
+            producer_id: l.producer_id,
+            sku_id: l.sku_id,
+            lot_code: l.lot_code,
+            best_before: l.best_before,
+            location_id: l.location_id,
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+        }
+    }
+}
+
+/// Lots.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LotList {
+    pub items: Vec<LotView>,
+}
+
+/// Filters of the stock list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StockQuery {
+    pub sku_id: Option<Uuid>,
+    pub producer_id: Option<Uuid>,
+    pub expiring_within_days: Option<i64>,
+}
+
+/// A ledger entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MovementView {
+    pub id: Uuid,
+    pub lot_id: Uuid,
+    pub sku_id: Uuid,
+    /// receipt, reservation, release, shipment, return_to_stock, adjustment, damage, disposal, return_to_producer
+    pub kind: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub cause_type: String,
+    pub cause_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    pub loss_bearer: Option<String>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<stock_movement::Model> for MovementView {
+    fn from(m: stock_movement::Model) -> Self {
+        Self {
+            id: m.id,
+            lot_id: m.lot_id,
+            sku_id: m.sku_id,
+            kind: m.kind,
+            on_hand_delta: m.on_hand_delta,
+            reserved_delta: m.reserved_delta,
+            cause_type: m.cause_type,
+            cause_id: m.cause_id,
+            actor_user_id: m.actor_user_id,
+            loss_bearer: m.loss_bearer,
+            reason: m.reason,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Movements.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MovementList {
+    pub items: Vec<MovementView>,
+}
+
+/// Filters of the movement list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MovementQuery {
+    pub lot_id: Option<Uuid>,
+    pub sku_id: Option<Uuid>,
+}
+
+/// One line to hold.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveLineRequest {
+    pub sku_id: Uuid,
+    pub qty: i64,
+}
+
+/// A hold (send an `Idempotency-Key` header to make retries safe).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveRequestBody {
+    pub lines: Vec<ReserveLineRequest>,
+    /// Delivery prefecture (JIS X 0401): adds its transit days to the shelf-life minimum.
+    pub destination_prefecture: Option<String>,
+    #[serde(default)]
+    pub reference: String,
+    pub expires_in_minutes: Option<i64>,
+}
+
+/// Units of one lot held.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AllocationView {
+    pub sku_id: Uuid,
+    pub lot_id: Uuid,
+    pub qty: i64,
+}
+
+impl From<reservation_line::Model> for AllocationView {
+    fn from(l: reservation_line::Model) -> Self {
+        Self {
+            sku_id: l.sku_id,
+            lot_id: l.lot_id,
+            qty: l.qty,
+        }
+    }
+}
+
+/// A reservation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReservationView {
+    pub id: Uuid,
+    /// held, released, consumed, expired
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub destination_prefecture: Option<String>,
+    pub reference: String,
+    pub allocations: Vec<AllocationView>,
+    pub created_at: DateTime<Utc>,
+}

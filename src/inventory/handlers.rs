@@ -1,0 +1,345 @@
+//! HTTP handlers for locations, inbound shipments, receiving, stock and reservations.
+use super::{dto::*, reservations, shipments, stock};
+use crate::{
+    auth::actor::Actor,
+    error::{ApiError, ApiResult, ErrorBody},
+    http::json::Json,
+    startup::AppState,
+};
+use actix_web::{HttpRequest, HttpResponse, web};
+use uuid::Uuid;
+
+fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| ApiError::field("Idempotency-Key", "must be printable ASCII")),
+    }
+}
+
+/// Warehouse locations.
+#[utoipa::path(get, path = "/api/v1/locations", tag = "inventory",
+    responses((status = 200, body = LocationList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_locations(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = shipments::locations(&app, &actor).await?;
+    Ok(HttpResponse::Ok().json(LocationList {
+        items: items.into_iter().map(LocationView::from).collect(),
+    }))
+}
+
+/// Adds a location (bin) with its temperature zone.
+#[utoipa::path(post, path = "/api/v1/locations", tag = "inventory",
+    request_body = LocationRequest,
+    responses((status = 201, body = LocationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_location(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<LocationRequest>,
+) -> ApiResult<HttpResponse> {
+    let l = shipments::create_location(&app, &actor, &body.0.code, &body.0.zone).await?;
+    Ok(HttpResponse::Created().json(LocationView::from(l)))
+}
+
+/// Inbound shipments in scope.
+#[utoipa::path(get, path = "/api/v1/inbound-shipments", tag = "inventory",
+    params(ShipmentQuery),
+    responses((status = 200, body = ShipmentList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_shipments(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ShipmentQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = shipments::list(&app, &actor, q.into_inner().status).await?;
+    Ok(HttpResponse::Ok().json(ShipmentList {
+        items: items
+            .into_iter()
+            .map(|s| ShipmentSummary {
+                id: s.id,
+                producer_id: s.producer_id,
+                status: s.status,
+                temperature_class: s.temperature_class,
+                expected_arrival: s.expected_arrival,
+            })
+            .collect(),
+    }))
+}
+
+/// Declares an inbound shipment (ASN), as a draft.
+#[utoipa::path(post, path = "/api/v1/inbound-shipments", tag = "inventory",
+    request_body = ShipmentRequest,
+    responses((status = 201, body = ShipmentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ShipmentRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let d = shipments::create(
+        &app,
+        &actor,
+        shipments::ShipmentInput {
+            producer_id: b.producer_id,
+            temperature_class: b.temperature_class,
+            transport: b.transport,
+            ship_date: b.ship_date,
+            expected_arrival: b.expected_arrival,
+            boxes: b.boxes,
+            notes: b.notes,
+            lines: b
+                .lines
+                .into_iter()
+                .map(|l| shipments::LineInput {
+                    sku_id: l.sku_id,
+                    qty: l.qty,
+                    lot_code: l.lot_code,
+                    best_before: l.best_before,
+                    production_date: l.production_date,
+                })
+                .collect(),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(ShipmentView::from(d)))
+}
+
+/// One shipment with its lines and discrepancies.
+#[utoipa::path(get, path = "/api/v1/inbound-shipments/{id}", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id")),
+    responses((status = 200, body = ShipmentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d = shipments::get(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ShipmentView::from(d)))
+}
+
+/// Marks a draft shipment as shipped.
+#[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/ship", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id")),
+    responses((status = 200, body = ShipmentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn ship_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d =
+        shipments::transition(&app, &actor, id.into_inner(), shipments::status::SHIPPED).await?;
+    Ok(HttpResponse::Ok().json(ShipmentView::from(d)))
+}
+
+/// Cancels a shipment before anything was received.
+#[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/cancel", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id")),
+    responses((status = 200, body = ShipmentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cancel_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d =
+        shipments::transition(&app, &actor, id.into_inner(), shipments::status::CANCELLED).await?;
+    Ok(HttpResponse::Ok().json(ShipmentView::from(d)))
+}
+
+/// Records a receiving event (operators; `Idempotency-Key` required: a retry changes nothing).
+#[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/receipts", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id"), ("Idempotency-Key" = String, Header, description = "unique per event")),
+    request_body = ReceiptRequest,
+    responses((status = 201, body = ShipmentView), (status = 200, body = ShipmentView, description = "a retried event: nothing changed"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn receive_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<ReceiptRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?.unwrap_or_default();
+    let b = body.0;
+    let lines = b
+        .lines
+        .into_iter()
+        .map(|l| shipments::ReceiptLineInput {
+            line_id: l.line_id,
+            received: l.received,
+            damaged: l.damaged,
+            refused: l.refused,
+            location_id: l.location_id,
+        })
+        .collect();
+    let (d, replayed) =
+        shipments::receive(&app, &actor, id.into_inner(), &key, &b.notes, lines).await?;
+    let mut resp = if replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(resp.json(ShipmentView::from(d)))
+}
+
+/// Lots with on hand, reserved, available and days to their date.
+#[utoipa::path(get, path = "/api/v1/stock", tag = "inventory",
+    params(StockQuery),
+    responses((status = 200, body = LotList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_stock(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<StockQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let items = stock::lots(
+        &app,
+        &actor,
+        stock::LotFilter {
+            sku_id: q.sku_id,
+            producer_id: q.producer_id,
+            expiring_within_days: q.expiring_within_days,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(LotList {
+        items: items.into_iter().map(LotView::from).collect(),
+    }))
+}
+
+/// The ledger of a lot or a SKU.
+#[utoipa::path(get, path = "/api/v1/stock/movements", tag = "inventory",
+    params(MovementQuery),
+    responses((status = 200, body = MovementList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_movements(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<MovementQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let items = stock::movements(&app, &actor, q.lot_id, q.sku_id).await?;
+    Ok(HttpResponse::Ok().json(MovementList {
+        items: items.into_iter().map(MovementView::from).collect(),
+    }))
+}
+
+fn view(h: reservations::Held) -> ReservationView {
+    let r = h.reservation;
+    ReservationView {
+        id: r.id,
+        status: r.status,
+        expires_at: r.expires_at,
+        destination_prefecture: r.destination_prefecture,
+        reference: r.reference,
+        allocations: h.lines.into_iter().map(AllocationView::from).collect(),
+        created_at: r.created_at,
+    }
+}
+
+/// Holds stock (first-expiry-first-out); all lines or nothing.
+#[utoipa::path(post, path = "/api/v1/stock/reservations", tag = "inventory",
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    request_body = ReserveRequestBody,
+    responses((status = 201, body = ReservationView), (status = 200, body = ReservationView, description = "retry with the same key"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`out_of_stock` (details: sku_id, requested, available) or `idempotency_in_progress`"),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_reservation(
+    app: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    body: Json<ReserveRequestBody>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let b = body.0;
+    let held = reservations::reserve(
+        &app,
+        &actor,
+        reservations::ReserveRequest {
+            lines: b
+                .lines
+                .into_iter()
+                .map(|l| reservations::ReserveLine {
+                    sku_id: l.sku_id,
+                    qty: l.qty,
+                })
+                .collect(),
+            destination_prefecture: b.destination_prefecture,
+            reference: b.reference,
+            expires_in_minutes: b.expires_in_minutes,
+        },
+        key,
+    )
+    .await?;
+    let mut resp = if held.replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(resp.json(view(held)))
+}
+
+/// One reservation.
+#[utoipa::path(get, path = "/api/v1/stock/reservations/{id}", tag = "inventory",
+    params(("id" = Uuid, Path, description = "reservation id")),
+    responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_reservation(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(view(
+        reservations::get(&app, &actor, id.into_inner()).await?,
+    )))
+}
+
+/// Releases a held reservation (units become available again).
+#[utoipa::path(post, path = "/api/v1/stock/reservations/{id}/release", tag = "inventory",
+    params(("id" = Uuid, Path, description = "reservation id")),
+    responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn release_reservation(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    reservations::release(&app, &actor, id).await?;
+    Ok(HttpResponse::Ok().json(view(reservations::get(&app, &actor, id).await?)))
+}
+
+/// Consumes (ships) a held reservation: on hand goes down.
+#[utoipa::path(post, path = "/api/v1/stock/reservations/{id}/consume", tag = "inventory",
+    params(("id" = Uuid, Path, description = "reservation id")),
+    responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn consume_reservation(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    reservations::consume(&app, &actor, id).await?;
+    Ok(HttpResponse::Ok().json(view(reservations::get(&app, &actor, id).await?)))
+}

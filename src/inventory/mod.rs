@@ -1,0 +1,62 @@
+//! Consignment inventory: locations, inbound shipments and receiving, the stock ledger, lots,
+//! reservations (FEFO, all-or-nothing, never overselling), holds that expire.
+pub mod dto;
+pub mod handlers;
+pub mod ledger;
+pub mod reservations;
+pub mod shipments;
+pub mod stock;
+
+use crate::{route, startup::RouteSpec};
+
+/// The inventory API.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/api/v1/locations", handlers::list_locations),
+        route!(POST, "/api/v1/locations", handlers::create_location),
+        route!(GET, "/api/v1/inbound-shipments", handlers::list_shipments),
+        route!(POST, "/api/v1/inbound-shipments", handlers::create_shipment),
+        route!(
+            GET,
+            "/api/v1/inbound-shipments/{id}",
+            handlers::get_shipment
+        ),
+        route!(
+            POST,
+            "/api/v1/inbound-shipments/{id}/ship",
+            handlers::ship_shipment
+        ),
+        route!(
+            POST,
+            "/api/v1/inbound-shipments/{id}/cancel",
+            handlers::cancel_shipment
+        ),
+        route!(
+            POST,
+            "/api/v1/inbound-shipments/{id}/receipts",
+            handlers::receive_shipment
+        ),
+        route!(GET, "/api/v1/stock", handlers::list_stock),
+        route!(GET, "/api/v1/stock/movements", handlers::list_movements),
+        route!(
+            POST,
+            "/api/v1/stock/reservations",
+            handlers::create_reservation
+        ),
+        route!(
+            GET,
+            "/api/v1/stock/reservations/{id}",
+            handlers::get_reservation
+        ),
+        route!(
+            POST,
+            "/api/v1/stock/reservations/{id}/release",
+            handlers::release_reservation
+        ),
+        route!(
+            POST,
+            "/api/v1/stock/reservations/{id}/consume",
+            handlers::consume_reservation
+        ),
+    ]
+}

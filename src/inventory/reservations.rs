@@ -1,0 +1,439 @@
+//! Reservations: hold a set of (SKU, quantity) lines atomically, lots chosen
+//! first-expiry-first-out among those that stay sellable long enough for the destination;
+//! release, consume (ship), expire. Idempotent per (caller, Idempotency-Key).
+use super::ledger::{self, Change, kind};
+use crate::{
+    auth::actor::{Actor, Role},
+    core::{self, secrets::hash_token},
+    db,
+    error::{ApiError, ApiResult},
+    startup::AppState,
+};
+use chrono::Duration;
+use entity::{reservation, reservation_line, sku, stock_lot};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, sea_query::Expr,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Reservation statuses.
+pub mod status {
+    pub const HELD: &str = "held";
+    pub const RELEASED: &str = "released";
+    pub const CONSUMED: &str = "consumed";
+    pub const EXPIRED: &str = "expired";
+}
+
+/// One requested line.
+#[derive(Debug, Clone)]
+pub struct ReserveLine {
+    pub sku_id: Uuid,
+    pub qty: i64,
+}
+
+/// A reservation request.
+#[derive(Debug, Clone)]
+pub struct ReserveRequest {
+    pub lines: Vec<ReserveLine>,
+    /// JIS X 0401 code of the delivery's prefecture (transit days), if known.
+    pub destination_prefecture: Option<String>,
+    pub reference: String,
+    /// Hold lifetime; `inventory.hold_minutes` when absent.
+    pub expires_in_minutes: Option<i64>,
+}
+
+/// A reservation with its lot allocations.
+pub struct Held {
+    pub reservation: reservation::Model,
+    pub lines: Vec<reservation_line::Model>,
+    /// True when an earlier request with the same Idempotency-Key is being returned.
+    pub replayed: bool,
+}
+
+fn tenant(actor: &Actor) -> ApiResult<Uuid> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    actor.aggregator_id.ok_or_else(ApiError::forbidden)
+}
+
+/// Days a lot must still have left to be reserved for `destination`.
+pub fn required_days(app: &AppState, destination: Option<&str>) -> i64 {
+    let cfg = &app.settings.inventory;
+    cfg.min_remaining_days
+        + match destination {
+            None => 0,
+            Some("47") => cfg.transit_days_okinawa,
+            Some(_) => cfg.transit_days_other,
+        }
+}
+
+async fn load(db: &impl ConnectionTrait, r: reservation::Model, replayed: bool) -> ApiResult<Held> {
+    let lines = reservation_line::Entity::find()
+        .filter(reservation_line::Column::ReservationId.eq(r.id))
+        .order_by_asc(reservation_line::Column::Id)
+        .all(db)
+        .await?;
+    Ok(Held {
+        reservation: r,
+        lines,
+        replayed,
+    })
+}
+
+/// Holds stock for `req`. Demand for the same SKU across lines is summed before checking; the
+/// whole request succeeds or nothing is held.
+///
+/// # Errors
+/// 409 `out_of_stock` (details: sku_id, requested, available); 422 fields or a reused
+/// Idempotency-Key with a different body; 403 role.
+pub async fn reserve(
+    app: &AppState,
+    actor: &Actor,
+    req: ReserveRequest,
+    idempotency_key: Option<String>,
+) -> ApiResult<Held> {
+    let agg = tenant(actor)?;
+    if req.lines.is_empty() || req.lines.len() > 100 {
+        return Err(ApiError::field("lines", "give 1 to 100 lines"));
+    }
+    let mut demand: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for l in &req.lines {
+        if !(1..=100_000).contains(&l.qty) {
+            return Err(ApiError::field("lines", "each qty must be 1 to 100,000"));
+        }
+        *demand.entry(l.sku_id).or_default() += l.qty;
+    }
+    if let Some(p) = &req.destination_prefecture {
+        let ok = p.len() == 2 && p.parse::<u8>().is_ok_and(|n| (1..=47).contains(&n));
+        if !ok {
+            return Err(ApiError::field(
+                "destination_prefecture",
+                "must be a JIS X 0401 code 01-47",
+            ));
+        }
+    }
+    let reference = crate::core::validate::text(
+        if req.reference.trim().is_empty() {
+            "hold"
+        } else {
+            &req.reference
+        },
+        200,
+    )
+    .map_err(|m| ApiError::field("reference", m))?;
+    let minutes = req
+        .expires_in_minutes
+        .unwrap_or(app.settings.inventory.hold_minutes);
+    if !(1..=60 * 24 * 30).contains(&minutes) {
+        return Err(ApiError::field(
+            "expires_in_minutes",
+            "must be 1 minute to 30 days",
+        ));
+    }
+    if let Some(k) = &idempotency_key
+        && (k.is_empty() || k.len() > 200 || k.chars().any(char::is_control))
+    {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1-200 printable characters",
+        ));
+    }
+    let canonical = serde_json::json!({
+        "lines": demand.iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
+        "destination": req.destination_prefecture, "reference": reference, "minutes": minutes,
+    })
+    .to_string();
+    let request_hash = hash_token(&canonical);
+
+    // A completed request with the same key: answer it again, or refuse a different body.
+    if let Some(key) = &idempotency_key
+        && let Some(existing) = find_by_key(&app.db, actor, key).await?
+    {
+        return replay(&app.db, existing, &request_hash).await;
+    }
+
+    let now = core::now();
+    let txn = db::begin_write(&app.db).await?;
+    let rid = core::new_id();
+    let inserted = reservation::ActiveModel {
+        id: Set(rid),
+        aggregator_id: Set(agg),
+        status: Set(status::HELD.into()),
+        expires_at: Set(Some(now + Duration::minutes(minutes))),
+        destination_prefecture: Set(req.destination_prefecture.clone()),
+        reference: Set(reference),
+        idempotency_key: Set(idempotency_key.clone()),
+        request_hash: Set(Some(request_hash.clone())),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(e) = inserted {
+        drop(txn);
+        // A concurrent request with the same key committed first: answer like a retry.
+        if let (ApiError::Conflict { .. }, Some(key)) = (ApiError::from(e), &idempotency_key) {
+            if let Some(existing) = find_by_key(&app.db, actor, key).await? {
+                return replay(&app.db, existing, &request_hash).await;
+            }
+            return Err(ApiError::conflict(
+                "idempotency_in_progress",
+                "a request with this Idempotency-Key is in progress",
+            ));
+        }
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "creating the reservation failed"
+        )));
+    }
+
+    let min_date = core::today_jst()
+        + Duration::days(required_days(app, req.destination_prefecture.as_deref()));
+    let mut lines = Vec::new();
+    for (sku_id, wanted) in &demand {
+        let s = sku::Entity::find_by_id(*sku_id).one(&txn).await?;
+        let s = match s {
+            Some(s) if s.aggregator_id == agg => s,
+            _ => return Err(ApiError::field("lines", format!("unknown SKU {sku_id}"))),
+        };
+        let lots = stock_lot::Entity::find()
+            .filter(stock_lot::Column::SkuId.eq(s.id))
+            .filter(stock_lot::Column::AggregatorId.eq(agg))
+            .filter(stock_lot::Column::BestBefore.gte(min_date))
+            .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
+            .order_by_asc(stock_lot::Column::BestBefore)
+            .order_by_asc(stock_lot::Column::Id)
+            .all(&txn)
+            .await?;
+        let mut need = *wanted;
+        for lot in lots {
+            let mut available = lot.on_hand - lot.reserved;
+            while need > 0 && available > 0 {
+                let take = std::cmp::min(need, available);
+                let ok = ledger::apply(
+                    &txn,
+                    &Change {
+                        aggregator_id: agg,
+                        lot_id: lot.id,
+                        sku_id: s.id,
+                        kind: kind::RESERVATION,
+                        on_hand_delta: 0,
+                        reserved_delta: take,
+                        cause_type: "reservation",
+                        cause_id: Some(rid),
+                        actor_user_id: Some(actor.user_id),
+                        loss_bearer: None,
+                        reason: "",
+                    },
+                )
+                .await?;
+                if ok {
+                    lines.push(reservation_line::ActiveModel {
+                        id: Set(core::new_id()),
+                        aggregator_id: Set(agg),
+                        reservation_id: Set(rid),
+                        sku_id: Set(s.id),
+                        lot_id: Set(lot.id),
+                        qty: Set(take),
+                    });
+                    need -= take;
+                    break;
+                }
+                // Someone took units meanwhile (PostgreSQL): look again at this lot.
+                available = stock_lot::Entity::find_by_id(lot.id)
+                    .one(&txn)
+                    .await?
+                    .map(|l| l.on_hand - l.reserved)
+                    .unwrap_or(0);
+            }
+            if need == 0 {
+                break;
+            }
+        }
+        if need > 0 {
+            return Err(ApiError::Conflict {
+                code: "out_of_stock",
+                message: format!(
+                    "only {} of {} available for SKU {}",
+                    wanted - need,
+                    wanted,
+                    s.code
+                ),
+                details: serde_json::json!({ "sku_id": s.id, "sku_code": s.code, "requested": wanted, "available": wanted - need }),
+            });
+        }
+    }
+    let mut saved = Vec::new();
+    for l in lines {
+        saved.push(l.insert(&txn).await?);
+    }
+    let r = reservation::Entity::find_by_id(rid)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(Held {
+        reservation: r,
+        lines: saved,
+        replayed: false,
+    })
+}
+
+async fn find_by_key(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+) -> ApiResult<Option<reservation::Model>> {
+    Ok(reservation::Entity::find()
+        .filter(reservation::Column::CreatedBy.eq(actor.user_id))
+        .filter(reservation::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+async fn replay(
+    db: &impl ConnectionTrait,
+    existing: reservation::Model,
+    hash: &str,
+) -> ApiResult<Held> {
+    if existing.request_hash.as_deref() != Some(hash) {
+        return Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used with a different request".into(),
+            details: serde_json::json!({}),
+        });
+    }
+    load(db, existing, true).await
+}
+
+/// One reservation of the caller's tenant.
+///
+/// # Errors
+/// 404 outside the tenant.
+pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Held> {
+    let agg = tenant(actor)?;
+    let r = reservation::Entity::find_by_id(id)
+        .filter(reservation::Column::AggregatorId.eq(agg))
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    load(&app.db, r, false).await
+}
+
+/// Ends a held reservation: `release` gives the units back, `consume` ships them (on hand
+/// goes down). `expire` is the job's release of an overdue hold.
+async fn finish(
+    app: &AppState,
+    agg: Uuid,
+    actor: Option<Uuid>,
+    id: Uuid,
+    to: &str,
+) -> ApiResult<reservation::Model> {
+    let txn = db::begin_write(&app.db).await?;
+    let now = core::now();
+    let claimed = reservation::Entity::update_many()
+        .col_expr(reservation::Column::Status, Expr::value(to))
+        .col_expr(reservation::Column::UpdatedAt, Expr::value(now))
+        .filter(reservation::Column::Id.eq(id))
+        .filter(reservation::Column::AggregatorId.eq(agg))
+        .filter(reservation::Column::Status.eq(status::HELD))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        let exists = reservation::Entity::find_by_id(id)
+            .filter(reservation::Column::AggregatorId.eq(agg))
+            .one(&txn)
+            .await?;
+        return Err(match exists {
+            None => ApiError::NotFound,
+            Some(r) => ApiError::Conflict {
+                code: "reservation_not_held",
+                message: format!("the reservation is {}", r.status),
+                details: serde_json::json!({ "status": r.status }),
+            },
+        });
+    }
+    let lines = reservation_line::Entity::find()
+        .filter(reservation_line::Column::ReservationId.eq(id))
+        .all(&txn)
+        .await?;
+    for l in lines {
+        let (k, on_hand) = if to == status::CONSUMED {
+            (kind::SHIPMENT, -l.qty)
+        } else {
+            (kind::RELEASE, 0)
+        };
+        let ok = ledger::apply(
+            &txn,
+            &Change {
+                aggregator_id: agg,
+                lot_id: l.lot_id,
+                sku_id: l.sku_id,
+                kind: k,
+                on_hand_delta: on_hand,
+                reserved_delta: -l.qty,
+                cause_type: "reservation",
+                cause_id: Some(id),
+                actor_user_id: actor,
+                loss_bearer: None,
+                reason: if to == status::EXPIRED {
+                    "hold expired"
+                } else {
+                    ""
+                },
+            },
+        )
+        .await?;
+        if !ok {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "ledger refused to end reservation {id}"
+            )));
+        }
+    }
+    let r = reservation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// Releases a held reservation.
+///
+/// # Errors
+/// 404; 409 `reservation_not_held`.
+pub async fn release(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reservation::Model> {
+    let agg = tenant(actor)?;
+    finish(app, agg, Some(actor.user_id), id, status::RELEASED).await
+}
+
+/// Consumes (ships) a held reservation.
+///
+/// # Errors
+/// 404; 409 `reservation_not_held`.
+pub async fn consume(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reservation::Model> {
+    let agg = tenant(actor)?;
+    finish(app, agg, Some(actor.user_id), id, status::CONSUMED).await
+}
+
+/// Releases every overdue hold (the `inventory.release_expired` job). Returns how many.
+///
+/// # Errors
+/// Database failure.
+pub async fn release_expired(app: &AppState) -> ApiResult<usize> {
+    let overdue = reservation::Entity::find()
+        .filter(reservation::Column::Status.eq(status::HELD))
+        .filter(reservation::Column::ExpiresAt.lt(core::now()))
+        .all(&app.db)
+        .await?;
+    let mut n = 0;
+    for r in overdue {
+        match finish(app, r.aggregator_id, None, r.id, status::EXPIRED).await {
+            Ok(_) => n += 1,
+            Err(ApiError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

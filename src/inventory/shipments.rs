@@ -1,0 +1,574 @@
+//! Inbound shipments (ASN) from producers, receiving events, warehouse locations.
+use super::ledger::{self, Change, kind};
+use crate::{
+    audit::{self, AuditRecord},
+    auth::actor::{Actor, Role},
+    catalog::domain::TEMPERATURE_CLASSES,
+    core::{self, validate},
+    db,
+    error::{ApiError, ApiResult},
+    startup::AppState,
+};
+use chrono::{Duration, NaiveDate};
+use entity::{inbound_line, inbound_shipment, location, product, receipt, sku, stock_lot};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+/// Shipment statuses.
+pub mod status {
+    pub const DRAFT: &str = "draft";
+    pub const SHIPPED: &str = "shipped";
+    pub const PARTIALLY_RECEIVED: &str = "partially_received";
+    pub const RECEIVED: &str = "received";
+    pub const CLOSED: &str = "closed";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// Transports.
+pub const TRANSPORTS: [&str; 4] = ["ferry", "air", "truck", "post"];
+
+/// One declared line.
+#[derive(Debug, Clone)]
+pub struct LineInput {
+    pub sku_id: Uuid,
+    pub qty: i64,
+    pub lot_code: String,
+    pub best_before: Option<NaiveDate>,
+    /// Used with the product's shelf life when `best_before` is not given.
+    pub production_date: Option<NaiveDate>,
+}
+
+/// A new shipment notice.
+#[derive(Debug, Clone)]
+pub struct ShipmentInput {
+    pub producer_id: Option<Uuid>,
+    pub temperature_class: String,
+    pub transport: String,
+    pub ship_date: Option<NaiveDate>,
+    pub expected_arrival: Option<NaiveDate>,
+    pub boxes: i32,
+    pub notes: String,
+    pub lines: Vec<LineInput>,
+}
+
+fn scope(actor: &Actor) -> ApiResult<Condition> {
+    match actor.role {
+        Role::Admin | Role::Operator => {
+            let a = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+            Ok(Condition::all().add(inbound_shipment::Column::AggregatorId.eq(a)))
+        }
+        Role::Producer => {
+            let (Some(a), Some(p)) = (actor.aggregator_id, actor.producer_id) else {
+                return Err(ApiError::forbidden());
+            };
+            Ok(Condition::all()
+                .add(inbound_shipment::Column::AggregatorId.eq(a))
+                .add(inbound_shipment::Column::ProducerId.eq(p)))
+        }
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<inbound_shipment::Model> {
+    inbound_shipment::Entity::find()
+        .filter(scope(actor)?.add(inbound_shipment::Column::Id.eq(id)))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// A shipment with its lines.
+pub struct ShipmentDetail {
+    pub shipment: inbound_shipment::Model,
+    pub lines: Vec<inbound_line::Model>,
+}
+
+async fn detail(
+    db: &impl ConnectionTrait,
+    s: inbound_shipment::Model,
+) -> ApiResult<ShipmentDetail> {
+    let lines = inbound_line::Entity::find()
+        .filter(inbound_line::Column::ShipmentId.eq(s.id))
+        .order_by_asc(inbound_line::Column::Id)
+        .all(db)
+        .await?;
+    Ok(ShipmentDetail { shipment: s, lines })
+}
+
+/// Declares a shipment (producers for themselves; operators on a producer's behalf). One
+/// temperature class per shipment; dates derived from the production date and shelf life when
+/// only that is given.
+///
+/// # Errors
+/// 403/404 scope; 422 fields (`lines[i].…`).
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    input: ShipmentInput,
+) -> ApiResult<ShipmentDetail> {
+    actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let producer_id = match actor.role {
+        Role::Producer => actor.producer_id.ok_or_else(ApiError::forbidden)?,
+        _ => input
+            .producer_id
+            .ok_or_else(|| ApiError::field("producer_id", "is required for staff"))?,
+    };
+    let producer = crate::producers::service::get_producer(app, actor, producer_id).await?;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if !TEMPERATURE_CLASSES.contains(&input.temperature_class.as_str()) {
+        errors.push((
+            "temperature_class".into(),
+            "must be ambient, chilled or frozen".into(),
+        ));
+    }
+    if !TRANSPORTS.contains(&input.transport.as_str()) {
+        errors.push((
+            "transport".into(),
+            "must be ferry, air, truck or post".into(),
+        ));
+    }
+    if !(0..=10_000).contains(&input.boxes) {
+        errors.push(("boxes".into(), "must be 0 to 10,000".into()));
+    }
+    let today = core::today_jst();
+    for (field, d) in [
+        ("ship_date", input.ship_date),
+        ("expected_arrival", input.expected_arrival),
+    ] {
+        if d.is_some_and(|d| (d - today).num_days().abs() > 366) {
+            errors.push((field.into(), "must be within a year of today".into()));
+        }
+    }
+    if input.lines.is_empty() || input.lines.len() > 200 {
+        errors.push(("lines".into(), "give 1 to 200 lines".into()));
+    }
+    let notes = input.notes.trim().to_string();
+    if notes.chars().count() > 2000 || notes.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(("notes".into(), "at most 2000 characters".into()));
+    }
+    let mut lines = Vec::new();
+    for (i, l) in input.lines.iter().enumerate() {
+        let f = |name: &str| format!("lines[{i}].{name}");
+        if !(1..=1_000_000).contains(&l.qty) {
+            errors.push((f("qty"), "must be 1 to 1,000,000".into()));
+        }
+        let lot_code = match validate::code(&l.lot_code, 64) {
+            Ok(c) => c,
+            Err(m) => {
+                errors.push((f("lot_code"), m.into()));
+                continue;
+            }
+        };
+        let s = sku::Entity::find_by_id(l.sku_id).one(&app.db).await?;
+        let Some(s) = s.filter(|s| s.producer_id == producer.id && s.aggregator_id == agg) else {
+            errors.push((f("sku_id"), "not one of this producer's SKUs".into()));
+            continue;
+        };
+        let p = product::Entity::find_by_id(s.product_id)
+            .one(&app.db)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if p.temperature_class != input.temperature_class {
+            errors.push((
+                f("sku_id"),
+                format!(
+                    "is {} but the shipment is {}",
+                    p.temperature_class, input.temperature_class
+                ),
+            ));
+        }
+        let best_before = match (l.best_before, l.production_date) {
+            (Some(d), _) => d,
+            (None, Some(made)) => made + Duration::days(i64::from(p.shelf_life_days)),
+            (None, None) => {
+                errors.push((
+                    f("best_before"),
+                    "give best_before or production_date".into(),
+                ));
+                continue;
+            }
+        };
+        if (best_before - today).num_days().abs() > 3660 {
+            errors.push((f("best_before"), "is out of range".into()));
+            continue;
+        }
+        lines.push((s, lot_code, best_before, l.qty));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation { fields: errors });
+    }
+    let now = core::now();
+    let txn = db::begin_write(&app.db).await?;
+    let shipment = inbound_shipment::ActiveModel {
+        id: Set(core::new_id()),
+        aggregator_id: Set(agg),
+        producer_id: Set(producer.id),
+        status: Set(status::DRAFT.into()),
+        temperature_class: Set(input.temperature_class),
+        transport: Set(input.transport),
+        ship_date: Set(input.ship_date),
+        expected_arrival: Set(input.expected_arrival),
+        boxes: Set(input.boxes),
+        notes: Set(notes),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for (s, lot_code, best_before, qty) in lines {
+        inbound_line::ActiveModel {
+            id: Set(core::new_id()),
+            aggregator_id: Set(agg),
+            shipment_id: Set(shipment.id),
+            sku_id: Set(s.id),
+            declared_qty: Set(qty),
+            lot_code: Set(lot_code),
+            best_before: Set(best_before),
+            received_qty: Set(0),
+            damaged_qty: Set(0),
+            refused_qty: Set(0),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let d = detail(&txn, shipment).await?;
+    txn.commit().await?;
+    Ok(d)
+}
+
+/// Shipments in scope, newest first.
+///
+/// # Errors
+/// 403 other roles.
+pub async fn list(
+    app: &AppState,
+    actor: &Actor,
+    status_filter: Option<String>,
+) -> ApiResult<Vec<inbound_shipment::Model>> {
+    let mut cond = scope(actor)?;
+    if let Some(s) = status_filter {
+        let s = validate::code(&s, 24).map_err(|m| ApiError::field("status", m))?;
+        cond = cond.add(inbound_shipment::Column::Status.eq(s));
+    }
+    Ok(inbound_shipment::Entity::find()
+        .filter(cond)
+        .order_by_desc(inbound_shipment::Column::Id)
+        .limit(200)
+        .all(&app.db)
+        .await?)
+}
+
+/// One shipment with its lines.
+///
+/// # Errors
+/// 404 scope.
+pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ShipmentDetail> {
+    let s = find(&app.db, actor, id).await?;
+    detail(&app.db, s).await
+}
+
+/// Moves a shipment: `ship` (draft → shipped) or `cancel` (draft or shipped → cancelled, before
+/// anything was received).
+///
+/// # Errors
+/// 404 scope; 409 `invalid_transition`.
+pub async fn transition(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    to: &str,
+) -> ApiResult<ShipmentDetail> {
+    actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
+    let from: &[&str] = match to {
+        status::SHIPPED => &[status::DRAFT],
+        status::CANCELLED => &[status::DRAFT, status::SHIPPED],
+        _ => return Err(ApiError::NotFound),
+    };
+    let txn = db::begin_write(&app.db).await?;
+    let s = find(&txn, actor, id).await?;
+    let res = inbound_shipment::Entity::update_many()
+        .col_expr(inbound_shipment::Column::Status, Expr::value(to))
+        .col_expr(
+            inbound_shipment::Column::UpdatedAt,
+            Expr::value(core::now()),
+        )
+        .filter(inbound_shipment::Column::Id.eq(id))
+        .filter(inbound_shipment::Column::Status.is_in(from.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict {
+            code: "invalid_transition",
+            message: format!("a {} shipment cannot become {to}", s.status),
+            details: serde_json::json!({ "from": s.status, "to": to }),
+        });
+    }
+    let s = inbound_shipment::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let d = detail(&txn, s).await?;
+    txn.commit().await?;
+    Ok(d)
+}
+
+/// What arrived for one line in one receiving event.
+#[derive(Debug, Clone)]
+pub struct ReceiptLineInput {
+    pub line_id: Uuid,
+    pub received: i64,
+    pub damaged: i64,
+    pub refused: i64,
+    pub location_id: Option<Uuid>,
+}
+
+/// Records a receiving event (operators). Received units become stock in the line's lot (in a
+/// location of the shipment's temperature zone); damaged and refused units are recorded on the
+/// line. Idempotent: the same key for the same shipment changes nothing the second time.
+///
+/// # Errors
+/// 403 role; 404 scope; 409 `invalid_transition` (not shipped); 422 fields.
+pub async fn receive(
+    app: &AppState,
+    actor: &Actor,
+    shipment_id: Uuid,
+    key: &str,
+    notes: &str,
+    lines: Vec<ReceiptLineInput>,
+) -> ApiResult<(ShipmentDetail, bool)> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "is required: 1-200 printable characters",
+        ));
+    }
+    let txn = db::begin_write(&app.db).await?;
+    let s = find(&txn, actor, shipment_id).await?;
+    if receipt::Entity::find()
+        .filter(receipt::Column::ShipmentId.eq(s.id))
+        .filter(receipt::Column::IdempotencyKey.eq(key))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        let d = detail(&txn, s).await?;
+        return Ok((d, true));
+    }
+    if ![status::SHIPPED, status::PARTIALLY_RECEIVED].contains(&s.status.as_str()) {
+        return Err(ApiError::Conflict {
+            code: "invalid_transition",
+            message: format!("a {} shipment cannot be received", s.status),
+            details: serde_json::json!({ "status": s.status }),
+        });
+    }
+    if lines.is_empty() {
+        return Err(ApiError::field("lines", "give at least one line"));
+    }
+    let now = core::now();
+    let rec = receipt::ActiveModel {
+        id: Set(core::new_id()),
+        aggregator_id: Set(s.aggregator_id),
+        shipment_id: Set(s.id),
+        idempotency_key: Set(key.to_string()),
+        notes: Set(notes.chars().take(2000).collect()),
+        received_by: Set(actor.user_id),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for (i, l) in lines.iter().enumerate() {
+        let f = |n: &str| format!("lines[{i}].{n}");
+        if l.received < 0
+            || l.damaged < 0
+            || l.refused < 0
+            || l.received + l.damaged + l.refused == 0
+        {
+            return Err(ApiError::field(
+                f("received"),
+                "counts must be 0 or more and not all 0",
+            ));
+        }
+        let line = inbound_line::Entity::find_by_id(l.line_id)
+            .filter(inbound_line::Column::ShipmentId.eq(s.id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::field(f("line_id"), "not a line of this shipment"))?;
+        if l.received > 0 {
+            let loc_id = l.location_id.ok_or_else(|| {
+                ApiError::field(f("location_id"), "is required for received units")
+            })?;
+            let loc = location::Entity::find_by_id(loc_id)
+                .filter(location::Column::AggregatorId.eq(s.aggregator_id))
+                .filter(location::Column::Active.eq(true))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ApiError::field(f("location_id"), "unknown location"))?;
+            if loc.zone != s.temperature_class {
+                return Err(ApiError::field(
+                    f("location_id"),
+                    format!(
+                        "a {} lot cannot go into a {} bin",
+                        s.temperature_class, loc.zone
+                    ),
+                ));
+            }
+            let sk = sku::Entity::find_by_id(line.sku_id)
+                .one(&txn)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let existing = stock_lot::Entity::find()
+                .filter(stock_lot::Column::SkuId.eq(line.sku_id))
+                .filter(stock_lot::Column::LotCode.eq(line.lot_code.clone()))
+                .filter(stock_lot::Column::BestBefore.eq(line.best_before))
+                .filter(stock_lot::Column::LocationId.eq(loc.id))
+                .one(&txn)
+                .await?;
+            let lot = match existing {
+                Some(l) => l,
+                None => {
+                    stock_lot::ActiveModel {
+                        id: Set(core::new_id()),
+                        aggregator_id: Set(s.aggregator_id),
+                        producer_id: Set(sk.producer_id),
+                        sku_id: Set(sk.id),
+                        lot_code: Set(line.lot_code.clone()),
+                        best_before: Set(line.best_before),
+                        location_id: Set(Some(loc.id)),
+                        on_hand: Set(0),
+                        reserved: Set(0),
+                        created_at: Set(now),
+                    }
+                    .insert(&txn)
+                    .await?
+                }
+            };
+            ledger::apply(
+                &txn,
+                &Change {
+                    aggregator_id: s.aggregator_id,
+                    lot_id: lot.id,
+                    sku_id: sk.id,
+                    kind: kind::RECEIPT,
+                    on_hand_delta: l.received,
+                    reserved_delta: 0,
+                    cause_type: "receipt",
+                    cause_id: Some(rec.id),
+                    actor_user_id: Some(actor.user_id),
+                    loss_bearer: None,
+                    reason: "",
+                },
+            )
+            .await?;
+        }
+        inbound_line::Entity::update_many()
+            .col_expr(
+                inbound_line::Column::ReceivedQty,
+                Expr::col(inbound_line::Column::ReceivedQty).add(l.received),
+            )
+            .col_expr(
+                inbound_line::Column::DamagedQty,
+                Expr::col(inbound_line::Column::DamagedQty).add(l.damaged),
+            )
+            .col_expr(
+                inbound_line::Column::RefusedQty,
+                Expr::col(inbound_line::Column::RefusedQty).add(l.refused),
+            )
+            .filter(inbound_line::Column::Id.eq(line.id))
+            .exec(&txn)
+            .await?;
+    }
+    let all = inbound_line::Entity::find()
+        .filter(inbound_line::Column::ShipmentId.eq(s.id))
+        .all(&txn)
+        .await?;
+    let complete = all
+        .iter()
+        .all(|l| l.received_qty + l.damaged_qty + l.refused_qty >= l.declared_qty);
+    inbound_shipment::Entity::update_many()
+        .col_expr(
+            inbound_shipment::Column::Status,
+            Expr::value(if complete {
+                status::RECEIVED
+            } else {
+                status::PARTIALLY_RECEIVED
+            }),
+        )
+        .col_expr(inbound_shipment::Column::UpdatedAt, Expr::value(now))
+        .filter(inbound_shipment::Column::Id.eq(s.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        AuditRecord {
+            aggregator_id: Some(s.aggregator_id),
+            actor_user_id: Some(actor.user_id),
+            action: "shipment_received",
+            subject_type: "inbound_shipment",
+            subject_id: Some(s.id.to_string()),
+            details: serde_json::json!({ "receipt_id": rec.id, "complete": complete }),
+        },
+    )
+    .await?;
+    let s = inbound_shipment::Entity::find_by_id(s.id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let d = detail(&txn, s).await?;
+    txn.commit().await?;
+    Ok((d, false))
+}
+
+/// Adds a warehouse location (operators).
+///
+/// # Errors
+/// 403; 422 fields; 409 `already_exists`.
+pub async fn create_location(
+    app: &AppState,
+    actor: &Actor,
+    code: &str,
+    zone: &str,
+) -> ApiResult<location::Model> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let code = validate::code(code, 32).map_err(|m| ApiError::field("code", m))?;
+    if !TEMPERATURE_CLASSES.contains(&zone) {
+        return Err(ApiError::field(
+            "zone",
+            "must be ambient, chilled or frozen",
+        ));
+    }
+    Ok(location::ActiveModel {
+        id: Set(core::new_id()),
+        aggregator_id: Set(agg),
+        code: Set(code),
+        zone: Set(zone.to_string()),
+        active: Set(true),
+        created_at: Set(core::now()),
+    }
+    .insert(&app.db)
+    .await?)
+}
+
+/// The tenant's locations.
+///
+/// # Errors
+/// 403.
+pub async fn locations(app: &AppState, actor: &Actor) -> ApiResult<Vec<location::Model>> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    Ok(location::Entity::find()
+        .filter(location::Column::AggregatorId.eq(agg))
+        .order_by_asc(location::Column::Code)
+        .all(&app.db)
+        .await?)
+}

@@ -1,0 +1,573 @@
+//! Inventory over HTTP: shipments, receiving, the ledger, reservations under concurrency.
+use crate::{db_test, helpers::*, producers::approved_producer};
+use serde_json::{Value, json};
+use yuimaru::auth::actor::Role;
+
+const LEDGER_MISMATCHES: &str = "SELECT COUNT(*) FROM stock_lot l WHERE \
+    l.on_hand <> (SELECT COALESCE(SUM(m.on_hand_delta), 0) FROM stock_movement m WHERE m.lot_id = l.id) \
+    OR l.reserved <> (SELECT COALESCE(SUM(m.reserved_delta), 0) FROM stock_movement m WHERE m.lot_id = l.id) \
+    OR l.on_hand < 0 OR l.reserved < 0 OR l.reserved > l.on_hand";
+
+fn day(offset: i64) -> String {
+    ((chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+        + chrono::Duration::days(offset))
+    .to_string()
+}
+
+/// A producer with one listed product and SKU; returns (producer token, sku id).
+async fn producer_with_sku(app: &TestApp, op: &str, temperature: &str) -> (String, String) {
+    let (_, _, pt) = approved_producer(app, op).await;
+    let body = json!({"title_ja": "もずく", "description_ja": "勝連産", "category_code": "processed", "temperature_class": temperature,
+                      "shelf_life_days": 60, "ingredients": "もずく", "net_content": "200g", "storage": "要冷蔵"});
+    let p: Value = app
+        .post_as(&pt, "/api/v1/products", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let pid = p["id"].as_str().expect("id").to_string();
+    let code = format!("MZ-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+    let s: Value = app
+        .post_as(
+            &pt,
+            &format!("/api/v1/products/{pid}/skus"),
+            &json!({"code": code, "price_yen": 400, "weight_g": 250}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    (pt, s["id"].as_str().expect("sku").to_string())
+}
+
+async fn location(app: &TestApp, op: &str, zone: &str) -> String {
+    let code = format!(
+        "{zone}-{}",
+        &uuid::Uuid::now_v7().simple().to_string()[24..]
+    );
+    let v: Value = app
+        .post_as(
+            op,
+            "/api/v1/locations",
+            &json!({"code": code, "zone": zone}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    v["id"].as_str().expect("location").to_string()
+}
+
+/// Declares, ships and fully receives `qty` units of `sku` dated `best_before`.
+async fn stock(
+    app: &TestApp,
+    op: &str,
+    pt: &str,
+    sku: &str,
+    qty: i64,
+    best_before: &str,
+    loc: &str,
+) -> Value {
+    let s: Value = app
+        .post_as(pt, "/api/v1/inbound-shipments", &json!({"temperature_class": "ambient", "transport": "ferry",
+            "lines": [{"sku_id": sku, "qty": qty, "lot_code": format!("L{best_before}"), "best_before": best_before}]}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = s["id"].as_str().expect("shipment").to_string();
+    assert_eq!(
+        app.post_as(
+            pt,
+            &format!("/api/v1/inbound-shipments/{id}/ship"),
+            &json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    let line = s["lines"][0]["id"].as_str().expect("line").to_string();
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/inbound-shipments/{id}/receipts")))
+        .bearer_auth(op)
+        .header("idempotency-key", format!("rcv-{id}"))
+        .json(&json!({"lines": [{"line_id": line, "received": qty, "location_id": loc}]}))
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(r.status(), 201);
+    r.json().await.expect("json")
+}
+
+async fn reserve(app: &TestApp, token: &str, body: Value, key: Option<&str>) -> reqwest::Response {
+    let mut rq = reqwest::Client::new()
+        .post(app.url("/api/v1/stock/reservations"))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(k) = key {
+        rq = rq.header("idempotency-key", k);
+    }
+    rq.send().await.expect("reserve")
+}
+
+async fn receiving_creates_lots_records_discrepancies_and_is_idempotent(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let ambient = location(&app, &op, "ambient").await;
+    let chilled = location(&app, &op, "chilled").await;
+    let s: Value = app
+        .post_as(
+            &pt,
+            "/api/v1/inbound-shipments",
+            &json!({"temperature_class": "ambient", "transport": "ferry", "boxes": 2,
+            "lines": [{"sku_id": sku, "qty": 12, "lot_code": "A1", "production_date": day(0)}]}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(s["status"], "draft");
+    assert_eq!(
+        s["lines"][0]["best_before"],
+        day(60),
+        "derived from the production date and shelf life"
+    );
+    let id = s["id"].as_str().expect("id").to_string();
+    let line = s["lines"][0]["id"].as_str().expect("line").to_string();
+    // Not shipped yet.
+    let receive = |key: &'static str, body: Value| {
+        let app = &app;
+        let op = op.clone();
+        let url = app.url(&format!("/api/v1/inbound-shipments/{id}/receipts"));
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(op)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("receive")
+        }
+    };
+    let first =
+        json!({"lines": [{"line_id": line, "received": 10, "damaged": 1, "location_id": ambient}]});
+    assert_error(
+        receive("e1", first.clone()).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    app.post_as(
+        &pt,
+        &format!("/api/v1/inbound-shipments/{id}/ship"),
+        &json!({}),
+    )
+    .await;
+    // A chilled bin cannot take an ambient lot's… and vice versa.
+    let e = assert_error(
+        receive(
+            "e0",
+            json!({"lines": [{"line_id": line, "received": 1, "location_id": chilled}]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        e["error"]["details"]["fields"]["lines[0].location_id"].is_string(),
+        "{e}"
+    );
+    let r = receive("e1", first.clone()).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "partially_received");
+    assert_eq!(v["lines"][0]["missing_qty"], 1);
+    // The same event again changes nothing.
+    let r = receive("e1", first).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        10
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_movement").await, 1);
+    // The last unit arrives in a second event: received.
+    let v: Value = receive(
+        "e2",
+        json!({"lines": [{"line_id": line, "received": 1, "location_id": ambient}]}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(v["status"], "received");
+    assert_eq!(v["lines"][0]["missing_qty"], 0);
+    let lots: Value = app
+        .get_as(&pt, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lots["items"][0]["on_hand"], 11);
+    assert_eq!(lots["items"][0]["available"], 11);
+    assert_eq!(lots["items"][0]["days_to_date"], 60);
+    assert_eq!(app.count(LEDGER_MISMATCHES).await, 0);
+    // Cancelling after receipt is refused.
+    assert_error(
+        app.post_as(
+            &pt,
+            &format!("/api/v1/inbound-shipments/{id}/cancel"),
+            &json!({}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+}
+db_test!(
+    receiving_creates_lots_records_discrepancies_and_a_retry_changes_nothing,
+    receiving_creates_lots_records_discrepancies_and_is_idempotent
+);
+
+async fn concurrent_reservations_never_oversell(b: Backend) {
+    let app = spawn_app(b).await;
+    let other = spawn_second_instance(&app).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 5, &day(90), &loc).await;
+    let mut handles = Vec::new();
+    for i in 0..200 {
+        let base = if i % 2 == 0 {
+            app.url("")
+        } else {
+            other.url("")
+        };
+        let (op, sku) = (op.clone(), sku.clone());
+        handles.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/stock/reservations"))
+                .bearer_auth(op)
+                .json(&json!({"lines": [{"sku_id": sku, "qty": 1}], "reference": format!("call {i}")}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap_or(0));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        195,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        5
+    );
+    assert_eq!(app.count(LEDGER_MISMATCHES).await, 0);
+    // Two lines of the same SKU are summed: 3 + 3 against 5 is refused, nothing held.
+    let (pt2, sku2) = producer_with_sku(&app, &op, "ambient").await;
+    stock(&app, &op, &pt2, &sku2, 5, &day(90), &loc).await;
+    let r = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku2, "qty": 3}, {"sku_id": sku2, "qty": 3}]}),
+        None,
+    )
+    .await;
+    let e = assert_error(r, 409, "out_of_stock").await;
+    assert_eq!(e["error"]["details"]["requested"], 6);
+    assert_eq!(e["error"]["details"]["available"], 5);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reservation_line").await,
+        5,
+        "only the 5 single holds"
+    );
+}
+db_test!(
+    two_hundred_concurrent_reservations_on_two_instances_sell_exactly_the_five_units,
+    concurrent_reservations_never_oversell
+);
+
+async fn fefo_skips_lots_too_close_to_their_date(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 4, &day(30), &loc).await;
+    stock(&app, &op, &pt, &sku, 4, &day(20), &loc).await;
+    stock(&app, &op, &pt, &sku, 4, &day(5), &loc).await; // inside the 7-day minimum
+    let lots: Value = app
+        .get_as(&op, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let lot_of = |d: String| {
+        lots["items"]
+            .as_array()
+            .expect("lots")
+            .iter()
+            .find(|l| l["best_before"] == d.as_str())
+            .map(|l| l["id"].clone())
+            .expect("lot")
+    };
+    let v: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 1}]}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(
+        v["allocations"][0]["lot_id"],
+        lot_of(day(20)),
+        "earliest eligible lot"
+    );
+    // 6 more: 3 left in the day-20 lot, then the day-30 lot; the day-5 lot is never used.
+    let v: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 6}]}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let allocs = v["allocations"].as_array().expect("allocations");
+    assert_eq!(allocs.len(), 2);
+    assert_eq!(allocs[0]["lot_id"], lot_of(day(20)));
+    assert_eq!(allocs[0]["qty"], 3);
+    assert_eq!(allocs[1]["lot_id"], lot_of(day(30)));
+    assert_eq!(allocs[1]["qty"], 3);
+    // Only 1 eligible unit left (the day-5 lot is too close to its date).
+    let e = assert_error(
+        reserve(
+            &app,
+            &op,
+            json!({"lines": [{"sku_id": sku, "qty": 2}]}),
+            None,
+        )
+        .await,
+        409,
+        "out_of_stock",
+    )
+    .await;
+    assert_eq!(e["error"]["details"]["available"], 1);
+    // Shipping to another prefecture needs 3 more days: the day-30 lot still qualifies.
+    let r = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 1}], "destination_prefecture": "13"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+}
+db_test!(
+    fefo_picks_the_earliest_eligible_lot_and_skips_lots_inside_the_minimum_window,
+    fefo_skips_lots_too_close_to_their_date
+);
+
+async fn reservations_are_idempotent_released_consumed_and_expire(b: Backend) {
+    let app = spawn_app(b).await;
+    let other = spawn_second_instance(&app).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 10, &day(90), &loc).await;
+    let body = json!({"lines": [{"sku_id": sku, "qty": 2}], "reference": "phone order"});
+    let r1 = reserve(&app, &op, body.clone(), Some("hold-1")).await;
+    assert_eq!(r1.status(), 201);
+    let v1: Value = r1.json().await.expect("json");
+    let r2 = reserve(&app, &op, body.clone(), Some("hold-1")).await;
+    assert_eq!(r2.status(), 200, "a retry gets the stored reservation");
+    let v2: Value = r2.json().await.expect("json");
+    assert_eq!(v1["id"], v2["id"]);
+    let e = assert_error(
+        reserve(
+            &app,
+            &op,
+            json!({"lines": [{"sku_id": sku, "qty": 3}]}),
+            Some("hold-1"),
+        )
+        .await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert!(e["error"]["message"].is_string());
+    // The same key sent 100 times at once on two instances: one reservation.
+    let mut handles = Vec::new();
+    for i in 0..100 {
+        let base = if i % 2 == 0 {
+            app.url("")
+        } else {
+            other.url("")
+        };
+        let (op, body) = (op.clone(), json!({"lines": [{"sku_id": sku, "qty": 1}]}));
+        handles.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/stock/reservations"))
+                .bearer_auth(op)
+                .header("idempotency-key", "burst")
+                .json(&body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap_or(0));
+    }
+    assert!(
+        statuses.iter().all(|s| [200, 201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reservation WHERE idempotency_key = 'burst'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        3
+    );
+    // Release and consume.
+    let id = v1["id"].as_str().expect("id");
+    let v: Value = app
+        .post_as(
+            &op,
+            &format!("/api/v1/stock/reservations/{id}/consume"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["status"], "consumed");
+    assert_error(
+        app.post_as(
+            &op,
+            &format!("/api/v1/stock/reservations/{id}/release"),
+            &json!({}),
+        )
+        .await,
+        409,
+        "reservation_not_held",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        8
+    );
+    // An overdue hold is released by the job.
+    let v: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 4}], "expires_in_minutes": 1}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let hold = v["id"].as_str().expect("id").to_string();
+    use sea_orm::{EntityTrait, QueryFilter, sea_query::Expr};
+    entity::reservation::Entity::update_many()
+        .col_expr(
+            entity::reservation::Column::ExpiresAt,
+            Expr::value(Some(chrono::Utc::now() - chrono::Duration::minutes(1))),
+        )
+        .filter(sea_orm::ColumnTrait::eq(
+            &entity::reservation::Column::Id,
+            uuid::Uuid::parse_str(&hold).expect("uuid"),
+        ))
+        .exec(app.db())
+        .await
+        .expect("age the hold");
+    entity::job_schedule::Entity::update_many()
+        .col_expr(
+            entity::job_schedule::Column::NextRunAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(app.db())
+        .await
+        .expect("due");
+    app.run_pending_jobs().await;
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/stock/reservations/{hold}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["status"], "expired");
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        1,
+        "only the burst hold remains"
+    );
+    assert_eq!(app.count(LEDGER_MISMATCHES).await, 0);
+    // Scope: producers see their own stock and movements, cannot reserve; officers nothing.
+    assert_error(
+        reserve(
+            &app,
+            &pt,
+            json!({"lines": [{"sku_id": sku, "qty": 1}]}),
+            None,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let mv: Value = app
+        .get_as(&pt, &format!("/api/v1/stock/movements?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(mv["items"].as_array().map(Vec::len).unwrap_or(0) >= 5);
+    let (other_pt, _) = producer_with_sku(&app, &op, "ambient").await;
+    let theirs: Value = app
+        .get_as(&other_pt, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    let (_, officer) = app.user_with_token(Role::Officer).await;
+    assert_error(
+        app.get_as(&officer, "/api/v1/stock").await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+db_test!(
+    reservations_are_idempotent_and_can_be_released_consumed_or_expire,
+    reservations_are_idempotent_released_consumed_and_expire
+);
