@@ -83,6 +83,8 @@ use utoipa::{
         crate::inventory::handlers::receive_shipment,
         crate::inventory::handlers::list_stock,
         crate::inventory::handlers::list_movements,
+        crate::inventory::handlers::create_adjustment,
+        crate::inventory::handlers::recall,
         crate::inventory::handlers::create_reservation,
         crate::inventory::handlers::get_reservation,
         crate::inventory::handlers::release_reservation,

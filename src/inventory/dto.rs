@@ -339,3 +339,44 @@ pub struct ReservationView {
     pub allocations: Vec<AllocationView>,
     pub created_at: DateTime<Utc>,
 }
+
+/// A stock adjustment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentRequest {
+    pub lot_id: Uuid,
+    /// adjustment (count correction, ±), damage, loss, disposal, return_to_producer (negative).
+    pub kind: String,
+    pub qty_delta: i64,
+    pub reason: String,
+    /// producer, aggregator or carrier; required for damage, loss and disposal.
+    pub loss_bearer: Option<String>,
+}
+
+/// Recall trace filters: a lot, or a producer with a date range.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RecallQuery {
+    pub lot_id: Option<Uuid>,
+    pub producer_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// One reservation that took units from a traced lot.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecallRow {
+    pub reservation_id: Uuid,
+    pub reservation_status: String,
+    pub reference: String,
+    pub lot_id: Uuid,
+    pub qty: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The recall trace.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecallList {
+    pub items: Vec<RecallRow>,
+}

@@ -343,3 +343,62 @@ pub async fn consume_reservation(
     reservations::consume(&app, &actor, id).await?;
     Ok(HttpResponse::Ok().json(view(reservations::get(&app, &actor, id).await?)))
 }
+
+/// Adjusts a lot (count corrections, damage, loss, disposal, return to producer), with a reason
+/// and a loss bearer; audit-logged.
+#[utoipa::path(post, path = "/api/v1/stock/adjustments", tag = "inventory",
+    request_body = AdjustmentRequest,
+    responses((status = 201, body = MovementView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`insufficient_stock`"), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_adjustment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<AdjustmentRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let m = super::adjustments::adjust(
+        &app,
+        &actor,
+        super::adjustments::AdjustmentInput {
+            lot_id: b.lot_id,
+            kind: b.kind,
+            qty_delta: b.qty_delta,
+            reason: b.reason,
+            loss_bearer: b.loss_bearer,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(MovementView::from(m)))
+}
+
+/// Recall trace: every reservation that took units from a lot (or a producer's lots dated in a
+/// range).
+#[utoipa::path(get, path = "/api/v1/stock/recall", tag = "inventory",
+    params(RecallQuery),
+    responses((status = 200, body = RecallList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn recall(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<RecallQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let rows =
+        super::adjustments::recall(&app, &actor, q.lot_id, q.producer_id, q.from, q.to).await?;
+    Ok(HttpResponse::Ok().json(RecallList {
+        items: rows
+            .into_iter()
+            .map(|r| RecallRow {
+                reservation_id: r.reservation.id,
+                reservation_status: r.reservation.status,
+                reference: r.reservation.reference,
+                lot_id: r.lot_id,
+                qty: r.qty,
+                created_at: r.reservation.created_at,
+            })
+            .collect(),
+    }))
+}

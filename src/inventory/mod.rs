@@ -1,5 +1,6 @@
 //! Consignment inventory: locations, inbound shipments and receiving, the stock ledger, lots,
 //! reservations (FEFO, all-or-nothing, never overselling), holds that expire.
+pub mod adjustments;
 pub mod dto;
 pub mod handlers;
 pub mod ledger;
@@ -38,6 +39,12 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/api/v1/stock", handlers::list_stock),
         route!(GET, "/api/v1/stock/movements", handlers::list_movements),
+        route!(
+            POST,
+            "/api/v1/stock/adjustments",
+            handlers::create_adjustment
+        ),
+        route!(GET, "/api/v1/stock/recall", handlers::recall),
         route!(
             POST,
             "/api/v1/stock/reservations",

@@ -79,6 +79,14 @@ pub enum EmailMessage {
         display_name: String,
         approved: bool,
     },
+    /// Stock of the producer was lost and the loss is charged to them.
+    StockLoss {
+        display_name: String,
+        sku_code: String,
+        lot_code: String,
+        qty: i64,
+        reason: String,
+    },
     /// A product (or an edit of a listed product) moved in the review workflow.
     ProductStatusChanged {
         display_name: String,
@@ -230,6 +238,7 @@ impl EmailMessage {
             Self::ProducerStatusChanged { .. } => "producer_status_changed",
             Self::BankAccountDecision { .. } => "bank_account_decision",
             Self::ProductStatusChanged { .. } => "product_status_changed",
+            Self::StockLoss { .. } => "stock_loss",
         }
     }
 
@@ -426,6 +435,33 @@ impl EmailMessage {
                     (false, true) => "Payouts from now on go to the new account.".into(),
                     (false, false) => "Nothing changed: payouts keep going to your previous account. Please contact the staff if this is unexpected.".into(),
                 }],
+                link: None,
+            }
+            .render(locale)?,
+            Self::StockLoss {
+                display_name,
+                sku_code,
+                lot_code,
+                qty,
+                reason,
+            } => Notice {
+                subject: if ja {
+                    format!("【yuimaru】在庫の減少（{sku_code}）について")
+                } else {
+                    format!("[yuimaru] Stock loss on {sku_code}")
+                },
+                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                paragraphs: if ja {
+                    vec![
+                        format!("{sku_code}（ロット {lot_code}）の在庫が {qty} 個減りました。この損失は生産者様の負担となります。"),
+                        format!("理由: {reason}"),
+                    ]
+                } else {
+                    vec![
+                        format!("{qty} unit(s) of {sku_code} (lot {lot_code}) were lost; the loss is charged to you."),
+                        format!("Reason: {reason}"),
+                    ]
+                },
                 link: None,
             }
             .render(locale)?,

@@ -564,6 +564,15 @@ async fn a_producer_registers_fixes_a_bad_postal_code_confirms_logs_in_adds_a_pr
         .click()
         .await
         .expect("click");
+    // Wait for the reloaded page (the producer queue is empty) before the next click, so the
+    // click never lands on a button of the page being replaced.
+    b.client
+        .wait()
+        .for_element(Locator::XPath(
+            "//h2[contains(., '生産者の登録')]/following-sibling::p[1][contains(., '審査待ちはありません')]",
+        ))
+        .await
+        .expect("producer approved");
     b.client
         .wait()
         .for_element(Locator::Css("div[id^='product-'] button.approve"))

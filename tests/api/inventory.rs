@@ -571,3 +571,251 @@ db_test!(
     reservations_are_idempotent_and_can_be_released_consumed_or_expire,
     reservations_are_idempotent_released_consumed_and_expire
 );
+
+async fn adjustments_charge_losses_and_recall_traces_lots(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 10, &day(90), &loc).await;
+    let lots: Value = app
+        .get_as(&op, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let lot = lots["items"][0]["id"].as_str().expect("lot").to_string();
+    let held: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 7}], "reference": "order YM-1"}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    // A loss needs a bearer; it cannot eat reserved units.
+    let adj = |body: Value| {
+        let app = &app;
+        let op = op.clone();
+        async move { app.post_as(&op, "/api/v1/stock/adjustments", &body).await }
+    };
+    let e = assert_error(
+        adj(json!({"lot_id": lot, "kind": "damage", "qty_delta": -1, "reason": "箱がつぶれた"}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["loss_bearer"].is_string());
+    assert_error(adj(json!({"lot_id": lot, "kind": "damage", "qty_delta": -4, "reason": "x", "loss_bearer": "producer"})).await, 409, "insufficient_stock").await;
+    let r = adj(json!({"lot_id": lot, "kind": "damage", "qty_delta": -2, "reason": "箱がつぶれた", "loss_bearer": "producer"})).await;
+    assert_eq!(r.status(), 201);
+    let m: Value = r.json().await.expect("json");
+    assert_eq!(
+        (
+            m["kind"].clone(),
+            m["on_hand_delta"].clone(),
+            m["loss_bearer"].clone()
+        ),
+        (json!("damage"), json!(-2), json!("producer"))
+    );
+    let r = adj(
+        json!({"lot_id": lot, "kind": "adjustment", "qty_delta": 1, "reason": "棚卸で1個多かった"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    assert_error(
+        adj(json!({"lot_id": lot, "kind": "theft", "qty_delta": -1, "reason": "x"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.subject.contains("在庫の減少")),
+        "the producer is told about its loss"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'stock_adjusted'")
+            .await,
+        2
+    );
+    assert_eq!(app.count(LEDGER_MISMATCHES).await, 0);
+    // Recall: the lot's reservation is found.
+    let trace: Value = app
+        .get_as(&op, &format!("/api/v1/stock/recall?lot_id={lot}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(trace["items"][0]["reservation_id"], held["id"]);
+    assert_eq!(trace["items"][0]["qty"], 7);
+    assert_eq!(trace["items"][0]["reference"], "order YM-1");
+    assert_error(
+        app.get_as(&op, "/api/v1/stock/recall").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+db_test!(
+    adjustments_record_reasons_and_bearers_and_recall_finds_every_reservation_of_a_lot,
+    adjustments_charge_losses_and_recall_traces_lots
+);
+
+/// One step of the ledger property test.
+#[derive(Debug, Clone)]
+enum Op {
+    Receive(i64),
+    Reserve(i64),
+    Release(usize),
+    Consume(usize),
+    Adjust(i64),
+}
+
+fn any_op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1i64..20).prop_map(Op::Receive),
+        (1i64..8).prop_map(Op::Reserve),
+        (0usize..8).prop_map(Op::Release),
+        (0usize..8).prop_map(Op::Consume),
+        (-6i64..6)
+            .prop_filter("non-zero", |n| *n != 0)
+            .prop_map(Op::Adjust),
+    ]
+}
+
+async fn the_ledger_always_matches_the_balances(b: Backend) {
+    use proptest::{
+        strategy::Strategy,
+        test_runner::{Config, TestRunner},
+    };
+    use yuimaru::inventory::{adjustments, ledger, reservations};
+    let app = spawn_app(b).await;
+    let op_user = app.create_user(Role::Operator, Some("default")).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 10, &day(90), &loc).await;
+    let lots: Value = app
+        .get_as(&op, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let lot = uuid::Uuid::parse_str(lots["items"][0]["id"].as_str().expect("lot")).expect("uuid");
+    let sku_id = uuid::Uuid::parse_str(&sku).expect("uuid");
+    let agg = app.default_aggregator().await;
+    let actor = yuimaru::auth::actor::Actor {
+        user_id: op_user.id,
+        email: op_user.email.clone(),
+        display_name: "op".into(),
+        role: Role::Operator,
+        aggregator_id: Some(agg),
+        producer_id: None,
+        prefecture_code: None,
+        locale: "ja".into(),
+        via: yuimaru::auth::actor::Via::Cli,
+    };
+    // Sequences are generated up front; each runs against the same real tables.
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    let mut sequences = Vec::new();
+    for _ in 0..24 {
+        let tree = proptest::collection::vec(any_op(), 1..30)
+            .new_tree(&mut runner)
+            .expect("strategy");
+        sequences.push(proptest::strategy::ValueTree::current(&tree));
+    }
+    let mut held: Vec<uuid::Uuid> = Vec::new();
+    for seq in sequences {
+        for step in seq {
+            match step {
+                Op::Receive(n) => {
+                    let ok = ledger::apply(
+                        app.db(),
+                        &ledger::Change {
+                            aggregator_id: agg,
+                            lot_id: lot,
+                            sku_id,
+                            kind: ledger::kind::RECEIPT,
+                            on_hand_delta: n,
+                            reserved_delta: 0,
+                            cause_type: "test",
+                            cause_id: None,
+                            actor_user_id: None,
+                            loss_bearer: None,
+                            reason: "",
+                        },
+                    )
+                    .await
+                    .expect("apply");
+                    assert!(ok);
+                }
+                Op::Reserve(n) => {
+                    let r = reservations::reserve(
+                        &app.state,
+                        &actor,
+                        reservations::ReserveRequest {
+                            lines: vec![reservations::ReserveLine { sku_id, qty: n }],
+                            destination_prefecture: None,
+                            reference: "prop".into(),
+                            expires_in_minutes: None,
+                        },
+                        None,
+                    )
+                    .await;
+                    match r {
+                        Ok(h) => held.push(h.reservation.id),
+                        Err(e) => assert_eq!(e.code(), "out_of_stock"),
+                    }
+                }
+                Op::Release(i) | Op::Consume(i) if !held.is_empty() => {
+                    let id = held.remove(i % held.len());
+                    let r = if matches!(step, Op::Release(_)) {
+                        reservations::release(&app.state, &actor, id).await
+                    } else {
+                        reservations::consume(&app.state, &actor, id).await
+                    };
+                    assert!(r.is_ok(), "{:?}", r.err().map(|e| e.describe()));
+                }
+                Op::Release(_) | Op::Consume(_) => {}
+                Op::Adjust(n) => {
+                    let r = adjustments::adjust(
+                        &app.state,
+                        &actor,
+                        adjustments::AdjustmentInput {
+                            lot_id: lot,
+                            kind: "adjustment".into(),
+                            qty_delta: n,
+                            reason: "count".into(),
+                            loss_bearer: None,
+                        },
+                    )
+                    .await;
+                    if let Err(e) = r {
+                        assert_eq!(e.code(), "insufficient_stock");
+                    }
+                }
+            }
+            assert_eq!(app.count(LEDGER_MISMATCHES).await, 0, "after {step:?}");
+        }
+    }
+    let reserved = app.count("SELECT CAST(COALESCE(SUM(qty), 0) AS BIGINT) FROM reservation_line rl JOIN reservation r ON r.id = rl.reservation_id WHERE r.status = 'held'").await;
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        reserved
+    );
+}
+db_test!(
+    random_sequences_keep_balances_equal_to_the_sum_of_movements_and_never_negative,
+    the_ledger_always_matches_the_balances
+);

@@ -1,0 +1,219 @@
+//! Operator adjustments (count corrections, damage, loss, disposal, return to producer), each
+//! with a reason and, for losses, who bears them; and the recall trace of a lot.
+use super::ledger::{self, Change, kind};
+use crate::{
+    audit::{self, AuditRecord},
+    auth::{
+        actor::{Actor, Role},
+        service::enqueue_mail,
+    },
+    core::{self, validate},
+    db,
+    error::{ApiError, ApiResult},
+    mail::messages::EmailMessage,
+    startup::AppState,
+};
+use entity::{app_user, reservation, reservation_line, sku, stock_lot, stock_movement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// Kinds of adjustment and whether they are a loss.
+const KINDS: [(&str, bool); 5] = [
+    (kind::ADJUSTMENT, false),
+    (kind::DAMAGE, true),
+    (kind::DISPOSAL, true),
+    (kind::RETURN_TO_PRODUCER, false),
+    ("loss", true),
+];
+
+/// Loss bearers.
+pub const BEARERS: [&str; 3] = ["producer", "aggregator", "carrier"];
+
+/// An adjustment request.
+#[derive(Debug, Clone)]
+pub struct AdjustmentInput {
+    pub lot_id: Uuid,
+    /// adjustment (count correction, ±), damage, loss, disposal, return_to_producer (−).
+    pub kind: String,
+    pub qty_delta: i64,
+    pub reason: String,
+    pub loss_bearer: Option<String>,
+}
+
+/// Applies an adjustment to a lot (operators). Losses need a bearer; the producer is emailed
+/// when a loss is charged to them. Audit-logged.
+///
+/// # Errors
+/// 403; 404 lot; 409 `insufficient_stock` (would go below reserved or zero); 422 fields.
+pub async fn adjust(
+    app: &AppState,
+    actor: &Actor,
+    input: AdjustmentInput,
+) -> ApiResult<stock_movement::Model> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let Some((k, is_loss)) = KINDS.iter().find(|(k, _)| *k == input.kind).copied() else {
+        return Err(ApiError::field(
+            "kind",
+            "must be adjustment, damage, loss, disposal or return_to_producer",
+        ));
+    };
+    let k = if k == "loss" { kind::ADJUSTMENT } else { k };
+    let reason = validate::text(&input.reason, 500).map_err(|m| ApiError::field("reason", m))?;
+    if input.qty_delta == 0 || input.qty_delta.abs() > 1_000_000 {
+        return Err(ApiError::field(
+            "qty_delta",
+            "must be a non-zero count up to 1,000,000",
+        ));
+    }
+    if input.kind != kind::ADJUSTMENT && input.qty_delta > 0 {
+        return Err(ApiError::field(
+            "qty_delta",
+            "must be negative for this kind",
+        ));
+    }
+    let bearer = match (&input.loss_bearer, is_loss) {
+        (Some(b), _) if !BEARERS.contains(&b.as_str()) => {
+            return Err(ApiError::field(
+                "loss_bearer",
+                "must be producer, aggregator or carrier",
+            ));
+        }
+        (None, true) => return Err(ApiError::field("loss_bearer", "is required for a loss")),
+        (b, _) => b.clone(),
+    };
+    let txn = db::begin_write(&app.db).await?;
+    let lot = stock_lot::Entity::find_by_id(input.lot_id)
+        .filter(stock_lot::Column::AggregatorId.eq(agg))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let adjustment_id = core::new_id();
+    let ok = ledger::apply(
+        &txn,
+        &Change {
+            aggregator_id: agg,
+            lot_id: lot.id,
+            sku_id: lot.sku_id,
+            kind: k,
+            on_hand_delta: input.qty_delta,
+            reserved_delta: 0,
+            cause_type: "adjustment",
+            cause_id: Some(adjustment_id),
+            actor_user_id: Some(actor.user_id),
+            loss_bearer: bearer.as_deref(),
+            reason: &reason,
+        },
+    )
+    .await?;
+    if !ok {
+        return Err(ApiError::Conflict {
+            code: "insufficient_stock",
+            message: "the lot does not have that many unreserved units".into(),
+            details: serde_json::json!({ "on_hand": lot.on_hand, "reserved": lot.reserved }),
+        });
+    }
+    if bearer.as_deref() == Some("producer")
+        && let Some(user) = app_user::Entity::find()
+            .filter(app_user::Column::ProducerId.eq(lot.producer_id))
+            .one(&txn)
+            .await?
+    {
+        let code = sku::Entity::find_by_id(lot.sku_id)
+            .one(&txn)
+            .await?
+            .map(|s| s.code)
+            .unwrap_or_default();
+        enqueue_mail(
+            &txn,
+            &user,
+            &adjustment_id.to_string(),
+            EmailMessage::StockLoss {
+                display_name: user.display_name.clone(),
+                sku_code: code,
+                lot_code: lot.lot_code.clone(),
+                qty: -input.qty_delta,
+                reason: reason.clone(),
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        &txn,
+        AuditRecord {
+            aggregator_id: Some(agg),
+            actor_user_id: Some(actor.user_id),
+            action: "stock_adjusted",
+            subject_type: "stock_lot",
+            subject_id: Some(lot.id.to_string()),
+            details: serde_json::json!({ "kind": input.kind, "qty_delta": input.qty_delta, "loss_bearer": bearer }),
+        },
+    )
+    .await?;
+    let m = stock_movement::Entity::find()
+        .filter(stock_movement::Column::CauseId.eq(adjustment_id))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// A reservation that took units from a lot.
+pub struct TraceRow {
+    pub reservation: reservation::Model,
+    pub lot_id: Uuid,
+    pub qty: i64,
+}
+
+/// Every reservation (and, from the orders issue on, order line) that took units from `lot_id`,
+/// or from any lot of `producer_id` with a date in `[from, to]`.
+///
+/// # Errors
+/// 403; 422 without a lot or producer.
+pub async fn recall(
+    app: &AppState,
+    actor: &Actor,
+    lot_id: Option<Uuid>,
+    producer_id: Option<Uuid>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> ApiResult<Vec<TraceRow>> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let mut lots = stock_lot::Entity::find().filter(stock_lot::Column::AggregatorId.eq(agg));
+    lots = match (lot_id, producer_id) {
+        (Some(l), _) => lots.filter(stock_lot::Column::Id.eq(l)),
+        (None, Some(p)) => {
+            let mut q = lots.filter(stock_lot::Column::ProducerId.eq(p));
+            if let Some(f) = from {
+                q = q.filter(stock_lot::Column::BestBefore.gte(f));
+            }
+            if let Some(t) = to {
+                q = q.filter(stock_lot::Column::BestBefore.lte(t));
+            }
+            q
+        }
+        (None, None) => return Err(ApiError::field("lot_id", "give lot_id or producer_id")),
+    };
+    let lot_ids: Vec<Uuid> = lots.all(&app.db).await?.into_iter().map(|l| l.id).collect();
+    let lines = reservation_line::Entity::find()
+        .filter(reservation_line::Column::LotId.is_in(lot_ids))
+        .order_by_asc(reservation_line::Column::Id)
+        .all(&app.db)
+        .await?;
+    let mut out = Vec::new();
+    for l in lines {
+        if let Some(r) = reservation::Entity::find_by_id(l.reservation_id)
+            .one(&app.db)
+            .await?
+        {
+            out.push(TraceRow {
+                reservation: r,
+                lot_id: l.lot_id,
+                qty: l.qty,
+            });
+        }
+    }
+    Ok(out)
+}
