@@ -18,6 +18,7 @@ pub struct Model {
     pub weight_g: i32,
     pub low_stock_threshold: i32,
     pub active: bool,
+    pub low_stock_flagged: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

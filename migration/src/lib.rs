@@ -9,6 +9,7 @@ mod m20261121_000004_catalog;
 mod m20261121_000005_product_images;
 mod m20261121_000006_pending_uniques;
 mod m20261121_000007_inventory;
+mod m20261121_000008_stock_alerts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_product_images::Migration),
             Box::new(m20261121_000006_pending_uniques::Migration),
             Box::new(m20261121_000007_inventory::Migration),
+            Box::new(m20261121_000008_stock_alerts::Migration),
         ]
     }
 }

@@ -250,6 +250,7 @@ pub async fn import(
             weight_g: Set(r.sku.weight_g.unwrap_or_default()),
             low_stock_threshold: Set(0),
             active: Set(true),
+            low_stock_flagged: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         }

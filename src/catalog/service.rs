@@ -857,6 +857,7 @@ pub async fn create_sku(
         weight_g: Set(input.weight_g.unwrap_or_default()),
         low_stock_threshold: Set(input.low_stock_threshold.unwrap_or(0)),
         active: Set(true),
+        low_stock_flagged: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

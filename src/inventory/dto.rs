@@ -202,6 +202,8 @@ pub struct LotView {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    /// clearance (close to its date: not offered for sale), disposal (past its date), or null.
+    pub flag: Option<String>,
 }
 
 impl From<stock_lot::Model> for LotView {
@@ -217,6 +219,7 @@ impl From<stock_lot::Model> for LotView {
             location_id: l.location_id,
             on_hand: l.on_hand,
             reserved: l.reserved,
+            flag: None,
         }
     }
 }

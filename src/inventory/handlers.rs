@@ -217,8 +217,18 @@ pub async fn list_stock(
         },
     )
     .await?;
+    let min = app.settings.inventory.min_remaining_days;
     Ok(HttpResponse::Ok().json(LotList {
-        items: items.into_iter().map(LotView::from).collect(),
+        items: items
+            .into_iter()
+            .map(|l| {
+                let flag = super::alerts::flag(l.best_before, min).map(str::to_string);
+                LotView {
+                    flag,
+                    ..LotView::from(l)
+                }
+            })
+            .collect(),
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Consignment inventory: locations, inbound shipments and receiving, the stock ledger, lots,
 //! reservations (FEFO, all-or-nothing, never overselling), holds that expire.
 pub mod adjustments;
+pub mod alerts;
 pub mod dto;
 pub mod handlers;
 pub mod ledger;

@@ -524,6 +524,40 @@ pub async fn receive(
         .await?
         .ok_or(ApiError::NotFound)?;
     let d = detail(&txn, s).await?;
+    // The producer gets a receipt of this event with every difference from the notice.
+    if let Some(user) = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::ProducerId.eq(d.shipment.producer_id))
+        .one(&txn)
+        .await?
+    {
+        let mut rows = Vec::new();
+        for l in &d.lines {
+            let code = sku::Entity::find_by_id(l.sku_id)
+                .one(&txn)
+                .await?
+                .map(|s| s.code)
+                .unwrap_or_default();
+            rows.push((
+                code,
+                l.lot_code.clone(),
+                l.declared_qty,
+                l.received_qty,
+                l.damaged_qty,
+                l.refused_qty,
+                l.declared_qty - l.received_qty - l.damaged_qty - l.refused_qty,
+            ));
+        }
+        crate::auth::service::enqueue_mail(
+            &txn,
+            &user,
+            &rec.id.to_string(),
+            crate::mail::messages::EmailMessage::ReceiptNotice {
+                display_name: user.display_name.clone(),
+                lines: rows,
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok((d, false))
 }

@@ -19,6 +19,8 @@ pub const MAIL_SEND: &str = "mail.send";
 pub const SYSTEM_PROBE: &str = "system.probe";
 /// Kind: release reservations whose hold expired.
 pub const INVENTORY_RELEASE_EXPIRED: &str = "inventory.release_expired";
+/// Kind: the daily lot-date and low-stock alerts.
+pub const INVENTORY_ALERTS: &str = "inventory.alerts";
 /// Kind: handle a password-reset request (look up the account, write the link, enqueue mail).
 pub const AUTH_PASSWORD_RESET: &str = "auth.password_reset";
 /// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
@@ -56,6 +58,10 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
         MAIL_SEND => send_mail(state, job).await,
         SYSTEM_PROBE => probe(state, job).await,
         SYSTEM_PURGE => purge(state).await,
+        INVENTORY_ALERTS => crate::inventory::alerts::run(state)
+            .await
+            .map(|_| ())
+            .map_err(|e| JobError::Retry(e.describe())),
         INVENTORY_RELEASE_EXPIRED => crate::inventory::reservations::release_expired(state)
             .await
             .map(|_| ())

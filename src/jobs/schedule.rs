@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 /// minutes; the others daily at `jobs.daily_hour_jst`.
 pub const DAILY: &[(&str, &str)] = &[
     ("daily-purge", kinds::SYSTEM_PURGE),
+    ("daily-stock-alerts", kinds::INVENTORY_ALERTS),
     (
         "release-expired-holds-5min",
         kinds::INVENTORY_RELEASE_EXPIRED,

@@ -79,6 +79,28 @@ pub enum EmailMessage {
         display_name: String,
         approved: bool,
     },
+    /// A lot is close to its date (clearance) or past it (disposal).
+    LotDateAlert {
+        display_name: String,
+        sku_code: String,
+        lot_code: String,
+        best_before: String,
+        on_hand: i64,
+        expired: bool,
+    },
+    /// Available stock of a SKU fell below its threshold.
+    LowStock {
+        display_name: String,
+        sku_code: String,
+        available: i64,
+        threshold: i64,
+    },
+    /// What arrived in a receiving event, and every difference from the notice.
+    ReceiptNotice {
+        display_name: String,
+        /// (SKU code, lot, declared, received so far, damaged, refused, missing)
+        lines: Vec<(String, String, i64, i64, i64, i64, i64)>,
+    },
     /// Stock of the producer was lost and the loss is charged to them.
     StockLoss {
         display_name: String,
@@ -239,6 +261,9 @@ impl EmailMessage {
             Self::BankAccountDecision { .. } => "bank_account_decision",
             Self::ProductStatusChanged { .. } => "product_status_changed",
             Self::StockLoss { .. } => "stock_loss",
+            Self::LotDateAlert { .. } => "lot_date_alert",
+            Self::LowStock { .. } => "low_stock",
+            Self::ReceiptNotice { .. } => "receipt_notice",
         }
     }
 
@@ -438,6 +463,63 @@ impl EmailMessage {
                 link: None,
             }
             .render(locale)?,
+            Self::LotDateAlert {
+                display_name,
+                sku_code,
+                lot_code,
+                best_before,
+                on_hand,
+                expired,
+            } => Notice {
+                subject: match (ja, expired) {
+                    (true, true) => format!("【yuimaru】期限切れの在庫があります（{sku_code}）"),
+                    (true, false) => format!("【yuimaru】期限が近い在庫があります（{sku_code}）"),
+                    (false, true) => format!("[yuimaru] Expired stock of {sku_code}"),
+                    (false, false) => format!("[yuimaru] Stock of {sku_code} is close to its date"),
+                },
+                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                paragraphs: vec![match (ja, expired) {
+                    (true, true) => format!("{sku_code}（ロット {lot_code}、期限 {best_before}）の在庫 {on_hand} 個が期限を過ぎました。廃棄または返送の対象です。"),
+                    (true, false) => format!("{sku_code}（ロット {lot_code}、期限 {best_before}）の在庫 {on_hand} 個は期限が近いため販売を止めました。値引き販売・返送などをご相談ください。"),
+                    (false, true) => format!("{on_hand} unit(s) of {sku_code} (lot {lot_code}, date {best_before}) are past their date and will be disposed of or returned."),
+                    (false, false) => format!("{on_hand} unit(s) of {sku_code} (lot {lot_code}, date {best_before}) are close to their date and no longer offered for sale. Let us know about clearance or return."),
+                }],
+                link: None,
+            }
+            .render(locale)?,
+            Self::LowStock {
+                display_name,
+                sku_code,
+                available,
+                threshold,
+            } => Notice {
+                subject: if ja { format!("【yuimaru】在庫が少なくなりました（{sku_code}）") } else { format!("[yuimaru] Low stock: {sku_code}") },
+                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                paragraphs: vec![if ja {
+                    format!("{sku_code} の販売可能在庫が {available} 個になりました（お知らせの基準 {threshold} 個）。次の出荷をご検討ください。")
+                } else {
+                    format!("{sku_code} is down to {available} available unit(s) (your threshold: {threshold}). Consider sending more.")
+                }],
+                link: None,
+            }
+            .render(locale)?,
+            Self::ReceiptNotice { display_name, lines } => {
+                let mut paragraphs = vec![if ja { "次のとおり受け取りました。".to_string() } else { "We received your shipment as follows.".to_string() }];
+                for (code, lot, declared, received, damaged, refused, missing) in lines {
+                    paragraphs.push(if ja {
+                        format!("・{code}（ロット {lot}）: 予定 {declared} / 入荷 {received} / 破損 {damaged} / 受入不可 {refused} / 不足 {missing}")
+                    } else {
+                        format!("- {code} (lot {lot}): declared {declared} / received {received} / damaged {damaged} / refused {refused} / missing {missing}")
+                    });
+                }
+                Notice {
+                    subject: if ja { "【yuimaru】入荷のご報告".into() } else { "[yuimaru] Your shipment was received".into() },
+                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    paragraphs,
+                    link: None,
+                }
+                .render(locale)?
+            }
             Self::StockLoss {
                 display_name,
                 sku_code,

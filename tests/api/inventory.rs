@@ -819,3 +819,104 @@ db_test!(
     random_sequences_keep_balances_equal_to_the_sum_of_movements_and_never_negative,
     the_ledger_always_matches_the_balances
 );
+
+/// Makes the daily alerts due (a different instant each call, as on different days) and runs them.
+async fn run_alerts(app: &TestApp) {
+    static CALLS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entity::job_schedule::Entity::update_many()
+        .col_expr(
+            entity::job_schedule::Column::NextRunAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(n)),
+        )
+        .filter(entity::job_schedule::Column::Name.eq("daily-stock-alerts"))
+        .exec(app.db())
+        .await
+        .expect("due");
+    app.run_pending_jobs().await;
+}
+
+async fn producers_get_receipts_and_one_alert_per_event(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    app.patch_as(
+        &pt,
+        &format!("/api/v1/skus/{sku}"),
+        &json!({"low_stock_threshold": 20}),
+    )
+    .await;
+    stock(&app, &op, &pt, &sku, 4, &day(3), &loc).await; // inside the 7-day window: clearance
+    stock(&app, &op, &pt, &sku, 2, &day(-1), &loc).await; // past its date: disposal
+    stock(&app, &op, &pt, &sku, 6, &day(90), &loc).await;
+    app.run_pending_jobs().await;
+    let receipts = app
+        .emails()
+        .into_iter()
+        .filter(|m| m.subject.contains("入荷のご報告"))
+        .count();
+    assert_eq!(receipts, 3, "one receipt per receiving event");
+    let lots: Value = app
+        .get_as(&pt, &format!("/api/v1/stock?sku_id={sku}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let flags: Vec<Value> = lots["items"]
+        .as_array()
+        .expect("lots")
+        .iter()
+        .map(|l| l["flag"].clone())
+        .collect();
+    assert_eq!(
+        flags,
+        vec![json!("disposal"), json!("clearance"), Value::Null]
+    );
+    run_alerts(&app).await;
+    let count = |needle: &'static str| {
+        app.emails()
+            .into_iter()
+            .filter(|m| m.subject.contains(needle))
+            .count()
+    };
+    assert_eq!(count("期限切れ"), 1);
+    assert_eq!(count("期限が近い"), 1);
+    assert_eq!(
+        count("在庫が少なく"),
+        1,
+        "12 available against a threshold of 20"
+    );
+    // The next day: nothing new.
+    run_alerts(&app).await;
+    assert_eq!(
+        (
+            count("期限切れ"),
+            count("期限が近い"),
+            count("在庫が少なく")
+        ),
+        (1, 1, 1)
+    );
+    // Back above the threshold, then below again: a new crossing, a new email.
+    stock(&app, &op, &pt, &sku, 20, &day(120), &loc).await;
+    run_alerts(&app).await;
+    assert_eq!(count("在庫が少なく"), 1);
+    let held: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 20}]}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert!(held["id"].is_string());
+    run_alerts(&app).await;
+    assert_eq!(count("在庫が少なく"), 2);
+}
+db_test!(
+    producers_get_a_receipt_per_event_and_one_email_per_expiry_or_low_stock_crossing,
+    producers_get_receipts_and_one_alert_per_event
+);
