@@ -486,9 +486,17 @@ pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResul
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?,
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
+    encode(&text, enc)
+}
+
+/// Encodes CSV text for Excel: UTF-8 with a BOM, or Shift_JIS (refusing unmappable text).
+///
+/// # Errors
+/// 422 `encoding` when Shift_JIS cannot hold the text.
+pub fn encode(text: &str, enc: CsvEncoding) -> ApiResult<Vec<u8>> {
     Ok(match enc {
         CsvEncoding::ShiftJis => {
-            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
             if unmappable {
                 return Err(ApiError::field(
                     "encoding",

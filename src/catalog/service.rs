@@ -918,3 +918,34 @@ pub async fn update_sku(
         .await
         .map_err(|e| code_taken(ApiError::from(e)))
 }
+
+/// The active SKUs in the actor's scope with their product title and temperature class (for
+/// forms such as the shipment notice).
+///
+/// # Errors
+/// 403 officers.
+pub async fn skus_in_scope(
+    app: &AppState,
+    actor: &Actor,
+) -> ApiResult<Vec<(sku::Model, String, String)>> {
+    let products = product::Entity::find()
+        .filter(scope(actor)?)
+        .filter(product::Column::Status.ne(status::RETIRED))
+        .all(&app.db)
+        .await?;
+    let by_id: std::collections::HashMap<Uuid, &product::Model> =
+        products.iter().map(|p| (p.id, p)).collect();
+    let skus = sku::Entity::find()
+        .filter(sku::Column::ProductId.is_in(products.iter().map(|p| p.id).collect::<Vec<_>>()))
+        .filter(sku::Column::Active.eq(true))
+        .order_by_asc(sku::Column::Code)
+        .all(&app.db)
+        .await?;
+    Ok(skus
+        .into_iter()
+        .filter_map(|s| {
+            let p = by_id.get(&s.product_id)?;
+            Some((s.clone(), p.title_ja.clone(), p.temperature_class.clone()))
+        })
+        .collect())
+}

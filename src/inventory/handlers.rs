@@ -412,3 +412,50 @@ pub async fn recall(
             .collect(),
     }))
 }
+
+/// Export options of the stock view.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StockExportQuery {
+    pub sku_id: Option<Uuid>,
+    pub producer_id: Option<Uuid>,
+    pub expiring_within_days: Option<i64>,
+    /// utf-8-bom (default) or shift_jis.
+    pub encoding: Option<String>,
+}
+
+/// The stock view as CSV (one row per lot), for Excel.
+#[utoipa::path(get, path = "/api/v1/stock/export", tag = "inventory",
+    params(StockExportQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn export_stock(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<StockExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let enc = crate::catalog::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let bytes = stock::export(
+        &app,
+        &actor,
+        stock::LotFilter {
+            sku_id: q.sku_id,
+            producer_id: q.producer_id,
+            expiring_within_days: q.expiring_within_days,
+        },
+        enc,
+    )
+    .await?;
+    let charset = if enc == crate::catalog::csv_io::CsvEncoding::ShiftJis {
+        "Shift_JIS"
+    } else {
+        "utf-8"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format!("text/csv; charset={charset}"))
+        .insert_header(("content-disposition", "attachment; filename=\"stock.csv\""))
+        .body(bytes))
+}

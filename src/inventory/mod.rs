@@ -40,6 +40,7 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/api/v1/stock", handlers::list_stock),
         route!(GET, "/api/v1/stock/movements", handlers::list_movements),
+        route!(GET, "/api/v1/stock/export", handlers::export_stock),
         route!(
             POST,
             "/api/v1/stock/adjustments",

@@ -101,3 +101,60 @@ pub async fn movements(
         .all(&app.db)
         .await?)
 }
+
+/// The stock view as CSV (UTF-8 with BOM or Shift_JIS), one row per lot.
+///
+/// # Errors
+/// As [`lots`]; 422 for text that Shift_JIS cannot hold.
+pub async fn export(
+    app: &AppState,
+    actor: &Actor,
+    f: LotFilter,
+    enc: crate::catalog::csv_io::CsvEncoding,
+) -> ApiResult<Vec<u8>> {
+    let rows = lots(app, actor, f).await?;
+    let skus: std::collections::HashMap<Uuid, String> = entity::sku::Entity::find()
+        .filter(entity::sku::Column::Id.is_in(rows.iter().map(|l| l.sku_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let err = |e: csv::Error| ApiError::Internal(e.into());
+    w.write_record([
+        "sku_code",
+        "lot_code",
+        "best_before",
+        "days_to_date",
+        "on_hand",
+        "reserved",
+        "available",
+        "producer_id",
+        "lot_id",
+    ])
+    .map_err(err)?;
+    let today = core::today_jst();
+    for l in rows {
+        w.write_record([
+            skus.get(&l.sku_id).cloned().unwrap_or_default(),
+            l.lot_code.clone(),
+            l.best_before.to_string(),
+            (l.best_before - today).num_days().to_string(),
+            l.on_hand.to_string(),
+            l.reserved.to_string(),
+            (l.on_hand - l.reserved).to_string(),
+            l.producer_id.to_string(),
+            l.id.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    let text = String::from_utf8(
+        w.into_inner()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?,
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    crate::catalog::csv_io::encode(&text, enc)
+}

@@ -5,6 +5,7 @@ pub mod manage;
 pub mod pages;
 pub mod portal;
 pub mod producer_pages;
+pub mod stock_pages;
 
 use crate::{route, startup::RouteSpec};
 use actix_web::{HttpRequest, HttpResponse};
@@ -71,6 +72,16 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(POST, "/operator/closures", manage::island_closure_submit),
         route!(GET, "/operator/import", manage::import_page),
         route!(POST, "/operator/import", manage::import_submit),
+        route!(GET, "/stock", stock_pages::stock_page),
+        route!(POST, "/stock/locations", stock_pages::add_location_submit),
+        route!(GET, "/shipments", stock_pages::shipments_page),
+        route!(POST, "/shipments", stock_pages::create_shipment_submit),
+        route!(POST, "/shipments/{id}/receive", stock_pages::receive_submit),
+        route!(
+            POST,
+            "/shipments/{id}/{action}",
+            stock_pages::shipment_action_submit
+        ),
         route!(GET, "/operator/review", portal::review_page),
         route!(
             POST,

@@ -433,3 +433,181 @@ db_test!(
     the_product_page_edits_every_food_field,
     the_product_page_edits_every_food_field
 );
+
+async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (_, user, pt) = approved_producer(&app, &op).await;
+    let body = json!({"title_ja": "島らっきょう", "description_ja": "伊江島産", "category_code": "vegetables", "temperature_class": "chilled",
+                      "shelf_life_days": 14, "ingredients": "島らっきょう", "net_content": "200g", "storage": "要冷蔵"});
+    let p: Value = app
+        .post_as(&pt, "/api/v1/products", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let pid = p["id"].as_str().expect("id");
+    let s: Value = app
+        .post_as(
+            &pt,
+            &format!("/api/v1/products/{pid}/skus"),
+            &json!({"code": "RK-200", "price_yen": 500, "weight_g": 220}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let sku = s["id"].as_str().expect("sku").to_string();
+    let (c, csrf) = page_login(&app, &user.email, &user.password).await;
+    let html = c
+        .get(app.url("/shipments"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("RK-200"), "the producer's SKUs are offered");
+    let bb = ((chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+        + chrono::Duration::days(14))
+    .to_string();
+    let mut form = vec![
+        ("csrf_token", csrf.clone()),
+        ("temperature_class", "chilled".into()),
+        ("transport", "ferry".into()),
+        ("boxes", "1".into()),
+        ("sku_0", sku.clone()),
+        ("qty_0", "".into()),
+        ("lot_0", "RK1".into()),
+        ("best_before_0", bb.clone()),
+        ("ship_now", "on".into()),
+    ];
+    let r = c
+        .post(app.url("/shipments"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("id=\"qty_0-error\""));
+    form[5].1 = "30".into();
+    let r = c
+        .post(app.url("/shipments"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM inbound_shipment WHERE status = 'shipped'")
+            .await,
+        1
+    );
+
+    // The operator receives it on the page; a double-submitted form is recorded once.
+    let loc: Value = app
+        .post_as(
+            &op,
+            "/api/v1/locations",
+            &json!({"code": "C-01", "zone": "chilled"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let loc_id = loc["id"].as_str().expect("loc").to_string();
+    let op_user = app.create_user(Role::Operator, Some("default")).await;
+    let (oc, ocsrf) = page_login(&app, &op_user.email, &op_user.password).await;
+    let html = oc
+        .get(app.url("/shipments"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let key = html
+        .split("name=\"receipt_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("key")
+        .to_string();
+    let line = html
+        .split("name=\"received_")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("line")
+        .to_string();
+    let shipment = app.count("SELECT COUNT(*) FROM inbound_shipment").await;
+    assert_eq!(shipment, 1);
+    let sid = html
+        .split("id=\"shipment-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("sid")
+        .to_string();
+    let receive: Vec<(String, String)> = vec![
+        ("csrf_token".into(), ocsrf.clone()),
+        ("receipt_key".into(), key.clone()),
+        (format!("received_{line}"), "28".into()),
+        (format!("damaged_{line}"), "2".into()),
+        (format!("location_{line}"), loc_id.clone()),
+    ];
+    for _ in 0..2 {
+        let r = oc
+            .post(app.url(&format!("/shipments/{sid}/receive")))
+            .form(&receive)
+            .send()
+            .await
+            .expect("receive");
+        assert_eq!(r.status(), 303);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM receipt").await,
+        1,
+        "recorded once"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM inbound_shipment WHERE status = 'received'")
+            .await,
+        1
+    );
+    // Stock pages and the CSV export.
+    let html = c
+        .get(app.url("/stock"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("RK1") && html.contains("<td class=\"available\">28</td>"),
+        "producer's stock"
+    );
+    let html = oc
+        .get(app.url("/stock?expiring_within_days=30"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("RK1"));
+    let csv = app
+        .get_as(&op, "/api/v1/stock/export")
+        .await
+        .bytes()
+        .await
+        .expect("csv");
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    assert!(
+        std::str::from_utf8(&csv[3..])
+            .unwrap_or("")
+            .contains("RK-200,RK1")
+    );
+}
+db_test!(
+    shipments_are_declared_received_and_seen_on_pages,
+    shipments_are_declared_received_and_seen_on_pages
+);

@@ -1,0 +1,494 @@
+//! Inventory pages: the producer's shipment notices and stock, the operators' receiving and
+//! warehouse views. Same services as the API; CSRF on every form.
+use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, message_page, signed_in};
+use crate::{
+    auth::actor::Role,
+    catalog::service as catalog,
+    core::secrets::random_token,
+    error::ApiError,
+    http::actor::MaybeActor,
+    inventory::{
+        alerts,
+        shipments::{self, LineInput, ReceiptLineInput, ShipmentInput},
+        stock::{self, LotFilter},
+    },
+    startup::AppState,
+};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn pairs(body: &[u8]) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn get(f: &BTreeMap<String, String>, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    match e {
+        ApiError::Forbidden { .. } => message_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "forbidden.title",
+            "forbidden.body",
+        ),
+        ApiError::NotFound => message_page(
+            req,
+            StatusCode::NOT_FOUND,
+            "notfound.title",
+            "notfound.body",
+        ),
+        other => {
+            tracing::error!(error = %other.describe(), "page failed");
+            message_page(
+                req,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.title",
+                "error.body",
+            )
+        }
+    }
+}
+
+/// One lot row.
+pub struct LotRow {
+    pub sku: String,
+    pub lot_code: String,
+    pub best_before: String,
+    pub days: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    pub flag: String,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/stock.html")]
+struct StockPage {
+    c: Chrome,
+    staff: bool,
+    rows: Vec<LotRow>,
+    expiring: String,
+    locations: Vec<(String, String)>,
+    export_query: String,
+}
+
+/// The stock view: the producer's own lots, or the whole warehouse for operators (filter
+/// `expiring_within_days`).
+#[utoipa::path(get, path = "/stock", tag = "pages",
+    params(("expiring_within_days" = Option<i64>, Query, description = "only lots dated within N days")),
+    responses((status = 200, description = "stock", content_type = "text/html"), (status = 303, description = "to /login"),
+        (status = 403, description = "not allowed", content_type = "text/html")))]
+pub async fn stock_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let cx = ctx(&req, Some(&actor.locale));
+    let q = pairs(req.query_string().as_bytes());
+    let expiring = get(&q, "expiring_within_days");
+    let filter = LotFilter {
+        expiring_within_days: expiring.trim().parse().ok(),
+        ..Default::default()
+    };
+    let min = app.settings.inventory.min_remaining_days;
+    let built = async {
+        let lots = stock::lots(&app, &actor, filter).await?;
+        let skus: BTreeMap<Uuid, String> = catalog::skus_in_scope(&app, &actor)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, t, _)| (s.id, format!("{} {}", s.code, t)))
+            .collect();
+        let staff = matches!(actor.role, Role::Operator | Role::Admin);
+        let locations = if staff {
+            shipments::locations(&app, &actor)
+                .await?
+                .into_iter()
+                .map(|l| (l.code, l.zone))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, ApiError>((lots, skus, staff, locations))
+    }
+    .await;
+    let (lots, skus, staff, locations) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(&req, &e),
+    };
+    let today = crate::core::today_jst();
+    let page = StockPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        staff,
+        rows: lots
+            .into_iter()
+            .map(|l| LotRow {
+                sku: skus
+                    .get(&l.sku_id)
+                    .cloned()
+                    .unwrap_or_else(|| l.sku_id.to_string()),
+                lot_code: l.lot_code.clone(),
+                best_before: l.best_before.to_string(),
+                days: (l.best_before - today).num_days(),
+                on_hand: l.on_hand,
+                reserved: l.reserved,
+                available: l.on_hand - l.reserved,
+                flag: alerts::flag(l.best_before, min)
+                    .map(|f| cx.t.label("flag", f))
+                    .unwrap_or("")
+                    .to_string(),
+            })
+            .collect(),
+        export_query: if expiring.is_empty() {
+            String::new()
+        } else {
+            format!("expiring_within_days={expiring}&")
+        },
+        expiring,
+        locations,
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+/// Adds a location from the stock page (operators).
+#[utoipa::path(post, path = "/stock/locations", tag = "pages",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "added"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 422, description = "invalid", content_type = "text/html")))]
+pub async fn add_location_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = pairs(&body);
+    if !csrf_ok(&req, &get(&f, "csrf_token")) {
+        return csrf_failure(&req);
+    }
+    match shipments::create_location(&app, &actor, &get(&f, "code"), &get(&f, "zone")).await {
+        Ok(_) => ctx(&req, Some(&actor.locale)).redirect("/stock").finish(),
+        Err(ApiError::Validation { .. } | ApiError::Conflict { .. }) => message_page(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.title",
+            "form.has_errors",
+        ),
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// A shipment row.
+pub struct ShipmentRow {
+    pub id: Uuid,
+    pub status: String,
+    pub temperature: String,
+    pub expected: String,
+    pub lines: Vec<(String, String, i64, i64, i64)>,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/shipments.html")]
+struct ShipmentsPage {
+    c: Chrome,
+    staff: bool,
+    rows: Vec<ShipmentRow>,
+    skus: Vec<(String, String)>,
+    line_slots: Vec<usize>,
+    errors: FieldErrors,
+    locations: Vec<(String, String)>,
+    receipt_key: String,
+}
+
+async fn shipments_view(
+    app: &AppState,
+    req: &HttpRequest,
+    actor: &crate::auth::actor::Actor,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> HttpResponse {
+    let cx = ctx(req, Some(&actor.locale));
+    let staff = matches!(actor.role, Role::Operator | Role::Admin);
+    let built = async {
+        let list = shipments::list(app, actor, None).await?;
+        let skus_all = catalog::skus_in_scope(app, actor).await?;
+        let names: BTreeMap<Uuid, String> = skus_all
+            .iter()
+            .map(|(s, t, _)| (s.id, format!("{} {}", s.code, t)))
+            .collect();
+        let mut rows = Vec::new();
+        for s in list.into_iter().take(50) {
+            let d = shipments::get(app, actor, s.id).await?;
+            rows.push(ShipmentRow {
+                id: s.id,
+                status: s.status,
+                temperature: s.temperature_class,
+                expected: s
+                    .expected_arrival
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                lines: d
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.id.to_string(),
+                            names.get(&l.sku_id).cloned().unwrap_or_default(),
+                            l.declared_qty,
+                            l.received_qty,
+                            l.declared_qty - l.received_qty - l.damaged_qty - l.refused_qty,
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        let locations = if staff {
+            shipments::locations(app, actor)
+                .await?
+                .into_iter()
+                .map(|l| (l.id.to_string(), format!("{} ({})", l.code, l.zone)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, ApiError>((
+            rows,
+            skus_all
+                .into_iter()
+                .map(|(s, t, temp)| (s.id.to_string(), format!("{} {} [{temp}]", s.code, t)))
+                .collect(),
+            locations,
+        ))
+    }
+    .await;
+    let (rows, skus, locations) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(req, &e),
+    };
+    let page = ShipmentsPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        staff,
+        rows,
+        skus,
+        line_slots: (0..5).collect(),
+        errors,
+        locations,
+        // A fresh key per rendered form: a double-submitted receiving form is recorded once.
+        receipt_key: random_token(),
+    };
+    cx.respond(status, page.render())
+}
+
+/// Shipment notices: the producer's own (with the form for a new one), or every shipment for
+/// operators (with receiving forms).
+#[utoipa::path(get, path = "/shipments", tag = "pages",
+    responses((status = 200, description = "shipments", content_type = "text/html"), (status = 303, description = "to /login")))]
+pub async fn shipments_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+) -> HttpResponse {
+    match signed_in(&req, actor) {
+        Ok(a) => shipments_view(&app, &req, &a, FieldErrors::default(), StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+/// Declares a shipment from the form (up to five lines).
+#[utoipa::path(post, path = "/shipments", tag = "pages",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "declared"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 422, description = "form with errors", content_type = "text/html")))]
+pub async fn create_shipment_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = pairs(&body);
+    if !csrf_ok(&req, &get(&f, "csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let mut lines = Vec::new();
+    for i in 0..5 {
+        let sku = get(&f, &format!("sku_{i}"));
+        if sku.is_empty() {
+            continue;
+        }
+        lines.push(LineInput {
+            sku_id: Uuid::parse_str(&sku).unwrap_or_default(),
+            qty: get(&f, &format!("qty_{i}")).trim().parse().unwrap_or(0),
+            lot_code: get(&f, &format!("lot_{i}")),
+            best_before: get(&f, &format!("best_before_{i}")).parse().ok(),
+            production_date: None,
+        });
+    }
+    let input = ShipmentInput {
+        producer_id: None,
+        temperature_class: get(&f, "temperature_class"),
+        transport: get(&f, "transport"),
+        ship_date: get(&f, "ship_date").parse().ok(),
+        expected_arrival: get(&f, "expected_arrival").parse().ok(),
+        boxes: get(&f, "boxes").trim().parse().unwrap_or(0),
+        notes: get(&f, "notes"),
+        lines,
+    };
+    match shipments::create(&app, &actor, input).await {
+        Ok(d) => {
+            if f.contains_key("ship_now") {
+                let _ =
+                    shipments::transition(&app, &actor, d.shipment.id, shipments::status::SHIPPED)
+                        .await;
+            }
+            cx.redirect("/shipments").finish()
+        }
+        Err(ApiError::Validation { fields }) => {
+            let mut errors = FieldErrors::default();
+            for (field, _) in fields {
+                // lines[2].qty → qty_2
+                let key = match field
+                    .strip_prefix("lines[")
+                    .and_then(|r| r.split_once("]."))
+                {
+                    Some((i, name)) => format!(
+                        "{}_{i}",
+                        if name == "sku_id" {
+                            "sku"
+                        } else if name == "lot_code" {
+                            "lot"
+                        } else {
+                            name
+                        }
+                    ),
+                    None => field,
+                };
+                errors.set(&key, cx.t.get("prod.err"));
+            }
+            shipments_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// Marks a shipment as shipped, or cancels it (`action` = ship | cancel).
+#[utoipa::path(post, path = "/shipments/{id}/{action}", tag = "pages",
+    params(("id" = Uuid, Path, description = "shipment id"), ("action" = String, Path, description = "ship or cancel")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "done"), (status = 403, description = "CSRF", content_type = "text/html"),
+        (status = 404, description = "unknown", content_type = "text/html")))]
+pub async fn shipment_action_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    path: web::Path<(Uuid, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = pairs(&body);
+    if !csrf_ok(&req, &get(&f, "csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let (id, action) = path.into_inner();
+    let to = match action.as_str() {
+        "ship" => shipments::status::SHIPPED,
+        "cancel" => shipments::status::CANCELLED,
+        _ => {
+            return message_page(
+                &req,
+                StatusCode::NOT_FOUND,
+                "notfound.title",
+                "notfound.body",
+            );
+        }
+    };
+    match shipments::transition(&app, &actor, id, to).await {
+        Ok(_) | Err(ApiError::Conflict { .. }) => ctx(&req, Some(&actor.locale))
+            .redirect("/shipments")
+            .finish(),
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// Records a receiving event from the shipments page (operators). The form carries its own
+/// idempotency key, so submitting it twice records it once.
+#[utoipa::path(post, path = "/shipments/{id}/receive", tag = "pages",
+    params(("id" = Uuid, Path, description = "shipment id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "recorded"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 422, description = "page with errors", content_type = "text/html")))]
+pub async fn receive_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = pairs(&body);
+    if !csrf_ok(&req, &get(&f, "csrf_token")) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let num = |k: String| get(&f, &k).trim().parse::<i64>().unwrap_or(0);
+    let mut lines = Vec::new();
+    for (k, v) in &f {
+        if let Some(line) = k.strip_prefix("received_") {
+            let line_id = Uuid::parse_str(line).unwrap_or_default();
+            let (received, damaged, refused) = (
+                v.trim().parse().unwrap_or(0),
+                num(format!("damaged_{line}")),
+                num(format!("refused_{line}")),
+            );
+            if received + damaged + refused == 0 {
+                continue;
+            }
+            lines.push(ReceiptLineInput {
+                line_id,
+                received,
+                damaged,
+                refused,
+                location_id: Uuid::parse_str(&get(&f, &format!("location_{line}"))).ok(),
+            });
+        }
+    }
+    match shipments::receive(
+        &app,
+        &actor,
+        id.into_inner(),
+        &get(&f, "receipt_key"),
+        &get(&f, "notes"),
+        lines,
+    )
+    .await
+    {
+        Ok(_) => cx.redirect("/shipments").finish(),
+        Err(ApiError::Validation { .. } | ApiError::Conflict { .. }) => {
+            let mut errors = FieldErrors::default();
+            errors.set("receive", cx.t.get("form.has_errors"));
+            shipments_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
