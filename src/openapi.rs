@@ -86,6 +86,8 @@ use utoipa::{
         crate::inventory::handlers::export_stock,
         crate::inventory::handlers::create_adjustment,
         crate::inventory::handlers::recall,
+        crate::inventory::handlers::list_rules,
+        crate::inventory::handlers::set_rule,
         crate::inventory::handlers::create_reservation,
         crate::inventory::handlers::get_reservation,
         crate::inventory::handlers::release_reservation,

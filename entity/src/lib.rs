@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod category;
 pub mod inbound_line;
 pub mod inbound_shipment;
+pub mod inventory_rule;
 pub mod island;
 pub mod job;
 pub mod job_attempt;

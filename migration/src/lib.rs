@@ -10,6 +10,7 @@ mod m20261121_000005_product_images;
 mod m20261121_000006_pending_uniques;
 mod m20261121_000007_inventory;
 mod m20261121_000008_stock_alerts;
+mod m20261121_000009_inventory_rules;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_pending_uniques::Migration),
             Box::new(m20261121_000007_inventory::Migration),
             Box::new(m20261121_000008_stock_alerts::Migration),
+            Box::new(m20261121_000009_inventory_rules::Migration),
         ]
     }
 }

@@ -383,3 +383,41 @@ pub struct RecallRow {
 pub struct RecallList {
     pub items: Vec<RecallRow>,
 }
+
+/// A per-aggregator inventory rule overriding an `[inventory]` default.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InventoryRuleView {
+    /// `min_days_category` (key = category code) or `transit_days_prefecture` (key = JIS X
+    /// 0401 prefecture code).
+    pub kind: String,
+    pub key: String,
+    pub days: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::inventory_rule::Model> for InventoryRuleView {
+    fn from(m: entity::inventory_rule::Model) -> Self {
+        Self {
+            kind: m.kind,
+            key: m.key,
+            days: m.days,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// The tenant's inventory rules.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InventoryRuleList {
+    pub items: Vec<InventoryRuleView>,
+}
+
+/// Sets (inserts or replaces) one inventory rule.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryRuleRequest {
+    pub kind: String,
+    pub key: String,
+    /// 0 to 3650.
+    pub days: i32,
+}

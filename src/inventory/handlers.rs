@@ -459,3 +459,31 @@ pub async fn export_stock(
         .insert_header(("content-disposition", "attachment; filename=\"stock.csv\""))
         .body(bytes))
 }
+
+/// The tenant's inventory rules: shelf-life minimum per category and transit days per
+/// destination prefecture, overriding the `[inventory]` defaults.
+#[utoipa::path(get, path = "/api/v1/inventory-rules", tag = "inventory",
+    responses((status = 200, body = InventoryRuleList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_rules(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = super::rules::list(&app, &actor).await?;
+    Ok(HttpResponse::Ok().json(InventoryRuleList {
+        items: items.into_iter().map(InventoryRuleView::from).collect(),
+    }))
+}
+
+/// Sets one inventory rule (insert or replace); later reservations use it.
+#[utoipa::path(put, path = "/api/v1/inventory-rules", tag = "inventory",
+    request_body = InventoryRuleRequest,
+    responses((status = 200, body = InventoryRuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn set_rule(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<InventoryRuleRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let m = super::rules::set(&app, &actor, &b.kind, &b.key, b.days).await?;
+    Ok(HttpResponse::Ok().json(InventoryRuleView::from(m)))
+}

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod handlers;
 pub mod ledger;
 pub mod reservations;
+pub mod rules;
 pub mod shipments;
 pub mod stock;
 
@@ -47,6 +48,8 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::create_adjustment
         ),
         route!(GET, "/api/v1/stock/recall", handlers::recall),
+        route!(GET, "/api/v1/inventory-rules", handlers::list_rules),
+        route!(PUT, "/api/v1/inventory-rules", handlers::set_rule),
         route!(
             POST,
             "/api/v1/stock/reservations",

@@ -1,7 +1,10 @@
 //! Reservations: hold a set of (SKU, quantity) lines atomically, lots chosen
 //! first-expiry-first-out among those that stay sellable long enough for the destination;
 //! release, consume (ship), expire. Idempotent per (caller, Idempotency-Key).
-use super::ledger::{self, Change, kind};
+use super::{
+    ledger::{self, Change, kind},
+    rules,
+};
 use crate::{
     auth::actor::{Actor, Role},
     core::{self, secrets::hash_token},
@@ -55,17 +58,6 @@ pub struct Held {
 fn tenant(actor: &Actor) -> ApiResult<Uuid> {
     actor.require(&[Role::Operator, Role::Admin])?;
     actor.aggregator_id.ok_or_else(ApiError::forbidden)
-}
-
-/// Days a lot must still have left to be reserved for `destination`.
-pub fn required_days(app: &AppState, destination: Option<&str>) -> i64 {
-    let cfg = &app.settings.inventory;
-    cfg.min_remaining_days
-        + match destination {
-            None => 0,
-            Some("47") => cfg.transit_days_okinawa,
-            Some(_) => cfg.transit_days_other,
-        }
 }
 
 async fn load(db: &impl ConnectionTrait, r: reservation::Model, replayed: bool) -> ApiResult<Held> {
@@ -188,8 +180,7 @@ pub async fn reserve(
         )));
     }
 
-    let min_date = core::today_jst()
-        + Duration::days(required_days(app, req.destination_prefecture.as_deref()));
+    let today = core::today_jst();
     let mut lines = Vec::new();
     for (sku_id, wanted) in &demand {
         let s = sku::Entity::find_by_id(*sku_id).one(&txn).await?;
@@ -197,6 +188,9 @@ pub async fn reserve(
             Some(s) if s.aggregator_id == agg => s,
             _ => return Err(ApiError::field("lines", format!("unknown SKU {sku_id}"))),
         };
+        let days =
+            rules::required_days(app, &txn, agg, &s, req.destination_prefecture.as_deref()).await?;
+        let min_date = today + Duration::days(days);
         let lots = stock_lot::Entity::find()
             .filter(stock_lot::Column::SkuId.eq(s.id))
             .filter(stock_lot::Column::AggregatorId.eq(agg))

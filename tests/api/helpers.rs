@@ -423,6 +423,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// PUT JSON with a bearer token.
+    pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        reqwest::Client::new()
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// A single number from SQL (counts).
     pub async fn count(&self, sql: &str) -> i64 {
         let backend = self.db().get_database_backend();

@@ -387,6 +387,150 @@ db_test!(
     fefo_skips_lots_too_close_to_their_date
 );
 
+async fn rules_override_the_shelf_life_minimum_and_transit_days(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 5, &day(5), &loc).await;
+    stock(&app, &op, &pt, &sku, 5, &day(12), &loc).await;
+    let one = |dest: Option<&str>| match dest {
+        Some(d) => json!({"lines": [{"sku_id": sku, "qty": 1}], "destination_prefecture": d}),
+        None => json!({"lines": [{"sku_id": sku, "qty": 1}]}),
+    };
+    // Default minimum of 7 days: the day-5 lot is not eligible.
+    let v: Value = reserve(&app, &op, one(None), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(12));
+
+    // Bad rules name their field; producers may not set rules.
+    for (body, field) in [
+        (
+            json!({"kind": "shelf", "key": "processed", "days": 3}),
+            "kind",
+        ),
+        (
+            json!({"kind": "min_days_category", "key": "no-such", "days": 3}),
+            "key",
+        ),
+        (
+            json!({"kind": "transit_days_prefecture", "key": "48", "days": 3}),
+            "key",
+        ),
+        (
+            json!({"kind": "min_days_category", "key": "processed", "days": -1}),
+            "days",
+        ),
+    ] {
+        let e = assert_error(
+            app.put_as(&op, "/api/v1/inventory-rules", &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert!(e["error"]["details"]["fields"][field].is_string(), "{body}");
+    }
+    assert_error(
+        app.put_as(
+            &pt,
+            "/api/v1/inventory-rules",
+            &json!({"kind": "min_days_category", "key": "processed", "days": 3}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // Processed foods need only 3 days here: FEFO now takes the day-5 lot first.
+    let r = app
+        .put_as(
+            &op,
+            "/api/v1/inventory-rules",
+            &json!({"kind": "min_days_category", "key": "processed", "days": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = reserve(&app, &op, one(None), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(5));
+
+    // Okinawa deliveries take 10 days on this route: 3 + 10 > 12, nothing qualifies.
+    let r = app
+        .put_as(
+            &op,
+            "/api/v1/inventory-rules",
+            &json!({"kind": "transit_days_prefecture", "key": "47", "days": 10}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_error(
+        reserve(&app, &op, one(Some("47")), None).await,
+        409,
+        "out_of_stock",
+    )
+    .await;
+    // Tokyo keeps the default 3 transit days: 3 + 3 = 6, only the day-12 lot.
+    let v: Value = reserve(&app, &op, one(Some("13")), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(12));
+
+    // Replacing a rule keeps one row per (kind, key).
+    let r = app
+        .put_as(
+            &op,
+            "/api/v1/inventory-rules",
+            &json!({"kind": "transit_days_prefecture", "key": "47", "days": 2}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let rules: Value = app_get(&app, &op, "/api/v1/inventory-rules").await;
+    let items = rules["items"].as_array().expect("rules");
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().any(|r| r["key"] == "47" && r["days"] == 2));
+    let v: Value = reserve(&app, &op, one(Some("47")), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(5));
+}
+db_test!(
+    per_aggregator_rules_change_which_lots_a_reservation_may_use,
+    rules_override_the_shelf_life_minimum_and_transit_days
+);
+
+/// The best-before date of the lot a reservation's first allocation took.
+async fn lot_date(app: &TestApp, op: &str, sku: &str, v: &Value) -> String {
+    let lot = v["allocations"][0]["lot_id"]
+        .as_str()
+        .expect("lot")
+        .to_string();
+    let lots = app_get(app, op, &format!("/api/v1/stock?sku_id={sku}")).await;
+    lots["items"]
+        .as_array()
+        .expect("lots")
+        .iter()
+        .find(|l| l["id"] == lot.as_str())
+        .map(|l| l["best_before"].as_str().expect("date").to_string())
+        .expect("lot")
+}
+
+async fn app_get(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.get_as(token, path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.expect("json")
+}
+
 async fn reservations_are_idempotent_released_consumed_and_expire(b: Backend) {
     let app = spawn_app(b).await;
     let other = spawn_second_instance(&app).await;

@@ -1,0 +1,143 @@
+//! Per-aggregator overrides of the shelf-life minimum (per category) and transit days (per
+//! destination prefecture); the `[inventory]` settings are the defaults.
+use crate::{
+    auth::actor::{Actor, Role},
+    core::{self, validate},
+    error::{ApiError, ApiResult},
+    startup::AppState,
+};
+use entity::{category, inventory_rule, product, sku};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+/// Rule kinds.
+pub const MIN_DAYS_CATEGORY: &str = "min_days_category";
+pub const TRANSIT_DAYS_PREFECTURE: &str = "transit_days_prefecture";
+
+/// Days a lot of `sku` must still have left to be reserved for `destination` in aggregator
+/// `agg`: the category's minimum (override or default) plus the transit days.
+///
+/// # Errors
+/// Database failure.
+pub async fn required_days(
+    app: &AppState,
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    s: &sku::Model,
+    destination: Option<&str>,
+) -> ApiResult<i64> {
+    let cfg = &app.settings.inventory;
+    let category = product::Entity::find_by_id(s.product_id)
+        .one(db)
+        .await?
+        .map(|p| p.category_code);
+    let rule = |kind: &'static str, key: String| {
+        inventory_rule::Entity::find()
+            .filter(inventory_rule::Column::AggregatorId.eq(agg))
+            .filter(inventory_rule::Column::Kind.eq(kind))
+            .filter(inventory_rule::Column::Key.eq(key))
+            .one(db)
+    };
+    let min = match category {
+        Some(c) => rule(MIN_DAYS_CATEGORY, c).await?.map(|r| i64::from(r.days)),
+        None => None,
+    }
+    .unwrap_or(cfg.min_remaining_days);
+    let transit = match destination {
+        None => 0,
+        Some(p) => match rule(TRANSIT_DAYS_PREFECTURE, p.to_string()).await? {
+            Some(r) => i64::from(r.days),
+            None if p == "47" => cfg.transit_days_okinawa,
+            None => cfg.transit_days_other,
+        },
+    };
+    Ok(min + transit)
+}
+
+/// The tenant's rules.
+///
+/// # Errors
+/// 403 non-staff.
+pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<inventory_rule::Model>> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    Ok(inventory_rule::Entity::find()
+        .filter(inventory_rule::Column::AggregatorId.eq(agg))
+        .order_by_asc(inventory_rule::Column::Kind)
+        .order_by_asc(inventory_rule::Column::Key)
+        .all(&app.db)
+        .await?)
+}
+
+/// Sets a rule (insert or replace).
+///
+/// # Errors
+/// 403; 422 unknown kind, key or days out of range.
+pub async fn set(
+    app: &AppState,
+    actor: &Actor,
+    kind: &str,
+    key: &str,
+    days: i32,
+) -> ApiResult<inventory_rule::Model> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let key = validate::code(key, 32).map_err(|m| ApiError::field("key", m))?;
+    match kind {
+        MIN_DAYS_CATEGORY => {
+            if category::Entity::find_by_id(key.clone())
+                .one(&app.db)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::field("key", "not a category code"));
+            }
+        }
+        TRANSIT_DAYS_PREFECTURE => {
+            if !(key.len() == 2 && key.parse::<u8>().is_ok_and(|n| (1..=47).contains(&n))) {
+                return Err(ApiError::field("key", "must be a JIS X 0401 code 01-47"));
+            }
+        }
+        _ => {
+            return Err(ApiError::field(
+                "kind",
+                "must be min_days_category or transit_days_prefecture",
+            ));
+        }
+    }
+    if !(0..=3650).contains(&days) {
+        return Err(ApiError::field("days", "must be 0 to 3650"));
+    }
+    inventory_rule::Entity::insert(inventory_rule::ActiveModel {
+        id: Set(core::new_id()),
+        aggregator_id: Set(agg),
+        kind: Set(kind.to_string()),
+        key: Set(key.clone()),
+        days: Set(days),
+        updated_at: Set(core::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            inventory_rule::Column::AggregatorId,
+            inventory_rule::Column::Kind,
+            inventory_rule::Column::Key,
+        ])
+        .update_columns([
+            inventory_rule::Column::Days,
+            inventory_rule::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(&app.db)
+    .await?;
+    inventory_rule::Entity::find()
+        .filter(inventory_rule::Column::AggregatorId.eq(agg))
+        .filter(inventory_rule::Column::Kind.eq(kind))
+        .filter(inventory_rule::Column::Key.eq(key))
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
