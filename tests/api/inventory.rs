@@ -399,12 +399,7 @@ async fn rules_override_the_shelf_life_minimum_and_transit_days(b: Backend) {
         None => json!({"lines": [{"sku_id": sku, "qty": 1}]}),
     };
     // Default minimum of 7 days: the day-5 lot is not eligible.
-    let v: Value = reserve(&app, &op, one(None), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(12));
+    assert_eq!(reserved_date(&app, &op, &sku, one(None)).await, day(12));
 
     // Bad rules name their field; producers may not set rules.
     for (body, field) in [
@@ -446,30 +441,11 @@ async fn rules_override_the_shelf_life_minimum_and_transit_days(b: Backend) {
     .await;
 
     // Processed foods need only 3 days here: FEFO now takes the day-5 lot first.
-    let r = app
-        .put_as(
-            &op,
-            "/api/v1/inventory-rules",
-            &json!({"kind": "min_days_category", "key": "processed", "days": 3}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let v: Value = reserve(&app, &op, one(None), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(5));
+    set_rule(&app, &op, "min_days_category", "processed", 3).await;
+    assert_eq!(reserved_date(&app, &op, &sku, one(None)).await, day(5));
 
     // Okinawa deliveries take 10 days on this route: 3 + 10 > 12, nothing qualifies.
-    let r = app
-        .put_as(
-            &op,
-            "/api/v1/inventory-rules",
-            &json!({"kind": "transit_days_prefecture", "key": "47", "days": 10}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    set_rule(&app, &op, "transit_days_prefecture", "47", 10).await;
     assert_error(
         reserve(&app, &op, one(Some("47")), None).await,
         409,
@@ -477,40 +453,38 @@ async fn rules_override_the_shelf_life_minimum_and_transit_days(b: Backend) {
     )
     .await;
     // Tokyo keeps the default 3 transit days: 3 + 3 = 6, only the day-12 lot.
-    let v: Value = reserve(&app, &op, one(Some("13")), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(12));
+    assert_eq!(
+        reserved_date(&app, &op, &sku, one(Some("13"))).await,
+        day(12)
+    );
 
     // Replacing a rule keeps one row per (kind, key).
-    let r = app
-        .put_as(
-            &op,
-            "/api/v1/inventory-rules",
-            &json!({"kind": "transit_days_prefecture", "key": "47", "days": 2}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    set_rule(&app, &op, "transit_days_prefecture", "47", 2).await;
     let rules: Value = app_get(&app, &op, "/api/v1/inventory-rules").await;
     let items = rules["items"].as_array().expect("rules");
     assert_eq!(items.len(), 2);
     assert!(items.iter().any(|r| r["key"] == "47" && r["days"] == 2));
-    let v: Value = reserve(&app, &op, one(Some("47")), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(lot_date(&app, &op, &sku, &v).await, day(5));
+    assert_eq!(
+        reserved_date(&app, &op, &sku, one(Some("47"))).await,
+        day(5)
+    );
 }
 db_test!(
     per_aggregator_rules_change_which_lots_a_reservation_may_use,
     rules_override_the_shelf_life_minimum_and_transit_days
 );
 
-/// The best-before date of the lot a reservation's first allocation took.
-async fn lot_date(app: &TestApp, op: &str, sku: &str, v: &Value) -> String {
+async fn set_rule(app: &TestApp, op: &str, kind: &str, key: &str, days: i32) {
+    let body = json!({"kind": kind, "key": key, "days": days});
+    let r = app.put_as(op, "/api/v1/inventory-rules", &body).await;
+    assert_eq!(r.status(), 200, "{body}");
+}
+
+/// Reserves with `body` and returns the best-before date of the lot the first allocation took.
+async fn reserved_date(app: &TestApp, op: &str, sku: &str, body: Value) -> String {
+    let r = reserve(app, op, body, None).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.expect("json");
     let lot = v["allocations"][0]["lot_id"]
         .as_str()
         .expect("lot")
