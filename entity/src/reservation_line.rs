@@ -12,6 +12,8 @@ pub struct Model {
     pub sku_id: Uuid,
     pub lot_id: Uuid,
     pub qty: i64,
+    /// Units that came back after shipment (restocked or disposed); at most `qty`.
+    pub returned_qty: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,7 @@ mod m20261121_000006_pending_uniques;
 mod m20261121_000007_inventory;
 mod m20261121_000008_stock_alerts;
 mod m20261121_000009_inventory_rules;
+mod m20261121_000010_returns;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_inventory::Migration),
             Box::new(m20261121_000008_stock_alerts::Migration),
             Box::new(m20261121_000009_inventory_rules::Migration),
+            Box::new(m20261121_000010_returns::Migration),
         ]
     }
 }

@@ -15,6 +15,14 @@ pub fn today_jst() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
 }
 
+/// A UTC time as Japan Standard Time wall-clock text (`2026-11-21 09:30:00`), for exports.
+pub fn jst_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    (t + chrono::Duration::hours(9))
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// A new time-ordered primary key.
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()

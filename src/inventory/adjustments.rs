@@ -14,8 +14,47 @@ use crate::{
     startup::AppState,
 };
 use entity::{app_user, reservation, reservation_line, sku, stock_lot, stock_movement};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
+
+/// Emails the producer that `qty` units of `lot` were lost at their charge (once per `key`).
+///
+/// # Errors
+/// Database failure.
+pub(super) async fn notify_producer_loss(
+    db: &impl ConnectionTrait,
+    lot: &stock_lot::Model,
+    qty: i64,
+    reason: &str,
+    key: &str,
+) -> ApiResult<()> {
+    let Some(user) = app_user::Entity::find()
+        .filter(app_user::Column::ProducerId.eq(lot.producer_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let code = sku::Entity::find_by_id(lot.sku_id)
+        .one(db)
+        .await?
+        .map(|s| s.code)
+        .unwrap_or_default();
+    enqueue_mail(
+        db,
+        &user,
+        key,
+        EmailMessage::StockLoss {
+            display_name: user.display_name.clone(),
+            sku_code: code,
+            lot_code: lot.lot_code.clone(),
+            qty,
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
 
 /// Kinds of adjustment and whether they are a loss.
 const KINDS: [(&str, bool); 5] = [
@@ -113,28 +152,13 @@ pub async fn adjust(
             details: serde_json::json!({ "on_hand": lot.on_hand, "reserved": lot.reserved }),
         });
     }
-    if bearer.as_deref() == Some("producer")
-        && let Some(user) = app_user::Entity::find()
-            .filter(app_user::Column::ProducerId.eq(lot.producer_id))
-            .one(&txn)
-            .await?
-    {
-        let code = sku::Entity::find_by_id(lot.sku_id)
-            .one(&txn)
-            .await?
-            .map(|s| s.code)
-            .unwrap_or_default();
-        enqueue_mail(
+    if bearer.as_deref() == Some("producer") {
+        notify_producer_loss(
             &txn,
-            &user,
+            &lot,
+            -input.qty_delta,
+            &reason,
             &adjustment_id.to_string(),
-            EmailMessage::StockLoss {
-                display_name: user.display_name.clone(),
-                sku_code: code,
-                lot_code: lot.lot_code.clone(),
-                qty: -input.qty_delta,
-                reason: reason.clone(),
-            },
         )
         .await?;
     }

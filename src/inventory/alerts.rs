@@ -1,6 +1,7 @@
 //! The daily stock alerts: lots close to their date (clearance) or past it (disposal), and SKUs
 //! whose available stock crossed below their threshold. Each producer is emailed once per event:
 //! once per lot and kind, once per downward crossing of a threshold.
+use super::rules::MinDays;
 use crate::{
     auth::service::enqueue_mail, core, db, error::ApiResult, mail::messages::EmailMessage,
     startup::AppState,
@@ -37,16 +38,19 @@ async fn producer_user(
 /// # Errors
 /// Database failure (the job retries).
 pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
-    let min = app.settings.inventory.min_remaining_days;
     let txn = db::begin_write(&app.db).await?;
+    let horizon = MinDays::horizon(app, &txn).await?;
     let lots = stock_lot::Entity::find()
         .filter(stock_lot::Column::OnHand.gt(0))
-        .filter(stock_lot::Column::BestBefore.lt(core::today_jst() + chrono::Duration::days(min)))
+        .filter(
+            stock_lot::Column::BestBefore.lt(core::today_jst() + chrono::Duration::days(horizon)),
+        )
         .all(&txn)
         .await?;
+    let min_days = MinDays::load(app, &txn, &lots).await?;
     let mut lot_mails = 0;
     for lot in &lots {
-        let Some(kind) = flag(lot.best_before, min) else {
+        let Some(kind) = flag(lot.best_before, min_days.for_lot(lot)) else {
             continue;
         };
         let Some(user) = producer_user(&txn, lot.producer_id).await? else {

@@ -237,7 +237,23 @@ pub struct LotList {
 pub struct StockQuery {
     pub sku_id: Option<Uuid>,
     pub producer_id: Option<Uuid>,
+    /// The producer's island (see `GET /api/v1/islands`).
+    pub island_code: Option<String>,
+    /// ambient, chilled or frozen (the product's class).
+    pub temperature_class: Option<String>,
     pub expiring_within_days: Option<i64>,
+}
+
+impl From<StockQuery> for super::stock::LotFilter {
+    fn from(q: StockQuery) -> Self {
+        Self {
+            sku_id: q.sku_id,
+            producer_id: q.producer_id,
+            island_code: q.island_code,
+            temperature_class: q.temperature_class,
+            expiring_within_days: q.expiring_within_days,
+        }
+    }
 }
 
 /// A ledger entry.
@@ -318,6 +334,8 @@ pub struct AllocationView {
     pub sku_id: Uuid,
     pub lot_id: Uuid,
     pub qty: i64,
+    /// Units that came back after shipment.
+    pub returned_qty: i64,
 }
 
 impl From<reservation_line::Model> for AllocationView {
@@ -326,6 +344,7 @@ impl From<reservation_line::Model> for AllocationView {
             sku_id: l.sku_id,
             lot_id: l.lot_id,
             qty: l.qty,
+            returned_qty: l.returned_qty,
         }
     }
 }
@@ -420,4 +439,32 @@ pub struct InventoryRuleRequest {
     pub key: String,
     /// 0 to 3650.
     pub days: i32,
+}
+
+/// One returned line of a shipped reservation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLineRequest {
+    pub lot_id: Uuid,
+    pub qty: i64,
+    /// `restock` (back into the lot) or `dispose` (back, then disposed at `loss_bearer`'s charge).
+    pub disposition: String,
+    /// producer, aggregator or carrier; required to dispose.
+    pub loss_bearer: Option<String>,
+}
+
+/// Units of a shipped reservation coming back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub reason: String,
+    pub lines: Vec<ReturnLineRequest>,
+}
+
+/// The ledger entries a return wrote.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnView {
+    pub return_id: Uuid,
+    pub reservation_id: Uuid,
+    pub movements: Vec<MovementView>,
 }

@@ -206,23 +206,14 @@ pub async fn list_stock(
     actor: Actor,
     q: web::Query<StockQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let items = stock::lots(
-        &app,
-        &actor,
-        stock::LotFilter {
-            sku_id: q.sku_id,
-            producer_id: q.producer_id,
-            expiring_within_days: q.expiring_within_days,
-        },
-    )
-    .await?;
-    let min = app.settings.inventory.min_remaining_days;
+    let items = stock::lots(&app, &actor, q.into_inner().into()).await?;
+    let min_days = super::rules::MinDays::load(&app, &app.db, &items).await?;
     Ok(HttpResponse::Ok().json(LotList {
         items: items
             .into_iter()
             .map(|l| {
-                let flag = super::alerts::flag(l.best_before, min).map(str::to_string);
+                let flag =
+                    super::alerts::flag(l.best_before, min_days.for_lot(&l)).map(str::to_string);
                 LotView {
                     flag,
                     ..LotView::from(l)
@@ -420,6 +411,8 @@ pub async fn recall(
 pub struct StockExportQuery {
     pub sku_id: Option<Uuid>,
     pub producer_id: Option<Uuid>,
+    pub island_code: Option<String>,
+    pub temperature_class: Option<String>,
     pub expiring_within_days: Option<i64>,
     /// utf-8-bom (default) or shift_jis.
     pub encoding: Option<String>,
@@ -437,27 +430,44 @@ pub async fn export_stock(
     q: web::Query<StockExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let enc = crate::catalog::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let enc = export_encoding(q.encoding.as_deref())?;
     let bytes = stock::export(
         &app,
         &actor,
         stock::LotFilter {
             sku_id: q.sku_id,
             producer_id: q.producer_id,
+            island_code: q.island_code,
+            temperature_class: q.temperature_class,
             expiring_within_days: q.expiring_within_days,
         },
         enc,
     )
     .await?;
+    Ok(csv_response(bytes, enc, "stock.csv"))
+}
+
+fn export_encoding(s: Option<&str>) -> ApiResult<crate::catalog::csv_io::CsvEncoding> {
+    crate::catalog::csv_io::CsvEncoding::parse(s)
+}
+
+fn csv_response(
+    bytes: Vec<u8>,
+    enc: crate::catalog::csv_io::CsvEncoding,
+    filename: &str,
+) -> HttpResponse {
     let charset = if enc == crate::catalog::csv_io::CsvEncoding::ShiftJis {
         "Shift_JIS"
     } else {
         "utf-8"
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(format!("text/csv; charset={charset}"))
-        .insert_header(("content-disposition", "attachment; filename=\"stock.csv\""))
-        .body(bytes))
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(bytes)
 }
 
 /// The tenant's inventory rules: shelf-life minimum per category and transit days per
@@ -486,4 +496,80 @@ pub async fn set_rule(
     let b = body.0;
     let m = super::rules::set(&app, &actor, &b.kind, &b.key, b.days).await?;
     Ok(HttpResponse::Ok().json(InventoryRuleView::from(m)))
+}
+
+/// Export options of the movement history.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MovementExportQuery {
+    pub lot_id: Option<Uuid>,
+    pub sku_id: Option<Uuid>,
+    /// utf-8-bom (default) or shift_jis.
+    pub encoding: Option<String>,
+}
+
+/// The movement history of a lot or SKU as CSV, for Excel.
+#[utoipa::path(get, path = "/api/v1/stock/movements/export", tag = "inventory",
+    params(MovementExportQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn export_movements(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<MovementExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let enc = export_encoding(q.encoding.as_deref())?;
+    let bytes = stock::export_movements(&app, &actor, q.lot_id, q.sku_id, enc).await?;
+    Ok(csv_response(bytes, enc, "movements.csv"))
+}
+
+/// Units of a shipped reservation coming back: `restock` puts them back into their lot,
+/// `dispose` puts them back and disposes of them at `loss_bearer`'s charge (the producer is
+/// emailed when it is them). A line never takes back more than it shipped.
+#[utoipa::path(post, path = "/api/v1/stock/reservations/{id}/returns", tag = "inventory",
+    params(("id" = Uuid, Path, description = "reservation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    request_body = ReturnRequest,
+    responses((status = 201, body = ReturnView), (status = 200, body = ReturnView, description = "retry with the same key"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`reservation_not_consumed` or `return_exceeds_shipped`"),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_return(
+    app: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<ReturnRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let id = id.into_inner();
+    let b = body.0;
+    let lines = b
+        .lines
+        .into_iter()
+        .map(|l| super::returns::ReturnLine {
+            lot_id: l.lot_id,
+            qty: l.qty,
+            disposition: l.disposition,
+            loss_bearer: l.loss_bearer,
+        })
+        .collect();
+    let r =
+        super::returns::return_units(&app, &actor, id, &b.reason, lines, key.as_deref()).await?;
+    let mut resp = if r.replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(resp.json(ReturnView {
+        return_id: r.return_id,
+        reservation_id: id,
+        movements: r.movements.into_iter().map(MovementView::from).collect(),
+    }))
 }

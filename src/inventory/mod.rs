@@ -6,6 +6,7 @@ pub mod dto;
 pub mod handlers;
 pub mod ledger;
 pub mod reservations;
+pub mod returns;
 pub mod rules;
 pub mod shipments;
 pub mod stock;
@@ -41,6 +42,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/api/v1/stock", handlers::list_stock),
         route!(GET, "/api/v1/stock/movements", handlers::list_movements),
+        route!(
+            GET,
+            "/api/v1/stock/movements/export",
+            handlers::export_movements
+        ),
         route!(GET, "/api/v1/stock/export", handlers::export_stock),
         route!(
             POST,
@@ -69,6 +75,11 @@ pub fn routes() -> Vec<RouteSpec> {
             POST,
             "/api/v1/stock/reservations/{id}/consume",
             handlers::consume_reservation
+        ),
+        route!(
+            POST,
+            "/api/v1/stock/reservations/{id}/returns",
+            handlers::create_return
         ),
     ]
 }

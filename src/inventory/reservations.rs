@@ -230,6 +230,7 @@ pub async fn reserve(
                         sku_id: Set(s.id),
                         lot_id: Set(lot.id),
                         qty: Set(take),
+                        returned_qty: Set(0),
                     });
                     need -= take;
                     break;

@@ -6,16 +6,32 @@ use crate::{
     error::{ApiError, ApiResult},
     startup::AppState,
 };
-use entity::{category, inventory_rule, product, sku};
+use entity::{category, inventory_rule, product, sku, stock_lot};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::OnConflict,
 };
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Rule kinds.
 pub const MIN_DAYS_CATEGORY: &str = "min_days_category";
 pub const TRANSIT_DAYS_PREFECTURE: &str = "transit_days_prefecture";
+
+async fn rule(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    kind: &str,
+    key: &str,
+) -> ApiResult<Option<i64>> {
+    Ok(inventory_rule::Entity::find()
+        .filter(inventory_rule::Column::AggregatorId.eq(agg))
+        .filter(inventory_rule::Column::Kind.eq(kind))
+        .filter(inventory_rule::Column::Key.eq(key))
+        .one(db)
+        .await?
+        .map(|r| i64::from(r.days)))
+}
 
 /// Days a lot of `sku` must still have left to be reserved for `destination` in aggregator
 /// `agg`: the category's minimum (override or default) plus the transit days.
@@ -34,27 +50,103 @@ pub async fn required_days(
         .one(db)
         .await?
         .map(|p| p.category_code);
-    let rule = |kind: &'static str, key: String| {
-        inventory_rule::Entity::find()
-            .filter(inventory_rule::Column::AggregatorId.eq(agg))
-            .filter(inventory_rule::Column::Kind.eq(kind))
-            .filter(inventory_rule::Column::Key.eq(key))
-            .one(db)
-    };
     let min = match category {
-        Some(c) => rule(MIN_DAYS_CATEGORY, c).await?.map(|r| i64::from(r.days)),
+        Some(c) => rule(db, agg, MIN_DAYS_CATEGORY, &c).await?,
         None => None,
     }
     .unwrap_or(cfg.min_remaining_days);
     let transit = match destination {
         None => 0,
-        Some(p) => match rule(TRANSIT_DAYS_PREFECTURE, p.to_string()).await? {
-            Some(r) => i64::from(r.days),
+        Some(p) => match rule(db, agg, TRANSIT_DAYS_PREFECTURE, p).await? {
+            Some(d) => d,
             None if p == "47" => cfg.transit_days_okinawa,
             None => cfg.transit_days_other,
         },
     };
     Ok(min + transit)
+}
+
+/// The minimum remaining days for sale of a set of lots, resolved once for the whole set (the
+/// stock views and the daily alerts flag each lot against its own category's minimum).
+#[derive(Debug, Default)]
+pub struct MinDays {
+    default: i64,
+    by_rule: HashMap<(Uuid, String), i64>,
+    category_of_sku: HashMap<Uuid, String>,
+}
+
+impl MinDays {
+    /// Loads the rules and categories that `lots` need.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn load(
+        app: &AppState,
+        db: &impl ConnectionTrait,
+        lots: &[stock_lot::Model],
+    ) -> ApiResult<Self> {
+        let sku_ids: HashSet<Uuid> = lots.iter().map(|l| l.sku_id).collect();
+        let aggs: HashSet<Uuid> = lots.iter().map(|l| l.aggregator_id).collect();
+        let mut category_of_sku = HashMap::new();
+        let ids: Vec<Uuid> = sku_ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let skus = sku::Entity::find()
+                .filter(sku::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?;
+            let categories: HashMap<Uuid, String> = product::Entity::find()
+                .filter(product::Column::Id.is_in(skus.iter().map(|s| s.product_id)))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.category_code))
+                .collect();
+            for s in skus {
+                if let Some(c) = categories.get(&s.product_id) {
+                    category_of_sku.insert(s.id, c.clone());
+                }
+            }
+        }
+        let by_rule = inventory_rule::Entity::find()
+            .filter(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY))
+            .filter(inventory_rule::Column::AggregatorId.is_in(aggs))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| ((r.aggregator_id, r.key), i64::from(r.days)))
+            .collect();
+        Ok(Self {
+            default: app.settings.inventory.min_remaining_days,
+            by_rule,
+            category_of_sku,
+        })
+    }
+
+    /// The minimum for one lot.
+    pub fn for_lot(&self, lot: &stock_lot::Model) -> i64 {
+        self.category_of_sku
+            .get(&lot.sku_id)
+            .and_then(|c| self.by_rule.get(&(lot.aggregator_id, c.clone())))
+            .copied()
+            .unwrap_or(self.default)
+    }
+
+    /// The largest minimum any aggregator uses (how far ahead the alerts must look).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn horizon(app: &AppState, db: &impl ConnectionTrait) -> ApiResult<i64> {
+        let rules = inventory_rule::Entity::find()
+            .filter(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY))
+            .all(db)
+            .await?;
+        Ok(rules
+            .iter()
+            .map(|r| i64::from(r.days))
+            .chain([app.settings.inventory.min_remaining_days])
+            .max()
+            .unwrap_or_default())
+    }
 }
 
 /// The tenant's rules.

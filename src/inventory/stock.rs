@@ -2,12 +2,16 @@
 //! history. Producers see their own; staff their aggregator's.
 use crate::{
     auth::actor::{Actor, Role},
-    core,
+    catalog::domain::TEMPERATURE_CLASSES,
+    core::{self, validate},
     error::{ApiError, ApiResult},
     startup::AppState,
 };
-use entity::{stock_lot, stock_movement};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use entity::{producer, product, sku, stock_lot, stock_movement};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
 use uuid::Uuid;
 
 fn scope(actor: &Actor) -> ApiResult<Condition> {
@@ -33,6 +37,8 @@ fn scope(actor: &Actor) -> ApiResult<Condition> {
 pub struct LotFilter {
     pub sku_id: Option<Uuid>,
     pub producer_id: Option<Uuid>,
+    pub island_code: Option<String>,
+    pub temperature_class: Option<String>,
     pub expiring_within_days: Option<i64>,
 }
 
@@ -47,6 +53,42 @@ pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<
     }
     if let Some(p) = f.producer_id {
         cond = cond.add(stock_lot::Column::ProducerId.eq(p));
+    }
+    if let Some(i) = f.island_code.as_deref().filter(|i| !i.is_empty()) {
+        let i = validate::code(i, 32).map_err(|m| ApiError::field("island_code", m))?;
+        cond = cond.add(
+            stock_lot::Column::ProducerId.in_subquery(
+                Query::select()
+                    .column(producer::Column::Id)
+                    .from(producer::Entity)
+                    .and_where(producer::Column::IslandCode.eq(i))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(t) = f.temperature_class.as_deref().filter(|t| !t.is_empty()) {
+        if !TEMPERATURE_CLASSES.contains(&t) {
+            return Err(ApiError::field(
+                "temperature_class",
+                "must be ambient, chilled or frozen",
+            ));
+        }
+        cond = cond.add(
+            stock_lot::Column::SkuId.in_subquery(
+                Query::select()
+                    .column((sku::Entity, sku::Column::Id))
+                    .from(sku::Entity)
+                    .inner_join(
+                        product::Entity,
+                        Expr::col((product::Entity, product::Column::Id))
+                            .equals((sku::Entity, sku::Column::ProductId)),
+                    )
+                    .and_where(
+                        Expr::col((product::Entity, product::Column::TemperatureClass)).eq(t),
+                    )
+                    .to_owned(),
+            ),
+        );
     }
     if let Some(d) = f.expiring_within_days {
         if !(0..=3650).contains(&d) {
@@ -113,32 +155,16 @@ pub async fn export(
     enc: crate::catalog::csv_io::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let rows = lots(app, actor, f).await?;
-    let skus: std::collections::HashMap<Uuid, String> = entity::sku::Entity::find()
-        .filter(entity::sku::Column::Id.is_in(rows.iter().map(|l| l.sku_id).collect::<Vec<_>>()))
+    let skus: std::collections::HashMap<Uuid, String> = sku::Entity::find()
+        .filter(sku::Column::Id.is_in(rows.iter().map(|l| l.sku_id).collect::<Vec<_>>()))
         .all(&app.db)
         .await?
         .into_iter()
         .map(|s| (s.id, s.code))
         .collect();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let err = |e: csv::Error| ApiError::Internal(e.into());
-    w.write_record([
-        "sku_code",
-        "lot_code",
-        "best_before",
-        "days_to_date",
-        "on_hand",
-        "reserved",
-        "available",
-        "producer_id",
-        "lot_id",
-    ])
-    .map_err(err)?;
     let today = core::today_jst();
-    for l in rows {
-        w.write_record([
+    let records = rows.into_iter().map(|l| {
+        vec![
             skus.get(&l.sku_id).cloned().unwrap_or_default(),
             l.lot_code.clone(),
             l.best_before.to_string(),
@@ -148,8 +174,38 @@ pub async fn export(
             (l.on_hand - l.reserved).to_string(),
             l.producer_id.to_string(),
             l.id.to_string(),
-        ])
-        .map_err(err)?;
+        ]
+    });
+    csv_bytes(
+        &[
+            "sku_code",
+            "lot_code",
+            "best_before",
+            "days_to_date",
+            "on_hand",
+            "reserved",
+            "available",
+            "producer_id",
+            "lot_id",
+        ],
+        records,
+        enc,
+    )
+}
+
+/// A CSV document (CRLF lines, as Excel writes them) in the chosen encoding.
+fn csv_bytes(
+    header: &[&str],
+    records: impl Iterator<Item = Vec<String>>,
+    enc: crate::catalog::csv_io::CsvEncoding,
+) -> ApiResult<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let err = |e: csv::Error| ApiError::Internal(e.into());
+    w.write_record(header).map_err(err)?;
+    for r in records {
+        w.write_record(r).map_err(err)?;
     }
     let text = String::from_utf8(
         w.into_inner()
@@ -157,4 +213,68 @@ pub async fn export(
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
     crate::catalog::csv_io::encode(&text, enc)
+}
+
+/// The movement history of a lot or a SKU as CSV, oldest first (times in JST).
+///
+/// # Errors
+/// As [`movements`]; 422 for text that Shift_JIS cannot hold.
+pub async fn export_movements(
+    app: &AppState,
+    actor: &Actor,
+    lot_id: Option<Uuid>,
+    sku_id: Option<Uuid>,
+    enc: crate::catalog::csv_io::CsvEncoding,
+) -> ApiResult<Vec<u8>> {
+    let rows = movements(app, actor, lot_id, sku_id).await?;
+    let lots: std::collections::HashMap<Uuid, stock_lot::Model> = stock_lot::Entity::find()
+        .filter(stock_lot::Column::Id.is_in(rows.iter().map(|m| m.lot_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let skus: std::collections::HashMap<Uuid, String> = sku::Entity::find()
+        .filter(sku::Column::Id.is_in(rows.iter().map(|m| m.sku_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let records = rows.into_iter().map(|m| {
+        vec![
+            core::jst_text(m.created_at),
+            m.kind,
+            skus.get(&m.sku_id).cloned().unwrap_or_default(),
+            lots.get(&m.lot_id)
+                .map(|l| l.lot_code.clone())
+                .unwrap_or_default(),
+            m.on_hand_delta.to_string(),
+            m.reserved_delta.to_string(),
+            m.cause_type,
+            m.cause_id.map(|c| c.to_string()).unwrap_or_default(),
+            m.loss_bearer.unwrap_or_default(),
+            m.reason,
+            m.lot_id.to_string(),
+            m.id.to_string(),
+        ]
+    });
+    csv_bytes(
+        &[
+            "time_jst",
+            "kind",
+            "sku_code",
+            "lot_code",
+            "on_hand_delta",
+            "reserved_delta",
+            "cause_type",
+            "cause_id",
+            "loss_bearer",
+            "reason",
+            "lot_id",
+            "movement_id",
+        ],
+        records,
+        enc,
+    )
 }

@@ -9,6 +9,7 @@ use crate::{
     http::actor::MaybeActor,
     inventory::{
         alerts,
+        rules::MinDays,
         shipments::{self, LineInput, ReceiptLineInput, ShipmentInput},
         stock::{self, LotFilter},
     },
@@ -98,9 +99,9 @@ pub async fn stock_page(
         expiring_within_days: expiring.trim().parse().ok(),
         ..Default::default()
     };
-    let min = app.settings.inventory.min_remaining_days;
     let built = async {
         let lots = stock::lots(&app, &actor, filter).await?;
+        let min_days = MinDays::load(&app, &app.db, &lots).await?;
         let skus: BTreeMap<Uuid, String> = catalog::skus_in_scope(&app, &actor)
             .await
             .unwrap_or_default()
@@ -117,10 +118,10 @@ pub async fn stock_page(
         } else {
             Vec::new()
         };
-        Ok::<_, ApiError>((lots, skus, staff, locations))
+        Ok::<_, ApiError>((lots, skus, staff, locations, min_days))
     }
     .await;
-    let (lots, skus, staff, locations) = match built {
+    let (lots, skus, staff, locations, min_days) = match built {
         Ok(x) => x,
         Err(e) => return error_page(&req, &e),
     };
@@ -141,7 +142,7 @@ pub async fn stock_page(
                 on_hand: l.on_hand,
                 reserved: l.reserved,
                 available: l.on_hand - l.reserved,
-                flag: alerts::flag(l.best_before, min)
+                flag: alerts::flag(l.best_before, min_days.for_lot(&l))
                     .map(|f| cx.t.label("flag", f))
                     .unwrap_or("")
                     .to_string(),

@@ -68,8 +68,23 @@ async fn stock(
     best_before: &str,
     loc: &str,
 ) -> Value {
+    stock_class(app, op, pt, sku, qty, best_before, loc, "ambient").await
+}
+
+/// [`stock`] for a shipment of temperature class `class`.
+#[allow(clippy::too_many_arguments)]
+async fn stock_class(
+    app: &TestApp,
+    op: &str,
+    pt: &str,
+    sku: &str,
+    qty: i64,
+    best_before: &str,
+    loc: &str,
+    class: &str,
+) -> Value {
     let s: Value = app
-        .post_as(pt, "/api/v1/inbound-shipments", &json!({"temperature_class": "ambient", "transport": "ferry",
+        .post_as(pt, "/api/v1/inbound-shipments", &json!({"temperature_class": class, "transport": "ferry",
             "lines": [{"sku_id": sku, "qty": qty, "lot_code": format!("L{best_before}"), "best_before": best_before}]}))
         .await
         .json()
@@ -97,6 +112,17 @@ async fn stock(
         .expect("receive");
     assert_eq!(r.status(), 201);
     r.json().await.expect("json")
+}
+
+/// An app with an operator, a producer and one SKU with `qty` units dated in 90 days;
+/// returns (app, operator token, producer token, SKU id).
+async fn stocked(b: Backend, qty: i64) -> (TestApp, String, String, String) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, qty, &day(90), &loc).await;
+    (app, op, pt, sku)
 }
 
 async fn reserve(app: &TestApp, token: &str, body: Value, key: Option<&str>) -> reqwest::Response {
@@ -691,11 +717,7 @@ db_test!(
 );
 
 async fn adjustments_charge_losses_and_recall_traces_lots(b: Backend) {
-    let app = spawn_app(b).await;
-    let (_, op) = app.user_with_token(Role::Operator).await;
-    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
-    let loc = location(&app, &op, "ambient").await;
-    stock(&app, &op, &pt, &sku, 10, &day(90), &loc).await;
+    let (app, op, _, sku) = stocked(b, 10).await;
     let lots: Value = app
         .get_as(&op, &format!("/api/v1/stock?sku_id={sku}"))
         .await
@@ -785,6 +807,265 @@ db_test!(
     adjustments_charge_losses_and_recall_traces_lots
 );
 
+async fn shipped_units_come_back_restocked_or_disposed_once(b: Backend) {
+    let (app, op, pt, sku) = stocked(b, 10).await;
+    let held: Value = reserve(
+        &app,
+        &op,
+        json!({"lines": [{"sku_id": sku, "qty": 6}], "reference": "order YM-7"}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = held["id"].as_str().expect("id").to_string();
+    let lot = held["allocations"][0]["lot_id"]
+        .as_str()
+        .expect("lot")
+        .to_string();
+    let ret = |body: Value, key: &'static str| {
+        let url = app.url(&format!("/api/v1/stock/reservations/{id}/returns"));
+        let op = op.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(op)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("return")
+        }
+    };
+    let restock2 = json!({"reason": "受取拒否", "lines": [{"lot_id": lot, "qty": 2, "disposition": "restock"}]});
+    // Only shipped reservations take returns.
+    assert_error(
+        ret(restock2.clone(), "r-1").await,
+        409,
+        "reservation_not_consumed",
+    )
+    .await;
+    let consumed = app
+        .post_as(
+            &op,
+            &format!("/api/v1/stock/reservations/{id}/consume"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(consumed.status(), 200);
+    let on_hand = || async {
+        app_get(&app, &op, &format!("/api/v1/stock?sku_id={sku}")).await["items"][0]["on_hand"]
+            .as_i64()
+            .expect("on_hand")
+    };
+    assert_eq!(on_hand().await, 4);
+
+    // Bad lines name their field.
+    for (body, field) in [
+        (
+            json!({"reason": "x", "lines": [{"lot_id": lot, "qty": 1, "disposition": "resell"}]}),
+            "lines[0].disposition",
+        ),
+        (
+            json!({"reason": "x", "lines": [{"lot_id": lot, "qty": 1, "disposition": "dispose"}]}),
+            "lines[0].loss_bearer",
+        ),
+        (
+            json!({"reason": "x", "lines": [{"lot_id": lot, "qty": 0, "disposition": "restock"}]}),
+            "lines[0].qty",
+        ),
+        (
+            json!({"reason": "x", "lines": [{"lot_id": uuid::Uuid::now_v7(), "qty": 1, "disposition": "restock"}]}),
+            "lines[0].lot_id",
+        ),
+        (
+            json!({"reason": " ", "lines": [{"lot_id": lot, "qty": 1, "disposition": "restock"}]}),
+            "reason",
+        ),
+    ] {
+        let e = assert_error(ret(body.clone(), "bad").await, 422, "validation_failed").await;
+        assert!(e["error"]["details"]["fields"][field].is_string(), "{body}");
+    }
+
+    // Restock 2: on hand goes back up; the retry changes nothing.
+    assert_eq!(ret(restock2.clone(), "r-1").await.status(), 201);
+    assert_eq!(on_hand().await, 6);
+    let again = ret(restock2, "r-1").await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["movements"].as_array().expect("movements").len(), 1);
+    assert_eq!(on_hand().await, 6);
+    assert_error(
+        ret(json!({"reason": "受取拒否", "lines": [{"lot_id": lot, "qty": 1, "disposition": "restock"}]}), "r-1").await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+
+    // Dispose 3 at the producer's charge: back in, then out, with a bearer; the producer is told.
+    let r = ret(
+        json!({"reason": "破損して返品", "lines": [{"lot_id": lot, "qty": 3, "disposition": "dispose", "loss_bearer": "producer"}]}),
+        "r-2",
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.expect("json");
+    let kinds: Vec<&str> = v["movements"]
+        .as_array()
+        .expect("movements")
+        .iter()
+        .map(|m| m["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["return_to_stock", "disposal"]);
+    assert_eq!(v["movements"][1]["loss_bearer"], "producer");
+    assert_eq!(on_hand().await, 6);
+
+    // 6 shipped, 5 back: 2 more is refused and nothing changes.
+    let e = assert_error(
+        ret(
+            json!({"reason": "x", "lines": [{"lot_id": lot, "qty": 2, "disposition": "restock"}]}),
+            "r-3",
+        )
+        .await,
+        409,
+        "return_exceeds_shipped",
+    )
+    .await;
+    assert_eq!(e["error"]["details"]["returned"], 5);
+    assert_eq!(on_hand().await, 6);
+    let r: Value = app_get(&app, &op, &format!("/api/v1/stock/reservations/{id}")).await;
+    assert_eq!(r["allocations"][0]["returned_qty"], 5);
+    assert_eq!(app.count(LEDGER_MISMATCHES).await, 0);
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.subject.contains("在庫の減少")),
+        "the producer is told about the disposal charged to them"
+    );
+    // Producers cannot book returns.
+    assert_error(
+        app.post_as(
+            &pt,
+            &format!("/api/v1/stock/reservations/{id}/returns"),
+            &json!({"reason": "x", "lines": [{"lot_id": lot, "qty": 1, "disposition": "restock"}]}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+db_test!(
+    returns_restock_or_dispose_shipped_units_never_more_than_shipped_and_retries_change_nothing,
+    shipped_units_come_back_restocked_or_disposed_once
+);
+
+async fn warehouse_view_filters_and_exports(b: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, ambient) = producer_with_sku(&app, &op, "ambient").await;
+    let (pt2, chilled) = producer_with_sku(&app, &op, "chilled").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &ambient, 3, &day(60), &loc).await;
+    let cold = location(&app, &op, "chilled").await;
+    stock_class(&app, &op, &pt2, &chilled, 4, &day(20), &cold, "chilled").await;
+    // The chilled producer moves to Miyako.
+    let me: Value = app_get(&app, &pt2, "/api/v1/me").await;
+    let pid = uuid::Uuid::parse_str(me["producer_id"].as_str().expect("producer")).expect("uuid");
+    entity::producer::Entity::update_many()
+        .col_expr(entity::producer::Column::IslandCode, Expr::value("miyako"))
+        .filter(entity::producer::Column::Id.eq(pid))
+        .exec(app.db())
+        .await
+        .expect("move");
+    let skus_of = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["sku_id"].as_str().expect("sku").to_string())
+            .collect()
+    };
+    let all = skus_of(app_get(&app, &op, "/api/v1/stock").await);
+    assert!(all.contains(&ambient) && all.contains(&chilled));
+    assert_eq!(
+        skus_of(app_get(&app, &op, "/api/v1/stock?temperature_class=chilled").await),
+        std::slice::from_ref(&chilled)
+    );
+    assert_eq!(
+        skus_of(app_get(&app, &op, "/api/v1/stock?island_code=miyako").await),
+        std::slice::from_ref(&chilled)
+    );
+    assert_eq!(
+        skus_of(
+            app_get(
+                &app,
+                &op,
+                "/api/v1/stock?island_code=ishigaki&expiring_within_days=90"
+            )
+            .await
+        ),
+        std::slice::from_ref(&ambient)
+    );
+    let e = assert_error(
+        app.get_as(&op, "/api/v1/stock?temperature_class=warm")
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["temperature_class"].is_string());
+    // A producer's filters never reach another producer's lots.
+    assert!(
+        skus_of(app_get(&app, &pt, "/api/v1/stock?temperature_class=chilled").await).is_empty()
+    );
+
+    // Movement history as CSV (Shift_JIS for Excel), oldest first.
+    let r = app
+        .get_as(
+            &pt2,
+            &format!("/api/v1/stock/movements/export?sku_id={chilled}&encoding=shift_jis"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .contains("Shift_JIS")
+    );
+    let bytes = r.bytes().await.expect("body");
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("time_jst,kind,sku_code,lot_code,on_hand_delta"));
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains(",receipt,") && lines[1].contains(&format!(",L{},4,0,", day(20))),
+        "{text}"
+    );
+    assert_error(
+        app.get_as(
+            &pt,
+            &format!(
+                "/api/v1/stock/movements/export?lot_id={}",
+                uuid::Uuid::now_v7()
+            ),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+db_test!(
+    the_warehouse_view_filters_by_island_temperature_and_date_and_exports_movements,
+    warehouse_view_filters_and_exports
+);
+
 /// One step of the ledger property test.
 #[derive(Debug, Clone)]
 enum Op {
@@ -792,6 +1073,8 @@ enum Op {
     Reserve(i64),
     Release(usize),
     Consume(usize),
+    /// Units of a shipped reservation back: (which, how many, dispose?).
+    Return(usize, i64, bool),
     Adjust(i64),
 }
 
@@ -802,6 +1085,7 @@ fn any_op() -> impl proptest::strategy::Strategy<Value = Op> {
         (1i64..8).prop_map(Op::Reserve),
         (0usize..8).prop_map(Op::Release),
         (0usize..8).prop_map(Op::Consume),
+        (0usize..8, 1i64..5, any::<bool>()).prop_map(|(i, n, d)| Op::Return(i, n, d)),
         (-6i64..6)
             .prop_filter("non-zero", |n| *n != 0)
             .prop_map(Op::Adjust),
@@ -813,7 +1097,7 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
         strategy::Strategy,
         test_runner::{Config, TestRunner},
     };
-    use yuimaru::inventory::{adjustments, ledger, reservations};
+    use yuimaru::inventory::{adjustments, ledger, reservations, returns};
     let app = spawn_app(b).await;
     let op_user = app.create_user(Role::Operator, Some("default")).await;
     let (_, op) = app.user_with_token(Role::Operator).await;
@@ -853,6 +1137,7 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
         sequences.push(proptest::strategy::ValueTree::current(&tree));
     }
     let mut held: Vec<uuid::Uuid> = Vec::new();
+    let mut shipped: Vec<uuid::Uuid> = Vec::new();
     for seq in sequences {
         for step in seq {
             match step {
@@ -900,11 +1185,33 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
                     let r = if matches!(step, Op::Release(_)) {
                         reservations::release(&app.state, &actor, id).await
                     } else {
+                        shipped.push(id);
                         reservations::consume(&app.state, &actor, id).await
                     };
                     assert!(r.is_ok(), "{:?}", r.err().map(|e| e.describe()));
                 }
                 Op::Release(_) | Op::Consume(_) => {}
+                Op::Return(i, n, dispose) if !shipped.is_empty() => {
+                    let id = shipped[i % shipped.len()];
+                    let r = returns::return_units(
+                        &app.state,
+                        &actor,
+                        id,
+                        "prop",
+                        vec![returns::ReturnLine {
+                            lot_id: lot,
+                            qty: n,
+                            disposition: if dispose { "dispose" } else { "restock" }.into(),
+                            loss_bearer: dispose.then(|| "aggregator".into()),
+                        }],
+                        None,
+                    )
+                    .await;
+                    if let Err(e) = r {
+                        assert_eq!(e.code(), "return_exceeds_shipped", "{}", e.describe());
+                    }
+                }
+                Op::Return(..) => {}
                 Op::Adjust(n) => {
                     let r = adjustments::adjust(
                         &app.state,
@@ -927,6 +1234,13 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
         }
     }
     let reserved = app.count("SELECT CAST(COALESCE(SUM(qty), 0) AS BIGINT) FROM reservation_line rl JOIN reservation r ON r.id = rl.reservation_id WHERE r.status = 'held'").await;
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reservation_line WHERE returned_qty > qty OR returned_qty < 0"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
             .await,
