@@ -33,6 +33,28 @@ async fn rule(
         .map(|r| i64::from(r.days)))
 }
 
+/// Days a lot of `s` must still have left to be sold in aggregator `agg`: its category's
+/// minimum (override or default).
+///
+/// # Errors
+/// Database failure.
+pub async fn min_days(
+    app: &AppState,
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    s: &sku::Model,
+) -> ApiResult<i64> {
+    let category = product::Entity::find_by_id(s.product_id)
+        .one(db)
+        .await?
+        .map(|p| p.category_code);
+    Ok(match category {
+        Some(c) => rule(db, agg, MIN_DAYS_CATEGORY, &c).await?,
+        None => None,
+    }
+    .unwrap_or(app.settings.inventory.min_remaining_days))
+}
+
 /// Days a lot of `sku` must still have left to be reserved for `destination` in aggregator
 /// `agg`: the category's minimum (override or default) plus the transit days.
 ///
@@ -46,15 +68,7 @@ pub async fn required_days(
     destination: Option<&str>,
 ) -> ApiResult<i64> {
     let cfg = &app.settings.inventory;
-    let category = product::Entity::find_by_id(s.product_id)
-        .one(db)
-        .await?
-        .map(|p| p.category_code);
-    let min = match category {
-        Some(c) => rule(db, agg, MIN_DAYS_CATEGORY, &c).await?,
-        None => None,
-    }
-    .unwrap_or(cfg.min_remaining_days);
+    let min = min_days(app, db, agg, s).await?;
     let transit = match destination {
         None => 0,
         Some(p) => match rule(db, agg, TRANSIT_DAYS_PREFECTURE, p).await? {

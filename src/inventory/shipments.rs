@@ -426,6 +426,19 @@ pub async fn receive(
                 .one(&txn)
                 .await?
                 .ok_or(ApiError::NotFound)?;
+            // Stock that could never be sold is not taken in: it is refused.
+            let min = super::rules::min_days(app, &txn, s.aggregator_id, &sk).await?;
+            let left = (line.best_before - core::today_jst()).num_days();
+            if left < min {
+                return Err(ApiError::field(
+                    f("received"),
+                    format!(
+                        "only {left} days left before {}, below this category's minimum of {min}: \
+                         count these units as refused",
+                        line.best_before
+                    ),
+                ));
+            }
             let existing = stock_lot::Entity::find()
                 .filter(stock_lot::Column::SkuId.eq(line.sku_id))
                 .filter(stock_lot::Column::LotCode.eq(line.lot_code.clone()))

@@ -654,6 +654,21 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("ship.received", "入荷", "Received"),
     ("ship.damaged", "破損", "Damaged"),
     ("ship.refused", "受入不可", "Refused"),
+    (
+        "ship.err.shelf_life",
+        "期限までの日数がこの分類の販売基準を下回っています。受入不可の数に入れてください。",
+        "Too few days left before the date for this category: count these units as refused.",
+    ),
+    (
+        "ship.err.location",
+        "この温度帯の棚を選んでください。",
+        "Choose a bin of this temperature zone.",
+    ),
+    (
+        "ship.err.counts",
+        "数量を確認してください（0以上、すべて0は不可）。",
+        "Check the counts (0 or more, not all 0).",
+    ),
     ("ship.missing", "不足", "Missing"),
     ("ship.receive", "入荷を記録", "Record receipt"),
     ("ship.status.draft", "下書き", "Draft"),

@@ -47,12 +47,12 @@ impl FieldErrors {
     pub fn has(&self, field: &str) -> bool {
         self.0.contains_key(field)
     }
-    /// The message for the numbered field `{prefix}_{i}` (form rows).
-    pub fn at(&self, prefix: &str, i: &usize) -> Option<&&'static str> {
+    /// The message for the numbered field `{prefix}_{i}` (form rows; `i` a row number or id).
+    pub fn at(&self, prefix: &str, i: &impl std::fmt::Display) -> Option<&&'static str> {
         self.0.get(&format!("{prefix}_{i}"))
     }
     /// Whether the numbered field `{prefix}_{i}` has an error.
-    pub fn has_at(&self, prefix: &str, i: &usize) -> bool {
+    pub fn has_at(&self, prefix: &str, i: &impl std::fmt::Display) -> bool {
         self.at(prefix, i).is_some()
     }
     /// Whether any field has an error.

@@ -474,6 +474,7 @@ pub async fn receive_submit(
             });
         }
     }
+    let line_ids: Vec<Uuid> = lines.iter().map(|l| l.line_id).collect();
     match shipments::receive(
         &app,
         &actor,
@@ -485,9 +486,30 @@ pub async fn receive_submit(
     .await
     {
         Ok(_) => cx.redirect("/shipments").finish(),
-        Err(ApiError::Validation { .. } | ApiError::Conflict { .. }) => {
+        Err(e @ (ApiError::Validation { .. } | ApiError::Conflict { .. })) => {
             let mut errors = FieldErrors::default();
             errors.set("receive", cx.t.get("form.has_errors"));
+            // `lines[i].field` is shown at the form row of the i-th submitted line.
+            if let ApiError::Validation { fields } = &e {
+                for (field, message) in fields {
+                    let Some((i, name)) = field
+                        .strip_prefix("lines[")
+                        .and_then(|r| r.split_once("]."))
+                        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n)))
+                    else {
+                        continue;
+                    };
+                    let Some(line) = line_ids.get(i) else {
+                        continue;
+                    };
+                    let key = match name {
+                        "location_id" => "ship.err.location",
+                        "received" if message.contains("minimum") => "ship.err.shelf_life",
+                        _ => "ship.err.counts",
+                    };
+                    errors.set(&format!("line_{line}"), cx.t.get(key));
+                }
+            }
             shipments_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&req, &e),

@@ -553,6 +553,38 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         (format!("damaged_{line}"), "2".into()),
         (format!("location_{line}"), loc_id.clone()),
     ];
+    // Vegetables here must keep 20 days: the 14-day lot is refused, the page says so at the line.
+    let rule = |days: i32| json!({"kind": "min_days_category", "key": "vegetables", "days": days});
+    assert_eq!(
+        app.put_as(&op, "/api/v1/inventory-rules", &rule(20))
+            .await
+            .status(),
+        200
+    );
+    let r = oc
+        .post(app.url(&format!("/shipments/{sid}/receive")))
+        .form(&receive)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(&format!("id=\"line-{line}-error\""))
+            && html.contains("販売基準を下回っています"),
+        "{html}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM receipt").await,
+        0,
+        "nothing half-written"
+    );
+    assert_eq!(
+        app.put_as(&op, "/api/v1/inventory-rules", &rule(7))
+            .await
+            .status(),
+        200
+    );
     for _ in 0..2 {
         let r = oc
             .post(app.url(&format!("/shipments/{sid}/receive")))
