@@ -82,6 +82,28 @@ impl BlobStore for LocalStore {
     }
 }
 
+/// Stores `bytes` under `key`, then runs `save` (the database side); when `save` fails the blob
+/// is removed again, so no file outlives a failed upload.
+///
+/// # Errors
+/// The store's failure, or `save`'s error.
+pub async fn put_then<T>(
+    store: &dyn BlobStore,
+    key: &str,
+    bytes: Vec<u8>,
+    save: impl std::future::Future<Output = crate::error::ApiResult<T>>,
+) -> crate::error::ApiResult<T> {
+    store
+        .put(key, bytes)
+        .await
+        .map_err(crate::error::ApiError::Internal)?;
+    let saved = save.await;
+    if saved.is_err() {
+        let _ = store.delete(key).await;
+    }
+    saved
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod m20261121_000007_inventory;
 mod m20261121_000008_stock_alerts;
 mod m20261121_000009_inventory_rules;
 mod m20261121_000010_returns;
+mod m20261121_000011_receipt_photos;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_stock_alerts::Migration),
             Box::new(m20261121_000009_inventory_rules::Migration),
             Box::new(m20261121_000010_returns::Migration),
+            Box::new(m20261121_000011_receipt_photos::Migration),
         ]
     }
 }

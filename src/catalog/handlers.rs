@@ -349,53 +349,11 @@ pub async fn upload_image(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let bytes = read_file_field(&req, payload, app.settings.uploads.max_bytes).await?;
+    let bytes =
+        crate::http::multipart::read_file_field(&req, payload, app.settings.uploads.max_bytes)
+            .await?;
     let img = super::photos::upload(&app, &actor, id.into_inner(), bytes).await?;
     Ok(HttpResponse::Created().json(ImageView::from(img)))
-}
-
-/// Reads the `file` field of a multipart body, refusing bodies over `limit` bytes.
-async fn read_file_field(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> ApiResult<Vec<u8>> {
-    let is_multipart = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "multipart/form-data",
-        });
-    }
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let bad = |_| {
-        ApiError::bad_request(
-            "malformed_multipart",
-            "the multipart body could not be read",
-        )
-    };
-    let mut found: Option<Vec<u8>> = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(bad)?;
-        let is_file = field.name() == Some("file");
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(bad)?;
-            if buf.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            if is_file {
-                buf.extend_from_slice(&chunk);
-            }
-        }
-        if is_file && found.is_none() {
-            found = Some(buf);
-        }
-    }
-    found.ok_or_else(|| ApiError::field("file", "is required (multipart field `file`)"))
 }
 
 /// A photo's bytes with its content type. Public for listed products; otherwise only the

@@ -54,6 +54,45 @@ pub async fn list(
         .await?)
 }
 
+/// Checks and re-encodes an uploaded photo off the async threads (size and emptiness, content
+/// type by its bytes, pixel cap, metadata stripped, resized); at most two decode at once.
+///
+/// # Errors
+/// 413 too large; 422 `file` for empty or bad images.
+pub async fn prepare(app: &AppState, bytes: Vec<u8>) -> ApiResult<images::Processed> {
+    let cfg = &app.settings.uploads;
+    if bytes.len() > cfg.max_bytes {
+        return Err(ApiError::PayloadTooLarge {
+            limit: cfg.max_bytes,
+        });
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::field("file", "is empty"));
+    }
+    let (max_pixels, max_dim) = (cfg.max_pixels, cfg.max_dimension);
+    // At most two photos are decoded at once: each can need a few hundred MB.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let permit = DECODING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let processed =
+        tokio::task::spawn_blocking(move || images::process(&bytes, max_pixels, max_dim))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|r| {
+                let msg = match &r {
+                    ImageRejection::UnsupportedType => {
+                        "must be a JPEG, PNG or WebP image (checked by its content)".to_string()
+                    }
+                    other => other.to_string(),
+                };
+                ApiError::field("file", msg)
+            })?;
+    drop(permit);
+    Ok(processed)
+}
+
 /// Adds a photo to a product: count and size limits from config, content check, pixel cap,
 /// metadata stripped, resized, stored under a generated key.
 ///
@@ -79,9 +118,6 @@ pub async fn upload(
             limit: cfg.max_bytes,
         });
     }
-    if bytes.is_empty() {
-        return Err(ApiError::field("file", "is empty"));
-    }
     let count = product_image::Entity::find()
         .filter(product_image::Column::ProductId.eq(p.id))
         .count(&app.db)
@@ -96,27 +132,7 @@ pub async fn upload(
             details: serde_json::json!({ "max": cfg.max_images_per_product }),
         });
     }
-    let (max_pixels, max_dim) = (cfg.max_pixels, cfg.max_dimension);
-    // At most two photos are decoded at once: each can need a few hundred MB.
-    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-    let permit = DECODING
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let processed =
-        tokio::task::spawn_blocking(move || images::process(&bytes, max_pixels, max_dim))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(|r| {
-                let msg = match &r {
-                    ImageRejection::UnsupportedType => {
-                        "must be a JPEG, PNG or WebP image (checked by its content)".to_string()
-                    }
-                    other => other.to_string(),
-                };
-                ApiError::field("file", msg)
-            })?;
-    drop(permit);
+    let processed = prepare(app, bytes).await?;
     let id = core::new_id();
     let key = format!(
         "products/{}/{}.{}",
@@ -124,12 +140,8 @@ pub async fn upload(
         id.simple(),
         processed.extension
     );
-    app.storage
-        .put(&key, processed.bytes.clone())
-        .await
-        .map_err(ApiError::Internal)?;
     // Everything after the file is stored either commits or removes the file again.
-    let saved = async {
+    let save = async {
         let txn = db::begin_write(&app.db).await?;
         // Counted again inside the write transaction; the position is unique per product, so
         // concurrent uploads cannot both take the last slot.
@@ -179,12 +191,8 @@ pub async fn upload(
         .await?;
         txn.commit().await?;
         Ok::<_, ApiError>(model)
-    }
-    .await;
-    if saved.is_err() {
-        let _ = app.storage.delete(&key).await;
-    }
-    saved
+    };
+    crate::storage::put_then(app.storage.as_ref(), &key, processed.bytes.clone(), save).await
 }
 
 /// The bytes and content type of a photo. Photos of listed products are public (the shop shows

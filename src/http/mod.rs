@@ -2,6 +2,7 @@
 //! error handlers for actix's own extractors.
 pub mod actor;
 pub mod json;
+pub mod multipart;
 pub mod request_id;
 
 use crate::error::ApiError;

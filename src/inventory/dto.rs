@@ -118,7 +118,45 @@ pub struct ShipmentView {
     pub boxes: i32,
     pub notes: String,
     pub lines: Vec<ShipmentLineView>,
+    /// Receiving events, oldest first.
+    pub receipts: Vec<ReceiptView>,
     pub created_at: DateTime<Utc>,
+}
+
+/// One receiving event of a shipment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: Uuid,
+    pub notes: String,
+    pub received_at: DateTime<Utc>,
+    /// Photo ids; the image is at `/api/v1/receipt-photos/{id}`.
+    pub photos: Vec<Uuid>,
+}
+
+/// A stored receiving photo.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptPhotoView {
+    pub id: Uuid,
+    pub receipt_id: Uuid,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub url: String,
+}
+
+impl From<entity::receipt_photo::Model> for ReceiptPhotoView {
+    fn from(p: entity::receipt_photo::Model) -> Self {
+        Self {
+            id: p.id,
+            receipt_id: p.receipt_id,
+            content_type: p.content_type,
+            width: p.width,
+            height: p.height,
+            bytes: p.bytes,
+            url: format!("/api/v1/receipt-photos/{}", p.id),
+        }
+    }
 }
 
 impl From<ShipmentDetail> for ShipmentView {
@@ -135,6 +173,16 @@ impl From<ShipmentDetail> for ShipmentView {
             boxes: s.boxes,
             notes: s.notes,
             lines: d.lines.into_iter().map(ShipmentLineView::from).collect(),
+            receipts: d
+                .receipts
+                .into_iter()
+                .map(|(r, photos)| ReceiptView {
+                    id: r.id,
+                    notes: r.notes,
+                    received_at: r.created_at,
+                    photos: photos.into_iter().map(|p| p.id).collect(),
+                })
+                .collect(),
             created_at: s.created_at,
         }
     }

@@ -573,3 +573,48 @@ pub async fn create_return(
         movements: r.movements.into_iter().map(MovementView::from).collect(),
     }))
 }
+
+/// Adds a photo to a receiving event: `multipart/form-data` with the image in the field `file`
+/// (JPEG, PNG or WebP, decided by its content); metadata is stripped, large images resized.
+#[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/receipts/{receipt_id}/photos", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id"), ("receipt_id" = Uuid, Path, description = "receiving event id")),
+    request_body(content = String, content_type = "multipart/form-data", description = "field `file`: the image"),
+    responses((status = 201, body = ReceiptPhotoView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`too_many_images`"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`file`: not an accepted image, too many pixels, damaged")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn upload_receipt_photo(
+    app: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let (shipment, receipt) = path.into_inner();
+    let bytes =
+        crate::http::multipart::read_file_field(&req, payload, app.settings.uploads.max_bytes)
+            .await?;
+    let p = super::receipt_photos::upload(&app, &actor, shipment, receipt, bytes).await?;
+    Ok(HttpResponse::Created().json(ReceiptPhotoView::from(p)))
+}
+
+/// A receiving photo (staff of the aggregator and the shipment's producer).
+#[utoipa::path(get, path = "/api/v1/receipt-photos/{id}", tag = "inventory",
+    params(("id" = Uuid, Path, description = "photo id")),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_receipt_photo(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (bytes, content_type) = super::receipt_photos::fetch(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("cache-control", "private, max-age=300"))
+        .body(bytes))
+}

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod dto;
 pub mod handlers;
 pub mod ledger;
+pub mod receipt_photos;
 pub mod reservations;
 pub mod returns;
 pub mod rules;
@@ -39,6 +40,16 @@ pub fn routes() -> Vec<RouteSpec> {
             POST,
             "/api/v1/inbound-shipments/{id}/receipts",
             handlers::receive_shipment
+        ),
+        route!(
+            POST,
+            "/api/v1/inbound-shipments/{id}/receipts/{receipt_id}/photos",
+            handlers::upload_receipt_photo
+        ),
+        route!(
+            GET,
+            "/api/v1/receipt-photos/{id}",
+            handlers::get_receipt_photo
         ),
         route!(GET, "/api/v1/stock", handlers::list_stock),
         route!(GET, "/api/v1/stock/movements", handlers::list_movements),

@@ -10,7 +10,9 @@ use crate::{
     startup::AppState,
 };
 use chrono::{Duration, NaiveDate};
-use entity::{inbound_line, inbound_shipment, location, product, receipt, sku, stock_lot};
+use entity::{
+    inbound_line, inbound_shipment, location, product, receipt, receipt_photo, sku, stock_lot,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
@@ -72,7 +74,7 @@ fn scope(actor: &Actor) -> ApiResult<Condition> {
     }
 }
 
-async fn find(
+pub(super) async fn find(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
@@ -84,10 +86,11 @@ async fn find(
         .ok_or(ApiError::NotFound)
 }
 
-/// A shipment with its lines.
+/// A shipment with its lines and its receiving events (with their photos).
 pub struct ShipmentDetail {
     pub shipment: inbound_shipment::Model,
     pub lines: Vec<inbound_line::Model>,
+    pub receipts: Vec<(receipt::Model, Vec<receipt_photo::Model>)>,
 }
 
 async fn detail(
@@ -99,7 +102,29 @@ async fn detail(
         .order_by_asc(inbound_line::Column::Id)
         .all(db)
         .await?;
-    Ok(ShipmentDetail { shipment: s, lines })
+    let mut photos = receipt_photo::Entity::find()
+        .filter(receipt_photo::Column::ShipmentId.eq(s.id))
+        .order_by_asc(receipt_photo::Column::Id)
+        .all(db)
+        .await?;
+    let receipts = receipt::Entity::find()
+        .filter(receipt::Column::ShipmentId.eq(s.id))
+        .order_by_asc(receipt::Column::CreatedAt)
+        .order_by_asc(receipt::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let (mine, rest) = photos.drain(..).partition(|p| p.receipt_id == r.id);
+            photos = rest;
+            (r, mine)
+        })
+        .collect();
+    Ok(ShipmentDetail {
+        shipment: s,
+        lines,
+        receipts,
+    })
 }
 
 /// Declares a shipment (producers for themselves; operators on a producer's behalf). One

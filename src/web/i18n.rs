@@ -660,6 +660,14 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Too few days left before the date for this category: count these units as refused.",
     ),
     (
+        "ship.err.photo",
+        "写真を保存できませんでした。JPEG・PNG・WebPの画像（10MBまで、1回の入荷に10枚まで）を選んでください。",
+        "The photo could not be saved: choose a JPEG, PNG or WebP image (up to 10 MB, 10 per receiving event).",
+    ),
+    ("ship.receipts", "入荷記録", "Receiving events"),
+    ("ship.add_photo", "写真を追加", "Add photo"),
+    ("ship.photo", "写真", "Photo"),
+    (
         "ship.err.location",
         "この温度帯の棚を選んでください。",
         "Choose a bin of this temperature zone.",

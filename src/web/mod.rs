@@ -79,6 +79,11 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(POST, "/shipments/{id}/receive", stock_pages::receive_submit),
         route!(
             POST,
+            "/shipments/{id}/receipts/{receipt_id}/photos",
+            stock_pages::receipt_photo_submit
+        ),
+        route!(
+            POST,
             "/shipments/{id}/{action}",
             stock_pages::shipment_action_submit
         ),

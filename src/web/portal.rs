@@ -18,7 +18,6 @@ use crate::{
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -683,26 +682,8 @@ pub async fn upload_photo_submit(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let limit = app.settings.uploads.max_bytes;
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let (mut csrf, mut file) = (String::new(), Vec::new());
-    let mut too_large = false;
-    while let Some(Ok(mut field)) = form.next().await {
-        let name = field.name().unwrap_or("").to_string();
-        let mut buf = Vec::new();
-        while let Some(Ok(chunk)) = field.next().await {
-            if buf.len() + chunk.len() > limit {
-                too_large = true;
-                break;
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => csrf = String::from_utf8_lossy(&buf).to_string(),
-            "file" => file = buf,
-            _ => {}
-        }
-    }
+    let (csrf, file, too_large) =
+        super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
     if !csrf_ok(&req, &csrf) {
         return csrf_failure(&req);
     }

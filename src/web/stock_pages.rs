@@ -8,7 +8,7 @@ use crate::{
     error::ApiError,
     http::actor::MaybeActor,
     inventory::{
-        alerts,
+        alerts, receipt_photos,
         rules::MinDays,
         shipments::{self, LineInput, ReceiptLineInput, ShipmentInput},
         stock::{self, LotFilter},
@@ -197,6 +197,8 @@ pub struct ShipmentRow {
     pub temperature: String,
     pub expected: String,
     pub lines: Vec<(String, String, i64, i64, i64)>,
+    /// Receiving events: (id, when in JST, notes, photo ids).
+    pub receipts: Vec<(String, String, String, Vec<String>)>,
 }
 
 #[derive(Template)]
@@ -249,6 +251,18 @@ async fn shipments_view(
                             l.declared_qty,
                             l.received_qty,
                             l.declared_qty - l.received_qty - l.damaged_qty - l.refused_qty,
+                        )
+                    })
+                    .collect(),
+                receipts: d
+                    .receipts
+                    .iter()
+                    .map(|(r, photos)| {
+                        (
+                            r.id.to_string(),
+                            crate::core::jst_text(r.created_at),
+                            r.notes.clone(),
+                            photos.iter().map(|p| p.id.to_string()).collect(),
                         )
                     })
                     .collect(),
@@ -510,6 +524,53 @@ pub async fn receive_submit(
                     errors.set(&format!("line_{line}"), cx.t.get(key));
                 }
             }
+            shipments_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&req, &e),
+    }
+}
+
+/// Adds a photo to a receiving event from the shipments page (operators; multipart with
+/// `csrf_token` and `file`).
+#[utoipa::path(post, path = "/shipments/{id}/receipts/{receipt_id}/photos", tag = "pages",
+    params(("id" = Uuid, Path, description = "shipment id"), ("receipt_id" = Uuid, Path, description = "receiving event id")),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 303, description = "uploaded"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 422, description = "page with the error", content_type = "text/html")))]
+pub async fn receipt_photo_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    actor: MaybeActor,
+    path: web::Path<(Uuid, Uuid)>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let actor = match signed_in(&req, actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (csrf, file, too_large) =
+        super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
+    if !csrf_ok(&req, &csrf) {
+        return csrf_failure(&req);
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let (shipment, receipt) = path.into_inner();
+    let result = if too_large {
+        Err(ApiError::PayloadTooLarge {
+            limit: app.settings.uploads.max_bytes,
+        })
+    } else {
+        receipt_photos::upload(&app, &actor, shipment, receipt, file).await
+    };
+    match result {
+        Ok(_) => cx.redirect("/shipments").finish(),
+        Err(
+            ApiError::Validation { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::Conflict { .. },
+        ) => {
+            let mut errors = FieldErrors::default();
+            errors.set(&format!("photo_{receipt}"), cx.t.get("ship.err.photo"));
             shipments_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&req, &e),

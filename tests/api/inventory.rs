@@ -1125,6 +1125,71 @@ db_test!(
     warehouse_view_filters_and_exports
 );
 
+async fn receiving_photos_are_stripped_and_shown_to_staff_and_the_producer(b: Backend) {
+    use crate::photos::{jpeg_with_gps, upload_to};
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let (other, _) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    let shipment = stock(&app, &op, &pt, &sku, 5, &day(90), &loc).await;
+    let sid = shipment["id"].as_str().expect("shipment").to_string();
+    let rid = shipment["receipts"][0]["id"]
+        .as_str()
+        .expect("receipt")
+        .to_string();
+    let path = format!("/api/v1/inbound-shipments/{sid}/receipts/{rid}/photos");
+
+    let r = upload_to(&app, &op, &path, jpeg_with_gps(640, 480), "box.jpg").await;
+    assert_eq!(r.status(), 201);
+    let photo: Value = r.json().await.expect("json");
+    let url = photo["url"].as_str().expect("url").to_string();
+    // The producer sees it (metadata gone); another producer and strangers do not.
+    let r = app.get_as(&pt, &url).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let bytes = r.bytes().await.expect("bytes");
+    assert!(!bytes.windows(4).any(|w| w == b"GPS "), "EXIF is stripped");
+    assert_error(app.get_as(&other, &url).await, 404, "not_found").await;
+    assert_eq!(
+        reqwest::get(app.url(&url)).await.expect("get").status(),
+        401
+    );
+    let v: Value = app_get(&app, &pt, &format!("/api/v1/inbound-shipments/{sid}")).await;
+    assert_eq!(v["receipts"][0]["photos"][0], photo["id"]);
+
+    // Bad uploads: not an image, a producer, a receipt of another shipment.
+    let e = assert_error(
+        upload_to(&app, &op, &path, b"not an image".to_vec(), "x.jpg").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["file"].is_string());
+    assert_error(
+        upload_to(&app, &pt, &path, jpeg_with_gps(10, 10), "x.jpg").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let other_shipment = stock(&app, &op, &pt, &sku, 1, &day(80), &loc).await;
+    let wrong = format!(
+        "/api/v1/inbound-shipments/{}/receipts/{rid}/photos",
+        other_shipment["id"].as_str().expect("id")
+    );
+    assert_error(
+        upload_to(&app, &op, &wrong, jpeg_with_gps(10, 10), "x.jpg").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM receipt_photo").await, 1);
+}
+db_test!(
+    receiving_photos_are_stripped_and_shown_to_staff_and_the_producer,
+    receiving_photos_are_stripped_and_shown_to_staff_and_the_producer
+);
+
 /// One step of the ledger property test.
 #[derive(Debug, Clone)]
 enum Op {

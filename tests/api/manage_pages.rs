@@ -12,6 +12,17 @@ fn csrf_of(html: &str) -> String {
         .to_string()
 }
 
+/// GETs a page with a signed-in client; returns its HTML.
+async fn page_html(c: &Client, app: &TestApp, path: &str) -> String {
+    c.get(app.url(path))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html")
+}
+
 /// Logs in through the login page; returns the client and the (rotated) CSRF token.
 async fn page_login(app: &TestApp, email: &str, password: &str) -> (Client, String) {
     let c = client();
@@ -328,14 +339,7 @@ async fn products_are_paused_and_retired_from_their_page(b: Backend) {
     app.post_as(&op, &format!("/api/v1/products/{id}/approve"), &json!({}))
         .await;
     let (c, csrf) = page_login(&app, &user.email, &user.password).await;
-    let html = c
-        .get(app.url(&format!("/portal/products/{id}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&c, &app, &format!("/portal/products/{id}")).await;
     assert!(html.contains("id=\"product-pause\""));
     c.post(app.url(&format!("/portal/products/{id}/state/pause")))
         .form(&[("csrf_token", csrf.as_str())])
@@ -459,14 +463,7 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         .expect("json");
     let sku = s["id"].as_str().expect("sku").to_string();
     let (c, csrf) = page_login(&app, &user.email, &user.password).await;
-    let html = c
-        .get(app.url("/shipments"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&c, &app, "/shipments").await;
     assert!(html.contains("RK-200"), "the producer's SKUs are offered");
     let bb = ((chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
         + chrono::Duration::days(14))
@@ -518,14 +515,7 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
     let loc_id = loc["id"].as_str().expect("loc").to_string();
     let op_user = app.create_user(Role::Operator, Some("default")).await;
     let (oc, ocsrf) = page_login(&app, &op_user.email, &op_user.password).await;
-    let html = oc
-        .get(app.url("/shipments"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&oc, &app, "/shipments").await;
     let key = html
         .split("name=\"receipt_key\" value=\"")
         .nth(1)
@@ -604,27 +594,56 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
             .await,
         1
     );
-    // Stock pages and the CSV export.
-    let html = c
-        .get(app.url("/stock"))
+    // A photo of the receiving event, from the page; a text file is refused at that event.
+    let html = page_html(&oc, &app, "/shipments").await;
+    let rid = html
+        .split("id=\"receipt-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("receipt")
+        .to_string();
+    let photo = |bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", ocsrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("box.jpg"),
+            );
+        oc.post(app.url(&format!("/shipments/{sid}/receipts/{rid}/photos")))
+            .multipart(form)
+            .send()
+    };
+    let r = photo(b"not an image".to_vec()).await.expect("upload");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains(&format!("id=\"photo-{rid}-error\""))
+    );
+    let r = photo(crate::photos::jpeg_with_gps(64, 48))
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 303);
+    let html = page_html(&c, &app, "/shipments").await;
+    let src = html
+        .split("src=\"/api/v1/receipt-photos/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the producer sees the photo");
+    let img = c
+        .get(app.url(&format!("/api/v1/receipt-photos/{src}")))
         .send()
         .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+        .expect("img");
+    assert_eq!(img.status(), 200, "served with the page session");
+    // Stock pages and the CSV export.
+    let html = page_html(&c, &app, "/stock").await;
     assert!(
         html.contains("RK1") && html.contains("<td class=\"available\">28</td>"),
         "producer's stock"
     );
-    let html = oc
-        .get(app.url("/stock?expiring_within_days=30"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&oc, &app, "/stock?expiring_within_days=30").await;
     assert!(html.contains("RK1"));
     let csv = app
         .get_as(&op, "/api/v1/stock/export")

@@ -22,7 +22,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// A JPEG carrying an EXIF block with a GPS-like marker.
-fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
+pub fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
     let base = jpeg(w, h);
     let mut payload = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0".to_vec();
     payload.extend_from_slice(b"GPS 24.3448N 124.1572E home of the producer");
@@ -42,10 +42,22 @@ pub async fn upload(
     bytes: Vec<u8>,
     filename: &str,
 ) -> reqwest::Response {
+    let path = format!("/api/v1/products/{product_id}/images");
+    upload_to(app, token, &path, bytes, filename).await
+}
+
+/// POSTs `bytes` as the multipart field `file` to `path`.
+pub async fn upload_to(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    bytes: Vec<u8>,
+    filename: &str,
+) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string());
     let form = reqwest::multipart::Form::new().part("file", part);
     reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/products/{product_id}/images")))
+        .post(app.url(path))
         .bearer_auth(token)
         .multipart(form)
         .send()
