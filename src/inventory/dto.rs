@@ -410,6 +410,21 @@ pub struct ReservationView {
     pub created_at: DateTime<Utc>,
 }
 
+/// Reservations, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReservationList {
+    pub items: Vec<ReservationView>,
+}
+
+/// Filter of the reservation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationQuery {
+    /// held, released, consumed or expired.
+    pub status: Option<String>,
+}
+
 /// A stock adjustment.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

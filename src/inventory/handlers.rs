@@ -618,3 +618,20 @@ pub async fn get_receipt_photo(
         .insert_header(("cache-control", "private, max-age=300"))
         .body(bytes))
 }
+
+/// The tenant's reservations (holds and orders' reservations), newest first, at most 200.
+#[utoipa::path(get, path = "/api/v1/stock/reservations", tag = "inventory",
+    params(ReservationQuery),
+    responses((status = 200, body = ReservationList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_reservations(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ReservationQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = reservations::list(&app, &actor, q.status.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(ReservationList {
+        items: items.into_iter().map(view).collect(),
+    }))
+}

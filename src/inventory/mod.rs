@@ -68,6 +68,11 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/inventory-rules", handlers::list_rules),
         route!(PUT, "/api/v1/inventory-rules", handlers::set_rule),
         route!(
+            GET,
+            "/api/v1/stock/reservations",
+            handlers::list_reservations
+        ),
+        route!(
             POST,
             "/api/v1/stock/reservations",
             handlers::create_reservation

@@ -16,7 +16,7 @@ use chrono::Duration;
 use entity::{reservation, reservation_line, sku, stock_lot};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -300,6 +300,59 @@ async fn replay(
         });
     }
     load(db, existing, true).await
+}
+
+/// The tenant's reservations, newest first (at most 200), optionally of one status.
+///
+/// # Errors
+/// 403; 422 unknown status.
+pub async fn list(
+    app: &AppState,
+    actor: &Actor,
+    status_filter: Option<&str>,
+) -> ApiResult<Vec<Held>> {
+    let agg = tenant(actor)?;
+    let mut q = reservation::Entity::find().filter(reservation::Column::AggregatorId.eq(agg));
+    if let Some(st) = status_filter.filter(|s| !s.is_empty()) {
+        if ![
+            status::HELD,
+            status::RELEASED,
+            status::CONSUMED,
+            status::EXPIRED,
+        ]
+        .contains(&st)
+        {
+            return Err(ApiError::field(
+                "status",
+                "must be held, released, consumed or expired",
+            ));
+        }
+        q = q.filter(reservation::Column::Status.eq(st));
+    }
+    let rows = q
+        .order_by_desc(reservation::Column::CreatedAt)
+        .order_by_desc(reservation::Column::Id)
+        .limit(200)
+        .all(&app.db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut lines: BTreeMap<Uuid, Vec<reservation_line::Model>> = BTreeMap::new();
+    for l in reservation_line::Entity::find()
+        .filter(reservation_line::Column::ReservationId.is_in(ids))
+        .order_by_asc(reservation_line::Column::Id)
+        .all(&app.db)
+        .await?
+    {
+        lines.entry(l.reservation_id).or_default().push(l);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| Held {
+            lines: lines.remove(&r.id).unwrap_or_default(),
+            reservation: r,
+            replayed: false,
+        })
+        .collect())
 }
 
 /// One reservation of the caller's tenant.

@@ -106,6 +106,18 @@ pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<
         .await?)
 }
 
+/// One lot in scope.
+///
+/// # Errors
+/// 403 officers; 404 outside the scope.
+pub async fn lot(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<stock_lot::Model> {
+    stock_lot::Entity::find()
+        .filter(scope(actor)?.add(stock_lot::Column::Id.eq(id)))
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
 /// Movements of a lot or a SKU in scope, oldest first.
 ///
 /// # Errors

@@ -691,6 +691,233 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("ship.status.cancelled", "取消", "Cancelled"),
     ("nav.stock", "在庫", "Stock"),
     ("nav.shipments", "出荷連絡・入荷", "Shipments"),
+    ("lot.title", "ロット", "Lot"),
+    ("lot.back", "← 在庫一覧", "← Stock"),
+    ("lot.history", "入出庫の履歴", "Movement history"),
+    ("lot.time", "日時", "Time"),
+    ("lot.kind", "種類", "Kind"),
+    ("lot.bearer", "損失の負担", "Loss borne by"),
+    ("lot.reason", "理由", "Reason"),
+    ("lot.adjust", "在庫を調整", "Adjust stock"),
+    (
+        "lot.qty_delta",
+        "増減数（減らすときはマイナス）",
+        "Change (negative to remove)",
+    ),
+    ("lot.open", "履歴", "History"),
+    ("mv.receipt", "入荷", "Receipt"),
+    ("mv.reservation", "引当", "Reservation"),
+    ("mv.release", "引当解除", "Release"),
+    ("mv.shipment", "出荷", "Shipment"),
+    ("mv.return_to_stock", "返品（在庫へ）", "Return to stock"),
+    ("mv.adjustment", "調整", "Adjustment"),
+    ("mv.damage", "破損", "Damage"),
+    ("mv.disposal", "廃棄", "Disposal"),
+    (
+        "mv.return_to_producer",
+        "生産者へ返送",
+        "Return to producer",
+    ),
+    (
+        "adj.kind.adjustment",
+        "棚卸の修正（±）",
+        "Count correction (±)",
+    ),
+    ("adj.kind.damage", "破損", "Damage"),
+    ("adj.kind.loss", "紛失", "Loss"),
+    ("adj.kind.disposal", "廃棄", "Disposal"),
+    (
+        "adj.kind.return_to_producer",
+        "生産者へ返送",
+        "Return to producer",
+    ),
+    ("bearer.producer", "生産者", "Producer"),
+    ("bearer.aggregator", "事業者（集荷・販売）", "Aggregator"),
+    ("bearer.carrier", "運送会社", "Carrier"),
+    ("hold.title", "取り置き・引当", "Holds and reservations"),
+    ("hold.all", "すべて", "All"),
+    ("hold.new", "在庫を取り置く", "Hold stock"),
+    (
+        "hold.destination",
+        "配送先の都道府県",
+        "Destination prefecture",
+    ),
+    (
+        "hold.reference",
+        "参照（注文番号など）",
+        "Reference (order no. etc.)",
+    ),
+    ("hold.minutes", "取り置き時間（分）", "Hold for (minutes)"),
+    ("hold.submit", "取り置く", "Hold"),
+    ("hold.empty", "取り置きはありません。", "No holds."),
+    ("hold.expires", "期限", "Expires"),
+    ("hold.returned", "返品済み", "Returned"),
+    ("hold.consume", "出荷する", "Ship"),
+    ("hold.release", "解除する", "Release"),
+    ("hold.return", "返品を記録", "Record a return"),
+    ("hold.disposition", "扱い", "Disposition"),
+    ("hold.restock", "在庫に戻す", "Restock"),
+    ("hold.dispose", "廃棄する", "Dispose"),
+    ("hold.status_label", "状態", "Status"),
+    ("hold.status.held", "取り置き中", "Held"),
+    ("hold.status.consumed", "出荷済み", "Shipped"),
+    ("hold.status.released", "解除済み", "Released"),
+    ("hold.status.expired", "期限切れ", "Expired"),
+    ("rule.title", "在庫ルール", "Inventory rules"),
+    (
+        "rule.defaults",
+        "既定値（設定ファイル）",
+        "Defaults (configuration)",
+    ),
+    (
+        "rule.min_days_category",
+        "販売に必要な残り日数（分類別）",
+        "Days left needed for sale (per category)",
+    ),
+    (
+        "rule.transit_days_prefecture",
+        "配送日数（都道府県別）",
+        "Transit days (per prefecture)",
+    ),
+    (
+        "rule.okinawa",
+        "沖縄県内の配送日数",
+        "Transit days within Okinawa",
+    ),
+    (
+        "rule.other",
+        "県外への配送日数",
+        "Transit days to other prefectures",
+    ),
+    ("rule.kind", "種類", "Kind"),
+    ("rule.key", "対象", "Applies to"),
+    ("rule.days", "日数", "Days"),
+    ("rule.save", "保存", "Save"),
+    ("recall.title", "リコール追跡", "Recall trace"),
+    (
+        "recall.help",
+        "生産者と期限の範囲を選ぶと、そのロットから引き当てたすべての注文・取り置きを表示します。",
+        "Choose a producer and a date range to list every order or hold that took units from those lots.",
+    ),
+    ("recall.producer", "生産者", "Producer"),
+    ("recall.from", "期限（から）", "Dated from"),
+    ("recall.to", "期限（まで）", "Dated until"),
+    ("recall.search", "検索", "Search"),
+    (
+        "recall.none",
+        "該当する引当はありません。",
+        "No reservation took units from these lots.",
+    ),
+    ("nav.holds", "取り置き・引当", "Holds"),
+    ("nav.rules", "在庫ルール", "Inventory rules"),
+    ("nav.recall", "リコール追跡", "Recall trace"),
+    ("stock.producer", "生産者", "Producer"),
+    ("stock.island", "島", "Island"),
+    ("stock.any", "すべて", "Any"),
+    (
+        "stock.err.filter",
+        "絞り込みの条件を確認してください。",
+        "Check this filter.",
+    ),
+    (
+        "wh.err.qty_delta",
+        "0以外の整数を入力してください（在庫・引当数を超えて減らせません）。",
+        "Enter a whole number other than 0 (it cannot remove more than is unreserved).",
+    ),
+    (
+        "wh.err.reason",
+        "理由を入力してください（500文字まで）。",
+        "Enter a reason (up to 500 characters).",
+    ),
+    (
+        "wh.err.loss_bearer",
+        "損失を負担する相手を選んでください。",
+        "Choose who bears the loss.",
+    ),
+    ("wh.err.kind", "種類を選んでください。", "Choose a kind."),
+    (
+        "wh.err.insufficient_stock",
+        "引当されていない在庫が足りません。",
+        "Not enough unreserved stock in this lot.",
+    ),
+    (
+        "wh.err.qty",
+        "数量を1以上の整数で入力してください。",
+        "Enter a quantity of 1 or more.",
+    ),
+    ("wh.err.sku_id", "SKUを選んでください。", "Choose a SKU."),
+    (
+        "wh.err.lines",
+        "少なくとも1行、SKUと数量を入力してください。",
+        "Enter at least one line with a SKU and a quantity.",
+    ),
+    (
+        "wh.err.out_of_stock",
+        "在庫が足りません（期限が近いロットは販売に使えません）。",
+        "Not enough stock (lots too close to their date cannot be sold).",
+    ),
+    (
+        "wh.err.destination_prefecture",
+        "都道府県を選び直してください。",
+        "Choose the prefecture again.",
+    ),
+    (
+        "wh.err.reference",
+        "参照は200文字までです。",
+        "The reference is at most 200 characters.",
+    ),
+    (
+        "wh.err.expires_in_minutes",
+        "取り置き時間を分単位の整数で入力してください。",
+        "Enter the hold time in whole minutes.",
+    ),
+    (
+        "wh.err.reservation_not_held",
+        "この取り置きはすでに出荷・解除されています。",
+        "This hold was already shipped or released.",
+    ),
+    (
+        "wh.err.reservation_not_consumed",
+        "出荷済みの引当だけ返品を記録できます。",
+        "Only shipped reservations take returns.",
+    ),
+    (
+        "wh.err.return_exceeds_shipped",
+        "出荷した数より多くは返品できません。",
+        "You cannot take back more than was shipped.",
+    ),
+    (
+        "wh.err.disposition",
+        "扱いを選んでください。",
+        "Choose restock or dispose.",
+    ),
+    (
+        "wh.err.lot_id",
+        "この引当のロットではありません。",
+        "Not a lot of this reservation.",
+    ),
+    (
+        "wh.err.days",
+        "日数を0〜3650の整数で入力してください。",
+        "Enter days as a whole number from 0 to 3650.",
+    ),
+    (
+        "wh.err.key",
+        "対象を選び直してください。",
+        "Choose what the rule applies to again.",
+    ),
+    (
+        "wh.err.producer_id",
+        "生産者を選んでください。",
+        "Choose a producer.",
+    ),
+    ("wh.err.from", "日付を確認してください。", "Check the date."),
+    ("wh.err.to", "日付を確認してください。", "Check the date."),
+    (
+        "wh.err.idempotency_key_reused",
+        "この画面は古くなっています。再読み込みしてください。",
+        "This page is out of date: reload it.",
+    ),
     (
         "confirm.done_title",
         "メールアドレスを確認しました",
@@ -779,6 +1006,11 @@ mod tests {
             include_str!("templates/portal_products.html"),
             include_str!("templates/product_form.html"),
             include_str!("templates/review.html"),
+            include_str!("templates/lot.html"),
+            include_str!("templates/holds.html"),
+            include_str!("templates/rules.html"),
+            include_str!("templates/recall.html"),
+            include_str!("warehouse_pages.rs"),
         ];
         let t = T { locale: Locale::Ja };
         for src in sources {
@@ -807,6 +1039,51 @@ mod tests {
         }
         for f in crate::web::producer_pages::TEXT_FIELDS {
             assert_ne!(t.get(&format!("reg.{}", f.0)), "??", "reg.{}", f.0);
+        }
+    }
+
+    #[test]
+    fn every_stock_code_shown_on_pages_has_a_label() {
+        use crate::inventory::ledger::kind;
+        for locale in [Locale::Ja, Locale::En] {
+            let t = T { locale };
+            for k in [
+                kind::RECEIPT,
+                kind::RESERVATION,
+                kind::RELEASE,
+                kind::SHIPMENT,
+                kind::RETURN_TO_STOCK,
+                kind::ADJUSTMENT,
+                kind::DAMAGE,
+                kind::DISPOSAL,
+                kind::RETURN_TO_PRODUCER,
+            ] {
+                assert_ne!(t.label("mv", k), "??", "mv.{k}");
+            }
+            for s in ["held", "released", "consumed", "expired"] {
+                assert_ne!(t.label("hold.status", s), "??", "hold.status.{s}");
+            }
+            for b in crate::inventory::adjustments::BEARERS {
+                assert_ne!(t.label("bearer", b), "??", "bearer.{b}");
+            }
+            for k in [
+                "adjustment",
+                "damage",
+                "loss",
+                "disposal",
+                "return_to_producer",
+            ] {
+                assert_ne!(t.label("adj.kind", k), "??", "adj.kind.{k}");
+            }
+            for k in [
+                crate::inventory::rules::MIN_DAYS_CATEGORY,
+                crate::inventory::rules::TRANSIT_DAYS_PREFECTURE,
+            ] {
+                assert_ne!(t.label("rule", k), "??", "rule.{k}");
+            }
+            for f in ["clearance", "disposal"] {
+                assert_ne!(t.label("flag", f), "??", "flag.{f}");
+            }
         }
     }
 

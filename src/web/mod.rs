@@ -6,6 +6,7 @@ pub mod pages;
 pub mod portal;
 pub mod producer_pages;
 pub mod stock_pages;
+pub mod warehouse_pages;
 
 use crate::{route, startup::RouteSpec};
 use actix_web::{HttpRequest, HttpResponse};
@@ -73,6 +74,20 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/operator/import", manage::import_page),
         route!(POST, "/operator/import", manage::import_submit),
         route!(GET, "/stock", stock_pages::stock_page),
+        route!(GET, "/stock/lots/{id}", warehouse_pages::lot_page),
+        route!(
+            POST,
+            "/stock/lots/{id}/adjust",
+            warehouse_pages::adjust_submit
+        ),
+        route!(GET, "/stock/rules", warehouse_pages::rules_page),
+        route!(POST, "/stock/rules", warehouse_pages::rule_submit),
+        route!(GET, "/holds", warehouse_pages::holds_page),
+        route!(POST, "/holds", warehouse_pages::create_hold_submit),
+        route!(POST, "/holds/{id}/release", warehouse_pages::release_submit),
+        route!(POST, "/holds/{id}/consume", warehouse_pages::consume_submit),
+        route!(POST, "/holds/{id}/returns", warehouse_pages::return_submit),
+        route!(GET, "/recall", warehouse_pages::recall_page),
         route!(POST, "/stock/locations", stock_pages::add_location_submit),
         route!(GET, "/shipments", stock_pages::shipments_page),
         route!(POST, "/shipments", stock_pages::create_shipment_submit),

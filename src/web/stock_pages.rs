@@ -20,15 +20,15 @@ use askama::Template;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-fn pairs(body: &[u8]) -> BTreeMap<String, String> {
+pub(super) fn pairs(body: &[u8]) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn get(f: &BTreeMap<String, String>, k: &str) -> String {
+pub(super) fn get(f: &BTreeMap<String, String>, k: &str) -> String {
     f.get(k).cloned().unwrap_or_default()
 }
 
-fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
     match e {
         ApiError::Forbidden { .. } => message_page(
             req,
@@ -56,6 +56,7 @@ fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
 
 /// One lot row.
 pub struct LotRow {
+    pub id: Uuid,
     pub sku: String,
     pub lot_code: String,
     pub best_before: String,
@@ -66,23 +67,40 @@ pub struct LotRow {
     pub flag: String,
 }
 
+/// The stock page's filters, as given (redisplayed in the form and kept in the export links).
+#[derive(Default)]
+pub struct StockFilters {
+    pub producer_id: String,
+    pub island_code: String,
+    pub temperature_class: String,
+    pub expiring: String,
+}
+
 #[derive(Template)]
 #[template(config = "src/askama.toml", path = "web/templates/stock.html")]
 struct StockPage {
     c: Chrome,
     staff: bool,
     rows: Vec<LotRow>,
-    expiring: String,
+    f: StockFilters,
+    producers: Vec<(String, String)>,
+    islands: Vec<(String, String)>,
+    temperatures: Vec<&'static str>,
     locations: Vec<(String, String)>,
     export_query: String,
+    errors: FieldErrors,
 }
 
-/// The stock view: the producer's own lots, or the whole warehouse for operators (filter
-/// `expiring_within_days`).
+/// The stock view: the producer's own lots, or the whole warehouse for operators, filtered by
+/// producer, island, temperature class and days to date; each lot links to its history.
 #[utoipa::path(get, path = "/stock", tag = "pages",
-    params(("expiring_within_days" = Option<i64>, Query, description = "only lots dated within N days")),
+    params(("producer_id" = Option<Uuid>, Query, description = "one producer (staff)"),
+        ("island_code" = Option<String>, Query, description = "producers of one island"),
+        ("temperature_class" = Option<String>, Query, description = "ambient, chilled or frozen"),
+        ("expiring_within_days" = Option<i64>, Query, description = "only lots dated within N days")),
     responses((status = 200, description = "stock", content_type = "text/html"), (status = 303, description = "to /login"),
-        (status = 403, description = "not allowed", content_type = "text/html")))]
+        (status = 403, description = "not allowed", content_type = "text/html"),
+        (status = 422, description = "page with the filter errors", content_type = "text/html")))]
 pub async fn stock_page(
     app: web::Data<AppState>,
     req: HttpRequest,
@@ -94,13 +112,56 @@ pub async fn stock_page(
     };
     let cx = ctx(&req, Some(&actor.locale));
     let q = pairs(req.query_string().as_bytes());
-    let expiring = get(&q, "expiring_within_days");
+    let f = StockFilters {
+        producer_id: get(&q, "producer_id"),
+        island_code: get(&q, "island_code"),
+        temperature_class: get(&q, "temperature_class"),
+        expiring: get(&q, "expiring_within_days").trim().to_string(),
+    };
+    let staff = matches!(actor.role, Role::Operator | Role::Admin);
+    let mut errors = FieldErrors::default();
+    let producer_id = match f.producer_id.as_str() {
+        "" => None,
+        p => match Uuid::parse_str(p) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.set("producer_id", cx.t.get("stock.err.filter"));
+                None
+            }
+        },
+    };
+    let expiring_within_days = match f.expiring.as_str() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.set("expiring_within_days", cx.t.get("stock.err.filter"));
+                None
+            }
+        },
+    };
     let filter = LotFilter {
-        expiring_within_days: expiring.trim().parse().ok(),
+        producer_id,
+        island_code: Some(f.island_code.clone()),
+        temperature_class: Some(f.temperature_class.clone()),
+        expiring_within_days,
         ..Default::default()
     };
     let built = async {
-        let lots = stock::lots(&app, &actor, filter).await?;
+        let lots = if errors.any() {
+            Vec::new()
+        } else {
+            match stock::lots(&app, &actor, filter).await {
+                Ok(l) => l,
+                Err(ApiError::Validation { fields }) => {
+                    for (field, _) in fields {
+                        errors.set(&field, cx.t.get("stock.err.filter"));
+                    }
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let min_days = MinDays::load(&app, &app.db, &lots).await?;
         let skus: BTreeMap<Uuid, String> = catalog::skus_in_scope(&app, &actor)
             .await
@@ -108,30 +169,68 @@ pub async fn stock_page(
             .into_iter()
             .map(|(s, t, _)| (s.id, format!("{} {}", s.code, t)))
             .collect();
-        let staff = matches!(actor.role, Role::Operator | Role::Admin);
-        let locations = if staff {
-            shipments::locations(&app, &actor)
+        let (locations, producers, islands) = if staff {
+            let ja = cx.t.lang() == "ja";
+            (
+                shipments::locations(&app, &actor)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.code, l.zone))
+                    .collect(),
+                crate::producers::service::list_producers(
+                    &app,
+                    &actor,
+                    crate::producers::service::ProducerFilter::default(),
+                    crate::core::pagination::Page {
+                        limit: 200,
+                        after: None,
+                    },
+                )
                 .await?
                 .into_iter()
-                .map(|l| (l.code, l.zone))
-                .collect()
+                .map(|p| (p.id.to_string(), p.legal_name))
+                .collect(),
+                crate::reference::service::islands(&app.db, None)
+                    .await?
+                    .into_iter()
+                    .map(|i| (i.code, if ja { i.name_ja } else { i.name_en }))
+                    .collect(),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new(), Vec::new())
         };
-        Ok::<_, ApiError>((lots, skus, staff, locations, min_days))
+        Ok::<_, ApiError>((lots, skus, locations, min_days, producers, islands))
     }
     .await;
-    let (lots, skus, staff, locations, min_days) = match built {
+    let (lots, skus, locations, min_days, producers, islands) = match built {
         Ok(x) => x,
         Err(e) => return error_page(&req, &e),
     };
     let today = crate::core::today_jst();
+    let export_query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            [
+                ("producer_id", &f.producer_id),
+                ("island_code", &f.island_code),
+                ("temperature_class", &f.temperature_class),
+                ("expiring_within_days", &f.expiring),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty()),
+        )
+        .finish();
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = StockPage {
         c: cx.chrome(Some(actor.display_name.clone())),
         staff,
         rows: lots
             .into_iter()
             .map(|l| LotRow {
+                id: l.id,
                 sku: skus
                     .get(&l.sku_id)
                     .cloned()
@@ -148,15 +247,19 @@ pub async fn stock_page(
                     .to_string(),
             })
             .collect(),
-        export_query: if expiring.is_empty() {
+        export_query: if export_query.is_empty() {
             String::new()
         } else {
-            format!("expiring_within_days={expiring}&")
+            format!("{export_query}&")
         },
-        expiring,
+        f,
+        producers,
+        islands,
+        temperatures: crate::catalog::domain::TEMPERATURE_CLASSES.to_vec(),
         locations,
+        errors,
     };
-    cx.respond(StatusCode::OK, page.render())
+    cx.respond(status, page.render())
 }
 
 /// Adds a location from the stock page (operators).

@@ -601,3 +601,70 @@ async fn a_producer_registers_fixes_a_bad_postal_code_confirms_logs_in_adds_a_pr
     let _ = std::fs::remove_file(photo);
     b.client.clone().close().await.expect("close");
 }
+
+async fn click(b: &Browser, css: &str) {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Waits until the element `css` shows text containing `expected` (the page may still be
+/// navigating after a click, so a stale element is simply looked up again).
+async fn text_of(b: &Browser, css: &str, expected: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = b.client.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t.contains(expected) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {expected:?}; last text {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_holds_stock_for_a_phone_order_ships_it_and_sees_the_lot_history_in_a_real_browser()
+ {
+    use crate::inventory::{day, location, producer_with_sku, stock};
+    let Some(b) = browser().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pt, sku) = producer_with_sku(&app, &op, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 5, &day(90), &loc).await;
+    let user = app.create_user(Role::Operator, Some("default")).await;
+    log_in(&b, &app, &user).await;
+
+    b.client.goto(&app.url("/holds")).await.expect("goto");
+    // Too many first: the page says so and nothing is held.
+    click(&b, "#sku_0 option:nth-child(2)").await;
+    fill(&b, "qty_0", "50").await;
+    fill(&b, "reference", "電話注文 7").await;
+    click(&b, "#hold-submit").await;
+    text_of(&b, "#form-error", "在庫が足りません").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservation").await, 0);
+    click(&b, "#sku_0 option:nth-child(2)").await;
+    fill(&b, "qty_0", "2").await;
+    fill(&b, "reference", "電話注文 7").await;
+    click(&b, "#hold-submit").await;
+    text_of(&b, ".hold-status", "取り置き中").await;
+    screenshot(&b, "holds.png").await;
+    click(&b, "button.consume").await;
+    text_of(&b, ".hold-status", "出荷済み").await;
+
+    b.client.goto(&app.url("/stock")).await.expect("goto");
+    click(&b, "a.lot-link").await;
+    assert_eq!(text_of(&b, "#lot-on-hand", "3").await, "3");
+    let history = text_of(&b, "#movements", "出荷").await;
+    assert!(history.contains("入荷"), "{history}");
+    screenshot(&b, "lot.png").await;
+    b.client.clone().close().await.expect("close");
+}

@@ -3,24 +3,30 @@ use crate::{db_test, helpers::*, producers::approved_producer};
 use serde_json::{Value, json};
 use yuimaru::auth::actor::Role;
 
-const LEDGER_MISMATCHES: &str = "SELECT COUNT(*) FROM stock_lot l WHERE \
+pub const LEDGER_MISMATCHES: &str = "SELECT COUNT(*) FROM stock_lot l WHERE \
     l.on_hand <> (SELECT COALESCE(SUM(m.on_hand_delta), 0) FROM stock_movement m WHERE m.lot_id = l.id) \
     OR l.reserved <> (SELECT COALESCE(SUM(m.reserved_delta), 0) FROM stock_movement m WHERE m.lot_id = l.id) \
     OR l.on_hand < 0 OR l.reserved < 0 OR l.reserved > l.on_hand";
 
-fn day(offset: i64) -> String {
+pub fn day(offset: i64) -> String {
     ((chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
         + chrono::Duration::days(offset))
     .to_string()
 }
 
 /// A producer with one listed product and SKU; returns (producer token, sku id).
-async fn producer_with_sku(app: &TestApp, op: &str, temperature: &str) -> (String, String) {
+pub async fn producer_with_sku(app: &TestApp, op: &str, temperature: &str) -> (String, String) {
     let (_, _, pt) = approved_producer(app, op).await;
+    let sku = sku_for(app, &pt, temperature).await;
+    (pt, sku)
+}
+
+/// A product with one SKU of the producer signed in with `pt`; returns the SKU id.
+pub async fn sku_for(app: &TestApp, pt: &str, temperature: &str) -> String {
     let body = json!({"title_ja": "もずく", "description_ja": "勝連産", "category_code": "processed", "temperature_class": temperature,
                       "shelf_life_days": 60, "ingredients": "もずく", "net_content": "200g", "storage": "要冷蔵"});
     let p: Value = app
-        .post_as(&pt, "/api/v1/products", &body)
+        .post_as(pt, "/api/v1/products", &body)
         .await
         .json()
         .await
@@ -29,7 +35,7 @@ async fn producer_with_sku(app: &TestApp, op: &str, temperature: &str) -> (Strin
     let code = format!("MZ-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let s: Value = app
         .post_as(
-            &pt,
+            pt,
             &format!("/api/v1/products/{pid}/skus"),
             &json!({"code": code, "price_yen": 400, "weight_g": 250}),
         )
@@ -37,10 +43,10 @@ async fn producer_with_sku(app: &TestApp, op: &str, temperature: &str) -> (Strin
         .json()
         .await
         .expect("json");
-    (pt, s["id"].as_str().expect("sku").to_string())
+    s["id"].as_str().expect("sku").to_string()
 }
 
-async fn location(app: &TestApp, op: &str, zone: &str) -> String {
+pub async fn location(app: &TestApp, op: &str, zone: &str) -> String {
     let code = format!(
         "{zone}-{}",
         &uuid::Uuid::now_v7().simple().to_string()[24..]
@@ -59,7 +65,7 @@ async fn location(app: &TestApp, op: &str, zone: &str) -> String {
 }
 
 /// Declares, ships and fully receives `qty` units of `sku` dated `best_before`.
-async fn stock(
+pub async fn stock(
     app: &TestApp,
     op: &str,
     pt: &str,

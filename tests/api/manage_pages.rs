@@ -662,3 +662,253 @@ db_test!(
     shipments_are_declared_received_and_seen_on_pages,
     shipments_are_declared_received_and_seen_on_pages
 );
+
+/// The first `attr="…"` value after `after` in `html`.
+fn attr_after(html: &str, after: &str) -> String {
+    html.split(after)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("{after} not in page"))
+        .to_string()
+}
+
+async fn warehouse_pages_cover_lots_holds_returns_rules_and_recall(b: Backend) {
+    use crate::inventory::{day, location, sku_for, stock};
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (producer_id, user, pt) = approved_producer(&app, &op).await;
+    let sku = sku_for(&app, &pt, "ambient").await;
+    let loc = location(&app, &op, "ambient").await;
+    stock(&app, &op, &pt, &sku, 10, &day(90), &loc).await;
+    let op_user = app.create_user(Role::Operator, Some("default")).await;
+    let (oc, csrf) = page_login(&app, &op_user.email, &op_user.password).await;
+    let post = |path: String, form: Vec<(String, String)>| {
+        let oc = &oc;
+        let url = app.url(&path);
+        async move { oc.post(url).form(&form).send().await.expect("post") }
+    };
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        std::iter::once(("csrf_token".to_string(), csrf.clone()))
+            .chain(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+    };
+
+    // Filters name their field; the lot links to its history.
+    let r = oc
+        .get(app.url("/stock?expiring_within_days=soon&temperature_class=warm"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("id=\"expiring_within_days-error\""), "{html}");
+    let html = page_html(&oc, &app, "/stock?temperature_class=ambient").await;
+    let lot = attr_after(&html, "href=\"/stock/lots/");
+    let html = page_html(&oc, &app, &format!("/stock/lots/{lot}")).await;
+    assert!(html.contains("入荷") && html.contains("id=\"adjust-form\""));
+
+    // Adjustments: errors at their field, then a damage charged to the producer.
+    let adjust = format!("/stock/lots/{lot}/adjust");
+    let r = post(
+        adjust.clone(),
+        form(&[
+            ("kind", "damage"),
+            ("qty_delta", "two"),
+            ("reason", "箱つぶれ"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"qty_delta-error\"")
+    );
+    let r = post(
+        adjust.clone(),
+        form(&[
+            ("kind", "damage"),
+            ("qty_delta", "-2"),
+            ("reason", "箱つぶれ"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"loss_bearer-error\"")
+    );
+    let r = post(
+        adjust.clone(),
+        form(&[
+            ("kind", "damage"),
+            ("qty_delta", "-2"),
+            ("reason", "箱つぶれ"),
+            ("loss_bearer", "producer"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page_html(&oc, &app, &format!("/stock/lots/{lot}")).await;
+    assert!(html.contains("<dd id=\"lot-on-hand\">8</dd>") && html.contains("破損"));
+    // The producer sees the history, not the forms; another producer does not see the lot.
+    let (pc, _) = page_login(&app, &user.email, &user.password).await;
+    let r = pc
+        .get(app.url(&format!("/stock/lots/{lot}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("箱つぶれ") && !html.contains("adjust-form"));
+    assert_eq!(
+        pc.get(app.url("/holds"))
+            .send()
+            .await
+            .expect("page")
+            .status(),
+        403
+    );
+    let (_, other, _) = approved_producer(&app, &op).await;
+    let (xc, _) = page_login(&app, &other.email, &other.password).await;
+    assert_eq!(
+        xc.get(app.url(&format!("/stock/lots/{lot}")))
+            .send()
+            .await
+            .expect("page")
+            .status(),
+        404
+    );
+
+    // Holds: out of stock is said plainly; a double-submitted form holds once.
+    let html = page_html(&oc, &app, "/holds").await;
+    let key = attr_after(&html, "name=\"form_key\" value=\"");
+    let r = post(
+        "/holds".into(),
+        form(&[
+            ("form_key", "k-big"),
+            ("sku_0", &sku),
+            ("qty_0", "100"),
+            ("reference", "電話注文"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("在庫が足りません"));
+    for _ in 0..2 {
+        let r = post(
+            "/holds".into(),
+            form(&[
+                ("form_key", &key),
+                ("sku_0", &sku),
+                ("qty_0", "3"),
+                ("reference", "電話注文 42"),
+            ]),
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservation").await, 1);
+    let html = page_html(&oc, &app, "/holds?status=held").await;
+    let hold = attr_after(&html, "<div class=\"card\" id=\"hold-");
+    assert!(html.contains("電話注文 42") && html.contains("取り置き中"));
+    // Ship it; shipping twice is refused at that hold.
+    assert_eq!(
+        post(format!("/holds/{hold}/consume"), form(&[]))
+            .await
+            .status(),
+        303
+    );
+    let r = post(format!("/holds/{hold}/consume"), form(&[])).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains(&format!("id=\"hold-{hold}-error\""))
+    );
+    // One unit comes back to stock; more than shipped is refused.
+    let html = page_html(&oc, &app, "/holds?status=consumed").await;
+    let rkey = attr_after(&html, "name=\"form_key\" value=\"");
+    let ret = |qty: &str, key: &str| {
+        form(&[
+            ("form_key", key),
+            (&format!("qty_{lot}"), qty),
+            (&format!("disposition_{lot}"), "restock"),
+            ("reason", "受取拒否"),
+        ])
+    };
+    let r = post(format!("/holds/{hold}/returns"), ret("9", "r-big")).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("出荷した数より多くは返品できません")
+    );
+    assert_eq!(
+        post(format!("/holds/{hold}/returns"), ret("1", &rkey))
+            .await
+            .status(),
+        303
+    );
+    let html = page_html(&oc, &app, &format!("/stock/lots/{lot}")).await;
+    assert!(
+        html.contains("<dd id=\"lot-on-hand\">6</dd>"),
+        "8 - 3 shipped + 1 back"
+    );
+
+    // Rules: a bad number names the field; a good one is listed and applies.
+    let r = post(
+        "/stock/rules".into(),
+        form(&[
+            ("kind", "min_days_category"),
+            ("key", "processed"),
+            ("days", "many"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("id=\"days-error\""));
+    let r = post(
+        "/stock/rules".into(),
+        form(&[
+            ("kind", "transit_days_prefecture"),
+            ("key", "01"),
+            ("days", "4"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page_html(&oc, &app, "/stock/rules").await;
+    assert!(
+        html.contains("北海道") && html.contains("<td>4</td>"),
+        "{html}"
+    );
+
+    // Recall: the producer's lots lead to the phone order.
+    let r = oc
+        .get(app.url(&format!(
+            "/recall?producer_id={producer_id}&from=2020-01-01&to=2099-12-31"
+        )))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("html").contains("電話注文 42"));
+    let r = oc
+        .get(app.url(&format!("/recall?producer_id={producer_id}&from=someday")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("id=\"from-error\""));
+    assert_eq!(app.count(crate::inventory::LEDGER_MISMATCHES).await, 0);
+}
+db_test!(
+    warehouse_pages_cover_lots_holds_returns_rules_and_recall,
+    warehouse_pages_cover_lots_holds_returns_rules_and_recall
+);
