@@ -80,6 +80,7 @@ use utoipa::{
         crate::inventory::handlers::get_shipment,
         crate::inventory::handlers::ship_shipment,
         crate::inventory::handlers::cancel_shipment,
+        crate::inventory::handlers::close_shipment,
         crate::inventory::handlers::receive_shipment,
         crate::inventory::handlers::upload_receipt_photo,
         crate::inventory::handlers::get_receipt_photo,

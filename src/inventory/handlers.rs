@@ -157,6 +157,22 @@ pub async fn cancel_shipment(
     Ok(HttpResponse::Ok().json(ShipmentView::from(d)))
 }
 
+/// Closes a received or partially received shipment (operators): what never arrived stays as
+/// the final discrepancy and nothing more can be received.
+#[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/close", tag = "inventory",
+    params(("id" = Uuid, Path, description = "shipment id")),
+    responses((status = 200, body = ShipmentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn close_shipment(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d = shipments::transition(&app, &actor, id.into_inner(), shipments::status::CLOSED).await?;
+    Ok(HttpResponse::Ok().json(ShipmentView::from(d)))
+}
+
 /// Records a receiving event (operators; `Idempotency-Key` required: a retry changes nothing).
 #[utoipa::path(post, path = "/api/v1/inbound-shipments/{id}/receipts", tag = "inventory",
     params(("id" = Uuid, Path, description = "shipment id"), ("Idempotency-Key" = String, Header, description = "unique per event")),

@@ -38,6 +38,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(
             POST,
+            "/api/v1/inbound-shipments/{id}/close",
+            handlers::close_shipment
+        ),
+        route!(
+            POST,
             "/api/v1/inbound-shipments/{id}/receipts",
             handlers::receive_shipment
         ),

@@ -301,11 +301,12 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ShipmentD
     detail(&app.db, s).await
 }
 
-/// Moves a shipment: `ship` (draft → shipped) or `cancel` (draft or shipped → cancelled, before
-/// anything was received).
+/// Moves a shipment: `ship` (draft → shipped), `cancel` (draft or shipped → cancelled, before
+/// anything was received) or `close` (operators: received or partially received → closed; what
+/// never arrived stays on the lines as the final discrepancy and nothing more can be received).
 ///
 /// # Errors
-/// 404 scope; 409 `invalid_transition`.
+/// 403 close by a producer; 404 scope; 409 `invalid_transition`.
 pub async fn transition(
     app: &AppState,
     actor: &Actor,
@@ -316,6 +317,10 @@ pub async fn transition(
     let from: &[&str] = match to {
         status::SHIPPED => &[status::DRAFT],
         status::CANCELLED => &[status::DRAFT, status::SHIPPED],
+        status::CLOSED => {
+            actor.require(&[Role::Operator, Role::Admin])?;
+            &[status::RECEIVED, status::PARTIALLY_RECEIVED]
+        }
         _ => return Err(ApiError::NotFound),
     };
     let txn = db::begin_write(&app.db).await?;
@@ -337,6 +342,18 @@ pub async fn transition(
             details: serde_json::json!({ "from": s.status, "to": to }),
         });
     }
+    audit::record(
+        &txn,
+        AuditRecord {
+            aggregator_id: Some(s.aggregator_id),
+            actor_user_id: Some(actor.user_id),
+            action: "shipment_status_changed",
+            subject_type: "inbound_shipment",
+            subject_id: Some(s.id.to_string()),
+            details: serde_json::json!({ "from": s.status, "to": to }),
+        },
+    )
+    .await?;
     let s = inbound_shipment::Entity::find_by_id(id)
         .one(&txn)
         .await?

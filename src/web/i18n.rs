@@ -665,6 +665,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The photo could not be saved: choose a JPEG, PNG or WebP image (up to 10 MB, 10 per receiving event).",
     ),
     ("ship.receipts", "入荷記録", "Receiving events"),
+    ("ship.close", "入荷を締める", "Close shipment"),
     ("ship.add_photo", "写真を追加", "Add photo"),
     ("ship.photo", "写真", "Photo"),
     (

@@ -504,9 +504,9 @@ pub async fn create_shipment_submit(
     }
 }
 
-/// Marks a shipment as shipped, or cancels it (`action` = ship | cancel).
+/// Marks a shipment as shipped, cancels it, or closes it (`action` = ship | cancel | close).
 #[utoipa::path(post, path = "/shipments/{id}/{action}", tag = "pages",
-    params(("id" = Uuid, Path, description = "shipment id"), ("action" = String, Path, description = "ship or cancel")),
+    params(("id" = Uuid, Path, description = "shipment id"), ("action" = String, Path, description = "ship, cancel or close")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "done"), (status = 403, description = "CSRF", content_type = "text/html"),
         (status = 404, description = "unknown", content_type = "text/html")))]
@@ -529,6 +529,7 @@ pub async fn shipment_action_submit(
     let to = match action.as_str() {
         "ship" => shipments::status::SHIPPED,
         "cancel" => shipments::status::CANCELLED,
+        "close" => shipments::status::CLOSED,
         _ => {
             return message_page(
                 &req,

@@ -278,6 +278,31 @@ async fn receiving_creates_lots_records_discrepancies_and_is_idempotent(b: Backe
         "invalid_transition",
     )
     .await;
+    // Closing is for operators; a closed shipment takes no more receipts.
+    let close = format!("/api/v1/inbound-shipments/{id}/close");
+    assert_error(app.post_as(&pt, &close, &json!({})).await, 403, "forbidden").await;
+    let v: Value = app_get(&app, &op, &format!("/api/v1/inbound-shipments/{id}")).await;
+    assert_eq!(v["status"], "received");
+    let r = app.post_as(&op, &close, &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "closed");
+    assert_error(
+        app.post_as(&op, &close, &json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    assert_error(
+        receive(
+            "e3",
+            json!({"lines": [{"line_id": line, "received": 1, "location_id": ambient}]}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
 }
 db_test!(
     receiving_creates_lots_records_discrepancies_and_a_retry_changes_nothing,

@@ -637,6 +637,22 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         .await
         .expect("img");
     assert_eq!(img.status(), 200, "served with the page session");
+    // The operator closes the received shipment from the page (the producer has no button).
+    assert!(!html.contains("close-shipment"));
+    let ohtml = page_html(&oc, &app, "/shipments").await;
+    assert!(ohtml.contains("class=\"close-shipment\""));
+    let r = oc
+        .post(app.url(&format!("/shipments/{sid}/close")))
+        .form(&[("csrf_token", ocsrf.as_str())])
+        .send()
+        .await
+        .expect("close");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM inbound_shipment WHERE status = 'closed'")
+            .await,
+        1
+    );
     // Stock pages and the CSV export.
     let html = page_html(&c, &app, "/stock").await;
     assert!(
