@@ -85,6 +85,7 @@ use utoipa::{
         crate::inventory::handlers::upload_receipt_photo,
         crate::inventory::handlers::get_receipt_photo,
         crate::inventory::handlers::list_stock,
+        crate::inventory::handlers::list_sku_stock,
         crate::inventory::handlers::list_movements,
         crate::inventory::handlers::export_movements,
         crate::inventory::handlers::export_stock,

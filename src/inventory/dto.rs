@@ -531,3 +531,26 @@ pub struct ReturnView {
     pub reservation_id: Uuid,
     pub movements: Vec<MovementView>,
 }
+
+/// Stock of one SKU: totals of its lots with stock.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SkuStockView {
+    pub sku_id: Uuid,
+    pub code: String,
+    pub title: String,
+    /// Lots with stock.
+    pub lots: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// The nearest best-before / use-by date among those lots.
+    pub next_date: Option<NaiveDate>,
+    /// 0 when no low-stock alert is set.
+    pub low_stock_threshold: i32,
+}
+
+/// Stock per SKU.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SkuStockList {
+    pub items: Vec<SkuStockView>,
+}

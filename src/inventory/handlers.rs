@@ -651,3 +651,34 @@ pub async fn list_reservations(
         items: items.into_iter().map(view).collect(),
     }))
 }
+
+/// Stock per SKU (totals of its lots with stock), with the same filters as the lot list:
+/// producers see their own SKUs, staff the whole warehouse.
+#[utoipa::path(get, path = "/api/v1/stock/skus", tag = "inventory",
+    params(StockQuery),
+    responses((status = 200, body = SkuStockList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_sku_stock(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<StockQuery>,
+) -> ApiResult<HttpResponse> {
+    let rows = stock::sku_summary(&app, &actor, q.into_inner().into()).await?;
+    Ok(HttpResponse::Ok().json(SkuStockList {
+        items: rows
+            .into_iter()
+            .map(|(t, s, title)| SkuStockView {
+                sku_id: t.sku_id,
+                code: s.code,
+                title,
+                lots: t.lots,
+                on_hand: t.on_hand,
+                reserved: t.reserved,
+                available: t.on_hand - t.reserved,
+                next_date: t.next_date,
+                low_stock_threshold: s.low_stock_threshold,
+            })
+            .collect(),
+    }))
+}

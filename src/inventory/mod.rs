@@ -57,6 +57,7 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::get_receipt_photo
         ),
         route!(GET, "/api/v1/stock", handlers::list_stock),
+        route!(GET, "/api/v1/stock/skus", handlers::list_sku_stock),
         route!(GET, "/api/v1/stock/movements", handlers::list_movements),
         route!(
             GET,

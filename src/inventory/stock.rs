@@ -47,6 +47,58 @@ pub struct LotFilter {
 /// # Errors
 /// 403 officers; 422 bad filter.
 pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<stock_lot::Model>> {
+    Ok(stock_lot::Entity::find()
+        .filter(condition(actor, &f)?)
+        .order_by_asc(stock_lot::Column::BestBefore)
+        .order_by_asc(stock_lot::Column::Id)
+        .limit(1000)
+        .all(&app.db)
+        .await?)
+}
+
+/// Stock per SKU: the totals of its lots in scope (after the same filters as [`lots`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuTotal {
+    pub sku_id: Uuid,
+    pub lots: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub next_date: Option<chrono::NaiveDate>,
+}
+
+/// Totals per SKU over every matching lot with stock (summed by the database, not capped like
+/// the lot list), by SKU id.
+///
+/// # Errors
+/// As [`lots`].
+pub async fn sku_totals(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<SkuTotal>> {
+    let rows: Vec<(Uuid, i64, i64, i64, Option<chrono::NaiveDate>)> = stock_lot::Entity::find()
+        .select_only()
+        .column(stock_lot::Column::SkuId)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "lots")
+        .column_as(Expr::cust("CAST(SUM(on_hand) AS BIGINT)"), "on_hand")
+        .column_as(Expr::cust("CAST(SUM(reserved) AS BIGINT)"), "reserved")
+        .column_as(stock_lot::Column::BestBefore.min(), "next_date")
+        .filter(condition(actor, &f)?)
+        .filter(stock_lot::Column::OnHand.gt(0))
+        .group_by(stock_lot::Column::SkuId)
+        .order_by_asc(stock_lot::Column::SkuId)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(sku_id, lots, on_hand, reserved, next_date)| SkuTotal {
+            sku_id,
+            lots,
+            on_hand,
+            reserved,
+            next_date,
+        })
+        .collect())
+}
+
+fn condition(actor: &Actor, f: &LotFilter) -> ApiResult<Condition> {
     let mut cond = scope(actor)?;
     if let Some(s) = f.sku_id {
         cond = cond.add(stock_lot::Column::SkuId.eq(s));
@@ -97,13 +149,7 @@ pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<
         cond = cond
             .add(stock_lot::Column::BestBefore.lte(core::today_jst() + chrono::Duration::days(d)));
     }
-    Ok(stock_lot::Entity::find()
-        .filter(cond)
-        .order_by_asc(stock_lot::Column::BestBefore)
-        .order_by_asc(stock_lot::Column::Id)
-        .limit(1000)
-        .all(&app.db)
-        .await?)
+    Ok(cond)
 }
 
 /// One lot in scope.
@@ -289,4 +335,40 @@ pub async fn export_movements(
         records,
         enc,
     )
+}
+
+/// [`sku_totals`] with each SKU's code, product title and low-stock threshold.
+///
+/// # Errors
+/// As [`lots`].
+pub async fn sku_summary(
+    app: &AppState,
+    actor: &Actor,
+    f: LotFilter,
+) -> ApiResult<Vec<(SkuTotal, sku::Model, String)>> {
+    let totals = sku_totals(app, actor, f).await?;
+    let skus: std::collections::HashMap<Uuid, sku::Model> = sku::Entity::find()
+        .filter(sku::Column::Id.is_in(totals.iter().map(|t| t.sku_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let titles: std::collections::HashMap<Uuid, String> = product::Entity::find()
+        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.title_ja))
+        .collect();
+    let mut rows: Vec<_> = totals
+        .into_iter()
+        .filter_map(|t| {
+            let s = skus.get(&t.sku_id)?.clone();
+            let title = titles.get(&s.product_id).cloned().unwrap_or_default();
+            Some((t, s, title))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.code.cmp(&b.1.code));
+    Ok(rows)
 }

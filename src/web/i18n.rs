@@ -815,6 +815,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("stock.producer", "生産者", "Producer"),
     ("stock.island", "島", "Island"),
     ("stock.any", "すべて", "Any"),
+    ("stock.per_sku", "SKU別", "Per SKU"),
+    ("stock.per_lot", "ロット別", "Per lot"),
+    ("stock.lots", "ロット数", "Lots"),
+    ("stock.next_date", "最も近い期限", "Nearest date"),
+    ("stock.low", "残りわずか", "Low"),
     (
         "stock.err.filter",
         "絞り込みの条件を確認してください。",

@@ -67,6 +67,18 @@ pub struct LotRow {
     pub flag: String,
 }
 
+/// One SKU's totals on the stock page.
+pub struct SkuRow {
+    pub sku: String,
+    pub lots: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    pub next_date: String,
+    /// Available is below the SKU's low-stock threshold.
+    pub low: bool,
+}
+
 /// The stock page's filters, as given (redisplayed in the form and kept in the export links).
 #[derive(Default)]
 pub struct StockFilters {
@@ -82,6 +94,7 @@ struct StockPage {
     c: Chrome,
     staff: bool,
     rows: Vec<LotRow>,
+    sku_rows: Vec<SkuRow>,
     f: StockFilters,
     producers: Vec<(String, String)>,
     islands: Vec<(String, String)>,
@@ -148,16 +161,16 @@ pub async fn stock_page(
         ..Default::default()
     };
     let built = async {
-        let lots = if errors.any() {
-            Vec::new()
+        let (lots, totals) = if errors.any() {
+            (Vec::new(), Vec::new())
         } else {
-            match stock::lots(&app, &actor, filter).await {
-                Ok(l) => l,
+            match stock::lots(&app, &actor, filter.clone()).await {
+                Ok(l) => (l, stock::sku_summary(&app, &actor, filter).await?),
                 Err(ApiError::Validation { fields }) => {
                     for (field, _) in fields {
                         errors.set(&field, cx.t.get("stock.err.filter"));
                     }
-                    Vec::new()
+                    (Vec::new(), Vec::new())
                 }
                 Err(e) => return Err(e),
             }
@@ -199,10 +212,10 @@ pub async fn stock_page(
         } else {
             (Vec::new(), Vec::new(), Vec::new())
         };
-        Ok::<_, ApiError>((lots, skus, locations, min_days, producers, islands))
+        Ok::<_, ApiError>((lots, totals, skus, locations, min_days, producers, islands))
     }
     .await;
-    let (lots, skus, locations, min_days, producers, islands) = match built {
+    let (lots, totals, skus, locations, min_days, producers, islands) = match built {
         Ok(x) => x,
         Err(e) => return error_page(&req, &e),
     };
@@ -245,6 +258,19 @@ pub async fn stock_page(
                     .map(|f| cx.t.label("flag", f))
                     .unwrap_or("")
                     .to_string(),
+            })
+            .collect(),
+        sku_rows: totals
+            .into_iter()
+            .map(|(t, s, title)| SkuRow {
+                sku: format!("{} {title}", s.code),
+                lots: t.lots,
+                on_hand: t.on_hand,
+                reserved: t.reserved,
+                available: t.on_hand - t.reserved,
+                next_date: t.next_date.map(|d| d.to_string()).unwrap_or_default(),
+                low: s.low_stock_threshold > 0
+                    && t.on_hand - t.reserved < i64::from(s.low_stock_threshold),
             })
             .collect(),
         export_query: if export_query.is_empty() {

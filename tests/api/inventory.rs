@@ -1108,6 +1108,34 @@ async fn warehouse_view_filters_and_exports(b: Backend) {
     )
     .await;
     assert!(e["error"]["details"]["fields"]["temperature_class"].is_string());
+    // Per SKU: totals over its lots with stock, the nearest date first to act on.
+    stock(&app, &op, &pt, &ambient, 2, &day(75), &loc).await;
+    let totals = app_get(&app, &op, "/api/v1/stock/skus").await;
+    let row = |v: &Value, sku: &str| {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["sku_id"] == sku)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let a = row(&totals, &ambient);
+    assert_eq!(
+        (
+            a["lots"].as_i64(),
+            a["on_hand"].as_i64(),
+            a["available"].as_i64()
+        ),
+        (Some(2), Some(5), Some(5))
+    );
+    assert_eq!(a["next_date"], day(60));
+    assert_eq!(row(&totals, &chilled)["on_hand"], 4);
+    let cold_only = app_get(&app, &op, "/api/v1/stock/skus?temperature_class=chilled").await;
+    assert_eq!(cold_only["items"].as_array().map(Vec::len), Some(1));
+    let own = app_get(&app, &pt, "/api/v1/stock/skus").await;
+    assert_eq!(own["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(own["items"][0]["sku_id"], ambient.as_str());
     // A producer's filters never reach another producer's lots.
     assert!(
         skus_of(app_get(&app, &pt, "/api/v1/stock?temperature_class=chilled").await).is_empty()

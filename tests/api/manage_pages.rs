@@ -719,6 +719,7 @@ async fn warehouse_pages_cover_lots_holds_returns_rules_and_recall(b: Backend) {
     let html = r.text().await.expect("html");
     assert!(html.contains("id=\"expiring_within_days-error\""), "{html}");
     let html = page_html(&oc, &app, "/stock?temperature_class=ambient").await;
+    assert!(html.contains("id=\"sku-table\"") && html.contains("<td class=\"sku-available\">10"));
     let lot = attr_after(&html, "href=\"/stock/lots/");
     let html = page_html(&oc, &app, &format!("/stock/lots/{lot}")).await;
     assert!(html.contains("入荷") && html.contains("id=\"adjust-form\""));
