@@ -665,6 +665,18 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The photo could not be saved: choose a JPEG, PNG or WebP image (up to 10 MB, 10 per receiving event).",
     ),
     ("ship.receipts", "入荷記録", "Receiving events"),
+    (
+        "ship.new_for",
+        "生産者に代わって入荷予定を登録",
+        "Declare a shipment for a producer",
+    ),
+    ("ship.ship_date", "発送日", "Ship date"),
+    (
+        "ship.production_date",
+        "製造日（期限が空欄のとき、賞味期間から計算）",
+        "Production date (when the date is empty, from the shelf life)",
+    ),
+    ("ship.notes", "メモ", "Notes"),
     ("ship.close", "入荷を締める", "Close shipment"),
     ("ship.add_photo", "写真を追加", "Add photo"),
     ("ship.photo", "写真", "Photo"),

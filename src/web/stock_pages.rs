@@ -340,6 +340,8 @@ struct ShipmentsPage {
     line_slots: Vec<usize>,
     errors: FieldErrors,
     locations: Vec<(String, String)>,
+    /// Approved producers (staff declare on their behalf).
+    producers: Vec<(String, String)>,
     receipt_key: String,
 }
 
@@ -397,14 +399,32 @@ async fn shipments_view(
                     .collect(),
             });
         }
-        let locations = if staff {
-            shipments::locations(app, actor)
+        let (locations, producers) = if staff {
+            (
+                shipments::locations(app, actor)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.id.to_string(), format!("{} ({})", l.code, l.zone)))
+                    .collect(),
+                crate::producers::service::list_producers(
+                    app,
+                    actor,
+                    crate::producers::service::ProducerFilter {
+                        status: Some("approved".into()),
+                        ..Default::default()
+                    },
+                    crate::core::pagination::Page {
+                        limit: 200,
+                        after: None,
+                    },
+                )
                 .await?
                 .into_iter()
-                .map(|l| (l.id.to_string(), format!("{} ({})", l.code, l.zone)))
-                .collect()
+                .map(|p| (p.id.to_string(), p.legal_name))
+                .collect(),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         Ok::<_, ApiError>((
             rows,
@@ -413,10 +433,11 @@ async fn shipments_view(
                 .map(|(s, t, temp)| (s.id.to_string(), format!("{} {} [{temp}]", s.code, t)))
                 .collect(),
             locations,
+            producers,
         ))
     }
     .await;
-    let (rows, skus, locations) = match built {
+    let (rows, skus, locations, producers) = match built {
         Ok(x) => x,
         Err(e) => return error_page(req, &e),
     };
@@ -428,6 +449,7 @@ async fn shipments_view(
         line_slots: (0..5).collect(),
         errors,
         locations,
+        producers,
         // A fresh key per rendered form: a double-submitted receiving form is recorded once.
         receipt_key: random_token(),
     };
@@ -469,6 +491,19 @@ pub async fn create_shipment_submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, Some(&actor.locale));
+    // Text that is not a date or a number is refused at its field, not silently dropped.
+    let mut bad = FieldErrors::default();
+    let mut date = |key: String| -> Option<chrono::NaiveDate> {
+        let v = get(&f, &key);
+        if v.trim().is_empty() {
+            return None;
+        }
+        let d = v.trim().parse().ok();
+        if d.is_none() {
+            bad.set(&key, cx.t.get("prod.err"));
+        }
+        d
+    };
     let mut lines = Vec::new();
     for i in 0..5 {
         let sku = get(&f, &format!("sku_{i}"));
@@ -479,20 +514,26 @@ pub async fn create_shipment_submit(
             sku_id: Uuid::parse_str(&sku).unwrap_or_default(),
             qty: get(&f, &format!("qty_{i}")).trim().parse().unwrap_or(0),
             lot_code: get(&f, &format!("lot_{i}")),
-            best_before: get(&f, &format!("best_before_{i}")).parse().ok(),
-            production_date: None,
+            best_before: date(format!("best_before_{i}")),
+            production_date: date(format!("production_date_{i}")),
         });
     }
+    let ship_date = date("ship_date".into());
+    let expected_arrival = date("expected_arrival".into());
+    let producer = get(&f, "producer_id");
     let input = ShipmentInput {
-        producer_id: None,
+        producer_id: Uuid::parse_str(&producer).ok(),
         temperature_class: get(&f, "temperature_class"),
         transport: get(&f, "transport"),
-        ship_date: get(&f, "ship_date").parse().ok(),
-        expected_arrival: get(&f, "expected_arrival").parse().ok(),
+        ship_date,
+        expected_arrival,
         boxes: get(&f, "boxes").trim().parse().unwrap_or(0),
         notes: get(&f, "notes"),
         lines,
     };
+    if bad.any() {
+        return shipments_view(&app, &req, &actor, bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     match shipments::create(&app, &actor, input).await {
         Ok(d) => {
             if f.contains_key("ship_now") {

@@ -441,7 +441,7 @@ db_test!(
 async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
     let app = spawn_app(b).await;
     let (_, op) = app.user_with_token(Role::Operator).await;
-    let (_, user, pt) = approved_producer(&app, &op).await;
+    let (producer_id, user, pt) = approved_producer(&app, &op).await;
     let body = json!({"title_ja": "島らっきょう", "description_ja": "伊江島産", "category_code": "vegetables", "temperature_class": "chilled",
                       "shelf_life_days": 14, "ingredients": "島らっきょう", "net_content": "200g", "storage": "要冷蔵"});
     let p: Value = app
@@ -531,7 +531,7 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
     let shipment = app.count("SELECT COUNT(*) FROM inbound_shipment").await;
     assert_eq!(shipment, 1);
     let sid = html
-        .split("id=\"shipment-")
+        .split("<div class=\"card\" id=\"shipment-")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("sid")
@@ -653,6 +653,68 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
             .await,
         1
     );
+    // A bad date is refused at its field; an operator declares for the producer with only a
+    // production date, and the date is derived from the 14-day shelf life.
+    let on_behalf = |production: &str| {
+        vec![
+            ("csrf_token", ocsrf.clone()),
+            ("producer_id", producer_id.clone()),
+            ("temperature_class", "chilled".into()),
+            ("transport", "air".into()),
+            ("boxes", "2".into()),
+            ("sku_0", sku.clone()),
+            ("qty_0", "6".into()),
+            ("lot_0", "RK2".into()),
+            ("production_date_0", production.to_string()),
+            ("notes", "代理登録".into()),
+        ]
+    };
+    let r = oc
+        .post(app.url("/shipments"))
+        .form(&on_behalf("2026-13-40"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"production_date_0-error\"")
+    );
+    let r = oc
+        .post(app.url("/shipments"))
+        .form(&on_behalf("2026-11-01"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let list: Value = app
+        .get_as(&pt, "/api/v1/inbound-shipments")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let newest = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["status"] == "draft")
+        .expect("the producer sees the shipment declared for them");
+    let detail: Value = app
+        .get_as(
+            &pt,
+            &format!(
+                "/api/v1/inbound-shipments/{}",
+                newest["id"].as_str().expect("id")
+            ),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["lines"][0]["best_before"], "2026-11-15");
+    assert_eq!(detail["notes"], "代理登録");
     // Stock pages and the CSV export.
     let html = page_html(&c, &app, "/stock").await;
     assert!(
