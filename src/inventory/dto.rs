@@ -543,6 +543,9 @@ pub struct SkuStockView {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    /// Available units in lots that still have their category's minimum days left: what can
+    /// be reserved for sale (lots inside the window wait for clearance or disposal).
+    pub sellable: i64,
     /// The nearest best-before / use-by date among those lots.
     pub next_date: Option<NaiveDate>,
     /// 0 when no low-stock alert is set.

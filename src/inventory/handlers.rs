@@ -668,7 +668,7 @@ pub async fn list_sku_stock(
     Ok(HttpResponse::Ok().json(SkuStockList {
         items: rows
             .into_iter()
-            .map(|(t, s, title)| SkuStockView {
+            .map(|(t, s, title, sellable)| SkuStockView {
                 sku_id: t.sku_id,
                 code: s.code,
                 title,
@@ -676,6 +676,7 @@ pub async fn list_sku_stock(
                 on_hand: t.on_hand,
                 reserved: t.reserved,
                 available: t.on_hand - t.reserved,
+                sellable,
                 next_date: t.next_date,
                 low_stock_threshold: s.low_stock_threshold,
             })

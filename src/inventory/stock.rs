@@ -345,8 +345,24 @@ pub async fn sku_summary(
     app: &AppState,
     actor: &Actor,
     f: LotFilter,
-) -> ApiResult<Vec<(SkuTotal, sku::Model, String)>> {
+) -> ApiResult<Vec<(SkuTotal, sku::Model, String, i64)>> {
+    let cond = condition(actor, &f)?;
     let totals = sku_totals(app, actor, f).await?;
+    // Sellable: unreserved units in lots that still have their category's minimum days left
+    // (lots inside the window are kept for clearance or disposal, never reserved).
+    let open = stock_lot::Entity::find()
+        .filter(cond)
+        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
+        .all(&app.db)
+        .await?;
+    let min_days = super::rules::MinDays::load(app, &app.db, &open).await?;
+    let today = core::today_jst();
+    let mut sellable: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
+    for l in &open {
+        if (l.best_before - today).num_days() >= min_days.for_lot(l) {
+            *sellable.entry(l.sku_id).or_default() += l.on_hand - l.reserved;
+        }
+    }
     let skus: std::collections::HashMap<Uuid, sku::Model> = sku::Entity::find()
         .filter(sku::Column::Id.is_in(totals.iter().map(|t| t.sku_id).collect::<Vec<_>>()))
         .all(&app.db)
@@ -366,7 +382,8 @@ pub async fn sku_summary(
         .filter_map(|t| {
             let s = skus.get(&t.sku_id)?.clone();
             let title = titles.get(&s.product_id).cloned().unwrap_or_default();
-            Some((t, s, title))
+            let sell = sellable.get(&t.sku_id).copied().unwrap_or(0);
+            Some((t, s, title, sell))
         })
         .collect();
     rows.sort_by(|a, b| a.1.code.cmp(&b.1.code));

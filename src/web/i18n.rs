@@ -830,6 +830,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("stock.per_sku", "SKU別", "Per SKU"),
     ("stock.per_lot", "ロット別", "Per lot"),
     ("stock.lots", "ロット数", "Lots"),
+    ("stock.sellable", "販売に使える数", "Sellable"),
     ("stock.next_date", "最も近い期限", "Nearest date"),
     ("stock.low", "残りわずか", "Low"),
     (

@@ -74,6 +74,7 @@ pub struct SkuRow {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    pub sellable: i64,
     pub next_date: String,
     /// Available is below the SKU's low-stock threshold.
     pub low: bool,
@@ -262,12 +263,13 @@ pub async fn stock_page(
             .collect(),
         sku_rows: totals
             .into_iter()
-            .map(|(t, s, title)| SkuRow {
+            .map(|(t, s, title, sellable)| SkuRow {
                 sku: format!("{} {title}", s.code),
                 lots: t.lots,
                 on_hand: t.on_hand,
                 reserved: t.reserved,
                 available: t.on_hand - t.reserved,
+                sellable,
                 next_date: t.next_date.map(|d| d.to_string()).unwrap_or_default(),
                 low: s.low_stock_threshold > 0
                     && t.on_hand - t.reserved < i64::from(s.low_stock_threshold),

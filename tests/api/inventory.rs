@@ -474,6 +474,10 @@ async fn rules_override_the_shelf_life_minimum_and_transit_days(b: Backend) {
         Some(d) => json!({"lines": [{"sku_id": sku, "qty": 1}], "destination_prefecture": d}),
         None => json!({"lines": [{"sku_id": sku, "qty": 1}]}),
     };
+    // The day-5 lot is inside the 7-day window: available, but not sellable.
+    let totals = app_get(&app, &op, &format!("/api/v1/stock/skus?sku_id={sku}")).await;
+    assert_eq!(totals["items"][0]["available"], 10);
+    assert_eq!(totals["items"][0]["sellable"], 5);
     // Default minimum of 7 days: the day-5 lot is not eligible.
     assert_eq!(reserved_date(&app, &op, &sku, one(None)).await, day(12));
 

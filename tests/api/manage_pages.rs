@@ -542,6 +542,7 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         (format!("received_{line}"), "28".into()),
         (format!("damaged_{line}"), "2".into()),
         (format!("location_{line}"), loc_id.clone()),
+        ("notes".into(), "箱1つ角つぶれ".into()),
     ];
     // Vegetables here must keep 20 days: the 14-day lot is refused, the page says so at the line.
     let rule = |days: i32| json!({"kind": "min_days_category", "key": "vegetables", "days": days});
@@ -626,6 +627,10 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         .expect("upload");
     assert_eq!(r.status(), 303);
     let html = page_html(&c, &app, "/shipments").await;
+    assert!(
+        html.contains("箱1つ角つぶれ"),
+        "the receiving notes are shown"
+    );
     let src = html
         .split("src=\"/api/v1/receipt-photos/")
         .nth(1)
