@@ -23,6 +23,7 @@ pub mod product;
 pub mod product_image;
 pub mod product_revision;
 pub mod receipt;
+pub mod receipt_line;
 pub mod receipt_photo;
 pub mod reservation;
 pub mod reservation_line;

@@ -13,6 +13,7 @@ mod m20261121_000008_stock_alerts;
 mod m20261121_000009_inventory_rules;
 mod m20261121_000010_returns;
 mod m20261121_000011_receipt_photos;
+mod m20261121_000012_receipt_lines;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_inventory_rules::Migration),
             Box::new(m20261121_000010_returns::Migration),
             Box::new(m20261121_000011_receipt_photos::Migration),
+            Box::new(m20261121_000012_receipt_lines::Migration),
         ]
     }
 }

@@ -129,8 +129,22 @@ pub struct ReceiptView {
     pub id: Uuid,
     pub notes: String,
     pub received_at: DateTime<Utc>,
+    /// What this event counted per shipment line.
+    pub lines: Vec<ReceiptCountView>,
     /// Photo ids; the image is at `/api/v1/receipt-photos/{id}`.
     pub photos: Vec<Uuid>,
+}
+
+/// What one receiving event counted for one shipment line.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptCountView {
+    pub line_id: Uuid,
+    pub received: i64,
+    pub damaged: i64,
+    pub refused: i64,
+    pub location_id: Option<Uuid>,
+    pub lot_id: Option<Uuid>,
+    pub damage_bearer: Option<String>,
 }
 
 /// A stored receiving photo.
@@ -176,11 +190,24 @@ impl From<ShipmentDetail> for ShipmentView {
             receipts: d
                 .receipts
                 .into_iter()
-                .map(|(r, photos)| ReceiptView {
-                    id: r.id,
-                    notes: r.notes,
-                    received_at: r.created_at,
-                    photos: photos.into_iter().map(|p| p.id).collect(),
+                .map(|r| ReceiptView {
+                    id: r.receipt.id,
+                    notes: r.receipt.notes,
+                    received_at: r.receipt.created_at,
+                    lines: r
+                        .lines
+                        .into_iter()
+                        .map(|l| ReceiptCountView {
+                            line_id: l.line_id,
+                            received: l.received,
+                            damaged: l.damaged,
+                            refused: l.refused,
+                            location_id: l.location_id,
+                            lot_id: l.lot_id,
+                            damage_bearer: l.damage_bearer,
+                        })
+                        .collect(),
+                    photos: r.photos.into_iter().map(|p| p.id).collect(),
                 })
                 .collect(),
             created_at: s.created_at,
@@ -226,6 +253,8 @@ pub struct ReceiptLineRequest {
     pub refused: i64,
     /// Required when `received` > 0; its zone must match the shipment's temperature class.
     pub location_id: Option<Uuid>,
+    /// Who bears the damaged units: producer, aggregator or carrier (required when `damaged` > 0).
+    pub damage_bearer: Option<String>,
 }
 
 /// A receiving event (send an `Idempotency-Key` header).

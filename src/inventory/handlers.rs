@@ -199,6 +199,7 @@ pub async fn receive_shipment(
             damaged: l.damaged,
             refused: l.refused,
             location_id: l.location_id,
+            damage_bearer: l.damage_bearer,
         })
         .collect();
     let (d, replayed) =

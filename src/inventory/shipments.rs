@@ -11,7 +11,8 @@ use crate::{
 };
 use chrono::{Duration, NaiveDate};
 use entity::{
-    inbound_line, inbound_shipment, location, product, receipt, receipt_photo, sku, stock_lot,
+    inbound_line, inbound_shipment, location, product, receipt, receipt_line, receipt_photo, sku,
+    stock_lot,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -90,7 +91,14 @@ pub(super) async fn find(
 pub struct ShipmentDetail {
     pub shipment: inbound_shipment::Model,
     pub lines: Vec<inbound_line::Model>,
-    pub receipts: Vec<(receipt::Model, Vec<receipt_photo::Model>)>,
+    pub receipts: Vec<ReceiptDetail>,
+}
+
+/// One receiving event with what it counted per line and its photos.
+pub struct ReceiptDetail {
+    pub receipt: receipt::Model,
+    pub lines: Vec<receipt_line::Model>,
+    pub photos: Vec<receipt_photo::Model>,
 }
 
 async fn detail(
@@ -112,12 +120,24 @@ async fn detail(
         .order_by_asc(receipt::Column::CreatedAt)
         .order_by_asc(receipt::Column::Id)
         .all(db)
-        .await?
+        .await?;
+    let mut counted = receipt_line::Entity::find()
+        .filter(receipt_line::Column::ReceiptId.is_in(receipts.iter().map(|r| r.id)))
+        .order_by_asc(receipt_line::Column::Id)
+        .all(db)
+        .await?;
+    let receipts = receipts
         .into_iter()
         .map(|r| {
             let (mine, rest) = photos.drain(..).partition(|p| p.receipt_id == r.id);
             photos = rest;
-            (r, mine)
+            let (lines, rest) = counted.drain(..).partition(|l| l.receipt_id == r.id);
+            counted = rest;
+            ReceiptDetail {
+                receipt: r,
+                lines,
+                photos: mine,
+            }
         })
         .collect();
     Ok(ShipmentDetail {
@@ -371,6 +391,8 @@ pub struct ReceiptLineInput {
     pub damaged: i64,
     pub refused: i64,
     pub location_id: Option<Uuid>,
+    /// Who bears damaged units (producer, aggregator or carrier); required when `damaged` > 0.
+    pub damage_bearer: Option<String>,
 }
 
 /// Records a receiving event (operators). Received units become stock in the line's lot (in a
@@ -440,11 +462,28 @@ pub async fn receive(
                 "counts must be 0 or more and not all 0",
             ));
         }
+        let damage_bearer = match (&l.damage_bearer, l.damaged) {
+            (Some(b), _) if !super::adjustments::BEARERS.contains(&b.as_str()) => {
+                return Err(ApiError::field(
+                    f("damage_bearer"),
+                    "must be producer, aggregator or carrier",
+                ));
+            }
+            (None, d) if d > 0 => {
+                return Err(ApiError::field(
+                    f("damage_bearer"),
+                    "is required for damaged units: producer, aggregator or carrier",
+                ));
+            }
+            (b, d) if d > 0 => b.clone(),
+            _ => None,
+        };
         let line = inbound_line::Entity::find_by_id(l.line_id)
             .filter(inbound_line::Column::ShipmentId.eq(s.id))
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::field(f("line_id"), "not a line of this shipment"))?;
+        let mut lot_id = None;
         if l.received > 0 {
             let loc_id = l.location_id.ok_or_else(|| {
                 ApiError::field(f("location_id"), "is required for received units")
@@ -524,7 +563,22 @@ pub async fn receive(
                 },
             )
             .await?;
+            lot_id = Some(lot.id);
         }
+        receipt_line::ActiveModel {
+            id: Set(core::new_id()),
+            aggregator_id: Set(s.aggregator_id),
+            receipt_id: Set(rec.id),
+            line_id: Set(line.id),
+            received: Set(l.received),
+            damaged: Set(l.damaged),
+            refused: Set(l.refused),
+            location_id: Set(if l.received > 0 { l.location_id } else { None }),
+            lot_id: Set(lot_id),
+            damage_bearer: Set(damage_bearer),
+        }
+        .insert(&txn)
+        .await?;
         inbound_line::Entity::update_many()
             .col_expr(
                 inbound_line::Column::ReceivedQty,

@@ -665,6 +665,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The photo could not be saved: choose a JPEG, PNG or WebP image (up to 10 MB, 10 per receiving event).",
     ),
     ("ship.receipts", "入荷記録", "Receiving events"),
+    ("ship.damage_bearer", "破損の負担", "Damage borne by"),
+    (
+        "ship.err.damage_bearer",
+        "破損がある場合は、負担する相手を選んでください。",
+        "Choose who bears the damaged units.",
+    ),
     (
         "ship.new_for",
         "生産者に代わって入荷予定を登録",

@@ -328,8 +328,18 @@ pub struct ShipmentRow {
     pub temperature: String,
     pub expected: String,
     pub lines: Vec<(String, String, i64, i64, i64)>,
-    /// Receiving events: (id, when in JST, notes, photo ids).
-    pub receipts: Vec<(String, String, String, Vec<String>)>,
+    pub receipts: Vec<ReceiptRow>,
+}
+
+/// One receiving event as the shipment page shows it.
+pub struct ReceiptRow {
+    pub id: String,
+    /// When, in JST.
+    pub when: String,
+    pub notes: String,
+    pub photos: Vec<String>,
+    /// What the event counted, one text per line.
+    pub counts: Vec<String>,
 }
 
 #[derive(Template)]
@@ -390,13 +400,41 @@ async fn shipments_view(
                 receipts: d
                     .receipts
                     .iter()
-                    .map(|(r, photos)| {
-                        (
-                            r.id.to_string(),
-                            crate::core::jst_text(r.created_at),
-                            r.notes.clone(),
-                            photos.iter().map(|p| p.id.to_string()).collect(),
-                        )
+                    .map(|r| {
+                        let counts = r
+                            .lines
+                            .iter()
+                            .map(|l| {
+                                let sku = d
+                                    .lines
+                                    .iter()
+                                    .find(|x| x.id == l.line_id)
+                                    .and_then(|x| names.get(&x.sku_id))
+                                    .cloned()
+                                    .unwrap_or_default();
+                                let bearer = l
+                                    .damage_bearer
+                                    .as_deref()
+                                    .map(|b| format!(" ({})", cx.t.label("bearer", b)))
+                                    .unwrap_or_default();
+                                format!(
+                                    "{sku}: {} {} · {} {}{bearer} · {} {}",
+                                    cx.t.get("ship.received"),
+                                    l.received,
+                                    cx.t.get("ship.damaged"),
+                                    l.damaged,
+                                    cx.t.get("ship.refused"),
+                                    l.refused
+                                )
+                            })
+                            .collect();
+                        ReceiptRow {
+                            id: r.receipt.id.to_string(),
+                            when: crate::core::jst_text(r.receipt.created_at),
+                            notes: r.receipt.notes.clone(),
+                            photos: r.photos.iter().map(|p| p.id.to_string()).collect(),
+                            counts,
+                        }
                     })
                     .collect(),
             });
@@ -639,27 +677,51 @@ pub async fn receive_submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, Some(&actor.locale));
-    let num = |k: String| get(&f, &k).trim().parse::<i64>().unwrap_or(0);
+    // An empty count is 0; anything else that is not a number is refused at its line.
+    let mut unreadable = FieldErrors::default();
+    let mut num = |line: &str, k: &str| {
+        let v = get(&f, &format!("{k}_{line}"));
+        match v.trim() {
+            "" => 0,
+            t => t.parse::<i64>().unwrap_or_else(|_| {
+                unreadable.set(&format!("line_{line}"), cx.t.get("ship.err.counts"));
+                0
+            }),
+        }
+    };
     let mut lines = Vec::new();
-    for (k, v) in &f {
+    for k in f.keys() {
         if let Some(line) = k.strip_prefix("received_") {
             let line_id = Uuid::parse_str(line).unwrap_or_default();
             let (received, damaged, refused) = (
-                v.trim().parse().unwrap_or(0),
-                num(format!("damaged_{line}")),
-                num(format!("refused_{line}")),
+                num(line, "received"),
+                num(line, "damaged"),
+                num(line, "refused"),
             );
             if received + damaged + refused == 0 {
                 continue;
             }
+            let bearer = get(&f, &format!("damage_bearer_{line}"));
             lines.push(ReceiptLineInput {
                 line_id,
                 received,
                 damaged,
                 refused,
                 location_id: Uuid::parse_str(&get(&f, &format!("location_{line}"))).ok(),
+                damage_bearer: (!bearer.is_empty()).then_some(bearer),
             });
         }
+    }
+    if unreadable.any() {
+        unreadable.set("receive", cx.t.get("form.has_errors"));
+        return shipments_view(
+            &app,
+            &req,
+            &actor,
+            unreadable,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let line_ids: Vec<Uuid> = lines.iter().map(|l| l.line_id).collect();
     match shipments::receive(
@@ -691,6 +753,7 @@ pub async fn receive_submit(
                     };
                     let key = match name {
                         "location_id" => "ship.err.location",
+                        "damage_bearer" => "ship.err.damage_bearer",
                         "received" if message.contains("minimum") => "ship.err.shelf_life",
                         _ => "ship.err.counts",
                     };

@@ -202,8 +202,8 @@ async fn receiving_creates_lots_records_discrepancies_and_is_idempotent(b: Backe
                 .expect("receive")
         }
     };
-    let first =
-        json!({"lines": [{"line_id": line, "received": 10, "damaged": 1, "location_id": ambient}]});
+    let first = json!({"lines": [{"line_id": line, "received": 10, "damaged": 1, "damage_bearer": "carrier",
+                                  "location_id": ambient}]});
     assert_error(
         receive("e1", first.clone()).await,
         409,
@@ -231,11 +231,37 @@ async fn receiving_creates_lots_records_discrepancies_and_is_idempotent(b: Backe
         e["error"]["details"]["fields"]["lines[0].location_id"].is_string(),
         "{e}"
     );
+    // Damaged units need someone who bears them.
+    let e = assert_error(
+        receive(
+            "e0",
+            json!({"lines": [{"line_id": line, "received": 1, "damaged": 1, "location_id": ambient}]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        e["error"]["details"]["fields"]["lines[0].damage_bearer"].is_string(),
+        "{e}"
+    );
     let r = receive("e1", first.clone()).await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["status"], "partially_received");
     assert_eq!(v["lines"][0]["missing_qty"], 1);
+    // The event keeps what it counted, per line.
+    let counted = &v["receipts"][0]["lines"][0];
+    assert_eq!(
+        (
+            counted["received"].as_i64(),
+            counted["damaged"].as_i64(),
+            counted["damage_bearer"].as_str()
+        ),
+        (Some(10), Some(1), Some("carrier"))
+    );
+    assert!(counted["lot_id"].is_string());
     // The same event again changes nothing.
     let r = receive("e1", first).await;
     assert_eq!(r.status(), 200);

@@ -536,7 +536,7 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         .and_then(|s| s.split('"').next())
         .expect("sid")
         .to_string();
-    let receive: Vec<(String, String)> = vec![
+    let mut receive: Vec<(String, String)> = vec![
         ("csrf_token".into(), ocsrf.clone()),
         ("receipt_key".into(), key.clone()),
         (format!("received_{line}"), "28".into()),
@@ -544,6 +544,21 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
         (format!("location_{line}"), loc_id.clone()),
         ("notes".into(), "箱1つ角つぶれ".into()),
     ];
+    // Damaged units need someone who bears them; the page asks at the line.
+    let r = oc
+        .post(app.url(&format!("/shipments/{sid}/receive")))
+        .form(&receive)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(&format!("id=\"line-{line}-error\""))
+            && html.contains("負担する相手を選んでください"),
+        "{html}"
+    );
+    receive.push((format!("damage_bearer_{line}"), "carrier".into()));
     // Vegetables here must keep 20 days: the 14-day lot is refused, the page says so at the line.
     let rule = |days: i32| json!({"kind": "min_days_category", "key": "vegetables", "days": days});
     assert_eq!(
@@ -630,6 +645,10 @@ async fn shipments_are_declared_received_and_seen_on_pages(b: Backend) {
     assert!(
         html.contains("箱1つ角つぶれ"),
         "the receiving notes are shown"
+    );
+    assert!(
+        html.contains("破損 2 (運送会社)"),
+        "the event's counts and who bears the damage are shown"
     );
     let src = html
         .split("src=\"/api/v1/receipt-photos/")
