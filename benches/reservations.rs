@@ -117,6 +117,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Dataset> {
                 alcohol: Set(false),
                 quarantine_class: Set("none".into()),
                 hs_code: Set(None),
+                quarantine_certificate: Set(None),
                 review_comments: Set("{}".into()),
                 created_at: Set(now),
                 updated_at: Set(now),

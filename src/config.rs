@@ -64,6 +64,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub uploads: UploadSettings,
     pub inventory: InventorySettings,
+    pub shop: ShopConfig,
+    pub payments: PaymentSettings,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -199,6 +201,24 @@ pub struct InventorySettings {
     pub transit_days_okinawa: i64,
     pub transit_days_other: i64,
     pub hold_minutes: i64,
+}
+
+/// Shared-shop settings that are the same for every aggregator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    pub personal_data_retention_days: i64,
+}
+
+/// Card payments through a Stripe-style payment provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    pub provider_url: String,
+    pub api_key: SecretString,
+    pub webhook_secret: SecretString,
+    pub webhook_tolerance_seconds: i64,
+    pub timeout_seconds: u64,
 }
 
 /// Logging settings.

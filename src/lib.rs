@@ -18,6 +18,7 @@ pub mod mail;
 pub mod openapi;
 pub mod producers;
 pub mod reference;
+pub mod shop;
 pub mod startup;
 pub mod storage;
 pub mod system;

@@ -33,6 +33,9 @@ pub struct Model {
     pub alcohol: bool,
     pub quarantine_class: String,
     pub hs_code: Option<String>,
+    /// Plant-quarantine treatment or inspection certificate number (lets a restricted product
+    /// leave Okinawa), recorded by operators.
+    pub quarantine_certificate: Option<String>,
     /// JSON object: field → operator comment (set when rejected).
     pub review_comments: String,
     pub created_at: DateTimeUtc,

@@ -14,6 +14,7 @@ mod m20261121_000009_inventory_rules;
 mod m20261121_000010_returns;
 mod m20261121_000011_receipt_photos;
 mod m20261121_000012_receipt_lines;
+mod m20261121_000013_shop;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_returns::Migration),
             Box::new(m20261121_000011_receipt_photos::Migration),
             Box::new(m20261121_000012_receipt_lines::Migration),
+            Box::new(m20261121_000013_shop::Migration),
         ]
     }
 }

@@ -180,16 +180,52 @@ pub async fn reserve(
         )));
     }
 
+    let saved = allocate(
+        app,
+        &txn,
+        agg,
+        Some(actor.user_id),
+        rid,
+        &demand,
+        req.destination_prefecture.as_deref(),
+    )
+    .await?;
+    let r = reservation::Entity::find_by_id(rid)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(Held {
+        reservation: r,
+        lines: saved,
+        replayed: false,
+    })
+}
+
+/// Takes `demand` (units per SKU) from lots first-expiry-first-out for reservation `rid`
+/// inside the caller's write transaction, skipping lots without the days `destination` needs,
+/// and writes the lot allocations. Nothing is kept when it fails (the caller rolls back).
+///
+/// # Errors
+/// 409 `out_of_stock`; 422 an SKU outside the tenant.
+pub(crate) async fn allocate(
+    app: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    actor_user_id: Option<Uuid>,
+    rid: Uuid,
+    demand: &BTreeMap<Uuid, i64>,
+    destination: Option<&str>,
+) -> ApiResult<Vec<reservation_line::Model>> {
     let today = core::today_jst();
     let mut lines = Vec::new();
-    for (sku_id, wanted) in &demand {
-        let s = sku::Entity::find_by_id(*sku_id).one(&txn).await?;
+    for (sku_id, wanted) in demand {
+        let s = sku::Entity::find_by_id(*sku_id).one(txn).await?;
         let s = match s {
             Some(s) if s.aggregator_id == agg => s,
             _ => return Err(ApiError::field("lines", format!("unknown SKU {sku_id}"))),
         };
-        let days =
-            rules::required_days(app, &txn, agg, &s, req.destination_prefecture.as_deref()).await?;
+        let days = rules::required_days(app, txn, agg, &s, destination).await?;
         let min_date = today + Duration::days(days);
         let lots = stock_lot::Entity::find()
             .filter(stock_lot::Column::SkuId.eq(s.id))
@@ -198,7 +234,7 @@ pub async fn reserve(
             .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
             .order_by_asc(stock_lot::Column::BestBefore)
             .order_by_asc(stock_lot::Column::Id)
-            .all(&txn)
+            .all(txn)
             .await?;
         let mut need = *wanted;
         for lot in lots {
@@ -206,7 +242,7 @@ pub async fn reserve(
             while need > 0 && available > 0 {
                 let take = std::cmp::min(need, available);
                 let ok = ledger::apply(
-                    &txn,
+                    txn,
                     &Change {
                         aggregator_id: agg,
                         lot_id: lot.id,
@@ -216,7 +252,7 @@ pub async fn reserve(
                         reserved_delta: take,
                         cause_type: "reservation",
                         cause_id: Some(rid),
-                        actor_user_id: Some(actor.user_id),
+                        actor_user_id,
                         loss_bearer: None,
                         reason: "",
                     },
@@ -237,7 +273,7 @@ pub async fn reserve(
                 }
                 // Someone took units meanwhile (PostgreSQL): look again at this lot.
                 available = stock_lot::Entity::find_by_id(lot.id)
-                    .one(&txn)
+                    .one(txn)
                     .await?
                     .map(|l| l.on_hand - l.reserved)
                     .unwrap_or(0);
@@ -261,18 +297,9 @@ pub async fn reserve(
     }
     let mut saved = Vec::new();
     for l in lines {
-        saved.push(l.insert(&txn).await?);
+        saved.push(l.insert(txn).await?);
     }
-    let r = reservation::Entity::find_by_id(rid)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
-    Ok(Held {
-        reservation: r,
-        lines: saved,
-        replayed: false,
-    })
+    Ok(saved)
 }
 
 async fn find_by_key(
@@ -379,6 +406,23 @@ async fn finish(
     to: &str,
 ) -> ApiResult<reservation::Model> {
     let txn = db::begin_write(&app.db).await?;
+    let r = finish_in(&txn, agg, actor, id, to).await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// [`finish`] inside the caller's write transaction (orders release or ship their stock
+/// together with their own status change).
+///
+/// # Errors
+/// 404; 409 `reservation_not_held`.
+pub(crate) async fn finish_in(
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    actor: Option<Uuid>,
+    id: Uuid,
+    to: &str,
+) -> ApiResult<reservation::Model> {
     let now = core::now();
     let claimed = reservation::Entity::update_many()
         .col_expr(reservation::Column::Status, Expr::value(to))
@@ -386,12 +430,12 @@ async fn finish(
         .filter(reservation::Column::Id.eq(id))
         .filter(reservation::Column::AggregatorId.eq(agg))
         .filter(reservation::Column::Status.eq(status::HELD))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if claimed.rows_affected != 1 {
         let exists = reservation::Entity::find_by_id(id)
             .filter(reservation::Column::AggregatorId.eq(agg))
-            .one(&txn)
+            .one(txn)
             .await?;
         return Err(match exists {
             None => ApiError::NotFound,
@@ -404,7 +448,7 @@ async fn finish(
     }
     let lines = reservation_line::Entity::find()
         .filter(reservation_line::Column::ReservationId.eq(id))
-        .all(&txn)
+        .all(txn)
         .await?;
     for l in lines {
         let (k, on_hand) = if to == status::CONSUMED {
@@ -413,7 +457,7 @@ async fn finish(
             (kind::RELEASE, 0)
         };
         let ok = ledger::apply(
-            &txn,
+            txn,
             &Change {
                 aggregator_id: agg,
                 lot_id: l.lot_id,
@@ -439,12 +483,10 @@ async fn finish(
             )));
         }
     }
-    let r = reservation::Entity::find_by_id(id)
-        .one(&txn)
+    reservation::Entity::find_by_id(id)
+        .one(txn)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
-    Ok(r)
+        .ok_or(ApiError::NotFound)
 }
 
 /// Releases a held reservation.

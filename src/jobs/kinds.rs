@@ -25,6 +25,13 @@ pub const INVENTORY_ALERTS: &str = "inventory.alerts";
 pub const AUTH_PASSWORD_RESET: &str = "auth.password_reset";
 /// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
 pub const SYSTEM_PURGE: &str = "system.purge";
+/// Kind: cancel bank-transfer orders left unpaid past their deadline (stock released).
+pub const SHOP_EXPIRE_UNPAID: &str = "shop.expire_unpaid";
+/// Kind: erase buyer personal data of orders past the retention period.
+pub const SHOP_PURGE_PERSONAL: &str = "shop.purge_personal";
+/// Kind: email the buyer about an order event (the payload names only the order and event;
+/// the address is read from the encrypted order when sending).
+pub const SHOP_ORDER_EMAIL: &str = "shop.order_email";
 
 /// Payload of [`MAIL_SEND`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +73,15 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
             .await
             .map(|_| ())
             .map_err(|e| JobError::Retry(e.describe())),
+        SHOP_EXPIRE_UNPAID => crate::shop::orders::expire_unpaid(state)
+            .await
+            .map(|_| ())
+            .map_err(|e| JobError::Retry(e.describe())),
+        SHOP_PURGE_PERSONAL => crate::shop::orders::purge_personal(state)
+            .await
+            .map(|_| ())
+            .map_err(|e| JobError::Retry(e.describe())),
+        SHOP_ORDER_EMAIL => crate::shop::notify::send(state, job).await,
         AUTH_PASSWORD_RESET => {
             let p: serde_json::Value = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;

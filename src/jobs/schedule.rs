@@ -15,6 +15,8 @@ pub const DAILY: &[(&str, &str)] = &[
         "release-expired-holds-5min",
         kinds::INVENTORY_RELEASE_EXPIRED,
     ),
+    ("expire-unpaid-orders-5min", kinds::SHOP_EXPIRE_UNPAID),
+    ("daily-purge-buyer-data", kinds::SHOP_PURGE_PERSONAL),
 ];
 
 /// When the schedule `name` is next due after `after`.

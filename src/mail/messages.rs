@@ -88,6 +88,14 @@ pub enum EmailMessage {
         on_hand: i64,
         expired: bool,
     },
+    /// A notice about an order to its buyer, composed when the job sends it (the buyer's
+    /// address is read from the encrypted order then, never stored in the job).
+    OrderNotice {
+        subject: String,
+        greeting: String,
+        paragraphs: Vec<String>,
+        link: Option<(String, String)>,
+    },
     /// Available stock of a SKU fell below its threshold.
     LowStock {
         display_name: String,
@@ -264,6 +272,7 @@ impl EmailMessage {
             Self::LotDateAlert { .. } => "lot_date_alert",
             Self::LowStock { .. } => "low_stock",
             Self::ReceiptNotice { .. } => "receipt_notice",
+            Self::OrderNotice { .. } => "order_notice",
         }
     }
 
@@ -501,6 +510,18 @@ impl EmailMessage {
                     format!("{sku_code} is down to {available} available unit(s) (your threshold: {threshold}). Consider sending more.")
                 }],
                 link: None,
+            }
+            .render(locale)?,
+            Self::OrderNotice {
+                subject,
+                greeting,
+                paragraphs,
+                link,
+            } => Notice {
+                subject: subject.clone(),
+                greeting: greeting.clone(),
+                paragraphs: paragraphs.clone(),
+                link: link.clone(),
             }
             .render(locale)?,
             Self::ReceiptNotice { display_name, lines } => {

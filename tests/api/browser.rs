@@ -573,14 +573,7 @@ async fn a_producer_registers_fixes_a_bad_postal_code_confirms_logs_in_adds_a_pr
         ))
         .await
         .expect("producer approved");
-    b.client
-        .wait()
-        .for_element(Locator::Css("div[id^='product-'] button.approve"))
-        .await
-        .expect("product queue")
-        .click()
-        .await
-        .expect("click");
+    click(&b, "div[id^='product-'] button.approve").await;
     b.client
         .wait()
         .for_element(Locator::XPath("//h2[contains(., '商品の審査')]/following-sibling::p[1][contains(., '審査待ちはありません')]"))
@@ -602,14 +595,21 @@ async fn a_producer_registers_fixes_a_bad_postal_code_confirms_logs_in_adds_a_pr
     b.client.clone().close().await.expect("close");
 }
 
+/// Clicks `css` once it exists; when the page navigates between finding and clicking (a
+/// stale element), the element is looked up again on the new page.
 async fn click(b: &Browser, css: &str) {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css}"))
-        .click()
-        .await
-        .expect("click");
+    let mut last = String::new();
+    for _ in 0..50 {
+        match b.client.wait().for_element(Locator::Css(css)).await {
+            Ok(e) => match e.click().await {
+                Ok(()) => return,
+                Err(err) => last = err.to_string(),
+            },
+            Err(err) => last = err.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("could not click {css}: {last}");
 }
 
 /// Waits until the element `css` shows text containing `expected` (the page may still be

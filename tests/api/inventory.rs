@@ -79,7 +79,7 @@ pub async fn stock(
 
 /// [`stock`] for a shipment of temperature class `class`.
 #[allow(clippy::too_many_arguments)]
-async fn stock_class(
+pub async fn stock_class(
     app: &TestApp,
     op: &str,
     pt: &str,

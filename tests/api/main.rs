@@ -15,6 +15,7 @@ mod pages;
 mod photos;
 mod producers;
 mod reference;
+mod shop;
 mod shutdown;
 mod system;
 mod users;

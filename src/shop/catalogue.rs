@@ -1,0 +1,485 @@
+//! The public catalogue of one aggregator's shared shop: sellable products only (listed, of an
+//! approved producer that is not closed today), sold-out ones marked as such; Japanese substring
+//! and English case-insensitive search, filters, deterministic sorts and keyset cursors.
+use crate::{
+    catalog::domain::TEMPERATURE_CLASSES,
+    core::{self, validate},
+    db::sql_for,
+    error::{ApiError, ApiResult},
+    inventory::rules::MinDays,
+    startup::AppState,
+};
+use chrono::{DateTime, Utc};
+use entity::{
+    aggregator, category, inventory_rule, producer, producer_closure, product, sku, stock_lot,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
+    Statement, Value, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Sort orders of the shop listing; every one ends with the product id, so pages never skip
+/// or repeat a product.
+pub const SORTS: [&str; 3] = ["new", "price_asc", "price_desc"];
+
+/// Filters of the shop listing.
+#[derive(Debug, Clone, Default)]
+pub struct ShopFilter {
+    pub q: Option<String>,
+    pub island: Option<String>,
+    pub municipality: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub temperature: Option<String>,
+    pub producer_id: Option<Uuid>,
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    pub in_stock: Option<bool>,
+    pub sort: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// One SKU as the shop shows it.
+#[derive(Debug, Clone)]
+pub struct ShopSku {
+    pub sku: sku::Model,
+    /// Units that can be sold now (0 = sold out).
+    pub available: i64,
+}
+
+/// A product as the shop shows it.
+#[derive(Debug, Clone)]
+pub struct ShopProduct {
+    pub product: product::Model,
+    pub producer: producer::Model,
+    pub category: Option<category::Model>,
+    pub skus: Vec<ShopSku>,
+    pub image_ids: Vec<Uuid>,
+}
+
+impl ShopProduct {
+    /// The lowest active price.
+    pub fn price_from(&self) -> i64 {
+        self.skus.iter().map(|s| s.sku.price_yen).min().unwrap_or(0)
+    }
+
+    /// Whether any SKU can be bought now.
+    pub fn in_stock(&self) -> bool {
+        self.skus.iter().any(|s| s.available > 0)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    /// The sort key of the last row (price, or listing time in microseconds).
+    k: i64,
+    id: Uuid,
+}
+
+/// The aggregator a public shop path names (404 for unknown slugs).
+///
+/// # Errors
+/// 404.
+pub async fn aggregator_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> ApiResult<aggregator::Model> {
+    aggregator::Entity::find()
+        .filter(aggregator::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Approved producers of `agg` that are not closed today (by their own or their island's
+/// closure).
+///
+/// # Errors
+/// Database failure.
+pub async fn open_producers(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+) -> ApiResult<HashMap<Uuid, producer::Model>> {
+    let today = core::today_jst();
+    let closures = producer_closure::Entity::find()
+        .filter(producer_closure::Column::AggregatorId.eq(agg))
+        .filter(producer_closure::Column::ClosedFrom.lte(today))
+        .filter(producer_closure::Column::ClosedTo.gte(today))
+        .all(db)
+        .await?;
+    let closed_producers: HashSet<Uuid> = closures.iter().filter_map(|c| c.producer_id).collect();
+    let closed_islands: HashSet<String> = closures
+        .iter()
+        .filter(|c| c.producer_id.is_none())
+        .filter_map(|c| c.island_code.clone())
+        .collect();
+    Ok(producer::Entity::find()
+        .filter(producer::Column::AggregatorId.eq(agg))
+        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            !closed_producers.contains(&p.id)
+                && !p
+                    .island_code
+                    .as_ref()
+                    .is_some_and(|i| closed_islands.contains(i))
+        })
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// Units of each SKU that can be sold now: unreserved units in lots that still have their
+/// category's minimum days left.
+///
+/// # Errors
+/// Database failure.
+pub async fn available(
+    app: &AppState,
+    db: &impl ConnectionTrait,
+    sku_ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, i64>> {
+    let mut out = HashMap::new();
+    if sku_ids.is_empty() {
+        return Ok(out);
+    }
+    let lots = stock_lot::Entity::find()
+        .filter(stock_lot::Column::SkuId.is_in(sku_ids.to_vec()))
+        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
+        .all(db)
+        .await?;
+    let min_days = MinDays::load(app, db, &lots).await?;
+    let today = core::today_jst();
+    for l in &lots {
+        if (l.best_before - today).num_days() >= min_days.for_lot(l) {
+            *out.entry(l.sku_id).or_default() += l.on_hand - l.reserved;
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Row {
+    id: Uuid,
+    min_price: i64,
+    listed_at: Option<DateTime<Utc>>,
+}
+
+fn bad(field: &str, msg: &str) -> ApiError {
+    ApiError::field(field, msg)
+}
+
+fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of the shop listing and the next cursor.
+///
+/// # Errors
+/// 422 naming the bad filter; 404 unknown shop.
+pub async fn list(
+    app: &AppState,
+    agg: Uuid,
+    f: ShopFilter,
+) -> ApiResult<(Vec<ShopProduct>, Option<String>)> {
+    let sort = f.sort.as_deref().unwrap_or("new");
+    if !SORTS.contains(&sort) {
+        return Err(bad("sort", "must be new, price_asc or price_desc"));
+    }
+    let limit = f.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(bad("limit", "must be between 1 and 100"));
+    }
+    let after: Option<Cursor> = match &f.cursor {
+        None => None,
+        Some(c) => Some(
+            hex::decode(c)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| bad("cursor", "is not a valid cursor"))?,
+        ),
+    };
+    for (name, v) in [("price_min", f.price_min), ("price_max", f.price_max)] {
+        if v.is_some_and(|v| !(0..=100_000_000).contains(&v)) {
+            return Err(bad(name, "must be 0 to 100,000,000 yen"));
+        }
+    }
+    if let (Some(a), Some(b)) = (f.price_min, f.price_max)
+        && a > b
+    {
+        return Err(bad("price_max", "must not be below price_min"));
+    }
+    if let Some(t) = &f.temperature
+        && !TEMPERATURE_CLASSES.contains(&t.as_str())
+    {
+        return Err(bad("temperature", "must be ambient, chilled or frozen"));
+    }
+    let printable = |s: &str| !s.chars().any(char::is_control) && s.chars().count() <= 100;
+    for (name, v) in [("q", &f.q), ("tag", &f.tag)] {
+        if v.as_deref().is_some_and(|v| !printable(v)) {
+            return Err(bad(name, "must be at most 100 printable characters"));
+        }
+    }
+    for (name, v) in [
+        ("island", &f.island),
+        ("municipality", &f.municipality),
+        ("category", &f.category),
+    ] {
+        if let Some(v) = v {
+            validate::code(v, 32).map_err(|m| bad(name, m))?;
+        }
+    }
+
+    let producers = open_producers(&app.db, agg).await?;
+    let producer_ids: Vec<Uuid> = producers
+        .values()
+        .filter(|p| f.producer_id.is_none_or(|id| id == p.id))
+        .filter(|p| {
+            f.island
+                .as_ref()
+                .is_none_or(|i| p.island_code.as_ref() == Some(i))
+        })
+        .filter(|p| {
+            f.municipality
+                .as_ref()
+                .is_none_or(|m| &p.municipality_code == m)
+        })
+        .map(|p| p.id)
+        .collect();
+    if producer_ids.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+
+    let backend = app.db.get_database_backend();
+    let mut values: Vec<Value> = Vec::new();
+    let mut arg = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let mut wh = vec![
+        format!("p.aggregator_id = {}", arg(agg.into())),
+        format!("p.status = {}", arg("listed".into())),
+        "s.active = TRUE".to_string(),
+    ];
+    let list = producer_ids
+        .iter()
+        .map(|id| arg((*id).into()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    wh.push(format!("p.producer_id IN ({list})"));
+    if let Some(c) = &f.category {
+        let children: Vec<String> = category::Entity::find()
+            .filter(category::Column::ParentCode.eq(c.clone()))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|c| c.code)
+            .chain([c.clone()])
+            .collect();
+        let list = children
+            .into_iter()
+            .map(|c| arg(c.into()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        wh.push(format!("p.category_code IN ({list})"));
+    }
+    if let Some(t) = &f.temperature {
+        wh.push(format!("p.temperature_class = {}", arg(t.clone().into())));
+    }
+    if let Some(t) = f.tag.as_deref().filter(|t| !t.is_empty()) {
+        let quoted = serde_json::to_string(t).unwrap_or_default();
+        let p = arg(like_pattern(&quoted).into());
+        wh.push(format!("LOWER(p.tags) LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let p = arg(like_pattern(q).into());
+        wh.push(format!(
+            "(LOWER(p.title_ja) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(p.title_en, '')) LIKE {p} ESCAPE '\\' \
+             OR LOWER(p.description_ja) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(p.description_en, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(v) = f.price_min {
+        wh.push(format!("s.price_yen >= {}", arg(v.into())));
+    }
+    if let Some(v) = f.price_max {
+        wh.push(format!("s.price_yen <= {}", arg(v.into())));
+    }
+    if f.in_stock == Some(true) {
+        // Lots count when they keep their category's minimum days (rule or default).
+        let today = core::today_jst();
+        let rules = inventory_rule::Entity::find()
+            .filter(inventory_rule::Column::AggregatorId.eq(agg))
+            .filter(inventory_rule::Column::Kind.eq(crate::inventory::rules::MIN_DAYS_CATEGORY))
+            .all(&app.db)
+            .await?;
+        let mut case = String::from("CASE p.category_code");
+        for r in rules {
+            let k = arg(r.key.clone().into());
+            let d = arg((today + chrono::Duration::days(i64::from(r.days))).into());
+            case.push_str(&format!(" WHEN {k} THEN {d}"));
+        }
+        let d =
+            arg((today + chrono::Duration::days(app.settings.inventory.min_remaining_days)).into());
+        // Without per-category rules the default date applies to every lot.
+        let case = if case.contains("WHEN") {
+            format!("{case} ELSE {d} END")
+        } else {
+            d
+        };
+        wh.push(format!(
+            "EXISTS (SELECT 1 FROM stock_lot l WHERE l.sku_id = s.id AND l.on_hand > l.reserved \
+             AND l.best_before >= {case})"
+        ));
+    }
+    let inner = format!(
+        "SELECT p.id AS id, MIN(s.price_yen) AS min_price, p.listed_at AS listed_at \
+         FROM product p JOIN sku s ON s.product_id = p.id WHERE {} GROUP BY p.id, p.listed_at",
+        wh.join(" AND ")
+    );
+    let (keyset, order) = match sort {
+        "price_asc" => (
+            "(t.min_price > $K OR (t.min_price = $K AND t.id > $I))",
+            "t.min_price ASC, t.id ASC",
+        ),
+        "price_desc" => (
+            "(t.min_price < $K OR (t.min_price = $K AND t.id > $I))",
+            "t.min_price DESC, t.id ASC",
+        ),
+        _ => (
+            "(t.listed_at < $K OR (t.listed_at = $K AND t.id < $I))",
+            "t.listed_at DESC, t.id DESC",
+        ),
+    };
+    let mut outer = format!("SELECT t.id, t.min_price, t.listed_at FROM ({inner}) t");
+    if let Some(c) = &after {
+        let k = if sort == "new" {
+            arg(DateTime::<Utc>::from_timestamp_micros(c.k)
+                .unwrap_or_default()
+                .into())
+        } else {
+            arg(c.k.into())
+        };
+        let i = arg(c.id.into());
+        outer.push_str(&format!(
+            " WHERE {}",
+            keyset.replace("$K", &k).replace("$I", &i)
+        ));
+    }
+    outer.push_str(&format!(" ORDER BY {order} LIMIT {}", limit + 1));
+    let stmt = Statement::from_sql_and_values(backend, sql_for(backend, &outer), values);
+    let mut rows = Row::find_by_statement(stmt).all(&app.db).await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = if more {
+        rows.last().map(|r| {
+            let k = if sort == "new" {
+                r.listed_at.map_or(0, |t| t.timestamp_micros())
+            } else {
+                r.min_price
+            };
+            hex::encode(serde_json::to_vec(&Cursor { k, id: r.id }).unwrap_or_default())
+        })
+    } else {
+        None
+    };
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut products = load(app, &producers, &ids).await?;
+    // Keep the SQL order.
+    products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
+    Ok((products, next))
+}
+
+/// Loads products with their producer, category, active SKUs, availability and photo ids.
+async fn load(
+    app: &AppState,
+    producers: &HashMap<Uuid, producer::Model>,
+    ids: &[Uuid],
+) -> ApiResult<Vec<ShopProduct>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let products = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.to_vec()))
+        .all(&app.db)
+        .await?;
+    let skus = sku::Entity::find()
+        .filter(sku::Column::ProductId.is_in(ids.to_vec()))
+        .filter(sku::Column::Active.eq(true))
+        .order_by_asc(sku::Column::Code)
+        .all(&app.db)
+        .await?;
+    let sku_ids: Vec<Uuid> = skus.iter().map(|s| s.id).collect();
+    let avail = available(app, &app.db, &sku_ids).await?;
+    let images = entity::product_image::Entity::find()
+        .filter(entity::product_image::Column::ProductId.is_in(ids.to_vec()))
+        .order_by_asc(entity::product_image::Column::Position)
+        .order_by_asc(entity::product_image::Column::Id)
+        .all(&app.db)
+        .await?;
+    let codes: HashSet<String> = products.iter().map(|p| p.category_code.clone()).collect();
+    let categories: HashMap<String, category::Model> = category::Entity::find()
+        .filter(category::Column::Code.is_in(codes))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c))
+        .collect();
+    Ok(products
+        .into_iter()
+        .filter_map(|p| {
+            let producer = producers.get(&p.producer_id)?.clone();
+            let skus: Vec<ShopSku> = skus
+                .iter()
+                .filter(|s| s.product_id == p.id)
+                .map(|s| ShopSku {
+                    available: avail.get(&s.id).copied().unwrap_or(0),
+                    sku: s.clone(),
+                })
+                .collect();
+            if skus.is_empty() {
+                return None;
+            }
+            Some(ShopProduct {
+                category: categories.get(&p.category_code).cloned(),
+                image_ids: images
+                    .iter()
+                    .filter(|i| i.product_id == p.id)
+                    .map(|i| i.id)
+                    .collect(),
+                producer,
+                skus,
+                product: p,
+            })
+        })
+        .collect())
+}
+
+/// One sellable product of the shop (404 when it is not sellable now).
+///
+/// # Errors
+/// 404.
+pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<ShopProduct> {
+    let p = product::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .filter(|p| p.aggregator_id == agg && p.status == "listed")
+        .ok_or(ApiError::NotFound)?;
+    let producers = open_producers(&app.db, agg).await?;
+    if !producers.contains_key(&p.producer_id) {
+        return Err(ApiError::NotFound);
+    }
+    load(app, &producers, &[id])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,790 @@
+//! Checkout: a cart and addresses priced into parcels with fees and tax (the preview, with the
+//! six final-confirmation items of 特商法), and placing the order: idempotent per anonymous
+//! client and Idempotency-Key, stock reserved first-expiry-first-out in the same transaction,
+//! totals exactly as previewed or a conflict.
+use super::{
+    catalogue,
+    pricing::{self, PricedLine, Quote},
+    privacy,
+    settings::{self, ShopSettings},
+};
+use crate::{
+    core::{self, secrets::hash_token},
+    db,
+    error::{ApiError, ApiResult},
+    inventory::reservations,
+    producers::domain::PostalCode,
+    startup::AppState,
+};
+use chrono::Duration;
+use entity::{
+    aggregator, category, municipality, order_line, parcel, product, reservation, shop_order, sku,
+};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Yamato delivery time slots (DOMAIN-JP.md §4).
+pub const TIME_SLOTS: [&str; 5] = ["0812", "1416", "1618", "1820", "1921"];
+/// 久米島町 (sweet potatoes may not be brought in without treatment).
+pub const KUMEJIMA: &str = "47361";
+
+/// Order statuses (DESIGN.md §4).
+pub mod status {
+    pub const OPEN: &str = "open";
+    pub const CANCELLED: &str = "cancelled";
+    pub const CLOSED: &str = "closed";
+}
+/// Payment statuses.
+pub mod payment {
+    pub const PENDING: &str = "pending";
+    pub const PAID: &str = "paid";
+    pub const CASH_ON_DELIVERY: &str = "cash_on_delivery";
+    pub const REFUNDED: &str = "refunded";
+    pub const PARTIALLY_REFUNDED: &str = "partially_refunded";
+}
+/// Fulfilment statuses.
+pub mod fulfilment {
+    pub const UNFULFILLED: &str = "unfulfilled";
+    pub const PICKING: &str = "picking";
+    pub const PACKED: &str = "packed";
+    pub const SHIPPED: &str = "shipped";
+    pub const DELIVERED: &str = "delivered";
+}
+
+/// A postal contact (buyer or ship-to). Personal data: stored encrypted, never logged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub kana: String,
+    /// Required for the buyer (confirmation email); optional for a gift's recipient.
+    #[serde(default)]
+    pub email: String,
+    pub phone: String,
+    pub postal_code: String,
+    /// JIS X 0401 code `01`–`47`.
+    pub prefecture: String,
+    /// Municipality and district (e.g. 久米島町字比嘉).
+    pub city: String,
+    pub address1: String,
+    #[serde(default)]
+    pub address2: String,
+}
+
+/// One cart line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub sku_id: Uuid,
+    pub qty: i64,
+}
+
+/// A checkout (preview or order).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub lines: Vec<CartLine>,
+    pub buyer: Contact,
+    /// Where to deliver when it is not the buyer (a gift).
+    #[serde(default)]
+    pub ship_to: Option<Contact>,
+    /// Yamato time slot: 0812, 1416, 1618, 1820 or 1921.
+    #[serde(default)]
+    pub time_slot: Option<String>,
+    /// bank_transfer, cash_on_delivery or card.
+    pub payment_method: String,
+    /// The buyer confirmed being 20 or older (required for alcohol).
+    #[serde(default)]
+    pub age_confirmed: bool,
+    /// Placing an order: the grand total the buyer saw in the preview.
+    #[serde(default)]
+    pub expected_total: Option<i64>,
+    /// ja (default) or en, for the emails.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// What is stored encrypted on the order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BuyerData {
+    pub buyer: Contact,
+    pub ship_to: Option<Contact>,
+    pub locale: String,
+}
+
+impl BuyerData {
+    /// Where the parcels go.
+    pub fn destination(&self) -> &Contact {
+        self.ship_to.as_ref().unwrap_or(&self.buyer)
+    }
+}
+
+/// A checked checkout: the priced quote and what the order needs.
+pub struct Checked {
+    pub settings: ShopSettings,
+    pub quote: Quote,
+    pub buyer: BuyerData,
+    pub destination_municipality: Option<String>,
+    pub pay_by: Option<chrono::DateTime<chrono::Utc>>,
+    pub time_slot: Option<String>,
+}
+
+fn contact(prefix: &str, c: &mut Contact, needs_email: bool, errors: &mut Vec<(String, String)>) {
+    let mut text = |name: &str, v: &mut String, min: usize, max: usize| {
+        if min == 0 && v.trim().is_empty() {
+            v.clear();
+            return;
+        }
+        match core::validate::text(v, max) {
+            Ok(t) if t.chars().count() >= min => *v = t,
+            Ok(_) => errors.push((format!("{prefix}.{name}"), "is required".into())),
+            Err(m) => errors.push((format!("{prefix}.{name}"), m)),
+        }
+    };
+    text("name", &mut c.name, 1, 100);
+    text("kana", &mut c.kana, 0, 100);
+    text("city", &mut c.city, 1, 100);
+    text("address1", &mut c.address1, 1, 200);
+    text("address2", &mut c.address2, 0, 200);
+    let phone = crate::producers::domain::to_half_width_ascii(&c.phone);
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    if !phone.chars().all(|ch| ch.is_ascii_digit() || ch == '-') || !(10..=11).contains(&digits) {
+        errors.push((
+            format!("{prefix}.phone"),
+            "must be 10 or 11 digits, hyphens allowed".into(),
+        ));
+    } else {
+        c.phone = phone;
+    }
+    match PostalCode::parse(&c.postal_code) {
+        Ok(p) => c.postal_code = p.as_str().into(),
+        Err(m) => errors.push((format!("{prefix}.postal_code"), m.into())),
+    }
+    if !settings::is_prefecture(&c.prefecture) {
+        errors.push((
+            format!("{prefix}.prefecture"),
+            "must be a JIS X 0401 code 01-47".into(),
+        ));
+    }
+    if needs_email || !c.email.is_empty() {
+        match core::validate::email(&c.email) {
+            Ok(e) => c.email = e,
+            Err(m) => errors.push((format!("{prefix}.email"), m.into())),
+        }
+    }
+}
+
+/// Why plant quarantine forbids sending a product of `class` grown in `origin_prefecture` to
+/// the destination, if it does (DOMAIN-JP.md §3). A treatment/inspection certificate lifts it.
+pub fn quarantine_refusal(
+    class: &str,
+    origin_prefecture: &str,
+    destination_prefecture: &str,
+    destination_municipality: Option<&str>,
+    certified: bool,
+) -> Option<&'static str> {
+    if certified {
+        return None;
+    }
+    let leaves_okinawa = origin_prefecture == "47" && destination_prefecture != "47";
+    match class {
+        "raw_sweet_potato" if leaves_okinawa => {
+            Some("raw sweet potatoes may not leave Okinawa without steam treatment")
+        }
+        "raw_sweet_potato" if destination_municipality == Some(KUMEJIMA) => {
+            Some("raw sweet potatoes may not be brought into Kumejima without treatment")
+        }
+        "restricted_raw_plant" if leaves_okinawa => {
+            Some("this raw plant may not leave Okinawa without treatment")
+        }
+        "citrus_plant" if leaves_okinawa => {
+            Some("citrus plants may not leave Okinawa without an inspection certificate")
+        }
+        _ => None,
+    }
+}
+
+fn refusal(code: &'static str, message: impl Into<String>, details: serde_json::Value) -> ApiError {
+    ApiError::Unprocessable {
+        code,
+        message: message.into(),
+        details,
+    }
+}
+
+/// The JIS X 0402 code of the municipality an address names, when it is one we know
+/// (the city field starts with its name).
+async fn municipality_of(app: &AppState, c: &Contact) -> ApiResult<Option<String>> {
+    let rows = municipality::Entity::find()
+        .filter(municipality::Column::PrefectureCode.eq(c.prefecture.clone()))
+        .all(&app.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|m| !m.name_ja.is_empty() && c.city.starts_with(&m.name_ja))
+        .max_by_key(|m| m.name_ja.len())
+        .map(|m| m.code))
+}
+
+/// Validates a checkout and prices it.
+///
+/// # Errors
+/// 422 naming fields, or with a code: `not_sellable`, `producer_closed`, `quarantine_restricted`,
+/// `age_confirmation_required`, `alcohol_not_sold`, `over_limit`, `payment_method_unavailable`;
+/// 409 `out_of_stock`, `shop_not_configured`.
+pub async fn check(
+    app: &AppState,
+    agg: &aggregator::Model,
+    mut req: CheckoutRequest,
+) -> ApiResult<Checked> {
+    let settings = settings::load(&app.db, agg.id).await?;
+    let missing = settings.missing_disclosure();
+    if !missing.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "shop_not_configured",
+            message: "the shop's seller disclosure (特定商取引法) is incomplete; orders are not taken yet".into(),
+            details: serde_json::json!({ "missing": missing }),
+        });
+    }
+    let mut errors = Vec::new();
+    if req.lines.is_empty() || req.lines.len() > 50 {
+        errors.push(("lines".to_string(), "give 1 to 50 lines".to_string()));
+    }
+    for (i, l) in req.lines.iter().enumerate() {
+        if !(1..=settings.max_qty_per_line).contains(&l.qty) {
+            errors.push((
+                format!("lines[{i}].qty"),
+                format!("must be 1 to {}", settings.max_qty_per_line),
+            ));
+        }
+    }
+    contact("buyer", &mut req.buyer, true, &mut errors);
+    if let Some(s) = req.ship_to.as_mut() {
+        contact("ship_to", s, false, &mut errors);
+    }
+    if let Some(t) = &req.time_slot
+        && !TIME_SLOTS.contains(&t.as_str())
+    {
+        errors.push((
+            "time_slot".into(),
+            "must be 0812, 1416, 1618, 1820 or 1921".into(),
+        ));
+    }
+    if !super::settings::PAYMENT_METHODS.contains(&req.payment_method.as_str()) {
+        errors.push((
+            "payment_method".into(),
+            "must be bank_transfer, cash_on_delivery or card".into(),
+        ));
+    }
+    let locale = match req.locale.as_deref() {
+        None | Some("ja") => "ja",
+        Some("en") => "en",
+        Some(_) => {
+            errors.push(("locale".into(), "must be ja or en".into()));
+            "ja"
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation { fields: errors });
+    }
+    if !settings.payment_methods.contains(&req.payment_method)
+        || (req.payment_method == "card" && app.settings.payments.provider_url.is_empty())
+    {
+        return Err(refusal(
+            "payment_method_unavailable",
+            "this shop does not take that payment method",
+            serde_json::json!({ "field": "payment_method", "accepted": settings.payment_methods }),
+        ));
+    }
+
+    // Merge lines of the same SKU, keeping the first position for messages.
+    let mut demand: BTreeMap<Uuid, (usize, i64)> = BTreeMap::new();
+    for (i, l) in req.lines.iter().enumerate() {
+        demand.entry(l.sku_id).or_insert((i, 0)).1 += l.qty;
+    }
+    let units: i64 = demand.values().map(|(_, q)| q).sum();
+    if units > settings.max_units_per_order {
+        return Err(refusal(
+            "over_limit",
+            format!("at most {} units per order", settings.max_units_per_order),
+            serde_json::json!({ "field": "lines", "limit": settings.max_units_per_order }),
+        ));
+    }
+    let dest = req.ship_to.clone().unwrap_or_else(|| req.buyer.clone());
+    let destination_municipality = municipality_of(app, &dest).await?;
+    let producers = catalogue::open_producers(&app.db, agg.id).await?;
+    let ids: Vec<Uuid> = demand.keys().copied().collect();
+    let skus: HashMap<Uuid, sku::Model> = sku::Entity::find()
+        .filter(sku::Column::Id.is_in(ids.clone()))
+        .filter(sku::Column::AggregatorId.eq(agg.id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let products: HashMap<Uuid, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id).collect::<Vec<_>>()))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let categories: HashMap<String, category::Model> = category::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c))
+        .collect();
+    let available = catalogue::available(app, &app.db, &ids).await?;
+    let mut lines = Vec::new();
+    for (sku_id, (i, qty)) in &demand {
+        let at = format!("lines[{i}]");
+        let (s, p) = match skus
+            .get(sku_id)
+            .and_then(|s| Some((s, products.get(&s.product_id)?)))
+        {
+            Some((s, p)) if s.active && p.status == "listed" => (s, p),
+            _ => {
+                return Err(refusal(
+                    "not_sellable",
+                    "this item is not for sale",
+                    serde_json::json!({ "field": at, "sku_id": sku_id }),
+                ));
+            }
+        };
+        let Some(producer) = producers.get(&p.producer_id) else {
+            return Err(refusal(
+                "producer_closed",
+                "this producer is closed at the moment (holiday, ferry or typhoon closure)",
+                serde_json::json!({ "field": at, "sku_id": sku_id }),
+            ));
+        };
+        if *qty > settings.max_qty_per_line {
+            return Err(refusal(
+                "over_limit",
+                format!(
+                    "at most {} of one item per order",
+                    settings.max_qty_per_line
+                ),
+                serde_json::json!({ "field": at, "limit": settings.max_qty_per_line }),
+            ));
+        }
+        let alcohol = p.alcohol || categories.get(&p.category_code).is_some_and(|c| c.alcohol);
+        if alcohol && !settings.liquor_licence {
+            return Err(refusal(
+                "alcohol_not_sold",
+                "this shop has no mail-order liquor licence; alcohol cannot be ordered",
+                serde_json::json!({ "field": at, "sku_id": sku_id }),
+            ));
+        }
+        if alcohol && !req.age_confirmed {
+            return Err(refusal(
+                "age_confirmation_required",
+                "alcohol is sold only to buyers aged 20 or over: confirm your age",
+                serde_json::json!({ "field": "age_confirmed", "sku_id": sku_id }),
+            ));
+        }
+        let origin = p
+            .origin_municipality_code
+            .as_deref()
+            .unwrap_or(&producer.municipality_code);
+        if let Some(why) = quarantine_refusal(
+            &p.quarantine_class,
+            origin.get(..2).unwrap_or_default(),
+            &dest.prefecture,
+            destination_municipality.as_deref(),
+            p.quarantine_certificate.is_some(),
+        ) {
+            return Err(refusal(
+                "quarantine_restricted",
+                why,
+                serde_json::json!({ "field": at, "sku_id": sku_id, "quarantine_class": p.quarantine_class }),
+            ));
+        }
+        let have = available.get(sku_id).copied().unwrap_or(0);
+        if *qty > have {
+            return Err(ApiError::Conflict {
+                code: "out_of_stock",
+                message: format!("only {have} of {} available for {}", qty, s.code),
+                details: serde_json::json!({ "field": at, "sku_id": sku_id, "requested": qty, "available": have }),
+            });
+        }
+        lines.push(PricedLine {
+            sku_id: *sku_id,
+            product_id: p.id,
+            producer_id: p.producer_id,
+            title: if s.name.is_empty() {
+                p.title_ja.clone()
+            } else {
+                format!("{} {}", p.title_ja, s.name)
+            },
+            sku_code: s.code.clone(),
+            qty: *qty,
+            unit_price: s.price_yen,
+            tax_rate: p.tax_rate,
+            temperature_class: p.temperature_class.clone(),
+        });
+    }
+    let quote = pricing::quote(
+        lines,
+        &settings,
+        &dest.prefecture,
+        &dest.postal_code,
+        req.payment_method == "cash_on_delivery",
+    );
+    if quote.grand_total > settings.max_order_yen {
+        return Err(refusal(
+            "over_limit",
+            format!("orders are limited to {} yen", settings.max_order_yen),
+            serde_json::json!({ "field": "lines", "limit_yen": settings.max_order_yen }),
+        ));
+    }
+    let pay_by = (req.payment_method == "bank_transfer")
+        .then(|| core::now() + Duration::days(settings.bank_transfer_days));
+    Ok(Checked {
+        settings,
+        quote,
+        buyer: BuyerData {
+            buyer: req.buyer,
+            ship_to: req.ship_to,
+            locale: locale.into(),
+        },
+        destination_municipality,
+        pay_by,
+        time_slot: req.time_slot,
+    })
+}
+
+/// The six items 特商法 requires on the final confirmation screen (since 2022-06).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FinalConfirmation {
+    pub quantity: String,
+    pub total: String,
+    pub payment: String,
+    pub delivery: String,
+    pub cancellation: String,
+    pub deadline: String,
+}
+
+/// The final-confirmation texts for a checked checkout (Japanese, the shop's language).
+pub fn final_confirmation(c: &Checked, method: &str) -> FinalConfirmation {
+    let units: i64 = c.quote.lines.iter().map(|l| l.qty).sum();
+    let s = &c.settings;
+    let payment = match method {
+        "bank_transfer" => format!(
+            "銀行振込（前払い）: ご注文から{}日以内にお振込みください。入金確認後に発送します。",
+            s.bank_transfer_days
+        ),
+        "cash_on_delivery" => format!(
+            "代金引換: 商品お届け時に配達員へお支払いください（代引手数料 {} 円/個口）。",
+            s.cod_fee_yen
+        ),
+        _ => "クレジットカード: ご注文確定時に決済します。".into(),
+    };
+    let deadline = match c.pay_by {
+        Some(t) => format!(
+            "お振込み期限: {}（期限を過ぎたご注文は自動的にキャンセルされます）",
+            (t + Duration::hours(9)).format("%Y-%m-%d")
+        ),
+        None => "お申込みの期限はありません。".into(),
+    };
+    FinalConfirmation {
+        quantity: format!("{} 点（{} 商品）", units, c.quote.lines.len()),
+        total: format!(
+            "合計 {} 円（税込。うち消費税 8%対象 {} 円・10%対象 {} 円、送料・手数料 {} 円を含む）",
+            c.quote.grand_total,
+            c.quote.tax8,
+            c.quote.tax10,
+            c.quote.shipping_total + c.quote.cool_total + c.quote.surcharge_total + c.quote.cod_fee
+        ),
+        payment,
+        delivery: format!(
+            "{}（発送目安: {}営業日以内）",
+            s.delivery_text, s.ships_within_days
+        ),
+        cancellation: format!("{} 返品: {}", s.cancellation_text, s.returns_text),
+        deadline,
+    }
+}
+
+/// An order number: 8 characters of Crockford base-32 (no I, L, O, U), unique per aggregator;
+/// buyers quote it in bank transfers.
+fn order_number() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % 32] as char)
+        .collect()
+}
+
+/// A placed order (or the earlier one an identical retry gets back).
+pub struct Placed {
+    pub order: shop_order::Model,
+    pub replayed: bool,
+}
+
+/// Places an order. `client` names the anonymous caller (idempotency scope); `key` is the
+/// Idempotency-Key.
+///
+/// # Errors
+/// As [`check`]; 422 `expected_total` missing, a reused key with another body; 409
+/// `price_changed`, `out_of_stock`, `idempotency_in_progress`.
+pub async fn place(
+    app: &AppState,
+    agg: &aggregator::Model,
+    client: &str,
+    key: &str,
+    req: CheckoutRequest,
+) -> ApiResult<Placed> {
+    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "is required: 1-200 printable characters, one per order attempt",
+        ));
+    }
+    let client_key = privacy::client_key(&app.settings, client);
+    let request_hash = hash_token(&serde_json::to_string(&req).unwrap_or_default());
+    if let Some(existing) = find_by_key(app, agg.id, &client_key, key).await? {
+        return replay(existing, &request_hash);
+    }
+    let Some(expected) = req.expected_total else {
+        return Err(ApiError::field(
+            "expected_total",
+            "give the grand_total shown by the checkout preview",
+        ));
+    };
+    let method = req.payment_method.clone();
+    let c = check(app, agg, req).await?;
+    if c.quote.grand_total != expected {
+        return Err(ApiError::Conflict {
+            code: "price_changed",
+            message: format!(
+                "the total is now {} yen, not {} yen: please review the order again",
+                c.quote.grand_total, expected
+            ),
+            details: serde_json::json!({ "expected_total": expected, "grand_total": c.quote.grand_total }),
+        });
+    }
+    let dest = c.buyer.destination().clone();
+    let sealed = privacy::seal(
+        &app.settings,
+        &serde_json::to_vec(&c.buyer).map_err(|e| ApiError::Internal(e.into()))?,
+    )
+    .map_err(ApiError::Internal)?;
+    let now = core::now();
+    let oid = core::new_id();
+    let rid = core::new_id();
+    let q = &c.quote;
+    let number = order_number();
+    let txn = db::begin_write(&app.db).await?;
+    let inserted = shop_order::ActiveModel {
+        id: Set(oid),
+        aggregator_id: Set(agg.id),
+        number: Set(number.clone()),
+        source: Set("shop".into()),
+        external_id: Set(None),
+        status: Set(status::OPEN.into()),
+        payment_status: Set(if method == "cash_on_delivery" {
+            payment::CASH_ON_DELIVERY.into()
+        } else {
+            payment::PENDING.into()
+        }),
+        fulfilment_status: Set(fulfilment::UNFULFILLED.into()),
+        payment_method: Set(method.clone()),
+        buyer_data: Set(Some(sealed)),
+        personal_purged_at: Set(None),
+        destination_prefecture: Set(dest.prefecture.clone()),
+        destination_municipality: Set(c.destination_municipality.clone()),
+        time_slot: Set(c.time_slot.clone()),
+        delivery_date: Set(None),
+        goods_total: Set(q.goods_total),
+        shipping_total: Set(q.shipping_total),
+        cool_total: Set(q.cool_total),
+        surcharge_total: Set(q.surcharge_total),
+        cod_fee: Set(q.cod_fee),
+        total8: Set(q.total8),
+        total10: Set(q.total10),
+        tax8: Set(q.tax8),
+        tax10: Set(q.tax10),
+        grand_total: Set(q.grand_total),
+        currency: Set("JPY".into()),
+        refunded_total: Set(0),
+        refund_owed: Set(0),
+        reservation_id: Set(Some(rid)),
+        client_key: Set(client_key.clone()),
+        idempotency_key: Set(Some(key.to_string())),
+        request_hash: Set(request_hash.clone()),
+        pay_by: Set(c.pay_by),
+        paid_at: Set(None),
+        payment_intent_id: Set(None),
+        cancelled_at: Set(None),
+        shipped_at: Set(None),
+        delivered_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(e) = inserted {
+        drop(txn);
+        if let ApiError::Conflict { .. } = ApiError::from(e) {
+            if let Some(existing) = find_by_key(app, agg.id, &client_key, key).await? {
+                return replay(existing, &request_hash);
+            }
+            return Err(ApiError::conflict(
+                "idempotency_in_progress",
+                "an order with this Idempotency-Key is being placed",
+            ));
+        }
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "creating the order failed"
+        )));
+    }
+    reservation::ActiveModel {
+        id: Set(rid),
+        aggregator_id: Set(agg.id),
+        status: Set(reservations::status::HELD.into()),
+        expires_at: Set(None),
+        destination_prefecture: Set(Some(dest.prefecture.clone())),
+        reference: Set(format!("order {number}")),
+        idempotency_key: Set(None),
+        request_hash: Set(None),
+        created_by: Set(Uuid::nil()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let demand: BTreeMap<Uuid, i64> = q.lines.iter().map(|l| (l.sku_id, l.qty)).collect();
+    let allocations = reservations::allocate(
+        app,
+        &txn,
+        agg.id,
+        None,
+        rid,
+        &demand,
+        Some(&dest.prefecture),
+    )
+    .await?;
+    for p in &q.parcels {
+        parcel::ActiveModel {
+            id: Set(core::new_id()),
+            aggregator_id: Set(agg.id),
+            order_id: Set(oid),
+            seq: Set(p.seq),
+            temperature_class: Set(p.temperature_class.clone()),
+            carrier: Set("yamato".into()),
+            time_slot: Set(c.time_slot.clone()),
+            delivery_date: Set(None),
+            shipping_fee: Set(p.shipping_fee),
+            cool_fee: Set(p.cool_fee),
+            surcharge: Set(p.surcharge),
+            tracking_number: Set(None),
+            status: Set("pending".into()),
+            packed_at: Set(None),
+            shipped_at: Set(None),
+            delivered_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        for i in &p.lines {
+            let l = &q.lines[*i];
+            let lots: Vec<serde_json::Value> = allocations
+                .iter()
+                .filter(|a| a.sku_id == l.sku_id)
+                .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
+                .collect();
+            order_line::ActiveModel {
+                id: Set(core::new_id()),
+                aggregator_id: Set(agg.id),
+                order_id: Set(oid),
+                producer_id: Set(l.producer_id),
+                product_id: Set(l.product_id),
+                sku_id: Set(l.sku_id),
+                title: Set(l.title.chars().take(300).collect()),
+                sku_code: Set(l.sku_code.clone()),
+                qty: Set(l.qty),
+                unit_price: Set(l.unit_price),
+                tax_rate: Set(l.tax_rate),
+                line_total: Set(l.total()),
+                temperature_class: Set(l.temperature_class.clone()),
+                parcel_seq: Set(p.seq),
+                allocations: Set(serde_json::Value::Array(lots).to_string()),
+                returned_qty: Set(0),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    super::notify::enqueue(&txn, agg.id, oid, super::notify::CONFIRMATION).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::AuditRecord {
+            aggregator_id: Some(agg.id),
+            actor_user_id: None,
+            action: "order_placed",
+            subject_type: "order",
+            subject_id: Some(oid.to_string()),
+            details: serde_json::json!({ "number": number, "source": "shop", "payment_method": method, "grand_total": q.grand_total }),
+        },
+    )
+    .await?;
+    let order = shop_order::Entity::find_by_id(oid)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(Placed {
+        order,
+        replayed: false,
+    })
+}
+
+async fn find_by_key(
+    app: &AppState,
+    agg: Uuid,
+    client_key: &str,
+    key: &str,
+) -> ApiResult<Option<shop_order::Model>> {
+    Ok(shop_order::Entity::find()
+        .filter(shop_order::Column::AggregatorId.eq(agg))
+        .filter(shop_order::Column::ClientKey.eq(client_key))
+        .filter(shop_order::Column::IdempotencyKey.eq(key))
+        .one(&app.db)
+        .await?)
+}
+
+fn replay(existing: shop_order::Model, hash: &str) -> ApiResult<Placed> {
+    if existing.request_hash != hash {
+        return Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used with a different order".into(),
+            details: serde_json::json!({}),
+        });
+    }
+    Ok(Placed {
+        order: existing,
+        replayed: true,
+    })
+}
+
+/// Reads the personal data of an order (None once purged).
+///
+/// # Errors
+/// A record that no longer decrypts (wrong key).
+pub fn buyer_of(app: &AppState, o: &shop_order::Model) -> ApiResult<Option<BuyerData>> {
+    let Some(sealed) = &o.buyer_data else {
+        return Ok(None);
+    };
+    let plain = privacy::open(&app.settings, sealed).map_err(ApiError::Internal)?;
+    Ok(Some(
+        serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.into()))?,
+    ))
+}

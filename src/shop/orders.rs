@@ -1,0 +1,484 @@
+//! The order core: what buyers (through the signed link) and staff see of an order, and the
+//! allowed transitions of its three statuses, each a guarded UPDATE (the database decides
+//! when two requests race) and audit-logged.
+use super::checkout::{self, BuyerData, fulfilment, payment, status};
+use crate::{
+    audit::{self, AuditRecord},
+    auth::actor::{Actor, Role},
+    core::{self, pagination::Page},
+    db,
+    error::{ApiError, ApiResult},
+    inventory::reservations,
+    startup::AppState,
+};
+use chrono::{Duration, NaiveDate};
+use entity::{order_line, order_return, parcel, producer, shop_order};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+/// An order with its lines, parcels and returns.
+pub struct OrderDetail {
+    pub order: shop_order::Model,
+    pub lines: Vec<order_line::Model>,
+    pub parcels: Vec<parcel::Model>,
+    pub returns: Vec<order_return::Model>,
+}
+
+/// Loads what belongs to `order`.
+///
+/// # Errors
+/// Database failure.
+pub async fn detail(db: &impl ConnectionTrait, order: shop_order::Model) -> ApiResult<OrderDetail> {
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order.id))
+        .order_by_asc(order_line::Column::ParcelSeq)
+        .order_by_asc(order_line::Column::SkuCode)
+        .all(db)
+        .await?;
+    let parcels = parcel::Entity::find()
+        .filter(parcel::Column::OrderId.eq(order.id))
+        .order_by_asc(parcel::Column::Seq)
+        .all(db)
+        .await?;
+    let returns = order_return::Entity::find()
+        .filter(order_return::Column::OrderId.eq(order.id))
+        .order_by_asc(order_return::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(OrderDetail {
+        order,
+        lines,
+        parcels,
+        returns,
+    })
+}
+
+/// An order seen through its signed link (404 for a wrong token or another shop).
+///
+/// # Errors
+/// 404.
+pub async fn for_buyer(
+    app: &AppState,
+    agg: Uuid,
+    id: Uuid,
+    token: &str,
+) -> ApiResult<(OrderDetail, Option<BuyerData>)> {
+    if !super::privacy::check_order_token(&app.settings, id, token) {
+        return Err(ApiError::NotFound);
+    }
+    let o = shop_order::Entity::find_by_id(id)
+        .one(&app.db)
+        .await?
+        .filter(|o| o.aggregator_id == agg)
+        .ok_or(ApiError::NotFound)?;
+    let buyer = checkout::buyer_of(app, &o)?;
+    Ok((detail(&app.db, o).await?, buyer))
+}
+
+fn staff(actor: &Actor) -> ApiResult<Uuid> {
+    actor.require(&[Role::Operator, Role::Admin, Role::Finance])?;
+    actor.aggregator_id.ok_or_else(ApiError::forbidden)
+}
+
+async fn find(db: &impl ConnectionTrait, agg: Uuid, id: Uuid) -> ApiResult<shop_order::Model> {
+    shop_order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|o| o.aggregator_id == agg)
+        .ok_or(ApiError::NotFound)
+}
+
+/// One order of the caller's aggregator with the buyer's data (staff).
+///
+/// # Errors
+/// 403; 404.
+pub async fn get(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<(OrderDetail, Option<BuyerData>)> {
+    let agg = staff(actor)?;
+    let o = find(&app.db, agg, id).await?;
+    let buyer = checkout::buyer_of(app, &o)?;
+    Ok((detail(&app.db, o).await?, buyer))
+}
+
+/// Filters of the staff order list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub payment_status: Option<String>,
+    pub fulfilment_status: Option<String>,
+    pub source: Option<String>,
+    pub producer_id: Option<Uuid>,
+    /// Orders containing goods of producers on this island.
+    pub island: Option<String>,
+    /// Placed on or after this day (JST).
+    pub from: Option<NaiveDate>,
+    /// Placed on or before this day (JST).
+    pub to: Option<NaiveDate>,
+}
+
+const STATUSES: [&str; 3] = [status::OPEN, status::CANCELLED, status::CLOSED];
+const PAYMENT_STATUSES: [&str; 5] = [
+    payment::PENDING,
+    payment::PAID,
+    payment::CASH_ON_DELIVERY,
+    payment::REFUNDED,
+    payment::PARTIALLY_REFUNDED,
+];
+const FULFILMENT_STATUSES: [&str; 5] = [
+    fulfilment::UNFULFILLED,
+    fulfilment::PICKING,
+    fulfilment::PACKED,
+    fulfilment::SHIPPED,
+    fulfilment::DELIVERED,
+];
+
+fn jst_start(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    (d.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::hours(9)).and_utc()
+}
+
+/// The caller's aggregator's orders, newest first (staff).
+///
+/// # Errors
+/// 403; 422 naming a bad filter.
+pub async fn list(
+    app: &AppState,
+    actor: &Actor,
+    f: OrderFilter,
+    page: Page,
+) -> ApiResult<Vec<shop_order::Model>> {
+    let agg = staff(actor)?;
+    let mut cond = Condition::all().add(shop_order::Column::AggregatorId.eq(agg));
+    for (name, value, allowed, col) in [
+        (
+            "status",
+            &f.status,
+            &STATUSES[..],
+            shop_order::Column::Status,
+        ),
+        (
+            "payment_status",
+            &f.payment_status,
+            &PAYMENT_STATUSES[..],
+            shop_order::Column::PaymentStatus,
+        ),
+        (
+            "fulfilment_status",
+            &f.fulfilment_status,
+            &FULFILMENT_STATUSES[..],
+            shop_order::Column::FulfilmentStatus,
+        ),
+    ] {
+        if let Some(v) = value {
+            if !allowed.contains(&v.as_str()) {
+                return Err(ApiError::field(
+                    name,
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
+            }
+            cond = cond.add(col.eq(v.clone()));
+        }
+    }
+    if let Some(s) = &f.source {
+        let s = core::validate::code(s, 32).map_err(|m| ApiError::field("source", m))?;
+        cond = cond.add(shop_order::Column::Source.eq(s));
+    }
+    if let (Some(a), Some(b)) = (f.from, f.to)
+        && a > b
+    {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if let Some(d) = f.from {
+        cond = cond.add(shop_order::Column::CreatedAt.gte(jst_start(d)));
+    }
+    if let Some(d) = f.to {
+        cond = cond.add(shop_order::Column::CreatedAt.lt(jst_start(d + Duration::days(1))));
+    }
+    let mut producers: Option<Vec<Uuid>> = f.producer_id.map(|p| vec![p]);
+    if let Some(i) = &f.island {
+        let i = core::validate::code(i, 32).map_err(|m| ApiError::field("island", m))?;
+        let on_island: Vec<Uuid> = producer::Entity::find()
+            .filter(producer::Column::AggregatorId.eq(agg))
+            .filter(producer::Column::IslandCode.eq(i))
+            .all(&app.db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|p| producers.as_ref().is_none_or(|only| only.contains(p)))
+            .collect();
+        producers = Some(on_island);
+    }
+    if let Some(ps) = producers {
+        let ids: Vec<Uuid> = order_line::Entity::find()
+            .select_only()
+            .column(order_line::Column::OrderId)
+            .filter(order_line::Column::AggregatorId.eq(agg))
+            .filter(order_line::Column::ProducerId.is_in(ps))
+            .distinct()
+            .into_tuple()
+            .all(&app.db)
+            .await?;
+        cond = cond.add(shop_order::Column::Id.is_in(ids));
+    }
+    if let Some(after) = page.after {
+        cond = cond.add(shop_order::Column::Id.lt(after));
+    }
+    Ok(shop_order::Entity::find()
+        .filter(cond)
+        .order_by_desc(shop_order::Column::Id)
+        .limit(page.limit)
+        .all(&app.db)
+        .await?)
+}
+
+fn invalid(o: &shop_order::Model, what: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "invalid_transition",
+        message: format!(
+            "cannot {what}: the order is {} / {} / {}",
+            o.status, o.payment_status, o.fulfilment_status
+        ),
+        details: serde_json::json!({
+            "status": o.status, "payment_status": o.payment_status, "fulfilment_status": o.fulfilment_status,
+        }),
+    }
+}
+
+async fn audit_order(
+    db: &impl ConnectionTrait,
+    o: &shop_order::Model,
+    actor: Option<Uuid>,
+    action: &str,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    audit::record(
+        db,
+        AuditRecord {
+            aggregator_id: Some(o.aggregator_id),
+            actor_user_id: actor,
+            action,
+            subject_type: "order",
+            subject_id: Some(o.id.to_string()),
+            details,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks a pending (bank transfer or card) order paid. A retry on a paid order changes nothing.
+///
+/// # Errors
+/// 404; 409 `invalid_transition`.
+pub async fn mark_paid_in(
+    txn: &DatabaseTransaction,
+    o: &shop_order::Model,
+    actor: Option<Uuid>,
+    how: &str,
+) -> ApiResult<bool> {
+    let now = core::now();
+    let r = shop_order::Entity::update_many()
+        .col_expr(
+            shop_order::Column::PaymentStatus,
+            Expr::value(payment::PAID),
+        )
+        .col_expr(shop_order::Column::PaidAt, Expr::value(now))
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(
+            shop_order::Column::PaymentStatus.is_in([payment::PENDING, payment::CASH_ON_DELIVERY]),
+        )
+        .exec(txn)
+        .await?;
+    if r.rows_affected == 0 {
+        let now = find(txn, o.aggregator_id, o.id).await?;
+        if now.payment_status == payment::PAID {
+            return Ok(false);
+        }
+        return Err(invalid(&now, "mark it paid"));
+    }
+    audit_order(
+        txn,
+        o,
+        actor,
+        "order_paid",
+        serde_json::json!({ "how": how, "from": o.payment_status }),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Staff mark an order paid (a bank transfer seen on the account, cash collected).
+///
+/// # Errors
+/// 403; 404; 409 `invalid_transition`.
+pub async fn mark_paid(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<OrderDetail> {
+    let agg = staff(actor)?;
+    let txn = db::begin_write(&app.db).await?;
+    let o = find(&txn, agg, id).await?;
+    mark_paid_in(&txn, &o, Some(actor.user_id), "operator").await?;
+    txn.commit().await?;
+    detail(&app.db, find(&app.db, agg, id).await?).await
+}
+
+/// Cancels an order that has not shipped: stock goes back, the buyer is emailed; money already
+/// taken is refunded (card) or recorded as owed (bank transfer).
+///
+/// # Errors
+/// 409 `invalid_transition` once shipped or already cancelled.
+pub async fn cancel_in(
+    txn: &DatabaseTransaction,
+    o: &shop_order::Model,
+    actor: Option<Uuid>,
+    reason: &str,
+) -> ApiResult<()> {
+    let now = core::now();
+    let r = shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::Status, Expr::value(status::CANCELLED))
+        .col_expr(shop_order::Column::CancelledAt, Expr::value(now))
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(shop_order::Column::FulfilmentStatus.is_in([
+            fulfilment::UNFULFILLED,
+            fulfilment::PICKING,
+            fulfilment::PACKED,
+        ]))
+        .exec(txn)
+        .await?;
+    if r.rows_affected == 0 {
+        let now = find(txn, o.aggregator_id, o.id).await?;
+        return Err(invalid(&now, "cancel"));
+    }
+    if let Some(rid) = o.reservation_id {
+        match reservations::finish_in(
+            txn,
+            o.aggregator_id,
+            actor,
+            rid,
+            reservations::status::RELEASED,
+        )
+        .await
+        {
+            Ok(_) | Err(ApiError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if o.payment_status == payment::PAID {
+        // Money already received goes back in full.
+        shop_order::Entity::update_many()
+            .col_expr(shop_order::Column::RefundOwed, Expr::value(o.grand_total))
+            .filter(shop_order::Column::Id.eq(o.id))
+            .exec(txn)
+            .await?;
+    }
+    audit_order(
+        txn,
+        o,
+        actor,
+        "order_cancelled",
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
+    super::notify::enqueue(txn, o.aggregator_id, o.id, super::notify::CANCELLED).await?;
+    Ok(())
+}
+
+/// Staff cancel an order before shipment.
+///
+/// # Errors
+/// 403; 404; 409 `invalid_transition`; 422 reason.
+pub async fn cancel(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+) -> ApiResult<OrderDetail> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = staff(actor)?;
+    let reason = core::validate::text(reason, 500).map_err(|m| ApiError::field("reason", m))?;
+    let txn = db::begin_write(&app.db).await?;
+    let o = find(&txn, agg, id).await?;
+    cancel_in(&txn, &o, Some(actor.user_id), &reason).await?;
+    txn.commit().await?;
+    detail(&app.db, find(&app.db, agg, id).await?).await
+}
+
+/// The buyer cancels through the signed link (before shipment).
+///
+/// # Errors
+/// 404 wrong link; 409 `invalid_transition`.
+pub async fn cancel_by_buyer(
+    app: &AppState,
+    agg: Uuid,
+    id: Uuid,
+    token: &str,
+) -> ApiResult<OrderDetail> {
+    if !super::privacy::check_order_token(&app.settings, id, token) {
+        return Err(ApiError::NotFound);
+    }
+    let txn = db::begin_write(&app.db).await?;
+    let o = find(&txn, agg, id).await?;
+    cancel_in(&txn, &o, None, "cancelled by the buyer").await?;
+    txn.commit().await?;
+    detail(&app.db, find(&app.db, agg, id).await?).await
+}
+
+/// Cancels bank-transfer orders still unpaid after their deadline (the job). Returns how many.
+///
+/// # Errors
+/// Database failure.
+pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
+    let due = shop_order::Entity::find()
+        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(shop_order::Column::PaymentStatus.eq(payment::PENDING))
+        .filter(shop_order::Column::PayBy.lt(core::now()))
+        .all(&app.db)
+        .await?;
+    let mut n = 0;
+    for o in due {
+        let txn = db::begin_write(&app.db).await?;
+        match cancel_in(&txn, &o, None, "unpaid after the payment deadline").await {
+            Ok(()) => {
+                txn.commit().await?;
+                n += 1;
+            }
+            Err(ApiError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Erases buyer personal data of orders delivered or cancelled more than
+/// `shop.personal_data_retention_days` ago (the job). Returns how many.
+///
+/// # Errors
+/// Database failure.
+pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
+    let before = core::now() - Duration::days(app.settings.shop.personal_data_retention_days);
+    let r = shop_order::Entity::update_many()
+        .col_expr(
+            shop_order::Column::BuyerData,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            shop_order::Column::PersonalPurgedAt,
+            Expr::value(core::now()),
+        )
+        .filter(shop_order::Column::BuyerData.is_not_null())
+        .filter(
+            Condition::any()
+                .add(shop_order::Column::DeliveredAt.lt(before))
+                .add(shop_order::Column::CancelledAt.lt(before)),
+        )
+        .exec(&app.db)
+        .await?;
+    Ok(r.rows_affected)
+}
