@@ -100,6 +100,8 @@ use utoipa::{
         crate::inventory::handlers::consume_reservation,
         crate::inventory::handlers::create_return,
         crate::shop::handlers::get_settings,
+        crate::web::shop_pages::order_page,
+        crate::web::shop_pages::cancel_submit,
         crate::shop::handlers::put_settings,
         crate::shop::handlers::list_products,
         crate::shop::handlers::get_product,

@@ -943,6 +943,63 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "この画面は古くなっています。再読み込みしてください。",
         "This page is out of date: reload it.",
     ),
+    ("shoporder.title", "ご注文の確認", "Your order"),
+    ("shoporder.number", "注文番号", "Order number"),
+    ("shoporder.status", "状態", "Status"),
+    ("shoporder.pay_by", "お振込み期限", "Pay by"),
+    ("shoporder.item", "商品", "Item"),
+    ("shoporder.qty", "数量", "Qty"),
+    ("shoporder.amount", "金額（税込）", "Amount (incl. tax)"),
+    (
+        "shoporder.reduced_note",
+        "※は軽減税率（8%）対象の商品です。",
+        "※ marks reduced-rate (8%) items.",
+    ),
+    (
+        "shoporder.tracking",
+        "送り状番号（個口）",
+        "Tracking number, parcel",
+    ),
+    (
+        "shoporder.cancel",
+        "この注文をキャンセルする",
+        "Cancel this order",
+    ),
+    (
+        "shoporder.cancelled",
+        "この注文はキャンセルされました。",
+        "This order has been cancelled.",
+    ),
+    (
+        "shoporder.not_cancellable",
+        "この注文はすでに発送済みかキャンセル済みのため、キャンセルできません。",
+        "This order has already shipped or been cancelled, so it cannot be cancelled.",
+    ),
+    ("shoporder.st.open", "受付中", "Open"),
+    ("shoporder.st.cancelled", "キャンセル", "Cancelled"),
+    ("shoporder.st.closed", "完了", "Closed"),
+    ("shoporder.pay.pending", "お支払い待ち", "Awaiting payment"),
+    ("shoporder.pay.paid", "お支払い済み", "Paid"),
+    (
+        "shoporder.pay.cash_on_delivery",
+        "代金引換",
+        "Cash on delivery",
+    ),
+    ("shoporder.pay.refunded", "返金済み", "Refunded"),
+    (
+        "shoporder.pay.partially_refunded",
+        "一部返金",
+        "Partly refunded",
+    ),
+    (
+        "shoporder.ful.unfulfilled",
+        "発送準備前",
+        "Not yet prepared",
+    ),
+    ("shoporder.ful.picking", "ピッキング中", "Picking"),
+    ("shoporder.ful.packed", "梱包済み", "Packed"),
+    ("shoporder.ful.shipped", "発送済み", "Shipped"),
+    ("shoporder.ful.delivered", "お届け済み", "Delivered"),
     (
         "confirm.done_title",
         "メールアドレスを確認しました",
@@ -1036,6 +1093,8 @@ mod tests {
             include_str!("templates/rules.html"),
             include_str!("templates/recall.html"),
             include_str!("warehouse_pages.rs"),
+            include_str!("templates/shop_order.html"),
+            include_str!("shop_pages.rs"),
         ];
         let t = T { locale: Locale::Ja };
         for src in sources {

@@ -5,6 +5,7 @@ pub mod manage;
 pub mod pages;
 pub mod portal;
 pub mod producer_pages;
+pub mod shop_pages;
 pub mod stock_pages;
 pub mod warehouse_pages;
 
@@ -107,6 +108,12 @@ pub fn routes() -> Vec<RouteSpec> {
             POST,
             "/operator/review/{kind}/{id}/{decision}",
             portal::review_decision
+        ),
+        route!(GET, "/{slug}/shop/orders/{id}", shop_pages::order_page),
+        route!(
+            POST,
+            "/{slug}/shop/orders/{id}/cancel",
+            shop_pages::cancel_submit
         ),
         route!(GET, "/{slug}/register", producer_pages::register_page_slug),
         route!(

@@ -933,6 +933,65 @@ async fn guest_orders_are_idempotent_encrypted_linked_and_cancellable(b: Backend
         ),
         (json!(true), Value::Null, json!("13"))
     );
+
+    // The page behind the emailed link shows the order and cancels it (CSRF-checked form).
+    let o = order(&app, &body, "k-4").await;
+    let link = o["link"].as_str().expect("link");
+    let path = &link[link.find("/default/shop/orders/").expect("path")..];
+    let c = client();
+    let r = c.get(app.url(path)).send().await.expect("page");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(o["number"].as_str().expect("number")) && html.contains("※"),
+        "{html}"
+    );
+    assert!(html.contains("お支払い待ち"), "{html}");
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf")
+        .to_string();
+    let t = path.split("?t=").nth(1).expect("token").to_string();
+    let oid = o["id"].as_str().expect("id");
+    let action = format!("/default/shop/orders/{oid}/cancel");
+    let r = c
+        .post(app.url(&action))
+        .form(&[("csrf_token", "forged"), ("t", t.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403, "forged CSRF token");
+    let r = c
+        .post(app.url(&action))
+        .form(&[("csrf_token", csrf.as_str()), ("t", t.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url(path))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("この注文はキャンセルされました"), "{html}");
+    let r = c
+        .post(app.url(&action))
+        .form(&[("csrf_token", csrf.as_str()), ("t", t.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 409, "already cancelled");
+    let r = c
+        .get(app.url(&format!("/default/shop/orders/{oid}?t=bad")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 404);
 }
 db_test!(
     guest_orders_idempotent_and_cancellable,

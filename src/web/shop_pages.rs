@@ -1,0 +1,174 @@
+//! The buyer's order page behind the signed link from the confirmation email
+//! (`/{slug}/shop/orders/{id}?t=…`): what was ordered, totals with tax per rate, payment
+//! deadline, tracking, and cancellation before shipment.
+use super::pages::{Chrome, csrf_failure, csrf_ok, ctx};
+use crate::{
+    error::ApiError,
+    shop::{catalogue, orders},
+    startup::AppState,
+};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/shop_order.html")]
+struct OrderPage {
+    c: Chrome,
+    o: entity::shop_order::Model,
+    lines: Vec<(String, bool, i64, String)>,
+    totals: String,
+    parcels: Vec<(i32, String)>,
+    pay_by: String,
+    cancellable: bool,
+    cancel_action: String,
+    token: String,
+}
+
+/// The signed link's token.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    pub t: String,
+    /// ja or en.
+    pub lang: Option<String>,
+}
+
+fn yen(v: i64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) && ch.is_ascii_digit() {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{out} 円")
+}
+
+async fn render(
+    app: &AppState,
+    req: &HttpRequest,
+    slug: &str,
+    id: Uuid,
+    token: &str,
+) -> HttpResponse {
+    let cx = ctx(req, None);
+    let found = async {
+        let agg = catalogue::aggregator_by_slug(&app.db, slug).await?;
+        orders::for_buyer(app, agg.id, id, token).await
+    }
+    .await;
+    let (d, _) = match found {
+        Ok(v) => v,
+        Err(ApiError::NotFound) => return super::not_found_page(req),
+        Err(e) => return super::stock_pages::error_page(req, &e),
+    };
+    let o = d.order;
+    let en = cx.t.lang() == "en";
+    let totals = if en {
+        format!(
+            "Total {} (8%: {} incl. tax {}; 10%: {} incl. tax {}; shipping and fees {})",
+            yen(o.grand_total),
+            yen(o.total8),
+            yen(o.tax8),
+            yen(o.total10),
+            yen(o.tax10),
+            yen(o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee)
+        )
+    } else {
+        format!(
+            "合計 {}（税込。8%対象 {} うち消費税 {}、10%対象 {} うち消費税 {}。送料・手数料 {} を含む）",
+            yen(o.grand_total),
+            yen(o.total8),
+            yen(o.tax8),
+            yen(o.total10),
+            yen(o.tax10),
+            yen(o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee)
+        )
+    };
+    let page = OrderPage {
+        c: cx.chrome(None),
+        lines: d
+            .lines
+            .iter()
+            .map(|l| (l.title.clone(), l.tax_rate == 8, l.qty, yen(l.line_total)))
+            .collect(),
+        totals,
+        parcels: d
+            .parcels
+            .iter()
+            .map(|p| (p.seq, p.tracking_number.clone().unwrap_or_default()))
+            .collect(),
+        pay_by: o
+            .pay_by
+            .filter(|_| o.payment_status == "pending" && o.status == "open")
+            .map(crate::core::jst_text)
+            .unwrap_or_default(),
+        cancellable: o.status == "open"
+            && matches!(
+                o.fulfilment_status.as_str(),
+                "unfulfilled" | "picking" | "packed"
+            ),
+        cancel_action: format!("/{slug}/shop/orders/{id}/cancel"),
+        token: token.to_string(),
+        o,
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+/// The buyer's order page.
+#[utoipa::path(get, path = "/{slug}/shop/orders/{id}", tag = "pages",
+    params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id"), TokenQuery),
+    responses((status = 200, description = "HTML"), (status = 404, description = "HTML")))]
+pub async fn order_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+    q: web::Query<TokenQuery>,
+) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    render(&app, &req, &slug, id, &q.t).await
+}
+
+/// The cancel form of the order page.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CancelForm {
+    pub csrf_token: String,
+    pub t: String,
+}
+
+/// Cancels the order from its page (before shipment), then shows it again.
+#[utoipa::path(post, path = "/{slug}/shop/orders/{id}/cancel", tag = "pages",
+    params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id")),
+    responses((status = 303, description = "back to the order"), (status = 403, description = "HTML"), (status = 404, description = "HTML"), (status = 409, description = "HTML")))]
+pub async fn cancel_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+    form: web::Form<CancelForm>,
+) -> HttpResponse {
+    if !csrf_ok(&req, &form.csrf_token) {
+        return csrf_failure(&req);
+    }
+    let (slug, id) = path.into_inner();
+    let done = async {
+        let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+        orders::cancel_by_buyer(&app, agg.id, id, &form.t).await
+    }
+    .await;
+    match done {
+        Ok(_) => ctx(&req, None)
+            .redirect(&format!("/{slug}/shop/orders/{id}?t={}", form.t))
+            .finish(),
+        Err(ApiError::NotFound) => super::not_found_page(&req),
+        Err(ApiError::Conflict { .. }) => super::pages::message_page(
+            &req,
+            StatusCode::CONFLICT,
+            "shoporder.title",
+            "shoporder.not_cancellable",
+        ),
+        Err(e) => super::stock_pages::error_page(&req, &e),
+    }
+}
