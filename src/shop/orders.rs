@@ -188,6 +188,15 @@ pub async fn list(
         let s = core::validate::code(s, 32).map_err(|m| ApiError::field("source", m))?;
         cond = cond.add(shop_order::Column::Source.eq(s));
     }
+    let sane = |d: &NaiveDate| (2000..=2100).contains(&chrono::Datelike::year(d));
+    for (name, d) in [("from", &f.from), ("to", &f.to)] {
+        if d.as_ref().is_some_and(|d| !sane(d)) {
+            return Err(ApiError::field(
+                name,
+                "must be a date between 2000 and 2100",
+            ));
+        }
+    }
     if let (Some(a), Some(b)) = (f.from, f.to)
         && a > b
     {

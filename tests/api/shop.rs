@@ -813,6 +813,12 @@ async fn guest_orders_are_idempotent_encrypted_linked_and_cancellable(b: Backend
         "validation_failed",
     )
     .await;
+    assert_error(
+        app.get_as(&op, "/api/v1/orders?from=9999-12-31").await,
+        422,
+        "validation_failed",
+    )
+    .await;
 
     // The buyer cancels before shipment: stock back, email, audit; a second cancel conflicts.
     let r = post_public(
