@@ -24,6 +24,20 @@ pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
 }
 
+/// The request's `Idempotency-Key` header, if any.
+///
+/// # Errors
+/// 422 `Idempotency-Key` when the header is not printable ASCII.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| ApiError::field("Idempotency-Key", "must be printable ASCII")),
+    }
+}
+
 /// The client address used for rate limits (the peer address; proxies are not trusted).
 pub fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()

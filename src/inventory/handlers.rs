@@ -2,22 +2,12 @@
 use super::{dto::*, reservations, shipments, stock};
 use crate::{
     auth::actor::Actor,
-    error::{ApiError, ApiResult, ErrorBody},
-    http::json::Json,
+    error::{ApiResult, ErrorBody},
+    http::{idempotency_key, json::Json},
     startup::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
-
-fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
-    match req.headers().get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .map(|s| Some(s.to_string()))
-            .map_err(|_| ApiError::field("Idempotency-Key", "must be printable ASCII")),
-    }
-}
 
 /// Warehouse locations.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "inventory",

@@ -337,6 +337,22 @@ pub async fn export_movements(
     )
 }
 
+/// Unreserved units per SKU in `lots` that still have their category's minimum days left
+/// (lots inside the window are kept for clearance or disposal, never sold).
+pub fn sellable_per_sku(
+    lots: &[stock_lot::Model],
+    min_days: &super::rules::MinDays,
+) -> std::collections::HashMap<Uuid, i64> {
+    let today = core::today_jst();
+    let mut out = std::collections::HashMap::new();
+    for l in lots {
+        if (l.best_before - today).num_days() >= min_days.for_lot(l) {
+            *out.entry(l.sku_id).or_default() += l.on_hand - l.reserved;
+        }
+    }
+    out
+}
+
 /// [`sku_totals`] with each SKU's code, product title and low-stock threshold.
 ///
 /// # Errors
@@ -356,13 +372,7 @@ pub async fn sku_summary(
         .all(&app.db)
         .await?;
     let min_days = super::rules::MinDays::load(app, &app.db, &open).await?;
-    let today = core::today_jst();
-    let mut sellable: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
-    for l in &open {
-        if (l.best_before - today).num_days() >= min_days.for_lot(l) {
-            *sellable.entry(l.sku_id).or_default() += l.on_hand - l.reserved;
-        }
-    }
+    let sellable = sellable_per_sku(&open, &min_days);
     let skus: std::collections::HashMap<Uuid, sku::Model> = sku::Entity::find()
         .filter(sku::Column::Id.is_in(totals.iter().map(|t| t.sku_id).collect::<Vec<_>>()))
         .all(&app.db)

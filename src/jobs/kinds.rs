@@ -103,11 +103,22 @@ async fn send_mail(state: &AppState, job: &job::Model) -> Result<(), JobError> {
         .message
         .render(p.locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
+    deliver(state, job, p.to, rendered).await
+}
+
+/// Sends a rendered email for `job` with a Message-ID stable across its retries (from the
+/// job's dedupe key), mapping mail failures to retry / reject / pause.
+pub async fn deliver(
+    state: &AppState,
+    job: &job::Model,
+    to: String,
+    rendered: crate::mail::messages::Rendered,
+) -> Result<(), JobError> {
     let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
     state
         .mailer
         .send(OutgoingEmail {
-            to: p.to,
+            to,
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,

@@ -144,9 +144,8 @@ pub async fn available(
     db: &impl ConnectionTrait,
     sku_ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, i64>> {
-    let mut out = HashMap::new();
     if sku_ids.is_empty() {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
     let lots = stock_lot::Entity::find()
         .filter(stock_lot::Column::SkuId.is_in(sku_ids.to_vec()))
@@ -154,13 +153,7 @@ pub async fn available(
         .all(db)
         .await?;
     let min_days = MinDays::load(app, db, &lots).await?;
-    let today = core::today_jst();
-    for l in &lots {
-        if (l.best_before - today).num_days() >= min_days.for_lot(l) {
-            *out.entry(l.sku_id).or_default() += l.on_hand - l.reserved;
-        }
-    }
-    Ok(out)
+    Ok(crate::inventory::stock::sellable_per_sku(&lots, &min_days))
 }
 
 #[derive(Debug, FromQueryResult)]

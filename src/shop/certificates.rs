@@ -1,6 +1,7 @@
 //! Plant-quarantine certificates recorded on products (DOMAIN-JP.md §3).
 use crate::{
     audit::{self, AuditRecord},
+    auth::actor::{Actor, Role},
     db,
     error::{ApiError, ApiResult},
     startup::AppState,
@@ -9,17 +10,20 @@ use entity::product;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
-/// Sets or clears the certificate of product `id` in aggregator `agg`, audit-logged.
+/// Sets (or, when empty or absent, clears) the certificate of product `id` of the caller's
+/// aggregator (operators and admins), audit-logged.
 ///
 /// # Errors
-/// 404 outside the tenant.
-pub async fn set(
-    app: &AppState,
-    agg: Uuid,
-    user: Uuid,
-    id: Uuid,
-    cert: Option<String>,
-) -> ApiResult<()> {
+/// 403; 404 outside the tenant; 422 `certificate`.
+pub async fn set(app: &AppState, actor: &Actor, id: Uuid, cert: Option<&str>) -> ApiResult<()> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let cert = match cert.map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(
+            crate::core::validate::text(c, 64).map_err(|m| ApiError::field("certificate", m))?,
+        ),
+    };
     let txn = db::begin_write(&app.db).await?;
     let r = product::Entity::update_many()
         .col_expr(
@@ -37,7 +41,7 @@ pub async fn set(
         &txn,
         AuditRecord {
             aggregator_id: Some(agg),
-            actor_user_id: Some(user),
+            actor_user_id: Some(actor.user_id),
             action: "quarantine_certificate_set",
             subject_type: "product",
             subject_id: Some(id.to_string()),

@@ -334,6 +334,14 @@ pub async fn check(
         .map(|p| (p.id, p))
         .collect();
     let categories: HashMap<String, category::Model> = category::Entity::find()
+        .filter(
+            category::Column::Code.is_in(
+                products
+                    .values()
+                    .map(|p| p.category_code.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .all(&app.db)
         .await?
         .into_iter()

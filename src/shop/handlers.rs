@@ -1,9 +1,9 @@
 //! HTTP handlers of the shared shop (public, by aggregator slug) and the staff order API.
 use super::{catalogue, checkout, dto::*, orders, settings};
 use crate::{
-    auth::actor::{Actor, Role},
+    auth::actor::Actor,
     core::pagination::{PageQuery, encode_cursor},
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiResult, ErrorBody},
     http::json::Json,
     startup::AppState,
 };
@@ -143,13 +143,7 @@ pub async fn place_order(
     body: Json<checkout::CheckoutRequest>,
 ) -> ApiResult<HttpResponse> {
     let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
-    let key = match req.headers().get("idempotency-key") {
-        None => String::new(),
-        Some(v) => v
-            .to_str()
-            .map_err(|_| ApiError::field("Idempotency-Key", "must be printable ASCII"))?
-            .to_string(),
-    };
+    let key = crate::http::idempotency_key(&req)?.unwrap_or_default();
     let placed = checkout::place(&app, &agg, &client_of(&req), &key, body.0).await?;
     let id = placed.order.id;
     let d = orders::detail(&app.db, placed.order).await?;
@@ -298,14 +292,6 @@ pub async fn set_certificate(
     id: web::Path<Uuid>,
     body: Json<CertificateBody>,
 ) -> ApiResult<HttpResponse> {
-    actor.require(&[Role::Operator, Role::Admin])?;
-    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    let cert = match body.0.certificate.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(c) => Some(
-            crate::core::validate::text(c, 64).map_err(|m| ApiError::field("certificate", m))?,
-        ),
-    };
-    super::certificates::set(&app, agg, actor.user_id, id.into_inner(), cert).await?;
+    super::certificates::set(&app, &actor, id.into_inner(), body.0.certificate.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,10 @@
 //! Emails to buyers about their orders. The job payload names only the order and the event;
 //! the address and name are decrypted from the order when sending, so no personal data sits in
 //! the job table, and nothing is sent once the data was purged.
-use super::checkout::{self, BuyerData};
+use super::{
+    checkout::{self, BuyerData},
+    pricing::grouped as yen,
+};
 use crate::{
     error::ApiResult,
     jobs::{
@@ -9,10 +12,7 @@ use crate::{
         kinds::SHOP_ORDER_EMAIL,
         queue::{NewJob, enqueue as enqueue_job},
     },
-    mail::{
-        OutgoingEmail,
-        messages::{EmailMessage, Locale},
-    },
+    mail::messages::{EmailMessage, Locale},
     startup::AppState,
 };
 use entity::{aggregator, job, shop_order};
@@ -75,18 +75,6 @@ pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
     )
 }
 
-fn yen(v: i64) -> String {
-    let s = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
-}
-
 /// The email job.
 pub async fn send(app: &AppState, job: &job::Model) -> Result<(), JobError> {
     let p: serde_json::Value = serde_json::from_str(&job.payload)
@@ -125,21 +113,7 @@ pub async fn send(app: &AppState, job: &job::Model) -> Result<(), JobError> {
     let rendered = message
         .render(locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
-    let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
-    app.mailer
-        .send(OutgoingEmail {
-            to: buyer.buyer.email.clone(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            message_id: app.mailer.message_id_for(&key),
-        })
-        .await
-        .map_err(|e| match e {
-            crate::mail::MailError::Transient(m) => JobError::Retry(m),
-            crate::mail::MailError::Permanent(m) => JobError::Reject(m),
-            crate::mail::MailError::Auth(m) => JobError::Pause(m),
-        })
+    crate::jobs::kinds::deliver(app, job, buyer.buyer.email.clone(), rendered).await
 }
 
 fn compose(

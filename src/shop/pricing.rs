@@ -71,6 +71,19 @@ pub struct Quote {
     pub grand_total: i64,
 }
 
+/// Yen with thousands separators, e.g. `12,345` (prices on pages and in emails).
+pub fn grouped(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
 /// The consumption tax contained in a tax-included `sum` at `rate` %, rounded as configured
 /// (`floor`, `ceil` or `half_up`). Amounts are never negative here.
 pub fn included_tax(sum: i64, rate: i64, rounding: &str) -> i64 {
@@ -209,6 +222,15 @@ mod tests {
             q.grand_total,
             q.parcels.iter().map(ParcelQuote::total).sum::<i64>()
         );
+    }
+
+    #[test]
+    fn yen_is_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(-3_160), "-3,160");
     }
 
     #[test]

@@ -36,15 +36,7 @@ pub struct TokenQuery {
 }
 
 fn yen(v: i64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) && ch.is_ascii_digit() {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{out} 円")
+    format!("{} 円", crate::shop::pricing::grouped(v))
 }
 
 async fn render(
