@@ -88,6 +88,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Dataset> {
             email_confirmed_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
+            sold_notice: Set("per_order".into()),
         }
         .insert(db)
         .await?;

@@ -115,6 +115,13 @@ use utoipa::{
         crate::shop::handlers::mark_paid,
         crate::shop::handlers::cancel_order,
         crate::shop::handlers::set_certificate,
+        crate::shop::fulfilment_handlers::pick_list,
+        crate::shop::fulfilment_handlers::packing_list,
+        crate::shop::fulfilment_handlers::pack,
+        crate::shop::fulfilment_handlers::carrier_export,
+        crate::shop::fulfilment_handlers::set_tracking,
+        crate::shop::fulfilment_handlers::import_tracking,
+        crate::shop::fulfilment_handlers::delivered,
         crate::jobs::handlers::list_jobs,
         crate::jobs::handlers::get_job,
         crate::jobs::handlers::replay_job,
@@ -185,6 +192,7 @@ use utoipa::{
         (name = "producers", description = "registration, review, profile, closures, bank accounts"),
         (name = "catalog", description = "categories, products, review workflow, revisions, SKUs"),
         (name = "inventory", description = "locations, inbound shipments, receiving, stock, reservations"),
+        (name = "fulfilment", description = "pick and packing lists, carrier label files, tracking, delivery"),
         (name = "pages", description = "server-rendered HTML pages (forms need the CSRF token)"),
         (name = "docs", description = "this document and its browser")
     )

@@ -26,6 +26,8 @@ pub struct Model {
     pub allocations: String,
     pub returned_qty: i64,
     pub created_at: DateTimeUtc,
+    /// When the producer was told of this sale (per-order email or daily digest).
+    pub producer_notified_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

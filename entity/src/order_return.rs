@@ -20,6 +20,9 @@ pub struct Model {
     pub reason: String,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
+    /// The return request this row belongs to (one per Idempotency-Key).
+    pub batch_id: Option<Uuid>,
+    pub request_hash: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

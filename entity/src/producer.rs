@@ -32,6 +32,8 @@ pub struct Model {
     pub email_confirmed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// How the producer hears of sales: per_order, daily_digest or off.
+    pub sold_notice: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

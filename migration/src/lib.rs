@@ -15,6 +15,7 @@ mod m20261121_000010_returns;
 mod m20261121_000011_receipt_photos;
 mod m20261121_000012_receipt_lines;
 mod m20261121_000013_shop;
+mod m20261121_000014_fulfilment;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000011_receipt_photos::Migration),
             Box::new(m20261121_000012_receipt_lines::Migration),
             Box::new(m20261121_000013_shop::Migration),
+            Box::new(m20261121_000014_fulfilment::Migration),
         ]
     }
 }

@@ -11,7 +11,6 @@ use crate::{
     startup::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -416,20 +415,11 @@ pub async fn import_products(
     app: web::Data<AppState>,
     actor: Actor,
     q: web::Query<ImportQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let enc = super::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
-    let limit = app.settings.uploads.max_bytes;
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::bad_request("malformed_body", "the body could not be read"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
     let report = super::csv_io::import(&app, &actor, &body, enc, q.partial).await?;
     if report.rolled_back {
         return Err(ApiError::Unprocessable {

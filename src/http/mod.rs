@@ -38,6 +38,27 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// Reads a raw request body (a CSV upload) up to `limit` bytes.
+///
+/// # Errors
+/// 400 `malformed_body`; 413 over the limit.
+pub async fn read_body(
+    mut payload: actix_web::web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::bad_request("malformed_body", "the body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The client address used for rate limits (the peer address; proxies are not trusted).
 pub fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()

@@ -378,6 +378,7 @@ async fn insert_producer(
         email_confirmed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        sold_notice: Set("per_order".into()),
     }
     .insert(txn)
     .await?;

@@ -425,7 +425,7 @@ pub async fn check(
             sku_id: *sku_id,
             product_id: p.id,
             producer_id: p.producer_id,
-            title: if s.name.is_empty() {
+            title: if s.name.is_empty() || s.name == p.title_ja {
                 p.title_ja.clone()
             } else {
                 format!("{} {}", p.title_ja, s.name)
@@ -726,6 +726,7 @@ pub async fn place(
                 allocations: Set(serde_json::Value::Array(lots).to_string()),
                 returned_qty: Set(0),
                 created_at: Set(now),
+                producer_notified_at: Set(None),
             }
             .insert(&txn)
             .await?;

@@ -446,6 +446,8 @@ pub struct OrderView {
     pub pay_by: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub lines: Vec<OrderLineView>,
     pub parcels: Vec<ParcelView>,
@@ -491,6 +493,8 @@ impl OrderView {
             pay_by: o.pay_by,
             paid_at: o.paid_at,
             cancelled_at: o.cancelled_at,
+            shipped_at: o.shipped_at,
+            delivered_at: o.delivered_at,
             created_at: o.created_at,
             lines: d
                 .lines

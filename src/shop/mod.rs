@@ -1,10 +1,13 @@
 //! The shared shop and the order core: public catalogue, checkout preview, guest orders
 //! (idempotent, stock reserved atomically), the buyer's signed link, staff order handling, and
 //! the settings checkout needs.
+pub mod carriers;
 pub mod catalogue;
 pub mod certificates;
 pub mod checkout;
 pub mod dto;
+pub mod fulfilment;
+pub mod fulfilment_handlers;
 pub mod handlers;
 pub mod notify;
 pub mod orders;
@@ -58,6 +61,37 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/orders/{id}", handlers::get_order),
         route!(POST, "/api/v1/orders/{id}/mark-paid", handlers::mark_paid),
         route!(POST, "/api/v1/orders/{id}/cancel", handlers::cancel_order),
+        route!(
+            POST,
+            "/api/v1/fulfilment/pick-list",
+            fulfilment_handlers::pick_list
+        ),
+        route!(
+            POST,
+            "/api/v1/fulfilment/carrier-export",
+            fulfilment_handlers::carrier_export
+        ),
+        route!(
+            POST,
+            "/api/v1/fulfilment/tracking-import",
+            fulfilment_handlers::import_tracking
+        ),
+        route!(
+            GET,
+            "/api/v1/orders/{id}/packing-list",
+            fulfilment_handlers::packing_list
+        ),
+        route!(POST, "/api/v1/orders/{id}/pack", fulfilment_handlers::pack),
+        route!(
+            PUT,
+            "/api/v1/orders/{id}/parcels/{seq}/tracking",
+            fulfilment_handlers::set_tracking
+        ),
+        route!(
+            POST,
+            "/api/v1/orders/{id}/delivered",
+            fulfilment_handlers::delivered
+        ),
         route!(
             PUT,
             "/api/v1/products/{id}/quarantine-certificate",

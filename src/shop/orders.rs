@@ -83,7 +83,15 @@ fn staff(actor: &Actor) -> ApiResult<Uuid> {
     actor.aggregator_id.ok_or_else(ApiError::forbidden)
 }
 
-async fn find(db: &impl ConnectionTrait, agg: Uuid, id: Uuid) -> ApiResult<shop_order::Model> {
+/// One order of `agg` (404 for another tenant's).
+///
+/// # Errors
+/// 404.
+pub(super) async fn find(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> ApiResult<shop_order::Model> {
     shop_order::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -245,20 +253,26 @@ pub async fn list(
         .await?)
 }
 
-fn invalid(o: &shop_order::Model, what: &str) -> ApiError {
+/// 409 `invalid_transition` naming the order and its three statuses.
+pub(super) fn invalid(o: &shop_order::Model, what: &str) -> ApiError {
     ApiError::Conflict {
         code: "invalid_transition",
         message: format!(
-            "cannot {what}: the order is {} / {} / {}",
-            o.status, o.payment_status, o.fulfilment_status
+            "cannot {what}: order {} is {} / {} / {}",
+            o.number, o.status, o.payment_status, o.fulfilment_status
         ),
         details: serde_json::json!({
-            "status": o.status, "payment_status": o.payment_status, "fulfilment_status": o.fulfilment_status,
+            "order_id": o.id, "number": o.number, "status": o.status,
+            "payment_status": o.payment_status, "fulfilment_status": o.fulfilment_status,
         }),
     }
 }
 
-async fn audit_order(
+/// Records an order event in the audit log.
+///
+/// # Errors
+/// The insert fails.
+pub(super) async fn audit_order(
     db: &impl ConnectionTrait,
     o: &shop_order::Model,
     actor: Option<Uuid>,

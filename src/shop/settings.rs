@@ -104,6 +104,9 @@ pub struct ShopSettings {
     pub returns_text: String,
     pub cancellation_text: String,
     pub other_fees_text: String,
+    /// Yamato B2 Cloud 請求先顧客コード (12 digits: customer code and 2-digit 枝番) printed on
+    /// every label; the carrier export refuses without it.
+    pub yamato_customer_code: String,
 }
 
 impl Default for ShopSettings {
@@ -141,6 +144,7 @@ impl Default for ShopSettings {
             returns_text: "食品のため、お客様都合の返品はお受けできません。商品の破損・誤配送の場合は到着後7日以内にご連絡ください。送料当店負担で返金または交換します。".into(),
             cancellation_text: "発送前であれば、ご注文確認メールのリンクからキャンセルできます。発送後のキャンセルはできません。".into(),
             other_fees_text: "銀行振込の振込手数料はお客様のご負担です。".into(),
+            yamato_customer_code: String::new(),
         }
     }
 }
@@ -182,6 +186,13 @@ impl ShopSettings {
                 Ok(p) => self.seller.postal_code = p.as_str().into(),
                 Err(m) => errors.push(("seller.postal_code".into(), m.into())),
             }
+        }
+        let code = &self.yamato_customer_code;
+        if !code.is_empty() && (code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit())) {
+            errors.push((
+                "yamato_customer_code".into(),
+                "12 digits: the customer code and its 2-digit branch".into(),
+            ));
         }
         if !self.seller.email.is_empty()
             && let Err(m) = crate::core::validate::email(&self.seller.email)

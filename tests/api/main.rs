@@ -7,6 +7,7 @@ mod browser;
 mod catalog;
 mod csv;
 mod errors;
+mod fulfilment;
 mod jobs;
 mod mail;
 mod manage_pages;

@@ -31,7 +31,8 @@ pub fn settings_body() -> Value {
         "cool_fees": {"chilled": 300, "frozen": 400},
         "remote_surcharges": [{"postal_prefix": "9013", "fee_yen": 500, "label": "久米島"}],
         "cod_fee_yen": 330,
-        "max_qty_per_line": 10
+        "max_qty_per_line": 10,
+        "yamato_customer_code": "012345678901"
     })
 }
 

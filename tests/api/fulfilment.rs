@@ -1,0 +1,400 @@
+//! Fulfilment over HTTP: pick list by bin and lot, packing into temperature-separated parcels
+//! holding many producers' goods, the Yamato B2 Cloud file checked byte for byte against a
+//! hand-written golden file, tracking numbers typed and imported, shipment (stock leaves the
+//! ledger, buyer emailed) and delivery (cash on delivery paid).
+use crate::{
+    db_test,
+    helpers::*,
+    producers::approved_producer,
+    shop::{buyer, cart, open_shop, order, stocked_sku},
+};
+use serde_json::{Value, json};
+use yuimaru::auth::actor::Role;
+
+/// The shop's stock: three producers, three temperature classes.
+pub struct Goods {
+    pub op: String,
+    pub producers: [String; 3],
+    pub chinsuko: String,
+    pub mozuku: String,
+    pub tart: String,
+    pub mango: String,
+}
+
+pub async fn goods(app: &TestApp) -> Goods {
+    let op = open_shop(app).await;
+    let (_, _, pa) = approved_producer(app, &op).await;
+    let (_, _, pb) = approved_producer(app, &op).await;
+    let (_, _, pc) = approved_producer(app, &op).await;
+    let (_, chinsuko) = stocked_sku(app, &op, &pa, json!({}), 648, 10).await;
+    let (_, mozuku) = stocked_sku(app, &op, &pb,
+        json!({"title_ja": "生もずく", "category_code": "seafood", "temperature_class": "chilled", "storage": "要冷蔵"}), 540, 10).await;
+    let (_, tart) = stocked_sku(app, &op, &pc, json!({"title_ja": "紅いもタルト"}), 1080, 10).await;
+    let (_, mango) = stocked_sku(app, &op, &pb,
+        json!({"title_ja": "冷凍マンゴー", "temperature_class": "frozen", "storage": "-18℃以下で保存"}), 2160, 5).await;
+    Goods {
+        op,
+        producers: [pa, pb, pc],
+        chinsuko,
+        mozuku,
+        tart,
+        mango,
+    }
+}
+
+/// A gift: bought in Tokyo, shipped to Osaka.
+pub fn gift_cart(g: &Goods, method: &str) -> Value {
+    let mut b = cart(
+        json!([{"sku_id": g.chinsuko, "qty": 2}, {"sku_id": g.mozuku, "qty": 3}, {"sku_id": g.tart, "qty": 1}]),
+        method,
+    );
+    b["ship_to"] = json!({"name": "比嘉 次郎", "kana": "ヒガ ジロウ", "phone": "0612345678", "postal_code": "530-0001",
+        "prefecture": "27", "city": "大阪市北区梅田", "address1": "2-4-9", "address2": "梅田ビル3F"});
+    b
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+pub async fn on_hand(app: &TestApp) -> (i64, i64) {
+    (
+        app.count("SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+    )
+}
+
+/// The B2 golden file with the run's order numbers, date and amounts, as Shift_JIS with CRLF.
+fn golden(n1: &str, n2: &str, ship: &str, cod: i64, tax: i64) -> Vec<u8> {
+    let text = include_str!("../golden/b2_cloud.csv")
+        .replace("{N1}", n1)
+        .replace("{N2}", n2)
+        .replace("{SHIP}", ship)
+        .replace("{COD}", &cod.to_string())
+        .replace("{CODTAX}", &tax.to_string())
+        .replace('\n', "\r\n");
+    let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!bad);
+    bytes.into_owned()
+}
+
+async fn export(app: &TestApp, op: &str, body: &Value) -> reqwest::Response {
+    client()
+        .post(app.url("/api/v1/fulfilment/carrier-export"))
+        .bearer_auth(op)
+        .json(body)
+        .send()
+        .await
+        .expect("export")
+}
+
+pub async fn import_tracking(app: &TestApp, op: &str, csv: &str) -> Value {
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
+    let r = client()
+        .post(app.url("/api/v1/fulfilment/tracking-import"))
+        .bearer_auth(op)
+        .header("content-type", "text/csv")
+        .body(bytes.into_owned())
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    r.json().await.expect("json")
+}
+
+db_test!(
+    pick_pack_label_track_deliver,
+    orders_are_picked_packed_labelled_tracked_and_delivered
+);
+async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let op = g.op.clone();
+    assert_eq!(on_hand(&app).await, (35, 0));
+    let o1 = order(&app, &gift_cart(&g, "bank_transfer"), "f-1").await;
+    let o2 = order(
+        &app,
+        &cart(json!([{"sku_id": g.mango, "qty": 1}]), "cash_on_delivery"),
+        "f-2",
+    )
+    .await;
+    assert_eq!(on_hand(&app).await, (35, 7));
+    let (id1, id2) = (id(&o1), id(&o2));
+    let (n1, n2) = (
+        o1["number"].as_str().expect("n").to_string(),
+        o2["number"].as_str().expect("n").to_string(),
+    );
+    assert_eq!(o1["parcels"].as_array().map(Vec::len), Some(2));
+
+    // Unpaid bank transfers are not picked; producers cannot pick at all.
+    let pick = json!({"order_ids": [id1, id2]});
+    let e = assert_error(
+        app.post_as(&op, "/api/v1/fulfilment/pick-list", &pick)
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    assert_eq!(e["error"]["details"]["number"], n1.as_str());
+    assert_error(
+        app.post_as(&g.producers[0], "/api/v1/fulfilment/pick-list", &pick)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.post_as(
+            &op,
+            "/api/v1/fulfilment/pick-list",
+            &json!({"order_ids": [id2, id2]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Nothing of the refused batch moved.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM shop_order WHERE fulfilment_status = 'picking'")
+            .await,
+        0
+    );
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id1}/mark-paid"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // Labels before packing are refused.
+    assert_error(
+        export(&app, &op, &json!({"carrier": "yamato", "order_ids": [id1]})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+
+    let r = app
+        .post_as(&op, "/api/v1/fulfilment/pick-list", &pick)
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let list: Value = r.json().await.expect("json");
+    assert_eq!(list["total_units"], 7);
+    let rows = list["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "one row per lot: {list}");
+    let bins: Vec<&str> = rows
+        .iter()
+        .map(|r| r["location"].as_str().expect("every lot is in a bin"))
+        .collect();
+    let mut sorted = bins.clone();
+    sorted.sort_unstable();
+    assert_eq!(bins, sorted, "walk order: by bin");
+    let mango_row = rows
+        .iter()
+        .find(|r| r["sku_id"] == g.mango.as_str())
+        .expect("mango");
+    assert_eq!(mango_row["zone"], "frozen");
+    assert_eq!(mango_row["orders"][0]["number"], n2.as_str());
+    assert!(mango_row["lot_code"].is_string() && mango_row["best_before"].is_string());
+    // Picking again lists the same batch (a reprint), still all or nothing.
+    let again: Value = app
+        .post_as(&op, "/api/v1/fulfilment/pick-list", &pick)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["total_units"], 7);
+
+    // Packing: parcels never mix temperature classes and hold many producers' goods.
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id1}/pack"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let packing: Value = r.json().await.expect("json");
+    assert_eq!(packing["fulfilment_status"], "packed");
+    let parcels = packing["parcels"].as_array().expect("parcels");
+    assert_eq!(parcels.len(), 2);
+    assert_eq!(parcels[0]["temperature_class"], "ambient");
+    assert_eq!(parcels[0]["status"], "packed");
+    let makers: std::collections::HashSet<&str> = parcels[0]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l["producer_id"].as_str().expect("producer"))
+        .collect();
+    assert_eq!(makers.len(), 2, "two producers in one ambient parcel");
+    assert_eq!(parcels[1]["temperature_class"], "chilled");
+    assert_eq!(parcels[1]["lines"][0]["qty"], 3);
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id2}/pack"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    // A retried pack changes nothing.
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id2}/pack"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // The B2 Cloud file.
+    assert_error(
+        export(&app, &op, &json!({"carrier": "sagawa", "order_ids": [id1]})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let r = export(
+        &app,
+        &op,
+        &json!({"carrier": "yamato", "order_ids": [id1, id2]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.headers()["content-type"].to_str().expect("ct"),
+        "text/csv; charset=Shift_JIS"
+    );
+    let bytes = r.bytes().await.expect("bytes").to_vec();
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad, "the file is valid Shift_JIS");
+    assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+    let ship = (chrono::Utc::now() + chrono::Duration::hours(9))
+        .format("%Y/%m/%d")
+        .to_string();
+    let cod = o2["totals"]["grand_total"].as_i64().expect("total");
+    let tax = o2["totals"]["tax8"].as_i64().expect("tax8")
+        + o2["totals"]["tax10"].as_i64().expect("tax10");
+    let want = golden(&n1, &n2, &ship, cod, tax);
+    assert_eq!(
+        text,
+        encoding_rs::SHIFT_JIS.decode(&want).0,
+        "the file matches the hand-written golden file"
+    );
+    assert_eq!(bytes, golden(&n1, &n2, &ship, cod, tax), "byte for byte");
+    let mut rd = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let cool: Vec<String> = rd
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            assert_eq!(r.len(), 42, "42 columns");
+            r[2].to_string()
+        })
+        .collect();
+    assert_eq!(cool, ["0", "2", "1"], "cool code in column 3");
+
+    // Tracking: one typed in, the rest imported from B2's issued-labels CSV.
+    assert_error(
+        app.put_as(
+            &op,
+            &format!("/api/v1/orders/{id1}/parcels/1/tracking"),
+            &json!({"tracking_number": "12345"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let r = app
+        .put_as(
+            &op,
+            &format!("/api/v1/orders/{id1}/parcels/1/tracking"),
+            &json!({"tracking_number": "1234-5678-9012"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["fulfilment_status"], "packed", "one parcel still waits");
+    assert_eq!(v["parcels"][0]["tracking_number"], "123456789012");
+    let report = import_tracking(
+        &app,
+        &op,
+        &format!(
+            "お客様管理番号,伝票番号\r\n{n1}-2,1234-5678-9013\r\n{n2}-1,123456789014\r\nZZZZ2345-1,123456789015\r\n{n1}-9,123456789016\r\n{n1}-1,1234-5678-9012\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(report["recorded"], 2, "{report}");
+    assert_eq!(report["errors"], 2, "{report}");
+    assert_eq!(report["rows"][2]["line"], 4);
+    assert_eq!(report["rows"][4]["result"], "unchanged");
+    let assert_bad_file = |v: Value| assert_eq!(v["error"]["code"], "validation_failed");
+    let r = client()
+        .post(app.url("/api/v1/fulfilment/tracking-import"))
+        .bearer_auth(&op)
+        .body("a,b\n1,2\n")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 422);
+    assert_bad_file(r.json().await.expect("json"));
+
+    // Shipped: stock left the ledger, the buyer has the tracking numbers.
+    assert_eq!(on_hand(&app).await, (28, 0));
+    for oid in [&id1, &id2] {
+        let v: Value = app
+            .get_as(&op, &format!("/api/v1/orders/{oid}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["fulfilment_status"], "shipped");
+        assert!(v["shipped_at"].is_string());
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reservation WHERE status = 'consumed'")
+            .await,
+        2
+    );
+    app.run_pending_jobs().await;
+    let mails = app.emails();
+    let shipped = mails
+        .iter()
+        .find(|m| m.text.contains("123456789013"))
+        .expect("shipment email with tracking");
+    assert_eq!(shipped.to, buyer("13", "100-0001", "")["email"]);
+    assert!(shipped.text.contains("123456789012"));
+
+    // No cancelling after shipment; delivery pays cash on delivery.
+    assert_error(
+        app.post_as(
+            &op,
+            &format!("/api/v1/orders/{id2}/cancel"),
+            &json!({"reason": "too late"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id2}/delivered"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        (v["fulfilment_status"].clone(), v["payment_status"].clone()),
+        (json!("delivered"), json!("paid"))
+    );
+    assert_eq!(v["parcels"][0]["status"], "delivered");
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id2}/delivered"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "a retried delivery changes nothing");
+    let (_, viewer) = app.user_with_token(Role::Officer).await;
+    assert_error(
+        app.post_as(
+            &viewer,
+            &format!("/api/v1/orders/{id1}/delivered"),
+            &json!({}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action IN ('order_picking', 'order_packed', 'order_shipped', 'order_delivered')")
+            .await,
+        7
+    );
+}
