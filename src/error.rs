@@ -72,6 +72,13 @@ pub enum ApiError {
     /// 503: a dependency (the database) is not answering.
     #[error("service unavailable")]
     Unavailable,
+    /// 502: an outside service we call (the payment provider) failed; retrying may help.
+    #[error("{message}")]
+    BadGateway {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// 500: an unexpected failure; the body says only `internal`.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -161,6 +168,7 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable => "unavailable",
+            Self::BadGateway { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -169,6 +177,7 @@ impl ApiError {
         match self {
             Self::BadRequest { details, .. }
             | Self::Conflict { details, .. }
+            | Self::BadGateway { details, .. }
             | Self::Unprocessable { details, .. } => details.clone(),
             Self::Validation { fields } => {
                 let map: serde_json::Map<String, Value> = fields
@@ -237,6 +246,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

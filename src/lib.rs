@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;
+pub mod payments;
 pub mod producers;
 pub mod reference;
 pub mod shop;

@@ -102,6 +102,7 @@ use utoipa::{
         crate::shop::handlers::get_settings,
         crate::web::shop_pages::order_page,
         crate::web::shop_pages::cancel_submit,
+        crate::web::shop_pages::receipt_page,
         crate::shop::handlers::put_settings,
         crate::shop::handlers::list_products,
         crate::shop::handlers::get_product,
@@ -122,6 +123,9 @@ use utoipa::{
         crate::shop::fulfilment_handlers::set_tracking,
         crate::shop::fulfilment_handlers::import_tracking,
         crate::shop::fulfilment_handlers::delivered,
+        crate::shop::fulfilment_handlers::create_return,
+        crate::payments::handlers::webhook,
+        crate::payments::handlers::bank_import,
         crate::jobs::handlers::list_jobs,
         crate::jobs::handlers::get_job,
         crate::jobs::handlers::replay_job,
@@ -193,6 +197,7 @@ use utoipa::{
         (name = "catalog", description = "categories, products, review workflow, revisions, SKUs"),
         (name = "inventory", description = "locations, inbound shipments, receiving, stock, reservations"),
         (name = "fulfilment", description = "pick and packing lists, carrier label files, tracking, delivery"),
+        (name = "payments", description = "card payment webhook, bank statement import"),
         (name = "pages", description = "server-rendered HTML pages (forms need the CSRF token)"),
         (name = "docs", description = "this document and its browser")
     )

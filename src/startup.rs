@@ -74,6 +74,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(crate::catalog::routes());
     routes.extend(crate::inventory::routes());
     routes.extend(crate::shop::routes());
+    routes.extend(crate::payments::routes());
     routes.extend(crate::web::routes());
     routes.extend(crate::openapi::routes());
     routes

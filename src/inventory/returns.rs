@@ -137,29 +137,7 @@ pub async fn return_units(
     };
 
     let txn = db::begin_write(&app.db).await?;
-    // Claims the reservation row: concurrent returns of one reservation run one at a time.
-    let claimed = reservation::Entity::update_many()
-        .col_expr(reservation::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(reservation::Column::Id.eq(reservation_id))
-        .filter(reservation::Column::AggregatorId.eq(agg))
-        .filter(reservation::Column::Status.eq(status::CONSUMED))
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        let r = reservation::Entity::find_by_id(reservation_id)
-            .filter(reservation::Column::AggregatorId.eq(agg))
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        return Err(ApiError::Conflict {
-            code: "reservation_not_consumed",
-            message: format!(
-                "only shipped reservations take returns; this one is {}",
-                r.status
-            ),
-            details: serde_json::json!({ "status": r.status }),
-        });
-    }
+    claim(&txn, agg, reservation_id).await?;
     if idempotency_key.is_some()
         && let Some(earlier) = audit_event::Entity::find()
             .filter(audit_event::Column::Action.eq("stock_returned"))
@@ -187,13 +165,83 @@ pub async fn return_units(
             replayed: true,
         });
     }
+    let movements = apply_lines(
+        &txn,
+        agg,
+        actor.user_id,
+        reservation_id,
+        return_id,
+        &reason,
+        &hash,
+        &lines,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Returned {
+        return_id,
+        movements,
+        replayed: false,
+    })
+}
 
+/// Claims a shipped reservation's row for a return: concurrent returns of one reservation run
+/// one at a time.
+///
+/// # Errors
+/// 404; 409 `reservation_not_consumed`.
+pub(crate) async fn claim(
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    reservation_id: Uuid,
+) -> ApiResult<()> {
+    let claimed = reservation::Entity::update_many()
+        .col_expr(reservation::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(reservation::Column::Id.eq(reservation_id))
+        .filter(reservation::Column::AggregatorId.eq(agg))
+        .filter(reservation::Column::Status.eq(status::CONSUMED))
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        let r = reservation::Entity::find_by_id(reservation_id)
+            .filter(reservation::Column::AggregatorId.eq(agg))
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Err(ApiError::Conflict {
+            code: "reservation_not_consumed",
+            message: format!(
+                "only shipped reservations take returns; this one is {}",
+                r.status
+            ),
+            details: serde_json::json!({ "status": r.status }),
+        });
+    }
+    Ok(())
+}
+
+/// Puts returned units back into their lots (and disposes of them at the bearer's charge)
+/// inside the caller's transaction, after [`claim`]; records the `stock_returned` audit event.
+///
+/// # Errors
+/// 409 `return_exceeds_shipped`; 422 a lot that is not the reservation's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_lines(
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    actor: Uuid,
+    reservation_id: Uuid,
+    return_id: Uuid,
+    reason: &str,
+    hash: &str,
+    lines: &[ReturnLine],
+) -> ApiResult<Vec<stock_movement::Model>> {
+    validate_lines(lines)?;
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}].lot_id");
         let line = reservation_line::Entity::find()
             .filter(reservation_line::Column::ReservationId.eq(reservation_id))
             .filter(reservation_line::Column::LotId.eq(l.lot_id))
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| ApiError::field(field.clone(), "is not a lot of this reservation"))?;
         let took = reservation_line::Entity::update_many()
@@ -207,7 +255,7 @@ pub async fn return_units(
                     .add(l.qty)
                     .lte(Expr::col(reservation_line::Column::Qty)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if took.rows_affected != 1 {
             return Err(ApiError::Conflict {
@@ -230,24 +278,23 @@ pub async fn return_units(
             reserved_delta: 0,
             cause_type: "return",
             cause_id: Some(return_id),
-            actor_user_id: Some(actor.user_id),
+            actor_user_id: Some(actor),
             loss_bearer: bearer,
-            reason: &reason,
+            reason,
         };
-        let mut ok = ledger::apply(&txn, &change(kind::RETURN_TO_STOCK, l.qty, None)).await?;
+        let mut ok = ledger::apply(txn, &change(kind::RETURN_TO_STOCK, l.qty, None)).await?;
         if l.disposition == "dispose" {
             let bearer = BEARERS
                 .iter()
                 .copied()
                 .find(|b| Some(*b) == l.loss_bearer.as_deref());
-            ok = ok && ledger::apply(&txn, &change(kind::DISPOSAL, -l.qty, bearer)).await?;
+            ok = ok && ledger::apply(txn, &change(kind::DISPOSAL, -l.qty, bearer)).await?;
             if bearer == Some("producer") {
                 let lot = stock_lot::Entity::find_by_id(line.lot_id)
-                    .one(&txn)
+                    .one(txn)
                     .await?
                     .ok_or(ApiError::NotFound)?;
-                notify_producer_loss(&txn, &lot, l.qty, &reason, &format!("{return_id}-{i}"))
-                    .await?;
+                notify_producer_loss(txn, &lot, l.qty, reason, &format!("{return_id}-{i}")).await?;
             }
         }
         if !ok {
@@ -257,10 +304,10 @@ pub async fn return_units(
         }
     }
     audit::record(
-        &txn,
+        txn,
         AuditRecord {
             aggregator_id: Some(agg),
-            actor_user_id: Some(actor.user_id),
+            actor_user_id: Some(actor),
             action: "stock_returned",
             subject_type: "stock_return",
             subject_id: Some(return_id.to_string()),
@@ -275,13 +322,7 @@ pub async fn return_units(
         },
     )
     .await?;
-    let movements = movements_of(&txn, return_id).await?;
-    txn.commit().await?;
-    Ok(Returned {
-        return_id,
-        movements,
-        replayed: false,
-    })
+    movements_of(txn, return_id).await
 }
 
 async fn movements_of(

@@ -32,6 +32,8 @@ pub const SHOP_PURGE_PERSONAL: &str = "shop.purge_personal";
 /// Kind: email the buyer about an order event (the payload names only the order and event;
 /// the address is read from the encrypted order when sending).
 pub const SHOP_ORDER_EMAIL: &str = "shop.order_email";
+/// Kind: refund a card payment through the provider (same Idempotency-Key on every attempt).
+pub const SHOP_CARD_REFUND: &str = "shop.card_refund";
 
 /// Payload of [`MAIL_SEND`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +84,7 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
             .map(|_| ())
             .map_err(|e| JobError::Retry(e.describe())),
         SHOP_ORDER_EMAIL => crate::shop::notify::send(state, job).await,
+        SHOP_CARD_REFUND => crate::payments::refund_job(state, job).await,
         AUTH_PASSWORD_RESET => {
             let p: serde_json::Value = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;

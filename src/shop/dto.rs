@@ -458,6 +458,10 @@ pub struct OrderView {
     pub personal_data_purged: bool,
     /// The buyer's signed link (in the answer to the buyer only).
     pub link: Option<String>,
+    /// For a card order awaiting payment, in the answer to the buyer: the provider's payment
+    /// intent to confirm in the browser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_payment: Option<crate::payments::CardPayment>,
 }
 
 impl OrderView {
@@ -552,6 +556,7 @@ impl OrderView {
             buyer: buyer.as_ref().map(|b| b.buyer.clone()),
             ship_to: buyer.and_then(|b| b.ship_to),
             link,
+            card_payment: None,
         }
     }
 }

@@ -713,16 +713,7 @@ pub async fn import_tracking(
     if bytes.is_empty() || bytes.len() > 5 * 1024 * 1024 {
         return Err(ApiError::field("file", "must be a CSV of at most 5 MiB"));
     }
-    let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
-        Ok(t) => t.to_string(),
-        Err(_) => {
-            let (t, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
-            if bad {
-                return Err(ApiError::field("file", "is neither UTF-8 nor Shift_JIS"));
-            }
-            t.into_owned()
-        }
-    };
+    let text = crate::catalog::csv_io::decode(bytes, crate::catalog::csv_io::CsvEncoding::Auto)?;
     let mut rd = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

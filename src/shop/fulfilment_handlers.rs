@@ -163,3 +163,44 @@ pub async fn delivered(
     let d = fulfilment::deliver(&app, &actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(d, None, None)))
 }
+
+/// Takes back units of a shipped order's lines (restock or dispose, with the loss bearer) and
+/// refunds them, tax per rate: through the card provider, or recorded as owed. Send an
+/// `Idempotency-Key`: a retry answers with the same return.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "fulfilment",
+    params(("id" = Uuid, Path, description = "order id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "one per return; a retry changes nothing")),
+    request_body = super::returns::ReturnRequest,
+    responses((status = 201, body = ReturnView), (status = 200, body = ReturnView, description = "a retry with the same key"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invalid_transition` (not shipped), `return_exceeds_shipped`"),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_return(
+    app: web::Data<AppState>,
+    actor: Actor,
+    req: actix_web::HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<super::returns::ReturnRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = crate::http::idempotency_key(&req)?;
+    let (d, summary) =
+        super::returns::create(&app, &actor, id.into_inner(), body.0, key.as_deref()).await?;
+    let mut resp = if summary.replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(resp.json(ReturnView {
+        r#return: summary,
+        order: OrderView::new(d, None, None),
+    }))
+}
+
+/// A return and the order after it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReturnView {
+    pub r#return: super::returns::ReturnSummary,
+    pub order: OrderView,
+}

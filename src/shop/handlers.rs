@@ -135,7 +135,8 @@ pub async fn preview(
     responses((status = 201, body = OrderView), (status = 200, body = OrderView, description = "retry with the same key and body"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "`out_of_stock`, `price_changed`, `idempotency_in_progress`, `shop_not_configured`"),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "`payment_provider_unavailable`: the card order is held; retry with the same key")))]
 pub async fn place_order(
     app: web::Data<AppState>,
     req: HttpRequest,
@@ -149,12 +150,22 @@ pub async fn place_order(
     let d = orders::detail(&app.db, placed.order).await?;
     let buyer = checkout::buyer_of(&app, &d.order)?;
     let link = super::notify::order_link(&app, &agg.slug, id);
+    let card = d.order.payment_method == "card"
+        && d.order.status == checkout::status::OPEN
+        && d.order.payment_status == checkout::payment::PENDING;
+    let card_payment = if card {
+        Some(crate::payments::ensure_intent(&app, &d.order).await?)
+    } else {
+        None
+    };
     let mut resp = if placed.replayed {
         HttpResponse::Ok()
     } else {
         HttpResponse::Created()
     };
-    Ok(resp.json(OrderView::new(d, buyer, Some(link))))
+    let mut view = OrderView::new(d, buyer, Some(link));
+    view.card_payment = card_payment;
+    Ok(resp.json(view))
 }
 
 /// An order through the buyer's signed link.

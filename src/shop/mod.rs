@@ -13,6 +13,7 @@ pub mod notify;
 pub mod orders;
 pub mod pricing;
 pub mod privacy;
+pub mod returns;
 pub mod settings;
 
 use crate::{route, startup::RouteSpec};
@@ -91,6 +92,11 @@ pub fn routes() -> Vec<RouteSpec> {
             POST,
             "/api/v1/orders/{id}/delivered",
             fulfilment_handlers::delivered
+        ),
+        route!(
+            POST,
+            "/api/v1/orders/{id}/returns",
+            fulfilment_handlers::create_return
         ),
         route!(
             PUT,

@@ -272,7 +272,7 @@ pub(super) fn invalid(o: &shop_order::Model, what: &str) -> ApiError {
 ///
 /// # Errors
 /// The insert fails.
-pub(super) async fn audit_order(
+pub(crate) async fn audit_order(
     db: &impl ConnectionTrait,
     o: &shop_order::Model,
     actor: Option<Uuid>,
@@ -394,12 +394,23 @@ pub async fn cancel_in(
         }
     }
     if o.payment_status == payment::PAID {
-        // Money already received goes back in full.
+        // Money already received goes back in full: through the provider for a card, else
+        // owed until paid back by transfer.
         shop_order::Entity::update_many()
             .col_expr(shop_order::Column::RefundOwed, Expr::value(o.grand_total))
             .filter(shop_order::Column::Id.eq(o.id))
             .exec(txn)
             .await?;
+        if o.payment_method == "card" && o.payment_intent_id.is_some() {
+            crate::payments::enqueue_refund(
+                txn,
+                o,
+                o.grand_total,
+                &format!("cancel-{}", o.id),
+                None,
+            )
+            .await?;
+        }
     }
     audit_order(
         txn,

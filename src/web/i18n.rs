@@ -1001,6 +1001,50 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("shoporder.ful.shipped", "発送済み", "Shipped"),
     ("shoporder.ful.delivered", "お届け済み", "Delivered"),
     (
+        "receipt.title_paid",
+        "領収書（適格簡易請求書）",
+        "Receipt (simplified qualified invoice)",
+    ),
+    (
+        "receipt.title_unpaid",
+        "ご注文明細（適格簡易請求書）",
+        "Order statement (simplified qualified invoice)",
+    ),
+    ("receipt.issuer", "発行者", "Issued by"),
+    ("receipt.reg_no", "登録番号", "Registration number"),
+    (
+        "receipt.no_reg_no",
+        "（適格請求書発行事業者の登録なし）",
+        "(not a registered qualified-invoice issuer)",
+    ),
+    ("receipt.date", "取引年月日", "Date of sale"),
+    ("receipt.unit", "単価（税込）", "Unit price (incl. tax)"),
+    (
+        "receipt.fees",
+        "送料・手数料（10%対象）",
+        "Shipping and fees (10%)",
+    ),
+    (
+        "receipt.amount_incl",
+        "対象額（税込）",
+        "Amount (incl. tax)",
+    ),
+    ("receipt.tax_in", "うち消費税", "Tax included"),
+    ("receipt.rate8", "8%対象 ※", "8% (reduced) ※"),
+    ("receipt.rate10", "10%対象", "10%"),
+    ("receipt.total", "合計（税込）", "Total (incl. tax)"),
+    (
+        "receipt.returns",
+        "返品・返金（適格返還請求書）",
+        "Returns and refunds (qualified return invoice)",
+    ),
+    ("receipt.refund", "返金額（税込）", "Refund (incl. tax)"),
+    (
+        "shoporder.receipt",
+        "領収書・明細を表示",
+        "Receipt / statement",
+    ),
+    (
         "confirm.done_title",
         "メールアドレスを確認しました",
         "Email address confirmed",
@@ -1094,6 +1138,7 @@ mod tests {
             include_str!("templates/recall.html"),
             include_str!("warehouse_pages.rs"),
             include_str!("templates/shop_order.html"),
+            include_str!("templates/shop_receipt.html"),
             include_str!("shop_pages.rs"),
         ];
         let t = T { locale: Locale::Ja };

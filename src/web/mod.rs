@@ -111,6 +111,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/{slug}/shop/orders/{id}", shop_pages::order_page),
         route!(
+            GET,
+            "/{slug}/shop/orders/{id}/receipt",
+            shop_pages::receipt_page
+        ),
+        route!(
             POST,
             "/{slug}/shop/orders/{id}/cancel",
             shop_pages::cancel_submit

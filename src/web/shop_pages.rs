@@ -24,6 +24,7 @@ struct OrderPage {
     cancellable: bool,
     cancel_action: String,
     token: String,
+    receipt_link: String,
 }
 
 /// The signed link's token.
@@ -105,6 +106,7 @@ async fn render(
             ),
         cancel_action: format!("/{slug}/shop/orders/{id}/cancel"),
         token: token.to_string(),
+        receipt_link: format!("/{slug}/shop/orders/{id}/receipt?t={token}"),
         o,
     };
     cx.respond(StatusCode::OK, page.render())
@@ -163,4 +165,137 @@ pub async fn cancel_submit(
         ),
         Err(e) => super::stock_pages::error_page(&req, &e),
     }
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/shop_receipt.html")]
+struct ReceiptPage {
+    c: Chrome,
+    o: entity::shop_order::Model,
+    title: String,
+    issuer: String,
+    reg_no: String,
+    date: String,
+    lines: Vec<(String, bool, String, i64, String)>,
+    fees: i64,
+    fees_text: String,
+    total8: String,
+    tax8: String,
+    total10: String,
+    tax10: String,
+    grand_total: String,
+    returns: Vec<(String, bool, i64, String)>,
+    refund_rates: String,
+}
+
+/// The receipt / simplified qualified invoice (適格簡易請求書) of an order: the aggregator's
+/// registration number, items with reduced-rate marks, totals and tax per rate; returns as a
+/// qualified return invoice with the refund's tax per rate.
+#[utoipa::path(get, path = "/{slug}/shop/orders/{id}/receipt", tag = "pages",
+    params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id"), TokenQuery),
+    responses((status = 200, description = "HTML"), (status = 404, description = "HTML")))]
+pub async fn receipt_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+    q: web::Query<TokenQuery>,
+) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let cx = ctx(&req, None);
+    let found = async {
+        let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+        let (d, _) = orders::for_buyer(&app, agg.id, id, &q.t).await?;
+        let s = crate::shop::settings::load(&app.db, agg.id).await?;
+        Ok::<_, ApiError>((d, s))
+    }
+    .await;
+    let (d, s) = match found {
+        Ok(v) => v,
+        Err(ApiError::NotFound) => return super::not_found_page(&req),
+        Err(e) => return super::stock_pages::error_page(&req, &e),
+    };
+    let o = d.order;
+    let paid = matches!(
+        o.payment_status.as_str(),
+        "paid" | "refunded" | "partially_refunded"
+    );
+    let rate_of: std::collections::HashMap<Uuid, (String, bool)> = d
+        .lines
+        .iter()
+        .map(|l| (l.id, (l.title.clone(), l.tax_rate == 8)))
+        .collect();
+    let (mut r8, mut r10) = (0, 0);
+    let returns = d
+        .returns
+        .iter()
+        .map(|r| {
+            let (title, reduced) = rate_of.get(&r.order_line_id).cloned().unwrap_or_default();
+            if reduced {
+                r8 += r.refund_amount;
+            } else {
+                r10 += r.refund_amount;
+            }
+            (title, reduced, r.qty, yen(r.refund_amount))
+        })
+        .collect();
+    let tax = |sum: i64, rate: i64| crate::shop::pricing::included_tax(sum, rate, &s.tax_rounding);
+    let refund_rates = if cx.t.lang() == "en" {
+        format!(
+            "Refunded: 8% {} (tax {}), 10% {} (tax {})",
+            yen(r8),
+            yen(tax(r8, 8)),
+            yen(r10),
+            yen(tax(r10, 10))
+        )
+    } else {
+        format!(
+            "返金額: 8%対象 {}（うち消費税 {}）、10%対象 {}（うち消費税 {}）",
+            yen(r8),
+            yen(tax(r8, 8)),
+            yen(r10),
+            yen(tax(r10, 10))
+        )
+    };
+    let fees = o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee;
+    let page = ReceiptPage {
+        c: cx.chrome(None),
+        title: cx
+            .t
+            .get(if paid {
+                "receipt.title_paid"
+            } else {
+                "receipt.title_unpaid"
+            })
+            .to_string(),
+        issuer: format!("{} {}", s.seller.name, s.seller.address),
+        reg_no: s.invoice_number.clone().unwrap_or_default(),
+        date: crate::core::jst_text(o.paid_at.unwrap_or(o.created_at))
+            .chars()
+            .take(10)
+            .collect(),
+        lines: d
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.title.clone(),
+                    l.tax_rate == 8,
+                    yen(l.unit_price),
+                    l.qty,
+                    yen(l.line_total),
+                )
+            })
+            .collect(),
+        fees,
+        fees_text: yen(fees),
+        total8: yen(o.total8),
+        tax8: yen(o.tax8),
+        total10: yen(o.total10),
+        tax10: yen(o.tax10),
+        grand_total: yen(o.grand_total),
+        returns,
+        refund_rates,
+        o,
+    };
+    cx.respond(StatusCode::OK, page.render())
 }

@@ -397,4 +397,145 @@ async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
             .await,
         7
     );
+
+    // Return of one line after delivery: 1 tart restocked, 1 mozuku disposed at the carrier's
+    // charge; the bank-transfer buyer is owed the goods' price, tax per rate.
+    let r = app
+        .post_as(&op, &format!("/api/v1/orders/{id1}/delivered"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let lines = o1["lines"].as_array().expect("lines");
+    let line_of = |sku: &str| {
+        lines
+            .iter()
+            .find(|l| l["sku_id"] == sku)
+            .map(|l| l["id"].as_str().expect("id").to_string())
+            .expect("line")
+    };
+    let (tart_line, mozuku_line) = (line_of(&g.tart), line_of(&g.mozuku));
+    let ret = json!({"reason": "破損（輸送中）", "lines": [
+        {"line_id": tart_line, "qty": 1, "disposition": "restock"},
+        {"line_id": mozuku_line, "qty": 1, "disposition": "dispose", "loss_bearer": "carrier"}]});
+    let post_return = |key: &'static str, body: Value| {
+        let app = &app;
+        let op = op.clone();
+        let id1 = id1.clone();
+        async move {
+            client()
+                .post(app.url(&format!("/api/v1/orders/{id1}/returns")))
+                .bearer_auth(op)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("return")
+        }
+    };
+    let mut bad = ret.clone();
+    bad["lines"][1]["loss_bearer"] = Value::Null;
+    bad["lines"][0]["qty"] = json!(0);
+    let e = assert_error(post_return("r-0", bad).await, 422, "validation_failed").await;
+    let fields = e["error"]["details"]["fields"].to_string();
+    assert!(
+        fields.contains("lines[1].loss_bearer") && fields.contains("lines[0].qty"),
+        "{fields}"
+    );
+    let r = post_return("r-1", ret.clone()).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    // 1 × 1,080 (8 %) + 1 × 540 (8 %) = 1,620, tax once: floor(1,620 × 8 / 108) = 120.
+    assert_eq!(v["return"]["refund_total"], 1620);
+    assert_eq!(v["return"]["refund_tax8"], 120);
+    assert_eq!(v["return"]["refund_status"], "owed");
+    assert_eq!(v["order"]["refund_owed"], 1620);
+    assert_eq!(v["order"]["returns"].as_array().map(Vec::len), Some(2));
+    // The retry answers with the same return; the same key with another body is refused.
+    let r = post_return("r-1", ret.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_error(
+        post_return("r-1", json!({"reason": "x", "lines": [{"line_id": tart_line, "qty": 1, "disposition": "restock"}]})).await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    // Never more than shipped (1 tart was bought and it is back).
+    assert_error(
+        post_return("r-2", json!({"reason": "again", "lines": [{"line_id": tart_line, "qty": 1, "disposition": "restock"}]})).await,
+        409,
+        "return_exceeds_shipped",
+    )
+    .await;
+    // The stock ledger: tart back on hand; mozuku in and out again, borne by the carrier.
+    assert_eq!(on_hand(&app).await, (29, 0));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stock_movement WHERE cause_type = 'return' AND kind = 'disposal' AND loss_bearer = 'carrier'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stock_movement WHERE cause_type = 'return'")
+            .await,
+        3
+    );
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.subject.contains("返品") || m.subject.contains("Return")),
+        "refund email"
+    );
+    // Returns of unshipped orders are refused.
+    let o3 = order(
+        &app,
+        &cart(
+            json!([{"sku_id": g.chinsuko, "qty": 1}]),
+            "cash_on_delivery",
+        ),
+        "f-3",
+    )
+    .await;
+    assert_error(
+        app.post_as(&op, &format!("/api/v1/orders/{}/returns", id(&o3)), &ret)
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+
+    // The receipt: registration number, ※ on reduced-rate items, totals and tax per rate,
+    // and the return with its refund per rate.
+    let link = o1["link"].as_str().expect("link");
+    let receipt_url = link.replace("?t=", "/receipt?t=");
+    let path = &receipt_url[receipt_url.find("/default/").expect("slug")..];
+    let html = client()
+        .get(app.url(path))
+        .send()
+        .await
+        .expect("receipt")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("領収書（適格簡易請求書）"), "{html}");
+    assert!(html.contains("T7120001168421"));
+    assert!(html.contains("紅いもタルト ※"));
+    let totals = &o1["totals"];
+    for key in ["total8", "tax8", "total10", "tax10", "grand_total"] {
+        let v = totals[key].as_i64().expect("amount");
+        let text = format!("{} 円", yuimaru::shop::pricing::grouped(v));
+        assert!(html.contains(&text), "{key} {text}");
+    }
+    assert!(
+        html.contains("8%対象 1,620 円（うち消費税 120 円）"),
+        "{html}"
+    );
+    let wrong = path.replace("?t=", "?t=x");
+    assert_eq!(
+        client()
+            .get(app.url(&wrong))
+            .send()
+            .await
+            .expect("r")
+            .status(),
+        404
+    );
 }

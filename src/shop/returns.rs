@@ -1,0 +1,384 @@
+//! Returns after shipment, per order line: units go back into the lots they were picked from
+//! (restocked, or disposed of at the bearer's charge — both in the stock ledger), and the goods'
+//! price is refunded, tax computed once per rate for the return: through the card provider for
+//! card orders, recorded as owed to the buyer for bank transfer and cash on delivery. One
+//! request per `Idempotency-Key`: a retry answers with the same return.
+use super::{
+    checkout::{fulfilment, payment, status},
+    fulfilment::allocations_of,
+    orders::{self, OrderDetail, find, invalid},
+    pricing::included_tax,
+    settings,
+};
+use crate::{
+    auth::actor::{Actor, Role},
+    core::{self, secrets::hash_token, validate},
+    db,
+    error::{ApiError, ApiResult},
+    inventory::{
+        adjustments::BEARERS,
+        returns::{self as stock_returns, DISPOSITIONS, ReturnLine},
+    },
+    startup::AppState,
+};
+use entity::{order_line, order_return, reservation_line, shop_order};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Refund states of a return row.
+pub mod refund {
+    /// Waiting for the card provider's refund (a job).
+    pub const PENDING: &str = "pending";
+    pub const REFUNDED: &str = "refunded";
+    /// To be paid back by transfer (bank transfer, cash on delivery).
+    pub const OWED: &str = "owed";
+    /// Nothing was paid (a refused cash-on-delivery parcel).
+    pub const NONE: &str = "none";
+}
+
+/// One returned order line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLineInput {
+    pub line_id: Uuid,
+    pub qty: i64,
+    /// `restock` (back to its lot) or `dispose`.
+    pub disposition: String,
+    /// Who bears a disposal: producer, aggregator or carrier.
+    #[serde(default)]
+    pub loss_bearer: Option<String>,
+}
+
+/// A return request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub reason: String,
+    pub lines: Vec<ReturnLineInput>,
+}
+
+/// What a return did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReturnSummary {
+    pub batch_id: Uuid,
+    /// Goods refunded, tax included.
+    pub refund_total: i64,
+    /// Consumption tax inside the refund, per rate (computed once per rate).
+    pub refund_tax8: i64,
+    pub refund_tax10: i64,
+    /// `pending` (card refund under way), `owed`, or `none`.
+    pub refund_status: String,
+    pub replayed: bool,
+}
+
+fn check(req: &ReturnRequest) -> ApiResult<String> {
+    let reason = validate::text(&req.reason, 500).map_err(|m| ApiError::field("reason", m))?;
+    if reason.is_empty() {
+        return Err(ApiError::field("reason", "is required"));
+    }
+    if req.lines.is_empty() || req.lines.len() > 100 {
+        return Err(ApiError::field("lines", "must hold 1 to 100 lines"));
+    }
+    let mut seen = HashSet::new();
+    let mut errors = Vec::new();
+    for (i, l) in req.lines.iter().enumerate() {
+        if !seen.insert(l.line_id) {
+            errors.push((format!("lines[{i}].line_id"), "appears twice".to_string()));
+        }
+        if !(1..=100_000).contains(&l.qty) {
+            errors.push((format!("lines[{i}].qty"), "must be 1 to 100,000".into()));
+        }
+        if !DISPOSITIONS.contains(&l.disposition.as_str()) {
+            errors.push((
+                format!("lines[{i}].disposition"),
+                "must be restock or dispose".into(),
+            ));
+        }
+        match (&l.loss_bearer, l.disposition.as_str()) {
+            (Some(b), _) if !BEARERS.contains(&b.as_str()) => errors.push((
+                format!("lines[{i}].loss_bearer"),
+                "must be producer, aggregator or carrier".into(),
+            )),
+            (None, "dispose") => errors.push((
+                format!("lines[{i}].loss_bearer"),
+                "is required to dispose".into(),
+            )),
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(reason)
+    } else {
+        Err(ApiError::Validation { fields: errors })
+    }
+}
+
+/// Takes back units of shipped (or delivered) order lines.
+///
+/// # Errors
+/// 403; 404; 409 `invalid_transition`, `return_exceeds_shipped`; 422 fields,
+/// `idempotency_key_reused`.
+pub async fn create(
+    app: &AppState,
+    actor: &Actor,
+    order_id: Uuid,
+    req: ReturnRequest,
+    key: Option<&str>,
+) -> ApiResult<(OrderDetail, ReturnSummary)> {
+    actor.require(&[Role::Operator, Role::Admin])?;
+    let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
+    let reason = check(&req)?;
+    if let Some(k) = key
+        && (k.is_empty() || k.len() > 200)
+    {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let hash = hash_token(&serde_json::to_string(&req).unwrap_or_default());
+    let batch = match key {
+        Some(k) => {
+            let digest = hash_token(&format!("order-return:{order_id}:{k}"));
+            let bytes = hex::decode(&digest[..32]).map_err(|e| ApiError::Internal(e.into()))?;
+            Uuid::from_slice(&bytes).map_err(|e| ApiError::Internal(e.into()))?
+        }
+        None => core::new_id(),
+    };
+    let s = settings::load(&app.db, agg).await?;
+    let txn = db::begin_write(&app.db).await?;
+    let o = find(&txn, agg, order_id).await?;
+    // Claims the order row: returns of one order run one at a time.
+    let claimed = shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(
+            shop_order::Column::FulfilmentStatus
+                .is_in([fulfilment::SHIPPED, fulfilment::DELIVERED]),
+        )
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(invalid(&o, "take a return (it has not shipped)"));
+    }
+    let earlier = order_return::Entity::find()
+        .filter(order_return::Column::BatchId.eq(batch))
+        .all(&txn)
+        .await?;
+    if !earlier.is_empty() {
+        if earlier
+            .iter()
+            .any(|r| r.request_hash.as_deref() != Some(hash.as_str()))
+        {
+            return Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used with a different return".into(),
+                details: serde_json::json!({}),
+            });
+        }
+        drop(txn);
+        let summary = summarise(
+            &s.tax_rounding,
+            batch,
+            &earlier,
+            &lines_of(&app.db, o.id).await?,
+            true,
+        );
+        return Ok((orders::detail(&app.db, o).await?, summary));
+    }
+
+    let lines: HashMap<Uuid, order_line::Model> = lines_of(&txn, o.id).await?;
+    let rid = o
+        .reservation_id
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order {} has no reservation", o.id)))?;
+    stock_returns::claim(&txn, agg, rid).await?;
+    let returned: HashMap<Uuid, i64> = reservation_line::Entity::find()
+        .filter(reservation_line::Column::ReservationId.eq(rid))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| (l.lot_id, l.returned_qty))
+        .collect();
+    let refund_status = match (o.payment_status.as_str(), o.payment_method.as_str()) {
+        (payment::PAID | payment::PARTIALLY_REFUNDED, "card") => refund::PENDING,
+        (payment::PAID | payment::PARTIALLY_REFUNDED, _) => refund::OWED,
+        _ => refund::NONE,
+    };
+    let mut stock_lines = Vec::new();
+    let mut rows = Vec::new();
+    for (i, l) in req.lines.iter().enumerate() {
+        let line = lines.get(&l.line_id).ok_or_else(|| {
+            ApiError::field(format!("lines[{i}].line_id"), "is not a line of this order")
+        })?;
+        let took = order_line::Entity::update_many()
+            .col_expr(
+                order_line::Column::ReturnedQty,
+                Expr::col(order_line::Column::ReturnedQty).add(l.qty),
+            )
+            .filter(order_line::Column::Id.eq(line.id))
+            .filter(
+                Expr::col(order_line::Column::ReturnedQty)
+                    .add(l.qty)
+                    .lte(Expr::col(order_line::Column::Qty)),
+            )
+            .exec(&txn)
+            .await?;
+        if took.rows_affected != 1 {
+            return Err(ApiError::Conflict {
+                code: "return_exceeds_shipped",
+                message: format!(
+                    "lines[{i}]: {} shipped, {} already returned",
+                    line.qty, line.returned_qty
+                ),
+                details: serde_json::json!({ "line": i, "shipped": line.qty, "returned": line.returned_qty }),
+            });
+        }
+        // Units go back to the lots they came from, first lot first.
+        let mut left = l.qty;
+        for (lot, qty) in allocations_of(line)? {
+            let room = qty - returned.get(&lot).copied().unwrap_or(0);
+            let take = std::cmp::min(left, std::cmp::max(room, 0));
+            if take > 0 {
+                stock_lines.push(ReturnLine {
+                    lot_id: lot,
+                    qty: take,
+                    disposition: l.disposition.clone(),
+                    loss_bearer: l.loss_bearer.clone(),
+                });
+                left -= take;
+            }
+        }
+        if left > 0 {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "order line {} has fewer allocated units than returned",
+                line.id
+            )));
+        }
+        let amount = if refund_status == refund::NONE {
+            0
+        } else {
+            line.unit_price * l.qty
+        };
+        rows.push(
+            order_return::ActiveModel {
+                id: Set(core::new_id()),
+                aggregator_id: Set(agg),
+                order_id: Set(o.id),
+                order_line_id: Set(line.id),
+                qty: Set(l.qty),
+                disposition: Set(l.disposition.clone()),
+                loss_bearer: Set(l.loss_bearer.clone()),
+                refund_amount: Set(amount),
+                refund_status: Set(refund_status.into()),
+                provider_refund_id: Set(None),
+                reason: Set(reason.clone()),
+                created_by: Set(actor.user_id),
+                created_at: Set(core::now()),
+                batch_id: Set(Some(batch)),
+                request_hash: Set(Some(hash.clone())),
+            }
+            .insert(&txn)
+            .await?,
+        );
+    }
+    stock_returns::apply_lines(
+        &txn,
+        agg,
+        actor.user_id,
+        rid,
+        batch,
+        &reason,
+        &hash,
+        &stock_lines,
+    )
+    .await?;
+    let total: i64 = rows.iter().map(|r| r.refund_amount).sum();
+    if total > 0 {
+        shop_order::Entity::update_many()
+            .col_expr(
+                shop_order::Column::RefundOwed,
+                Expr::col(shop_order::Column::RefundOwed).add(total),
+            )
+            .filter(shop_order::Column::Id.eq(o.id))
+            .exec(&txn)
+            .await?;
+    }
+    let summary = summarise(&s.tax_rounding, batch, &rows, &lines, false);
+    orders::audit_order(
+        &txn,
+        &o,
+        Some(actor.user_id),
+        "order_returned",
+        serde_json::json!({
+            "batch_id": batch, "reason": reason, "refund_total": total,
+            "refund_tax8": summary.refund_tax8, "refund_tax10": summary.refund_tax10,
+            "lines": req.lines,
+        }),
+    )
+    .await?;
+    if refund_status == refund::PENDING && total > 0 {
+        crate::payments::enqueue_refund(&txn, &o, total, &format!("return-{batch}"), Some(batch))
+            .await?;
+    } else if total > 0 {
+        super::notify::enqueue_event(
+            &txn,
+            o.aggregator_id,
+            o.id,
+            super::notify::REFUNDED,
+            &batch.to_string(),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    let o = find(&app.db, agg, order_id).await?;
+    Ok((orders::detail(&app.db, o).await?, summary))
+}
+
+async fn lines_of(
+    db: &impl sea_orm::ConnectionTrait,
+    order: Uuid,
+) -> ApiResult<HashMap<Uuid, order_line::Model>> {
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order))
+        .order_by_asc(order_line::Column::ParcelSeq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect())
+}
+
+/// Refund totals per rate of one return batch.
+fn summarise(
+    rounding: &str,
+    batch: Uuid,
+    rows: &[order_return::Model],
+    lines: &HashMap<Uuid, order_line::Model>,
+    replayed: bool,
+) -> ReturnSummary {
+    let (mut t8, mut t10) = (0, 0);
+    for r in rows {
+        match lines.get(&r.order_line_id).map(|l| l.tax_rate) {
+            Some(8) => t8 += r.refund_amount,
+            _ => t10 += r.refund_amount,
+        }
+    }
+    ReturnSummary {
+        batch_id: batch,
+        refund_total: t8 + t10,
+        refund_tax8: included_tax(t8, 8, rounding),
+        refund_tax10: included_tax(t10, 10, rounding),
+        refund_status: rows
+            .first()
+            .map(|r| r.refund_status.clone())
+            .unwrap_or_else(|| refund::NONE.into()),
+        replayed,
+    }
+}
