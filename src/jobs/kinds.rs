@@ -34,6 +34,10 @@ pub const SHOP_PURGE_PERSONAL: &str = "shop.purge_personal";
 pub const SHOP_ORDER_EMAIL: &str = "shop.order_email";
 /// Kind: refund a card payment through the provider (same Idempotency-Key on every attempt).
 pub const SHOP_CARD_REFUND: &str = "shop.card_refund";
+/// Kind: email each producer of a new order who wants a "sold" email per order.
+pub const SHOP_SOLD_NOTICE: &str = "shop.sold_notice";
+/// Kind: the daily "sold" digest for producers who chose it.
+pub const SHOP_SOLD_DIGEST: &str = "shop.sold_digest";
 
 /// Payload of [`MAIL_SEND`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,6 +89,8 @@ pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError
             .map_err(|e| JobError::Retry(e.describe())),
         SHOP_ORDER_EMAIL => crate::shop::notify::send(state, job).await,
         SHOP_CARD_REFUND => crate::payments::refund_job(state, job).await,
+        SHOP_SOLD_NOTICE => crate::shop::sales::per_order_job(state, job).await,
+        SHOP_SOLD_DIGEST => crate::shop::sales::digest_job(state, job).await,
         AUTH_PASSWORD_RESET => {
             let p: serde_json::Value = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;

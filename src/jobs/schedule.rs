@@ -17,6 +17,7 @@ pub const DAILY: &[(&str, &str)] = &[
     ),
     ("expire-unpaid-orders-5min", kinds::SHOP_EXPIRE_UNPAID),
     ("daily-purge-buyer-data", kinds::SHOP_PURGE_PERSONAL),
+    ("daily-sold-digest", kinds::SHOP_SOLD_DIGEST),
 ];
 
 /// When the schedule `name` is next due after `after`.

@@ -733,6 +733,7 @@ pub async fn place(
         }
     }
     super::notify::enqueue(&txn, agg.id, oid, super::notify::CONFIRMATION).await?;
+    super::sales::enqueue_for_order(&txn, agg.id, oid).await?;
     crate::audit::record(
         &txn,
         crate::audit::AuditRecord {

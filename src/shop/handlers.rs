@@ -306,3 +306,55 @@ pub async fn set_certificate(
     super::certificates::set(&app, &actor, id.into_inner(), body.0.certificate.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// A page of a producer's sold lines.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SoldLineList {
+    pub items: Vec<super::sales::SoldLine>,
+    pub next_cursor: Option<String>,
+}
+
+/// The caller's (a producer's) own sold lines, newest first: product, quantity, price, date and
+/// the order's status — never anything about the buyer.
+#[utoipa::path(get, path = "/api/v1/sales/lines", tag = "orders",
+    params(PageQuery),
+    responses((status = 200, body = SoldLineList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn sold_lines(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = q.into_inner().page()?;
+    let items = super::sales::sold_lines(&app, &actor, page).await?;
+    let next_cursor = (items.len() as u64 == page.limit)
+        .then(|| items.last().map(|l| encode_cursor(l.id)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(SoldLineList { items, next_cursor }))
+}
+
+/// How the caller (a producer) hears of sales.
+#[utoipa::path(get, path = "/api/v1/sales/notice", tag = "orders",
+    responses((status = 200, body = super::sales::SoldNoticeBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_sold_notice(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(super::sales::SoldNoticeBody {
+        sold_notice: super::sales::notice(&app, &actor).await?,
+    }))
+}
+
+/// Chooses how the caller (a producer) hears of sales: an email per order, a daily digest, or
+/// none.
+#[utoipa::path(put, path = "/api/v1/sales/notice", tag = "orders",
+    request_body = super::sales::SoldNoticeBody,
+    responses((status = 200, body = super::sales::SoldNoticeBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn put_sold_notice(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<super::sales::SoldNoticeBody>,
+) -> ApiResult<HttpResponse> {
+    super::sales::set_notice(&app, &actor, &body.0.sold_notice).await?;
+    Ok(HttpResponse::Ok().json(body.0))
+}

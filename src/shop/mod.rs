@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pricing;
 pub mod privacy;
 pub mod returns;
+pub mod sales;
 pub mod settings;
 
 use crate::{route, startup::RouteSpec};
@@ -59,6 +60,9 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::buyer_cancel
         ),
         route!(GET, "/api/v1/orders", handlers::list_orders),
+        route!(GET, "/api/v1/sales/lines", handlers::sold_lines),
+        route!(GET, "/api/v1/sales/notice", handlers::get_sold_notice),
+        route!(PUT, "/api/v1/sales/notice", handlers::put_sold_notice),
         route!(GET, "/api/v1/orders/{id}", handlers::get_order),
         route!(POST, "/api/v1/orders/{id}/mark-paid", handlers::mark_paid),
         route!(POST, "/api/v1/orders/{id}/cancel", handlers::cancel_order),

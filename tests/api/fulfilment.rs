@@ -15,6 +15,7 @@ use yuimaru::auth::actor::Role;
 pub struct Goods {
     pub op: String,
     pub producers: [String; 3],
+    pub emails: [String; 3],
     pub chinsuko: String,
     pub mozuku: String,
     pub tart: String,
@@ -23,9 +24,9 @@ pub struct Goods {
 
 pub async fn goods(app: &TestApp) -> Goods {
     let op = open_shop(app).await;
-    let (_, _, pa) = approved_producer(app, &op).await;
-    let (_, _, pb) = approved_producer(app, &op).await;
-    let (_, _, pc) = approved_producer(app, &op).await;
+    let (_, ua, pa) = approved_producer(app, &op).await;
+    let (_, ub, pb) = approved_producer(app, &op).await;
+    let (_, uc, pc) = approved_producer(app, &op).await;
     let (_, chinsuko) = stocked_sku(app, &op, &pa, json!({}), 648, 10).await;
     let (_, mozuku) = stocked_sku(app, &op, &pb,
         json!({"title_ja": "生もずく", "category_code": "seafood", "temperature_class": "chilled", "storage": "要冷蔵"}), 540, 10).await;
@@ -35,6 +36,7 @@ pub async fn goods(app: &TestApp) -> Goods {
     Goods {
         op,
         producers: [pa, pb, pc],
+        emails: [ua.email, ub.email, uc.email],
         chinsuko,
         mozuku,
         tart,
@@ -537,5 +539,114 @@ async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
             .expect("r")
             .status(),
         404
+    );
+}
+
+db_test!(
+    producer_sales,
+    producers_see_only_their_own_sales_and_choose_notices
+);
+async fn producers_see_only_their_own_sales_and_choose_notices(b: Backend) {
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let [pa, pb, pc] = &g.producers;
+    for (who, choice) in [(pb, "off"), (pc, "daily_digest")] {
+        let r = app
+            .put_as(who, "/api/v1/sales/notice", &json!({"sold_notice": choice}))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    assert_error(
+        app.put_as(
+            pa,
+            "/api/v1/sales/notice",
+            &json!({"sold_notice": "hourly"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let v: Value = app
+        .get_as(pc, "/api/v1/sales/notice")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["sold_notice"], "daily_digest");
+    let o = order(&app, &gift_cart(&g, "bank_transfer"), "s-1").await;
+    let number = o["number"].as_str().expect("n");
+
+    let r = app.get_as(pa, "/api/v1/sales/lines").await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.expect("text");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let items = v["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "only A's own line: {v}");
+    assert!(items[0]["sku_code"].as_str().is_some());
+    assert_eq!(items[0]["qty"], 2);
+    assert_eq!(items[0]["order_number"], number);
+    assert_eq!(items[0]["fulfilment_status"], "unfulfilled");
+    for personal in [
+        "山田", "花子", "hanako", "090-1234", "100-0001", "比嘉", "梅田", "06123",
+    ] {
+        assert!(!text.contains(personal), "{personal} leaked: {text}");
+    }
+    let v: Value = app
+        .get_as(pb, "/api/v1/sales/lines")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["items"][0]["qty"], 3, "B sees the mozuku only");
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(1));
+    // Producers have no way into orders; staff have no "own" sales.
+    let oid = o["id"].as_str().expect("id");
+    for path in [
+        format!("/api/v1/orders/{oid}"),
+        "/api/v1/orders".to_string(),
+        format!("/api/v1/orders/{oid}/packing-list"),
+    ] {
+        assert_error(app.get_as(pa, &path).await, 403, "forbidden").await;
+    }
+    assert_error(
+        app.get_as(&g.op, "/api/v1/sales/lines").await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // Per-order email to A only; C waits for the digest; B asked for none.
+    app.run_pending_jobs().await;
+    let mails = app.emails();
+    let to = |who: &str| mails.iter().filter(|m| m.to == who).collect::<Vec<_>>();
+    let a = to(&g.emails[0]);
+    let sold: Vec<_> = a
+        .iter()
+        .filter(|m| m.subject.contains("売れました"))
+        .collect();
+    assert_eq!(sold.len(), 1);
+    assert!(sold[0].text.contains(number) && sold[0].text.contains("× 2"));
+    assert!(!sold[0].text.contains("山田") && !sold[0].text.contains("hanako"));
+    assert!(to(&g.emails[1]).iter().all(|m| !m.subject.contains("売れ")));
+    assert!(to(&g.emails[2]).iter().all(|m| !m.subject.contains("販売")));
+    yuimaru::jobs::queue::enqueue(
+        app.db(),
+        yuimaru::jobs::queue::NewJob::new(yuimaru::jobs::kinds::SHOP_SOLD_DIGEST, json!({})),
+    )
+    .await
+    .expect("enqueue");
+    app.run_pending_jobs().await;
+    let mails = app.emails();
+    let digest: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to == g.emails[2] && m.subject.contains("販売まとめ"))
+        .collect();
+    assert_eq!(digest.len(), 1);
+    assert!(digest[0].text.contains(number) && digest[0].text.contains("紅いもタルト"));
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.to != g.emails[1] || !m.subject.contains("販売"))
     );
 }

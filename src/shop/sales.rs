@@ -1,0 +1,324 @@
+//! What producers see of their sales: their own order lines (product, quantity, price, date,
+//! status) and never anything about the buyer; and how they hear of sales — an email per order,
+//! a daily digest, or nothing (`producer.sold_notice`).
+use crate::{
+    auth::actor::{Actor, Role},
+    core::{self, pagination::Page},
+    error::{ApiError, ApiResult},
+    jobs::{
+        JobError,
+        kinds::SHOP_SOLD_NOTICE,
+        queue::{NewJob, enqueue},
+    },
+    mail::messages::{EmailMessage, Locale},
+    startup::AppState,
+};
+use chrono::{DateTime, Utc};
+use entity::{job, order_line, producer, shop_order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// How a producer hears of sales.
+pub const SOLD_NOTICES: [&str; 3] = ["per_order", "daily_digest", "off"];
+
+/// One sold line as its producer sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SoldLine {
+    pub id: Uuid,
+    pub order_number: String,
+    pub product_id: Uuid,
+    pub title: String,
+    pub sku_code: String,
+    pub qty: i64,
+    pub returned_qty: i64,
+    /// Tax-included unit price (yen).
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub tax_rate: i16,
+    pub sold_at: DateTime<Utc>,
+    /// The order's statuses (`open`/`cancelled`/`closed`, and its fulfilment).
+    pub order_status: String,
+    pub fulfilment_status: String,
+}
+
+fn own(actor: &Actor) -> ApiResult<Uuid> {
+    actor.require(&[Role::Producer])?;
+    actor.producer_id.ok_or_else(ApiError::forbidden)
+}
+
+/// The caller's (a producer's) sold lines, newest first.
+///
+/// # Errors
+/// 403 for anyone but a producer.
+pub async fn sold_lines(app: &AppState, actor: &Actor, page: Page) -> ApiResult<Vec<SoldLine>> {
+    let pid = own(actor)?;
+    let mut q = order_line::Entity::find()
+        .filter(order_line::Column::ProducerId.eq(pid))
+        .order_by_desc(order_line::Column::Id)
+        .limit(page.limit);
+    if let Some(after) = page.after {
+        q = q.filter(order_line::Column::Id.lt(after));
+    }
+    let lines = q.all(&app.db).await?;
+    with_orders(&app.db, lines).await
+}
+
+async fn with_orders(
+    db: &impl ConnectionTrait,
+    lines: Vec<order_line::Model>,
+) -> ApiResult<Vec<SoldLine>> {
+    let orders: HashMap<Uuid, shop_order::Model> = shop_order::Entity::find()
+        .filter(shop_order::Column::Id.is_in(lines.iter().map(|l| l.order_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok(lines
+        .into_iter()
+        .filter_map(|l| {
+            let o = orders.get(&l.order_id)?;
+            Some(SoldLine {
+                id: l.id,
+                order_number: o.number.clone(),
+                product_id: l.product_id,
+                title: l.title,
+                sku_code: l.sku_code,
+                qty: l.qty,
+                returned_qty: l.returned_qty,
+                unit_price: l.unit_price,
+                line_total: l.line_total,
+                tax_rate: l.tax_rate,
+                sold_at: l.created_at,
+                order_status: o.status.clone(),
+                fulfilment_status: o.fulfilment_status.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Sets how the caller (a producer) hears of sales.
+///
+/// # Errors
+/// 403; 422 `sold_notice`.
+pub async fn set_notice(app: &AppState, actor: &Actor, choice: &str) -> ApiResult<()> {
+    let pid = own(actor)?;
+    if !SOLD_NOTICES.contains(&choice) {
+        return Err(ApiError::field(
+            "sold_notice",
+            "must be per_order, daily_digest or off",
+        ));
+    }
+    producer::Entity::update_many()
+        .col_expr(producer::Column::SoldNotice, Expr::value(choice))
+        .col_expr(producer::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(producer::Column::Id.eq(pid))
+        .exec(&app.db)
+        .await?;
+    Ok(())
+}
+
+/// The caller's choice.
+///
+/// # Errors
+/// 403; 404.
+pub async fn notice(app: &AppState, actor: &Actor) -> ApiResult<String> {
+    let pid = own(actor)?;
+    Ok(producer::Entity::find_by_id(pid)
+        .one(&app.db)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .sold_notice)
+}
+
+/// Queues the per-order "sold" emails of a new order (in the order's transaction).
+///
+/// # Errors
+/// The insert fails.
+pub async fn enqueue_for_order(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    order_id: Uuid,
+) -> ApiResult<()> {
+    enqueue(
+        db,
+        NewJob::new(
+            SHOP_SOLD_NOTICE,
+            serde_json::json!({ "order_id": order_id }),
+        )
+        .dedupe(format!("sold:{order_id}"))
+        .tenant(Some(agg)),
+    )
+    .await?;
+    Ok(())
+}
+
+fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, EmailMessage) {
+    let ja = p.locale != "en";
+    let yen = |v: i64| super::pricing::grouped(v);
+    let mut paragraphs = vec![if ja {
+        if digest {
+            "本日までに次の商品が売れました（お客様の情報はお知らせしません）。".to_string()
+        } else {
+            "次の商品が売れました（お客様の情報はお知らせしません）。".to_string()
+        }
+    } else if digest {
+        "These items of yours sold (buyers' details are never shared):".to_string()
+    } else {
+        "Your goods were sold (buyers' details are never shared):".to_string()
+    }];
+    for l in lines {
+        paragraphs.push(if ja {
+            format!(
+                "・注文 {} {} × {}（単価 {} 円、計 {} 円）",
+                l.order_number,
+                l.title,
+                l.qty,
+                yen(l.unit_price),
+                yen(l.line_total)
+            )
+        } else {
+            format!(
+                "- order {} {} × {} (¥{} each, ¥{})",
+                l.order_number,
+                l.title,
+                l.qty,
+                yen(l.unit_price),
+                yen(l.line_total)
+            )
+        });
+    }
+    let total: i64 = lines.iter().map(|l| l.line_total).sum();
+    paragraphs.push(if ja {
+        format!("合計 {} 円（税込）", yen(total))
+    } else {
+        format!("Total ¥{} (tax included)", yen(total))
+    });
+    let locale = if ja { Locale::Ja } else { Locale::En };
+    (
+        locale,
+        EmailMessage::OrderNotice {
+            subject: match (ja, digest) {
+                (true, false) => "【yuimaru】商品が売れました".into(),
+                (true, true) => "【yuimaru】本日の販売まとめ".into(),
+                (false, false) => "[yuimaru] You made a sale".into(),
+                (false, true) => "[yuimaru] Your sales today".into(),
+            },
+            greeting: if ja {
+                format!("{} 様", p.legal_name)
+            } else {
+                format!("Dear {},", p.legal_name)
+            },
+            paragraphs,
+            link: None,
+        },
+    )
+}
+
+async fn send_to(
+    app: &AppState,
+    job: &job::Model,
+    p: &producer::Model,
+    lines: Vec<order_line::Model>,
+    digest: bool,
+) -> Result<(), JobError> {
+    let retry = |e: ApiError| JobError::Retry(e.to_string());
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.id).collect();
+    let sold = with_orders(&app.db, lines).await.map_err(retry)?;
+    if sold.is_empty() {
+        return Ok(());
+    }
+    let (locale, msg) = compose(p, &sold, digest);
+    let rendered = msg
+        .render(locale)
+        .map_err(|e| JobError::Reject(e.to_string()))?;
+    let mut one = job.clone();
+    one.dedupe_key = Some(format!(
+        "{}:{}",
+        job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
+        p.id
+    ));
+    crate::jobs::kinds::deliver(app, &one, p.email.clone(), rendered).await?;
+    order_line::Entity::update_many()
+        .col_expr(
+            order_line::Column::ProducerNotifiedAt,
+            Expr::value(core::now()),
+        )
+        .filter(order_line::Column::Id.is_in(ids))
+        .exec(&app.db)
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?;
+    Ok(())
+}
+
+/// The per-order job: one email to each producer of the order who wants one.
+pub async fn per_order_job(app: &AppState, job: &job::Model) -> Result<(), JobError> {
+    let p: serde_json::Value =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::Reject(e.to_string()))?;
+    let order_id = p["order_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| JobError::Reject("bad payload".into()))?;
+    let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .filter(order_line::Column::ProducerNotifiedAt.is_null())
+        .all(&app.db)
+        .await
+        .map_err(db)?;
+    let mut per: HashMap<Uuid, Vec<order_line::Model>> = HashMap::new();
+    for l in lines {
+        per.entry(l.producer_id).or_default().push(l);
+    }
+    for (pid, lines) in per {
+        let Some(p) = producer::Entity::find_by_id(pid)
+            .one(&app.db)
+            .await
+            .map_err(db)?
+        else {
+            continue;
+        };
+        if p.sold_notice == "per_order" {
+            send_to(app, job, &p, lines, false).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The daily job: one digest to each producer who chose it, of the lines not yet told.
+pub async fn digest_job(app: &AppState, job: &job::Model) -> Result<(), JobError> {
+    let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
+    let producers = producer::Entity::find()
+        .filter(producer::Column::SoldNotice.eq("daily_digest"))
+        .all(&app.db)
+        .await
+        .map_err(db)?;
+    for p in producers {
+        let lines = order_line::Entity::find()
+            .filter(order_line::Column::ProducerId.eq(p.id))
+            .filter(order_line::Column::ProducerNotifiedAt.is_null())
+            .order_by_asc(order_line::Column::Id)
+            .limit(500)
+            .all(&app.db)
+            .await
+            .map_err(db)?;
+        if !lines.is_empty() {
+            send_to(app, job, &p, lines, true).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The sold-notice choice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoldNoticeBody {
+    /// `per_order`, `daily_digest` or `off`.
+    pub sold_notice: String,
+}
