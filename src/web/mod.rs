@@ -7,6 +7,7 @@ pub mod portal;
 pub mod producer_pages;
 pub mod shop_pages;
 pub mod stock_pages;
+pub mod storefront;
 pub mod warehouse_pages;
 
 use crate::{route, startup::RouteSpec};
@@ -109,6 +110,13 @@ pub fn routes() -> Vec<RouteSpec> {
             "/operator/review/{kind}/{id}/{decision}",
             portal::review_decision
         ),
+        route!(GET, "/{slug}/shop", storefront::browse),
+        route!(GET, "/{slug}/shop/products/{id}", storefront::product_page),
+        route!(GET, "/{slug}/shop/cart", storefront::cart),
+        route!(POST, "/{slug}/shop/cart", storefront::cart_submit),
+        route!(POST, "/{slug}/shop/checkout", storefront::checkout_submit),
+        route!(POST, "/{slug}/shop/place", storefront::place_submit),
+        route!(GET, "/{slug}/shop/legal", storefront::legal_page),
         route!(GET, "/{slug}/shop/orders/{id}", shop_pages::order_page),
         route!(
             GET,

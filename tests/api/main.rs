@@ -20,5 +20,6 @@ mod producers;
 mod reference;
 mod shop;
 mod shutdown;
+mod storefront;
 mod system;
 mod users;

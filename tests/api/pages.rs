@@ -2,7 +2,7 @@
 use crate::{db_test, helpers::*};
 use yuimaru::auth::actor::Role;
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
