@@ -2,6 +2,7 @@
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
 pub mod i18n;
 pub mod manage;
+pub mod order_pages;
 pub mod pages;
 pub mod portal;
 pub mod producer_pages;
@@ -109,6 +110,19 @@ pub fn routes() -> Vec<RouteSpec> {
             POST,
             "/operator/review/{kind}/{id}/{decision}",
             portal::review_decision
+        ),
+        route!(GET, "/operator/orders", order_pages::list_page),
+        route!(GET, "/operator/orders/{id}", order_pages::detail_page),
+        route!(
+            POST,
+            "/operator/orders/{id}/{action}",
+            order_pages::action_submit
+        ),
+        route!(GET, "/operator/shop-settings", order_pages::settings_page),
+        route!(
+            POST,
+            "/operator/shop-settings",
+            order_pages::settings_submit
         ),
         route!(GET, "/{slug}/shop", storefront::browse),
         route!(GET, "/{slug}/shop/products/{id}", storefront::product_page),

@@ -187,3 +187,146 @@ async fn a_buyer_browses_fills_the_cart_confirms_and_orders_through_pages(b: Bac
     );
     let _ = &g.op;
 }
+
+db_test!(
+    staff_order_pages,
+    staff_run_an_order_from_its_page_and_edit_shop_settings
+);
+async fn staff_run_an_order_from_its_page_and_edit_shop_settings(b: Backend) {
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let o = crate::shop::order(
+        &app,
+        &crate::shop::cart(
+            serde_json::json!([{"sku_id": g.mozuku, "qty": 1}]),
+            "bank_transfer",
+        ),
+        "page-1",
+    )
+    .await;
+    let (id, number) = (
+        o["id"].as_str().expect("id").to_string(),
+        o["number"].as_str().expect("n").to_string(),
+    );
+    let staff = app
+        .create_user(yuimaru::auth::actor::Role::Operator, Some("default"))
+        .await;
+    let (c, _) = app.login(&staff).await;
+    let page = |path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move {
+            let r = c.get(url).send().await.expect("get");
+            (r.status().as_u16(), r.text().await.expect("html"))
+        }
+    };
+    let (status, html) = page("/operator/orders".into()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&number));
+    let (_, html) = page("/operator/orders?fulfilment_status=shipped".into()).await;
+    assert!(!html.contains(&number));
+    assert_eq!(
+        page("/operator/orders?fulfilment_status=lost".into())
+            .await
+            .0,
+        422
+    );
+    let (_, html) = page(format!("/operator/orders/{id}")).await;
+    assert!(html.contains("山田 花子"), "staff see the buyer");
+    let csrf = csrf_of(&html);
+    let act = |action: &'static str, extra: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = app.url(&format!("/operator/orders/{id}/{action}"));
+        let mut form = vec![("csrf_token", csrf.clone())];
+        form.extend(extra);
+        async move {
+            let r = c.post(url).form(&form).send().await.expect("post");
+            assert_eq!(r.status(), 303, "{action}");
+            r.headers()["location"].to_str().expect("loc").to_string()
+        }
+    };
+    // Picking an unpaid order is refused with the reason on the page.
+    let back = act("pick", vec![]).await;
+    assert!(back.contains("error="), "{back}");
+    let (_, html) = page(back).await;
+    assert!(html.contains("id=\"order-error\""));
+    for step in ["mark-paid", "pick", "pack"] {
+        let back = act(step, vec![]).await;
+        assert!(!back.contains("error="), "{step}: {back}");
+    }
+    let back = act(
+        "tracking",
+        vec![("seq", "1".into()), ("tracking_number", "12".into())],
+    )
+    .await;
+    assert!(
+        back.contains("error="),
+        "a short tracking number is refused"
+    );
+    let back = act(
+        "tracking",
+        vec![
+            ("seq", "1".into()),
+            ("tracking_number", "4000-0000-0009".into()),
+        ],
+    )
+    .await;
+    assert!(!back.contains("error="), "{back}");
+    act("delivered", vec![]).await;
+    let (_, html) = page(format!("/operator/orders/{id}")).await;
+    assert!(
+        html.contains("お届け済み") && html.contains("400000000009"),
+        "{html}"
+    );
+
+    // Settings: a bad document lists its fields and saves nothing; a good one is saved.
+    let (status, html) = page("/operator/shop-settings".into()).await;
+    assert_eq!(status, 200);
+    let json = hidden_textarea(&html);
+    let mut v: serde_json::Value = serde_json::from_str(&json).expect("settings json");
+    v["cod_fee_yen"] = serde_json::json!(-5);
+    let r = c
+        .post(app.url("/operator/shop-settings"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("settings", v.to_string().as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("cod_fee_yen"));
+    v["cod_fee_yen"] = serde_json::json!(440);
+    let r = c
+        .post(app.url("/operator/shop-settings"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("settings", v.to_string().as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let saved: serde_json::Value = app
+        .get_as(&g.op, "/api/v1/shop-settings")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(saved["cod_fee_yen"], 440);
+}
+
+fn hidden_textarea(html: &str) -> String {
+    let raw = html
+        .split("id=\"settings\"")
+        .nth(1)
+        .and_then(|s| s.split_once('>'))
+        .and_then(|(_, rest)| rest.split("</textarea>").next())
+        .expect("textarea");
+    raw.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
