@@ -131,7 +131,7 @@ pub struct BrowseQuery {
 /// The shop's product list with search, filters, sort and pages.
 #[utoipa::path(get, path = "/{slug}/shop", tag = "pages",
     params(("slug" = String, Path, description = "aggregator"), BrowseQuery),
-    responses((status = 200, description = "HTML"), (status = 404, description = "HTML")))]
+    responses((status = 200, description = "HTML"), (status = 404, description = "HTML"), (status = 422, description = "HTML: a bad filter")))]
 pub async fn browse(
     app: web::Data<AppState>,
     req: HttpRequest,
