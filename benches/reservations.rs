@@ -4,15 +4,12 @@
 //! statements sent directly with sqlx, on SQLite (shipped durability: WAL + synchronous=FULL)
 //! and on PostgreSQL when `BENCH_PG_URL` is set (run `benches/reservations.sh` for both).
 //! Not part of the test suite; numbers go in the README.
+mod common;
+
 use chrono::Duration as ChronoDuration;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::{Duration, Instant},
-};
+use common::{measure, seed};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use uuid::Uuid;
 use yuimaru::{
     auth::actor::{Actor, Role, Via},
@@ -22,186 +19,6 @@ use yuimaru::{
     mail::Mailer,
     startup::AppState,
 };
-
-struct Dataset {
-    aggregator: Uuid,
-    user: Uuid,
-    skus: Vec<Uuid>,
-}
-
-async fn seed(db: &DatabaseConnection) -> anyhow::Result<Dataset> {
-    use entity::*;
-    let now = core::now();
-    let agg = aggregator::ActiveModel {
-        id: Set(core::new_id()),
-        slug: Set(format!(
-            "bench{}",
-            &Uuid::now_v7().simple().to_string()[20..]
-        )),
-        name: Set("bench".into()),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await?;
-    let user = app_user::ActiveModel {
-        id: Set(core::new_id()),
-        aggregator_id: Set(Some(agg.id)),
-        email: Set(format!("bench-{}@example.jp", Uuid::now_v7().simple())),
-        display_name: Set("bench".into()),
-        role: Set("operator".into()),
-        producer_id: Set(None),
-        prefecture_code: Set(None),
-        locale: Set("ja".into()),
-        password_hash: Set(None),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?;
-    let mut skus = Vec::new();
-    for p in 0..100 {
-        let producer = producer::ActiveModel {
-            id: Set(core::new_id()),
-            aggregator_id: Set(agg.id),
-            status: Set("approved".into()),
-            status_reason: Set(None),
-            legal_name: Set(format!("生産者{p}")),
-            legal_name_kana: Set("ｾｲｻﾝｼｬ".into()),
-            representative: Set("代表".into()),
-            municipality_code: Set("47207".into()),
-            island_code: Set(Some("ishigaki".into())),
-            postal_code: Set("907-0004".into()),
-            address: Set("石垣市".into()),
-            phone: Set("0980-00-0000".into()),
-            email: Set(format!("p{p}-{}@example.jp", Uuid::now_v7().simple())),
-            invoice_number: Set(None),
-            tax_exempt: Set(true),
-            bank_code: Set("0187".into()),
-            branch_code: Set("101".into()),
-            account_type: Set("ordinary".into()),
-            account_number: Set("1234567".into()),
-            account_holder_kana: Set("ｾｲｻﾝｼｬ".into()),
-            locale: Set("ja".into()),
-            consent_at: Set(now),
-            registered_by: Set(None),
-            email_confirmed_at: Set(Some(now)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            sold_notice: Set("per_order".into()),
-        }
-        .insert(db)
-        .await?;
-        for k in 0..10 {
-            let prod = product::ActiveModel {
-                id: Set(core::new_id()),
-                aggregator_id: Set(agg.id),
-                producer_id: Set(producer.id),
-                status: Set("listed".into()),
-                title_ja: Set(format!("商品{p}-{k}")),
-                title_en: Set(None),
-                description_ja: Set("bench".into()),
-                description_en: Set(None),
-                category_code: Set("processed".into()),
-                tags: Set("[]".into()),
-                temperature_class: Set("ambient".into()),
-                date_kind: Set("best_before".into()),
-                shelf_life_days: Set(365),
-                allergens: Set("[]".into()),
-                ingredients: Set("x".into()),
-                additives: Set(String::new()),
-                net_content: Set("1".into()),
-                storage: Set("x".into()),
-                origin_municipality_code: Set(None),
-                nutrition: Set("{}".into()),
-                tax_rate: Set(8),
-                alcohol: Set(false),
-                quarantine_class: Set("none".into()),
-                hs_code: Set(None),
-                quarantine_certificate: Set(None),
-                review_comments: Set("{}".into()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                submitted_at: Set(None),
-                listed_at: Set(Some(now)),
-            }
-            .insert(db)
-            .await?;
-            let s = sku::ActiveModel {
-                id: Set(core::new_id()),
-                aggregator_id: Set(agg.id),
-                producer_id: Set(producer.id),
-                product_id: Set(prod.id),
-                code: Set(format!(
-                    "B{p}-{k}-{}",
-                    &Uuid::now_v7().simple().to_string()[24..]
-                )),
-                name: Set("x".into()),
-                jan: Set(None),
-                jan_local_only: Set(false),
-                price_yen: Set(500),
-                weight_g: Set(100),
-                low_stock_threshold: Set(0),
-                active: Set(true),
-                low_stock_flagged: Set(false),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(db)
-            .await?;
-            for lot in 0..3 {
-                stock_lot::ActiveModel {
-                    id: Set(core::new_id()),
-                    aggregator_id: Set(agg.id),
-                    producer_id: Set(producer.id),
-                    sku_id: Set(s.id),
-                    lot_code: Set(format!("L{lot}")),
-                    best_before: Set(core::today_jst() + ChronoDuration::days(60 + 30 * lot)),
-                    location_id: Set(None),
-                    on_hand: Set(1_000_000_000),
-                    reserved: Set(0),
-                    created_at: Set(now),
-                }
-                .insert(db)
-                .await?;
-            }
-            skus.push(s.id);
-        }
-    }
-    Ok(Dataset {
-        aggregator: agg.id,
-        user: user.id,
-        skus,
-    })
-}
-
-/// Runs `clients` tasks for `secs`, each calling `op(i)` in a loop; returns successes per second.
-async fn measure<F, Fut>(clients: usize, secs: f64, op: F) -> f64
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let op = Arc::new(op);
-    let ok = Arc::new(AtomicU64::new(0));
-    let seq = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    let mut handles = Vec::new();
-    for _ in 0..clients {
-        let (op, ok, seq) = (op.clone(), ok.clone(), seq.clone());
-        handles.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let i = seq.fetch_add(1, Ordering::Relaxed);
-                if op(i).await {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    for h in handles {
-        let _ = h.await;
-    }
-    ok.load(Ordering::Relaxed) as f64 / secs
-}
 
 /// The same statements the service runs for a one-line, one-lot reservation, sent directly.
 async fn raw_reserve(db: &DatabaseConnection, agg: Uuid, user: Uuid, sku: Uuid) -> bool {
@@ -286,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         settings.uploads.dir = dir.join("uploads");
         let db = yuimaru::db::connect(&settings.database).await?;
         yuimaru::db::migrate(&db).await?;
-        let data = Arc::new(seed(&db).await?);
+        let data = Arc::new(seed(&db, 100, 10, 3).await?);
         let mailer = Mailer::from_settings(&settings)?;
         let state = Arc::new(AppState::new(db.clone(), settings, mailer)?);
         let actor = Arc::new(Actor {
