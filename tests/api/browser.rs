@@ -668,3 +668,49 @@ async fn an_operator_holds_stock_for_a_phone_order_ships_it_and_sees_the_lot_his
     screenshot(&b, "lot.png").await;
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_shops_on_a_phone_sized_browser_from_search_to_the_order_page() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let g = crate::fulfilment::goods(&app).await;
+    let _ = &g.op;
+    b.client
+        .goto(&app.url("/default/shop?q=タルト"))
+        .await
+        .expect("goto");
+    click(&b, "#products a").await;
+    text_of(&b, "#product-title", "紅いもタルト").await;
+    click(&b, "button.add-to-cart").await;
+    text_of(&b, "#cart-lines", "紅いもタルト").await;
+    // A bad postal code is shown beside its field, in Japanese, keeping what was typed.
+    for (id, v) in [
+        ("name", "山田 花子"),
+        ("kana", "ヤマダ ハナコ"),
+        ("email", "hanako@example.jp"),
+        ("phone", "090-1234-5678"),
+        ("postal_code", "100-00"),
+        ("city", "千代田区千代田"),
+        ("address1", "1-2-3"),
+    ] {
+        fill(&b, id, v).await;
+    }
+    click(&b, "#prefecture option[value='13']").await;
+    click(&b, "input[name='payment_method'][value='bank_transfer']").await;
+    click(&b, "#to-confirm").await;
+    text_of(&b, "#postal_code-error", "入力内容を確認してください").await;
+    assert_eq!(value(&b, "name").await, "山田 花子");
+    fill(&b, "postal_code", "100-0001").await;
+    click(&b, "#prefecture option[value='13']").await;
+    click(&b, "input[name='payment_method'][value='bank_transfer']").await;
+    click(&b, "#to-confirm").await;
+    text_of(&b, "#final-confirmation", "お支払いの時期と方法").await;
+    screenshot(&b, "shop-confirm.png").await;
+    click(&b, "#place-order").await;
+    text_of(&b, "#order-status", "お支払い待ち").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM shop_order").await, 1);
+    screenshot(&b, "shop-order.png").await;
+    click(&b, "#receipt-link").await;
+    text_of(&b, "#receipt-reg-no", "T7120001168421").await;
+    b.client.clone().close().await.expect("close");
+}
