@@ -31,6 +31,9 @@ pub const TIME_SLOTS: [&str; 5] = ["0812", "1416", "1618", "1820", "1921"];
 /// 久米島町 (sweet potatoes may not be brought in without treatment).
 pub const KUMEJIMA: &str = "47361";
 
+/// Minutes a card order waits for the provider's payment confirmation before it is cancelled.
+pub const CARD_PAYMENT_MINUTES: i64 = 60;
+
 /// Order statuses (DESIGN.md §4).
 pub mod status {
     pub const OPEN: &str = "open";
@@ -451,8 +454,13 @@ pub async fn check(
             serde_json::json!({ "field": "lines", "limit_yen": settings.max_order_yen }),
         ));
     }
-    let pay_by = (req.payment_method == "bank_transfer")
-        .then(|| core::now() + Duration::days(settings.bank_transfer_days));
+    // Unpaid orders give their stock back: bank transfers after the configured days, card
+    // payments never confirmed by the provider after an hour.
+    let pay_by = match req.payment_method.as_str() {
+        "bank_transfer" => Some(core::now() + Duration::days(settings.bank_transfer_days)),
+        "card" => Some(core::now() + Duration::minutes(CARD_PAYMENT_MINUTES)),
+        _ => None,
+    };
     Ok(Checked {
         settings,
         quote,
@@ -494,6 +502,9 @@ pub fn final_confirmation(c: &Checked, method: &str) -> FinalConfirmation {
         _ => "クレジットカード: ご注文確定時に決済します。".into(),
     };
     let deadline = match c.pay_by {
+        Some(_) if method == "card" => format!(
+            "カード決済の期限: ご注文から{CARD_PAYMENT_MINUTES}分（期限内に決済が完了しないご注文は自動的にキャンセルされます）"
+        ),
         Some(t) => format!(
             "お振込み期限: {}（期限を過ぎたご注文は自動的にキャンセルされます）",
             (t + Duration::hours(9)).format("%Y-%m-%d")

@@ -464,7 +464,8 @@ pub async fn cancel_by_buyer(
     detail(&app.db, find(&app.db, agg, id).await?).await
 }
 
-/// Cancels bank-transfer orders still unpaid after their deadline (the job). Returns how many.
+/// Cancels bank-transfer and card orders still unpaid after their deadline (the job). Returns
+/// how many.
 ///
 /// # Errors
 /// Database failure.

@@ -209,6 +209,27 @@ async fn card_orders_are_paid_by_signed_webhooks_and_refunded(b: Backend) {
         order_state(&app, &op, other["id"].as_str().expect("id")).await["payment_status"],
         "pending"
     );
+    // A card payment never confirmed gives its stock back after the hour.
+    let other_id = other["id"].as_str().expect("id");
+    assert!(
+        other["pay_by"].is_string(),
+        "card orders have a payment deadline"
+    );
+    crate::shop::backdate(
+        &app,
+        other_id,
+        entity::shop_order::Column::PayBy,
+        chrono::Duration::minutes(1),
+    )
+    .await;
+    let n = yuimaru::shop::orders::expire_unpaid(&app.state)
+        .await
+        .expect("expire");
+    assert_eq!(n, 1, "only the unconfirmed card order expires");
+    assert_eq!(
+        order_state(&app, &op, other_id).await["status"],
+        "cancelled"
+    );
 
     // Ship, deliver, return the tart: refunded through the provider by a job.
     let r = app

@@ -152,7 +152,7 @@ pub async fn order(app: &TestApp, body: &Value, key: &str) -> Value {
 }
 
 /// Moves an order's timestamp `column` into the past (deadlines and retention without waiting).
-async fn backdate(
+pub async fn backdate(
     app: &TestApp,
     id: &str,
     column: entity::shop_order::Column,
