@@ -33,8 +33,8 @@ use entity::{job, order_return, payment_event, shop_order};
 use hmac::{Hmac, Mac};
 use provider::{Intent, Provider, ProviderError};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::Expr,
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -304,6 +304,10 @@ pub async fn refund_job(app: &AppState, job: &job::Model) -> Result<(), JobError
     };
     let batch = p["batch_id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
+    // Already settled (the job ran to its commit before): nothing to ask the provider again.
+    if settled(&app.db, key).await.map_err(retry)? {
+        return Ok(());
+    }
     let o = shop_order::Entity::find_by_id(order_id)
         .one(&app.db)
         .await
@@ -331,7 +335,25 @@ pub async fn refund_job(app: &AppState, job: &job::Model) -> Result<(), JobError
     let txn = db::begin_write(&app.db)
         .await
         .map_err(|e| JobError::Retry(e.to_string()))?;
-    let settled = async {
+    let work = async {
+        // The settlement marker: one per refund key, in the same transaction as the totals, so
+        // a job run twice books the refund once.
+        let marked = payment_event::ActiveModel {
+            id: Set(core::new_id()),
+            provider: Set("refund".into()),
+            event_id: Set(key.to_string()),
+            kind: Set("refund_settled".into()),
+            order_id: Set(Some(o.id)),
+            received_at: Set(core::now()),
+        }
+        .insert(&txn)
+        .await;
+        if let Err(e) = marked {
+            return match ApiError::from(e) {
+                ApiError::Conflict { .. } => Ok(false),
+                other => Err(other),
+            };
+        }
         if let Some(b) = batch {
             order_return::Entity::update_many()
                 .col_expr(order_return::Column::RefundStatus, Expr::value("refunded"))
@@ -344,25 +366,32 @@ pub async fn refund_job(app: &AppState, job: &job::Model) -> Result<(), JobError
                 .exec(&txn)
                 .await?;
         }
-        let refunded = o.refunded_total + amount;
+        // Claims the order row, then computes from what is stored now (not from the copy read
+        // before the provider call): refunds of one order settle one at a time.
         shop_order::Entity::update_many()
-            .col_expr(
-                shop_order::Column::RefundedTotal,
-                Expr::col(shop_order::Column::RefundedTotal).add(amount),
-            )
+            .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
+            .filter(shop_order::Column::Id.eq(o.id))
+            .exec(&txn)
+            .await?;
+        let now = shop_order::Entity::find_by_id(o.id)
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let refunded = now.refunded_total + amount;
+        shop_order::Entity::update_many()
+            .col_expr(shop_order::Column::RefundedTotal, Expr::value(refunded))
             .col_expr(
                 shop_order::Column::RefundOwed,
-                Expr::value(std::cmp::max(o.refund_owed - amount, 0)),
+                Expr::value(std::cmp::max(now.refund_owed - amount, 0)),
             )
             .col_expr(
                 shop_order::Column::PaymentStatus,
-                Expr::value(if refunded >= o.grand_total {
+                Expr::value(if refunded >= now.grand_total {
                     payment::REFUNDED
                 } else {
                     payment::PARTIALLY_REFUNDED
                 }),
             )
-            .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
             .filter(shop_order::Column::Id.eq(o.id))
             .exec(&txn)
             .await?;
@@ -375,13 +404,25 @@ pub async fn refund_job(app: &AppState, job: &job::Model) -> Result<(), JobError
         )
         .await?;
         notify::enqueue_event(&txn, o.aggregator_id, o.id, notify::REFUNDED, key).await?;
-        Ok::<(), ApiError>(())
+        Ok::<bool, ApiError>(true)
     };
-    settled.await.map_err(|e| JobError::Retry(e.to_string()))?;
-    txn.commit()
-        .await
-        .map_err(|e| JobError::Retry(e.to_string()))?;
+    let booked = work.await.map_err(|e| JobError::Retry(e.to_string()))?;
+    if booked {
+        txn.commit()
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+    }
     Ok(())
+}
+
+/// Whether the refund with this key was already booked.
+async fn settled(db: &impl ConnectionTrait, key: &str) -> Result<bool, sea_orm::DbErr> {
+    Ok(payment_event::Entity::find()
+        .filter(payment_event::Column::Provider.eq("refund"))
+        .filter(payment_event::Column::EventId.eq(key))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// One row of a bank-statement import.
@@ -390,7 +431,8 @@ pub struct BankRow {
     /// 1-based line of the file.
     pub line: usize,
     pub amount: Option<i64>,
-    /// `paid`, `already_paid`, `amount_mismatch`, `no_match` or `error`.
+    /// `paid`, `already_paid` (look for a double payment), `amount_mismatch`, `no_match` or
+    /// `error`.
     pub result: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<String>,
@@ -478,9 +520,9 @@ pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResu
                 }
             }
         };
+        // Everything but a fresh payment needs a person (already_paid may be money paid twice).
         match row.result.as_str() {
             "paid" => out.paid += 1,
-            "already_paid" => {}
             _ => out.unmatched += 1,
         }
         out.rows.push(row);
@@ -539,7 +581,11 @@ async fn match_payment(
         ));
     };
     if o.payment_status == payment::PAID {
-        return Ok(row("already_paid", Some(o.number), None));
+        return Ok(row(
+            "already_paid",
+            Some(o.number),
+            Some("the order was already paid: check for a double payment".into()),
+        ));
     }
     if o.grand_total != amount {
         return Ok(row(
@@ -550,10 +596,16 @@ async fn match_payment(
     }
     let txn = db::begin_write(&app.db).await?;
     match orders::mark_paid_in(&txn, &o, Some(actor), "bank statement import").await {
-        Ok(_) => {
+        Ok(true) => {
             txn.commit().await?;
             Ok(row("paid", Some(o.number), None))
         }
+        // Paid meanwhile (another import, an operator): this money may be a second payment.
+        Ok(false) => Ok(row(
+            "already_paid",
+            Some(o.number),
+            Some("the order was already paid: check for a double payment".into()),
+        )),
         Err(ApiError::Conflict { message, .. }) => Ok(row("error", Some(o.number), Some(message))),
         Err(e) => Err(e),
     }

@@ -744,7 +744,10 @@ pub async fn place(
         }
     }
     super::notify::enqueue(&txn, agg.id, oid, super::notify::CONFIRMATION).await?;
-    super::sales::enqueue_for_order(&txn, agg.id, oid).await?;
+    if method == "cash_on_delivery" {
+        // Cash on delivery is a firm order at once; other methods tell producers when paid.
+        super::sales::enqueue_for_order(&txn, agg.id, oid).await?;
+    }
     crate::audit::record(
         &txn,
         crate::audit::AuditRecord {

@@ -590,6 +590,18 @@ pub async fn set_tracking_in(
     seq: i32,
     raw: &str,
 ) -> ApiResult<()> {
+    // Claims the order row first: tracking numbers of one order are saved one at a time, so the
+    // last of its parcels always sees the others and ships the order.
+    shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .exec(txn)
+        .await?;
+    let fresh = shop_order::Entity::find_by_id(o.id)
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let o = &fresh;
     let p = parcel::Entity::find()
         .filter(parcel::Column::OrderId.eq(o.id))
         .filter(parcel::Column::Seq.eq(seq))

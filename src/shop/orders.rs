@@ -334,6 +334,10 @@ pub async fn mark_paid_in(
         serde_json::json!({ "how": how, "from": o.payment_status }),
     )
     .await?;
+    if o.payment_status == payment::PENDING {
+        // Producers hear of a sale once it is paid (cash on delivery: when placed).
+        super::sales::enqueue_for_order(txn, o.aggregator_id, o.id).await?;
+    }
     Ok(true)
 }
 
@@ -362,12 +366,14 @@ pub async fn cancel_in(
     reason: &str,
 ) -> ApiResult<()> {
     let now = core::now();
+    // The payment status must still be the one the refund decision below is based on.
     let r = shop_order::Entity::update_many()
         .col_expr(shop_order::Column::Status, Expr::value(status::CANCELLED))
         .col_expr(shop_order::Column::CancelledAt, Expr::value(now))
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
         .filter(shop_order::Column::Id.eq(o.id))
         .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(shop_order::Column::PaymentStatus.eq(o.payment_status.clone()))
         .filter(shop_order::Column::FulfilmentStatus.is_in([
             fulfilment::UNFULFILLED,
             fulfilment::PICKING,
@@ -378,6 +384,17 @@ pub async fn cancel_in(
     if r.rows_affected == 0 {
         let now = find(txn, o.aggregator_id, o.id).await?;
         return Err(invalid(&now, "cancel"));
+    }
+    // A parcel that already left (its tracking number is recorded) cannot be called back; checked
+    // after the claim above, so a tracking number saved meanwhile is seen (the caller's
+    // transaction rolls back).
+    let left = parcel::Entity::find()
+        .filter(parcel::Column::OrderId.eq(o.id))
+        .filter(parcel::Column::TrackingNumber.is_not_null())
+        .one(txn)
+        .await?;
+    if left.is_some() {
+        return Err(invalid(o, "cancel (a parcel has already left)"));
     }
     if let Some(rid) = o.reservation_id {
         match reservations::finish_in(

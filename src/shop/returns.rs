@@ -154,6 +154,18 @@ pub async fn create(
     let s = settings::load(&app.db, agg).await?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, order_id).await?;
+    // A retry answers with the earlier return (also once the order is closed) …
+    if let Some(earlier) = earlier_return(&txn, batch, &hash).await? {
+        drop(txn);
+        let summary = summarise(
+            &s.tax_rounding,
+            batch,
+            &earlier,
+            &lines_of(&app.db, o.id).await?,
+            true,
+        );
+        return Ok((orders::detail(&app.db, o).await?, summary));
+    }
     // Claims the order row: returns of one order run one at a time.
     let claimed = shop_order::Entity::update_many()
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
@@ -168,21 +180,8 @@ pub async fn create(
     if claimed.rows_affected != 1 {
         return Err(invalid(&o, "take a return (it has not shipped)"));
     }
-    let earlier = order_return::Entity::find()
-        .filter(order_return::Column::BatchId.eq(batch))
-        .all(&txn)
-        .await?;
-    if !earlier.is_empty() {
-        if earlier
-            .iter()
-            .any(|r| r.request_hash.as_deref() != Some(hash.as_str()))
-        {
-            return Err(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
-                message: "this Idempotency-Key was used with a different return".into(),
-                details: serde_json::json!({}),
-            });
-        }
+    // … and so does one that raced this request and won the claim above.
+    if let Some(earlier) = earlier_return(&txn, batch, &hash).await? {
         drop(txn);
         let summary = summarise(
             &s.tax_rounding,
@@ -193,7 +192,6 @@ pub async fn create(
         );
         return Ok((orders::detail(&app.db, o).await?, summary));
     }
-
     let lines: HashMap<Uuid, order_line::Model> = lines_of(&txn, o.id).await?;
     let rid = o
         .reservation_id
@@ -353,6 +351,32 @@ async fn lines_of(
         .into_iter()
         .map(|l| (l.id, l))
         .collect())
+}
+
+/// The rows of an earlier return with this batch id; 422 when its request differed.
+async fn earlier_return(
+    db: &impl sea_orm::ConnectionTrait,
+    batch: Uuid,
+    hash: &str,
+) -> ApiResult<Option<Vec<order_return::Model>>> {
+    let earlier = order_return::Entity::find()
+        .filter(order_return::Column::BatchId.eq(batch))
+        .all(db)
+        .await?;
+    if earlier.is_empty() {
+        return Ok(None);
+    }
+    if earlier
+        .iter()
+        .any(|r| r.request_hash.as_deref() != Some(hash))
+    {
+        return Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used with a different return".into(),
+            details: serde_json::json!({}),
+        });
+    }
+    Ok(Some(earlier))
 }
 
 /// Refund totals per rate of one return batch.

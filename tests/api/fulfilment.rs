@@ -307,6 +307,18 @@ async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["fulfilment_status"], "packed", "one parcel still waits");
     assert_eq!(v["parcels"][0]["tracking_number"], "123456789012");
+    // A parcel has left: the order can no longer be cancelled (nor its stock released).
+    assert_error(
+        app.post_as(
+            &op,
+            &format!("/api/v1/orders/{id1}/cancel"),
+            &json!({"reason": "too late"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
     let report = import_tracking(
         &app,
         &op,
@@ -576,6 +588,21 @@ async fn producers_see_only_their_own_sales_and_choose_notices(b: Backend) {
     assert_eq!(v["sold_notice"], "daily_digest");
     let o = order(&app, &gift_cart(&g, "bank_transfer"), "s-1").await;
     let number = o["number"].as_str().expect("n");
+    // Nobody hears of an unpaid bank transfer; the sale is announced once it is paid.
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails()
+            .iter()
+            .all(|m| !m.subject.contains("売れました"))
+    );
+    let r = app
+        .post_as(
+            &g.op,
+            &format!("/api/v1/orders/{}/mark-paid", o["id"].as_str().expect("id")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
 
     let r = app.get_as(pa, "/api/v1/sales/lines").await;
     assert_eq!(r.status(), 200);
