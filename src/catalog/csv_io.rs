@@ -535,7 +535,7 @@ fn narrow<T: TryFrom<i64>>(
 }
 
 /// Cells that a spreadsheet would run as a formula are written with a leading `'`.
-fn escape_cell(v: &str) -> String {
+pub(crate) fn escape_cell(v: &str) -> String {
     if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {

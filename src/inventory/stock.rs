@@ -263,7 +263,16 @@ fn csv_bytes(
     let err = |e: csv::Error| ApiError::Internal(e.into());
     w.write_record(header).map_err(err)?;
     for r in records {
-        w.write_record(r).map_err(err)?;
+        // Text a spreadsheet would run as a formula is escaped; numbers (also negative
+        // deltas) stay as they are.
+        let cells = r.iter().map(|c| {
+            if c.parse::<f64>().is_ok() {
+                c.clone()
+            } else {
+                crate::catalog::csv_io::escape_cell(c)
+            }
+        });
+        w.write_record(cells).map_err(err)?;
     }
     let text = String::from_utf8(
         w.into_inner()

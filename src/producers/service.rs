@@ -504,7 +504,7 @@ pub async fn register_by_proxy(
     let consent_date = consent_date.ok_or_else(|| {
         ApiError::field("consent_date", "is required: the date the producer agreed")
     })?;
-    let today = core::now().date_naive();
+    let today = core::today_jst();
     if consent_date > today {
         return Err(ApiError::field("consent_date", "cannot be in the future"));
     }

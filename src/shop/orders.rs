@@ -56,6 +56,19 @@ pub async fn detail(db: &impl ConnectionTrait, order: shop_order::Model) -> ApiR
     })
 }
 
+/// Whether the order can still be cancelled: open, not yet shipped, and no parcel has left
+/// (the same rules [`cancel_in`] enforces).
+pub fn cancellable(d: &OrderDetail) -> bool {
+    d.order.status == status::OPEN
+        && [
+            fulfilment::UNFULFILLED,
+            fulfilment::PICKING,
+            fulfilment::PACKED,
+        ]
+        .contains(&d.order.fulfilment_status.as_str())
+        && d.parcels.iter().all(|p| p.tracking_number.is_none())
+}
+
 /// An order seen through its signed link (404 for a wrong token or another shop).
 ///
 /// # Errors

@@ -84,6 +84,11 @@ pub fn grouped(v: i64) -> String {
     if v < 0 { format!("-{out}") } else { out }
 }
 
+/// An amount for a page: `1,080 円`.
+pub fn yen(v: i64) -> String {
+    format!("{} 円", grouped(v))
+}
+
 /// The consumption tax contained in a tax-included `sum` at `rate` %, rounded as configured
 /// (`floor`, `ceil` or `half_up`). Amounts are never negative here.
 pub fn included_tax(sum: i64, rate: i64, rounding: &str) -> i64 {

@@ -1279,6 +1279,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Edit the fee table, island surcharges, payment methods, liquor licence, limits, legal texts and Yamato customer code as JSON. Problems are listed by field and nothing is saved.",
     ),
     (
+        "asn.ship_failed",
+        "出荷通知は下書きとして保存しましたが、発送済みにできませんでした。一覧から発送してください。",
+        "The notice was saved as a draft but could not be marked shipped; ship it from the list.",
+    ),
+    (
         "confirm.done_title",
         "メールアドレスを確認しました",
         "Email address confirmed",

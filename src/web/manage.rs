@@ -2,7 +2,10 @@
 //! the operators' producer list (suspend / reinstate, bank-change decisions, island closures,
 //! proxy registration) and CSV import; product pause / resume / retire.
 use super::{
-    pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, message_page, signed_in},
+    pages::{
+        Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs,
+        signed_in,
+    },
     producer_pages::{RegisterForm, input_of, registration_errors, render_form},
 };
 use crate::{
@@ -22,40 +25,6 @@ use askama::Template;
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-fn pairs(body: &[u8]) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn get(f: &BTreeMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
-    match e {
-        ApiError::Forbidden { .. } => message_page(
-            req,
-            StatusCode::FORBIDDEN,
-            "forbidden.title",
-            "forbidden.body",
-        ),
-        ApiError::NotFound => message_page(
-            req,
-            StatusCode::NOT_FOUND,
-            "notfound.title",
-            "notfound.body",
-        ),
-        other => {
-            tracing::error!(error = %other.describe(), "page failed");
-            message_page(
-                req,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.title",
-                "error.body",
-            )
-        }
-    }
-}
 
 /// A closure line.
 pub struct ClosureRow {

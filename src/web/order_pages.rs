@@ -1,8 +1,11 @@
 //! Staff pages of the order core: the order list with status filters, an order with its
 //! lines, parcels, buyer and returns and the next fulfilment step as a button (mark paid, pick,
-//! pack, tracking per parcel, delivered, cancel), the B2 label file for packed orders, and the
-//! shop settings (edited as the same JSON document the API takes, checked field by field).
-use super::pages::{Chrome, csrf_failure, csrf_ok, ctx, message_page, signed_in};
+//! pack, tracking per parcel, delivered, cancel), and the shop settings (edited as the same
+//! JSON document the API takes, checked field by field).
+use super::pages::{
+    Chrome, csrf_failure, csrf_ok, ctx, error_page, message_page, pairs, signed_in,
+};
+use crate::shop::pricing::yen;
 use crate::{
     core::pagination::Page,
     error::ApiError,
@@ -15,18 +18,6 @@ use askama::Template;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-fn pairs(body: &[u8]) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn yen(v: i64) -> String {
-    format!("{} 円", crate::shop::pricing::grouped(v))
-}
-
-fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
-    super::stock_pages::error_page(req, e)
-}
 
 /// Order list filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -655,3 +655,40 @@ pub(crate) async fn photo_form(
     }
     (csrf, file, too_large)
 }
+
+/// The fields of a URL-encoded form body.
+pub(crate) fn pairs(body: &[u8]) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// A form field, empty when absent.
+pub(crate) fn get(f: &BTreeMap<String, String>, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+/// The page for a service error: 403, 404, or 500 (logged) for anything else.
+pub(crate) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    match e {
+        ApiError::Forbidden { .. } => message_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "forbidden.title",
+            "forbidden.body",
+        ),
+        ApiError::NotFound => message_page(
+            req,
+            StatusCode::NOT_FOUND,
+            "notfound.title",
+            "notfound.body",
+        ),
+        other => {
+            tracing::error!(error = %other.describe(), "page failed");
+            message_page(
+                req,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.title",
+                "error.body",
+            )
+        }
+    }
+}

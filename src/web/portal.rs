@@ -1,6 +1,8 @@
 //! The producer portal (`/portal/...`): my products, create / edit / submit, SKUs, photos; and
 //! the operators' review page (`/operator/review`). Pages call the same services as the API.
-use super::pages::{Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, message_page};
+use super::pages::{
+    Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page,
+};
 use crate::{
     auth::actor::{Actor, Role},
     catalog::{
@@ -44,32 +46,6 @@ impl FormData {
     }
     fn opt(&self, key: &str) -> Option<String> {
         Some(self.get(key)).filter(|v| !v.trim().is_empty())
-    }
-}
-
-fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
-    match e {
-        ApiError::Forbidden { .. } => message_page(
-            req,
-            StatusCode::FORBIDDEN,
-            "forbidden.title",
-            "forbidden.body",
-        ),
-        ApiError::NotFound => message_page(
-            req,
-            StatusCode::NOT_FOUND,
-            "notfound.title",
-            "notfound.body",
-        ),
-        other => {
-            tracing::error!(error = %other.describe(), "page failed");
-            message_page(
-                req,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.title",
-                "error.body",
-            )
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`/{slug}/shop/orders/{id}?t=…`): what was ordered, totals with tax per rate, payment
 //! deadline, tracking, and cancellation before shipment.
 use super::pages::{Chrome, csrf_failure, csrf_ok, ctx};
+use crate::shop::pricing::yen;
 use crate::{
     error::ApiError,
     shop::{catalogue, orders},
@@ -36,10 +37,6 @@ pub struct TokenQuery {
     pub lang: Option<String>,
 }
 
-fn yen(v: i64) -> String {
-    format!("{} 円", crate::shop::pricing::grouped(v))
-}
-
 async fn render(
     app: &AppState,
     req: &HttpRequest,
@@ -56,8 +53,9 @@ async fn render(
     let (d, _) = match found {
         Ok(v) => v,
         Err(ApiError::NotFound) => return super::not_found_page(req),
-        Err(e) => return super::stock_pages::error_page(req, &e),
+        Err(e) => return super::pages::error_page(req, &e),
     };
+    let cancellable = orders::cancellable(&d);
     let o = d.order;
     let en = cx.t.lang() == "en";
     let totals = if en {
@@ -99,11 +97,7 @@ async fn render(
             .filter(|_| o.payment_status == "pending" && o.status == "open")
             .map(crate::core::jst_text)
             .unwrap_or_default(),
-        cancellable: o.status == "open"
-            && matches!(
-                o.fulfilment_status.as_str(),
-                "unfulfilled" | "picking" | "packed"
-            ),
+        cancellable,
         cancel_action: format!("/{slug}/shop/orders/{id}/cancel"),
         token: token.to_string(),
         receipt_link: format!("/{slug}/shop/orders/{id}/receipt?t={token}"),
@@ -163,7 +157,7 @@ pub async fn cancel_submit(
             "shoporder.title",
             "shoporder.not_cancellable",
         ),
-        Err(e) => super::stock_pages::error_page(&req, &e),
+        Err(e) => super::pages::error_page(&req, &e),
     }
 }
 
@@ -212,7 +206,7 @@ pub async fn receipt_page(
     let (d, s) = match found {
         Ok(v) => v,
         Err(ApiError::NotFound) => return super::not_found_page(&req),
-        Err(e) => return super::stock_pages::error_page(&req, &e),
+        Err(e) => return super::pages::error_page(&req, &e),
     };
     let o = d.order;
     let paid = matches!(

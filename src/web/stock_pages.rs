@@ -1,6 +1,9 @@
 //! Inventory pages: the producer's shipment notices and stock, the operators' receiving and
 //! warehouse views. Same services as the API; CSRF on every form.
-use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, message_page, signed_in};
+use super::pages::{
+    Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs,
+    signed_in,
+};
 use crate::{
     auth::actor::Role,
     catalog::service as catalog,
@@ -19,40 +22,6 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-pub(super) fn pairs(body: &[u8]) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-pub(super) fn get(f: &BTreeMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
-    match e {
-        ApiError::Forbidden { .. } => message_page(
-            req,
-            StatusCode::FORBIDDEN,
-            "forbidden.title",
-            "forbidden.body",
-        ),
-        ApiError::NotFound => message_page(
-            req,
-            StatusCode::NOT_FOUND,
-            "notfound.title",
-            "notfound.body",
-        ),
-        other => {
-            tracing::error!(error = %other.describe(), "page failed");
-            message_page(
-                req,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.title",
-                "error.body",
-            )
-        }
-    }
-}
 
 /// One lot row.
 pub struct LotRow {
@@ -576,10 +545,14 @@ pub async fn create_shipment_submit(
     }
     match shipments::create(&app, &actor, input).await {
         Ok(d) => {
-            if f.contains_key("ship_now") {
-                let _ =
+            if f.contains_key("ship_now")
+                && let Err(e) =
                     shipments::transition(&app, &actor, d.shipment.id, shipments::status::SHIPPED)
-                        .await;
+                        .await
+            {
+                // The notice is saved as a draft; say so instead of pretending it shipped.
+                tracing::warn!(error = %e.describe(), "ship-now after creating a notice failed");
+                return message_page(&req, StatusCode::CONFLICT, "error.title", "asn.ship_failed");
             }
             cx.redirect("/shipments").finish()
         }

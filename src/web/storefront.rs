@@ -4,6 +4,7 @@
 //! screen, so a double submit places one order), and the 特商法 disclosure page. Card payment
 //! needs the provider's script in the browser and is offered through the API only.
 use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx};
+use crate::shop::pricing::yen;
 use crate::{
     error::ApiError,
     shop::{
@@ -29,10 +30,6 @@ use uuid::Uuid;
 const CART_COOKIE: &str = "yuimaru_cart";
 const CLIENT_COOKIE: &str = "yuimaru_client";
 const MAX_CART_LINES: usize = 30;
-
-fn yen(v: i64) -> String {
-    format!("{} 円", crate::shop::pricing::grouped(v))
-}
 
 /// Cart lines from the cookie (`{sku}~{qty}_…`); anything unreadable is dropped.
 fn cart_of(req: &HttpRequest) -> Vec<(Uuid, i64)> {
@@ -178,7 +175,7 @@ pub async fn browse(
             Some("shop.bad_filter"),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(e) => return super::stock_pages::error_page(&req, &e),
+        Err(e) => return super::pages::error_page(&req, &e),
     };
     let page = ListPage {
         c: cx.chrome(None),
@@ -229,7 +226,7 @@ pub async fn product_page(
     let p = match found {
         Ok(p) => p,
         Err(ApiError::NotFound) => return super::not_found_page(&req),
-        Err(e) => return super::stock_pages::error_page(&req, &e),
+        Err(e) => return super::pages::error_page(&req, &e),
     };
     let en = cx.t.lang() == "en";
     let story = if en {
@@ -612,6 +609,21 @@ pub async fn checkout_submit(
     let cart = cart_of(&req);
     let body = f.request(&cart, cx.t.lang());
     let method = body.payment_method.clone();
+    if method == "card" {
+        // Card needs the provider's script in the browser: API only (see the module doc).
+        let mut errors = FieldErrors::default();
+        errors.set("payment_method", "shop.err.check");
+        return cart_page(
+            &app,
+            &req,
+            &slug,
+            f,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     let checked = match checkout::check(&app, &agg, body.clone()).await {
         Ok(c) => c,
         Err(e) => {
@@ -707,7 +719,16 @@ pub async fn place_submit(
     let Ok(agg) = catalogue::aggregator_by_slug(&app.db, &slug).await else {
         return super::not_found_page(&req);
     };
-    let Ok(order) = serde_json::from_str::<CheckoutRequest>(&form.order_json) else {
+    let Ok(order) = serde_json::from_str::<CheckoutRequest>(&form.order_json)
+        .map_err(|_| ())
+        .and_then(|o| {
+            if o.payment_method == "card" {
+                Err(())
+            } else {
+                Ok(o)
+            }
+        })
+    else {
         return super::pages::message_page(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -773,7 +794,7 @@ pub async fn legal_page(
     let s = match found {
         Ok(s) => s,
         Err(ApiError::NotFound) => return super::not_found_page(&req),
-        Err(e) => return super::stock_pages::error_page(&req, &e),
+        Err(e) => return super::pages::error_page(&req, &e),
     };
     let d = LegalDisclosure::from(&s);
     let page = LegalPage {

@@ -1,9 +1,8 @@
 //! Warehouse pages beyond receiving: a lot's history with adjustments and its recall trace,
 //! holds (reserve, release, ship, take back), inventory rules and the recall search. Same
 //! services as the API; CSRF on every form; errors shown at their field in the user's language.
-use super::{
-    pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, signed_in},
-    stock_pages::{error_page, get, pairs},
+use super::pages::{
+    Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, pairs, signed_in,
 };
 use crate::{
     auth::actor::{Actor, Role},

@@ -130,6 +130,17 @@ async fn a_buyer_browses_fills_the_cart_confirms_and_orders_through_pages(b: Bac
         "typed values are kept"
     );
     form[5].1 = "100-0001".into();
+    // Card is API-only: an edited form asking for it is refused beside the field.
+    form[10].1 = "card".into();
+    let r = c
+        .post(app.url("/default/shop/checkout"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("id=\"payment_method-error\""));
+    form[10].1 = "bank_transfer".into();
     let r = c
         .post(app.url("/default/shop/checkout"))
         .form(&form)
