@@ -534,6 +534,46 @@ fn narrow<T: TryFrom<i64>>(
     }
 }
 
+/// A small headed CSV upload (tracking numbers, bank statements): UTF-8 or Shift_JIS, at most
+/// `max_rows` data rows. Returns the header and each row with its 1-based line number (the
+/// header is line 1); an unreadable row is kept as its error text.
+///
+/// # Errors
+/// 422 `file` (unreadable header, too many rows); 422 `encoding`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn headed_rows(
+    bytes: &[u8],
+    max_rows: usize,
+) -> ApiResult<(
+    csv::StringRecord,
+    Vec<(usize, Result<csv::StringRecord, String>)>,
+)> {
+    let text = decode(bytes, CsvEncoding::Auto)?;
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = rd
+        .headers()
+        .map_err(|e| ApiError::field("file", format!("unreadable header: {e}")))?
+        .clone();
+    let mut rows = Vec::new();
+    for (i, rec) in rd.records().enumerate() {
+        if i >= max_rows {
+            return Err(ApiError::field(
+                "file",
+                format!("has more than {max_rows} rows"),
+            ));
+        }
+        rows.push((i + 2, rec.map_err(|e| format!("unreadable: {e}"))));
+    }
+    Ok((header, rows))
+}
+
+/// The index of the first header cell named one of `names`.
+pub(crate) fn column(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
+    header.iter().position(|h| names.contains(&h.trim()))
+}
+
 /// Cells that a spreadsheet would run as a formula are written with a leading `'`.
 pub(crate) fn escape_cell(v: &str) -> String {
     if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {

@@ -33,8 +33,8 @@ use entity::{job, order_return, payment_event, shop_order};
 use hmac::{Hmac, Mac};
 use provider::{Intent, Provider, ProviderError};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, sea_query::Expr,
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -228,12 +228,7 @@ pub async fn webhook(
                 "amount_mismatch"
             } else if o.status == status::CANCELLED {
                 // Paid after the order was cancelled (e.g. expired): the money goes back.
-                shop_order::Entity::update_many()
-                    .col_expr(shop_order::Column::RefundOwed, Expr::value(o.grand_total))
-                    .filter(shop_order::Column::Id.eq(o.id))
-                    .exec(&txn)
-                    .await?;
-                enqueue_refund(&txn, &o, o.grand_total, &format!("late-{}", o.id), None).await?;
+                refund_in_full(&txn, &o, &format!("late-{}", o.id)).await?;
                 "refund_owed"
             } else {
                 orders::mark_paid_in(&txn, &o, None, "card").await?;
@@ -263,6 +258,27 @@ pub async fn webhook(
         duplicate: false,
         outcome: outcome.into(),
     })
+}
+
+/// Everything paid for `o` goes back: owed until repaid, and for a card payment a refund job
+/// (`key` makes it happen once).
+///
+/// # Errors
+/// Database failure.
+pub async fn refund_in_full(
+    txn: &DatabaseTransaction,
+    o: &shop_order::Model,
+    key: &str,
+) -> ApiResult<()> {
+    shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::RefundOwed, Expr::value(o.grand_total))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .exec(txn)
+        .await?;
+    if o.payment_method == "card" && o.payment_intent_id.is_some() {
+        enqueue_refund(txn, o, o.grand_total, key, None).await?;
+    }
+    Ok(())
 }
 
 /// Queues a card refund of `amount` for an order (once per `key`); `batch` names the return
@@ -458,15 +474,9 @@ pub struct BankImport {
 pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResult<BankImport> {
     actor.require(&[Role::Finance, Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    let text = crate::catalog::csv_io::decode(bytes, crate::catalog::csv_io::CsvEncoding::Auto)?;
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header = rd
-        .headers()
-        .map_err(|e| ApiError::field("file", format!("unreadable header: {e}")))?
-        .clone();
-    let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.trim()));
+    use crate::catalog::csv_io::{column, headed_rows};
+    let (header, records) = headed_rows(bytes, 5_000)?;
+    let col = |names: &[&str]| column(&header, names);
     let (Some(ac), Some(pc)) = (
         col(&["金額", "入金額", "amount"]),
         col(&["振込依頼人名", "依頼人名", "payer"]),
@@ -482,18 +492,14 @@ pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResu
         unmatched: 0,
         rows: Vec::new(),
     };
-    for (i, rec) in rd.records().enumerate() {
-        let line = i + 2;
-        if i >= 5_000 {
-            return Err(ApiError::field("file", "has more than 5,000 rows"));
-        }
+    for (line, rec) in records {
         let row = match rec {
             Err(e) => BankRow {
                 line,
                 amount: None,
                 result: "error".into(),
                 order_number: None,
-                message: Some(format!("unreadable: {e}")),
+                message: Some(e),
             },
             Ok(r) => {
                 let amount_text: String =

@@ -518,7 +518,7 @@ pub fn final_confirmation(c: &Checked, method: &str) -> FinalConfirmation {
             c.quote.grand_total,
             c.quote.tax8,
             c.quote.tax10,
-            c.quote.shipping_total + c.quote.cool_total + c.quote.surcharge_total + c.quote.cod_fee
+            c.quote.fees()
         ),
         payment,
         delivery: format!(

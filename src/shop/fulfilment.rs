@@ -445,7 +445,7 @@ pub async fn carrier_file(
         ));
     };
     batch(ids)?;
-    let today = (core::now() + chrono::Duration::hours(9)).date_naive();
+    let today = core::today_jst();
     let ship_date = ship_date.unwrap_or(today);
     if ship_date < today || ship_date > today + chrono::Duration::days(30) {
         return Err(ApiError::field(
@@ -579,7 +579,8 @@ pub fn tracking_number(carrier: &str, raw: &str) -> Result<String, String> {
 
 /// Records a parcel's tracking number (the parcel has left). When every parcel of the order
 /// has one, the order ships: its reserved stock leaves the ledger and the buyer is emailed.
-/// Correcting the number of a parcel already shipped changes only the number.
+/// Correcting the number of a parcel already shipped changes only the number. False when the
+/// parcel already had this number (nothing changed).
 ///
 /// # Errors
 /// 404; 409 `invalid_transition` (not packed); 422 `tracking_number`.
@@ -589,7 +590,7 @@ pub async fn set_tracking_in(
     actor: Uuid,
     seq: i32,
     raw: &str,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     // Claims the order row first: tracking numbers of one order are saved one at a time, so the
     // last of its parcels always sees the others and ships the order.
     shop_order::Entity::update_many()
@@ -616,7 +617,7 @@ pub async fn set_tracking_in(
         return Err(invalid(o, "record a tracking number (pack it first)"));
     }
     if p.tracking_number.as_deref() == Some(number.as_str()) {
-        return Ok(());
+        return Ok(false);
     }
     let now = core::now();
     let mut up = parcel::Entity::update_many()
@@ -642,7 +643,7 @@ pub async fn set_tracking_in(
         .one(txn)
         .await?;
     if waiting.is_some() || o.fulfilment_status == fulfilment::SHIPPED {
-        return Ok(());
+        return Ok(true);
     }
     let shipped = advance(
         txn,
@@ -667,7 +668,7 @@ pub async fn set_tracking_in(
     }
     audit(txn, o, actor, "order_shipped").await?;
     super::notify::enqueue(txn, o.aggregator_id, o.id, super::notify::SHIPPED).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Staff enter one parcel's tracking number.
@@ -684,8 +685,9 @@ pub async fn set_tracking(
     let agg = warehouse(actor)?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    set_tracking_in(&txn, &o, actor.user_id, seq, raw).await?;
-    txn.commit().await?;
+    if set_tracking_in(&txn, &o, actor.user_id, seq, raw).await? {
+        txn.commit().await?;
+    }
     orders::detail(&app.db, find(&app.db, agg, id).await?).await
 }
 
@@ -725,15 +727,9 @@ pub async fn import_tracking(
     if bytes.is_empty() || bytes.len() > 5 * 1024 * 1024 {
         return Err(ApiError::field("file", "must be a CSV of at most 5 MiB"));
     }
-    let text = crate::catalog::csv_io::decode(bytes, crate::catalog::csv_io::CsvEncoding::Auto)?;
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header = rd
-        .headers()
-        .map_err(|e| ApiError::field("file", format!("unreadable header: {e}")))?
-        .clone();
-    let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.trim()));
+    use crate::catalog::csv_io::{column, headed_rows};
+    let (header, records) = headed_rows(bytes, 5_000)?;
+    let col = |names: &[&str]| column(&header, names);
     let (Some(rc), Some(tc)) = (
         col(&["お客様管理番号", "reference"]),
         col(&["伝票番号", "tracking_number"]),
@@ -748,11 +744,7 @@ pub async fn import_tracking(
         errors: 0,
         rows: Vec::new(),
     };
-    for (i, rec) in rd.records().enumerate() {
-        let line = i + 2;
-        if out.rows.len() >= 5_000 {
-            return Err(ApiError::field("file", "has more than 5,000 rows"));
-        }
+    for (line, rec) in records {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -761,7 +753,7 @@ pub async fn import_tracking(
                     line,
                     reference: String::new(),
                     result: "error".into(),
-                    error: Some(format!("unreadable: {e}")),
+                    error: Some(e),
                 });
                 continue;
             }
@@ -824,24 +816,15 @@ async fn import_row(
             .one(&txn)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let before = parcel::Entity::find()
-            .filter(parcel::Column::OrderId.eq(o.id))
-            .filter(parcel::Column::Seq.eq(seq))
-            .one(&txn)
-            .await?
-            .and_then(|p| p.tracking_number);
-        set_tracking_in(&txn, &o, actor, seq, tracking).await?;
-        txn.commit().await?;
-        let now = tracking_number("yamato", tracking).ok();
-        Ok::<bool, ApiError>(before != now)
+        let changed = set_tracking_in(&txn, &o, actor, seq, tracking).await?;
+        if changed {
+            txn.commit().await?;
+        }
+        Ok::<bool, ApiError>(changed)
     };
     inner.await.map_err(|e| match e {
         ApiError::NotFound => format!("no parcel {reference}"),
-        ApiError::Validation { fields } => fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
+        e @ ApiError::Validation { .. } => e.describe(),
         ApiError::Conflict { message, .. } => message,
         other => {
             tracing::error!(error = %other, "tracking import row failed");

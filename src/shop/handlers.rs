@@ -2,13 +2,16 @@
 use super::{catalogue, checkout, dto::*, orders, settings};
 use crate::{
     auth::actor::Actor,
-    core::pagination::{PageQuery, encode_cursor},
+    core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
     http::json::Json,
     startup::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
+
+/// The cookie naming an anonymous shop client (set by the shop pages).
+pub const CLIENT_COOKIE: &str = "yuimaru_client";
 
 /// The anonymous client a guest request comes from (idempotency scope): the `X-Client-Id`
 /// header, else the shop cookie, else one shared anonymous scope.
@@ -17,7 +20,7 @@ pub fn client_of(req: &HttpRequest) -> String {
         .get("x-client-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-        .or_else(|| req.cookie("yuimaru_client").map(|c| c.value().to_string()))
+        .or_else(|| req.cookie(CLIENT_COOKIE).map(|c| c.value().to_string()))
         .filter(|c| !c.is_empty() && c.len() <= 200)
         .unwrap_or_else(|| "anonymous".into())
 }
@@ -233,9 +236,8 @@ pub async fn list_orders(
         page,
     )
     .await?;
-    let next_cursor = (items.len() as u64 == page.limit)
-        .then(|| items.last().map(|o| encode_cursor(o.id)))
-        .flatten();
+    let ids: Vec<Uuid> = items.iter().map(|o| o.id).collect();
+    let next_cursor = next_cursor(&page, &ids);
     Ok(HttpResponse::Ok().json(OrderList {
         items: items.into_iter().map(OrderSummary::from).collect(),
         next_cursor,
@@ -327,9 +329,8 @@ pub async fn sold_lines(
 ) -> ApiResult<HttpResponse> {
     let page = q.into_inner().page()?;
     let items = super::sales::sold_lines(&app, &actor, page).await?;
-    let next_cursor = (items.len() as u64 == page.limit)
-        .then(|| items.last().map(|l| encode_cursor(l.id)))
-        .flatten();
+    let ids: Vec<Uuid> = items.iter().map(|l| l.id).collect();
+    let next_cursor = next_cursor(&page, &ids);
     Ok(HttpResponse::Ok().json(SoldLineList { items, next_cursor }))
 }
 

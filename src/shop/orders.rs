@@ -426,21 +426,7 @@ pub async fn cancel_in(
     if o.payment_status == payment::PAID {
         // Money already received goes back in full: through the provider for a card, else
         // owed until paid back by transfer.
-        shop_order::Entity::update_many()
-            .col_expr(shop_order::Column::RefundOwed, Expr::value(o.grand_total))
-            .filter(shop_order::Column::Id.eq(o.id))
-            .exec(txn)
-            .await?;
-        if o.payment_method == "card" && o.payment_intent_id.is_some() {
-            crate::payments::enqueue_refund(
-                txn,
-                o,
-                o.grand_total,
-                &format!("cancel-{}", o.id),
-                None,
-            )
-            .await?;
-        }
+        crate::payments::refund_in_full(txn, o, &format!("cancel-{}", o.id)).await?;
     }
     audit_order(
         txn,

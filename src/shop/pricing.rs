@@ -71,6 +71,13 @@ pub struct Quote {
     pub grand_total: i64,
 }
 
+impl Quote {
+    /// Shipping, cool, remote-island and cash-on-delivery fees (all at 10 %).
+    pub fn fees(&self) -> i64 {
+        self.shipping_total + self.cool_total + self.surcharge_total + self.cod_fee
+    }
+}
+
 /// Yen with thousands separators, e.g. `12,345` (prices on pages and in emails).
 pub fn grouped(v: i64) -> String {
     let digits = v.unsigned_abs().to_string();
@@ -82,6 +89,11 @@ pub fn grouped(v: i64) -> String {
         out.push(c);
     }
     if v < 0 { format!("-{out}") } else { out }
+}
+
+/// Shipping, cool, remote-island and cash-on-delivery fees of an order (all at 10 %).
+pub fn order_fees(o: &entity::shop_order::Model) -> i64 {
+    o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee
 }
 
 /// An amount for a page: `1,080 円`.

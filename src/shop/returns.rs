@@ -157,14 +157,7 @@ pub async fn create(
     // A retry answers with the earlier return (also once the order is closed) …
     if let Some(earlier) = earlier_return(&txn, batch, &hash).await? {
         drop(txn);
-        let summary = summarise(
-            &s.tax_rounding,
-            batch,
-            &earlier,
-            &lines_of(&app.db, o.id).await?,
-            true,
-        );
-        return Ok((orders::detail(&app.db, o).await?, summary));
+        return replayed(app, &s.tax_rounding, batch, &earlier, o).await;
     }
     // Claims the order row: returns of one order run one at a time.
     let claimed = shop_order::Entity::update_many()
@@ -183,14 +176,7 @@ pub async fn create(
     // … and so does one that raced this request and won the claim above.
     if let Some(earlier) = earlier_return(&txn, batch, &hash).await? {
         drop(txn);
-        let summary = summarise(
-            &s.tax_rounding,
-            batch,
-            &earlier,
-            &lines_of(&app.db, o.id).await?,
-            true,
-        );
-        return Ok((orders::detail(&app.db, o).await?, summary));
+        return replayed(app, &s.tax_rounding, batch, &earlier, o).await;
     }
     let lines: HashMap<Uuid, order_line::Model> = lines_of(&txn, o.id).await?;
     let rid = o
@@ -353,6 +339,21 @@ async fn lines_of(
         .collect())
 }
 
+/// The answer to a retried return: the order now and the earlier return's summary.
+async fn replayed(
+    app: &AppState,
+    rounding: &str,
+    batch: Uuid,
+    earlier: &[order_return::Model],
+    o: shop_order::Model,
+) -> ApiResult<(OrderDetail, ReturnSummary)> {
+    let d = orders::detail(&app.db, o).await?;
+    let lines: HashMap<Uuid, order_line::Model> =
+        d.lines.iter().map(|l| (l.id, l.clone())).collect();
+    let summary = summarise(rounding, batch, earlier, &lines, true);
+    Ok((d, summary))
+}
+
 /// The rows of an earlier return with this batch id; 422 when its request differed.
 async fn earlier_return(
     db: &impl sea_orm::ConnectionTrait,
@@ -379,6 +380,37 @@ async fn earlier_return(
     Ok(Some(earlier))
 }
 
+/// Refunds per tax rate, the tax computed once per rate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefundByRate {
+    pub total8: i64,
+    pub tax8: i64,
+    pub total10: i64,
+    pub tax10: i64,
+}
+
+/// Sums return rows per tax rate of their order line (`rate_of`) and computes the tax in each
+/// sum once, rounded as the shop is configured.
+pub fn refund_by_rate(
+    rounding: &str,
+    rows: &[order_return::Model],
+    rate_of: impl Fn(Uuid) -> Option<i16>,
+) -> RefundByRate {
+    let (mut t8, mut t10) = (0, 0);
+    for r in rows {
+        match rate_of(r.order_line_id) {
+            Some(8) => t8 += r.refund_amount,
+            _ => t10 += r.refund_amount,
+        }
+    }
+    RefundByRate {
+        total8: t8,
+        tax8: included_tax(t8, 8, rounding),
+        total10: t10,
+        tax10: included_tax(t10, 10, rounding),
+    }
+}
+
 /// Refund totals per rate of one return batch.
 fn summarise(
     rounding: &str,
@@ -387,18 +419,12 @@ fn summarise(
     lines: &HashMap<Uuid, order_line::Model>,
     replayed: bool,
 ) -> ReturnSummary {
-    let (mut t8, mut t10) = (0, 0);
-    for r in rows {
-        match lines.get(&r.order_line_id).map(|l| l.tax_rate) {
-            Some(8) => t8 += r.refund_amount,
-            _ => t10 += r.refund_amount,
-        }
-    }
+    let r = refund_by_rate(rounding, rows, |id| lines.get(&id).map(|l| l.tax_rate));
     ReturnSummary {
         batch_id: batch,
-        refund_total: t8 + t10,
-        refund_tax8: included_tax(t8, 8, rounding),
-        refund_tax10: included_tax(t10, 10, rounding),
+        refund_total: r.total8 + r.total10,
+        refund_tax8: r.tax8,
+        refund_tax10: r.tax10,
         refund_status: rows
             .first()
             .map(|r| r.refund_status.clone())

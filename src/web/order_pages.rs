@@ -268,23 +268,17 @@ pub async fn action_submit(
     };
     let cx = ctx(&req, Some(&actor.locale));
     let back = format!("/operator/orders/{id}");
+    let refused = |text: &str| {
+        cx.redirect(&format!(
+            "{back}?error={}",
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        ))
+        .finish()
+    };
     match result {
         Ok(()) => cx.redirect(&back).finish(),
-        Err(ApiError::Validation { fields }) => {
-            let text: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            cx.redirect(&format!(
-                "{back}?error={}",
-                url::form_urlencoded::byte_serialize(text.join("; ").as_bytes())
-                    .collect::<String>()
-            ))
-            .finish()
-        }
-        Err(ApiError::Conflict { message, .. }) => cx
-            .redirect(&format!(
-                "{back}?error={}",
-                url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
-            ))
-            .finish(),
+        Err(e @ ApiError::Validation { .. }) => refused(&e.describe()),
+        Err(ApiError::Conflict { message, .. }) => refused(&message),
         Err(e) => error_page(&req, &e),
     }
 }

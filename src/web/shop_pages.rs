@@ -2,7 +2,7 @@
 //! (`/{slug}/shop/orders/{id}?t=…`): what was ordered, totals with tax per rate, payment
 //! deadline, tracking, and cancellation before shipment.
 use super::pages::{Chrome, csrf_failure, csrf_ok, ctx};
-use crate::shop::pricing::yen;
+use crate::shop::pricing::{order_fees, yen};
 use crate::{
     error::ApiError,
     shop::{catalogue, orders},
@@ -66,7 +66,7 @@ async fn render(
             yen(o.tax8),
             yen(o.total10),
             yen(o.tax10),
-            yen(o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee)
+            yen(order_fees(&o))
         )
     } else {
         format!(
@@ -76,7 +76,7 @@ async fn render(
             yen(o.tax8),
             yen(o.total10),
             yen(o.tax10),
-            yen(o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee)
+            yen(order_fees(&o))
         )
     };
     let page = OrderPage {
@@ -218,39 +218,35 @@ pub async fn receipt_page(
         .iter()
         .map(|l| (l.id, (l.title.clone(), l.tax_rate == 8)))
         .collect();
-    let (mut r8, mut r10) = (0, 0);
     let returns = d
         .returns
         .iter()
         .map(|r| {
             let (title, reduced) = rate_of.get(&r.order_line_id).cloned().unwrap_or_default();
-            if reduced {
-                r8 += r.refund_amount;
-            } else {
-                r10 += r.refund_amount;
-            }
             (title, reduced, r.qty, yen(r.refund_amount))
         })
         .collect();
-    let tax = |sum: i64, rate: i64| crate::shop::pricing::included_tax(sum, rate, &s.tax_rounding);
+    let r = crate::shop::returns::refund_by_rate(&s.tax_rounding, &d.returns, |id| {
+        d.lines.iter().find(|l| l.id == id).map(|l| l.tax_rate)
+    });
     let refund_rates = if cx.t.lang() == "en" {
         format!(
             "Refunded: 8% {} (tax {}), 10% {} (tax {})",
-            yen(r8),
-            yen(tax(r8, 8)),
-            yen(r10),
-            yen(tax(r10, 10))
+            yen(r.total8),
+            yen(r.tax8),
+            yen(r.total10),
+            yen(r.tax10)
         )
     } else {
         format!(
             "返金額: 8%対象 {}（うち消費税 {}）、10%対象 {}（うち消費税 {}）",
-            yen(r8),
-            yen(tax(r8, 8)),
-            yen(r10),
-            yen(tax(r10, 10))
+            yen(r.total8),
+            yen(r.tax8),
+            yen(r.total10),
+            yen(r.tax10)
         )
     };
-    let fees = o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee;
+    let fees = order_fees(&o);
     let page = ReceiptPage {
         c: cx.chrome(None),
         title: cx

@@ -4,6 +4,7 @@
 //! screen, so a double submit places one order), and the 特商法 disclosure page. Card payment
 //! needs the provider's script in the browser and is offered through the API only.
 use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx};
+use crate::shop::handlers::CLIENT_COOKIE;
 use crate::shop::pricing::yen;
 use crate::{
     error::ApiError,
@@ -28,7 +29,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 const CART_COOKIE: &str = "yuimaru_cart";
-const CLIENT_COOKIE: &str = "yuimaru_client";
 const MAX_CART_LINES: usize = 30;
 
 /// Cart lines from the cookie (`{sku}~{qty}_…`); anything unreadable is dropped.
@@ -736,10 +736,7 @@ pub async fn place_submit(
             "shop.refuse.other",
         );
     };
-    let client = req
-        .cookie(CLIENT_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_else(|| form.key.clone());
+    let client = crate::shop::handlers::client_of(&req);
     match checkout::place(&app, &agg, &client, &form.key, order).await {
         Ok(placed) => {
             let id = placed.order.id;

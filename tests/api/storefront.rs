@@ -139,7 +139,12 @@ async fn a_buyer_browses_fills_the_cart_confirms_and_orders_through_pages(b: Bac
         .await
         .expect("post");
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.expect("html").contains("id=\"payment_method-error\""));
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("id=\"payment_method-error\"")
+    );
     form[10].1 = "bank_transfer".into();
     let r = c
         .post(app.url("/default/shop/checkout"))
