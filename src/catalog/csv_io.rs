@@ -180,6 +180,8 @@ pub async fn import(
     let mut failed = Vec::new();
     let mut rows = Vec::new();
     let mut codes_in_file: HashSet<String> = HashSet::new();
+    // Loaded once for the whole file (each row names its category).
+    let categories = service::categories(&app.db).await?;
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = match record {
@@ -198,7 +200,7 @@ pub async fn import(
             .zip(record.iter())
             .map(|(h, v)| (h.as_str(), unescape_cell(v.trim())))
             .collect();
-        match parse_row(app, actor, line, &cell, &mut codes_in_file).await {
+        match parse_row(app, actor, line, &cell, &categories, &mut codes_in_file).await {
             Ok(r) => rows.push(r),
             Err(errs) => failed.extend(errs),
         }
@@ -283,6 +285,7 @@ async fn parse_row(
     actor: &Actor,
     line: usize,
     cell: &BTreeMap<&str, String>,
+    categories: &[entity::category::Model],
     codes_in_file: &mut HashSet<String>,
 ) -> Result<ParsedRow, Vec<RowError>> {
     let get = |k: &str| cell.get(k).cloned().unwrap_or_default();
@@ -328,7 +331,6 @@ async fn parse_row(
         "1" | "true" | "yes" | "はい"
     );
     let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
-    let categories = service::categories(&app.db).await.unwrap_or_default();
     let category = categories.iter().find(|c| c.code == get("category_code"));
     let suggested = category
         .map(|c| super::content::tax_suggestion(c).rate)

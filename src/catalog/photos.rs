@@ -17,27 +17,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-async fn product_in_scope(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> ApiResult<product::Model> {
-    let p = product::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let visible = match actor.role {
-        Role::Producer => actor.producer_id == Some(p.producer_id),
-        Role::Operator | Role::Admin | Role::Finance => actor.in_tenant(Some(p.aggregator_id)),
-        Role::Officer => return Err(ApiError::forbidden()),
-    };
-    if visible {
-        Ok(p)
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
 /// The photos of a product, in order.
 ///
 /// # Errors
@@ -106,7 +85,7 @@ pub async fn upload(
 ) -> ApiResult<product_image::Model> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
     let cfg = &app.settings.uploads;
-    let p = product_in_scope(&app.db, actor, product_id).await?;
+    let p = super::service::find_in_scope(&app.db, actor, product_id).await?;
     if p.status == status::RETIRED {
         return Err(ApiError::conflict(
             "product_retired",
@@ -215,7 +194,7 @@ pub async fn fetch(
         .ok_or(ApiError::NotFound)?;
     if p.status != status::LISTED {
         let a = actor.ok_or(ApiError::NotFound)?;
-        product_in_scope(&app.db, a, p.id)
+        super::service::find_in_scope(&app.db, a, p.id)
             .await
             .map_err(|_| ApiError::NotFound)?;
     }
@@ -238,7 +217,7 @@ pub async fn delete(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
         .one(&app.db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    product_in_scope(&app.db, actor, img.product_id).await?;
+    super::service::find_in_scope(&app.db, actor, img.product_id).await?;
     product_image::Entity::delete_by_id(id)
         .exec(&app.db)
         .await?;

@@ -67,7 +67,8 @@ fn scope(actor: &Actor) -> ApiResult<Condition> {
     }
 }
 
-async fn find_in_scope(
+/// A product the actor may see (404 otherwise; 403 for officers).
+pub(crate) async fn find_in_scope(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,

@@ -13,7 +13,7 @@ use crate::{
     mail::messages::EmailMessage,
     startup::AppState,
 };
-use entity::{app_user, reservation, reservation_line, sku, stock_lot, stock_movement};
+use entity::{reservation, reservation_line, sku, stock_lot, stock_movement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -28,11 +28,7 @@ pub(super) async fn notify_producer_loss(
     reason: &str,
     key: &str,
 ) -> ApiResult<()> {
-    let Some(user) = app_user::Entity::find()
-        .filter(app_user::Column::ProducerId.eq(lot.producer_id))
-        .one(db)
-        .await?
-    else {
+    let Some(user) = super::alerts::producer_user(db, lot.producer_id).await? else {
         return Ok(());
     };
     let code = sku::Entity::find_by_id(lot.sku_id)
@@ -56,13 +52,13 @@ pub(super) async fn notify_producer_loss(
     Ok(())
 }
 
-/// Kinds of adjustment and whether they are a loss.
-const KINDS: [(&str, bool); 5] = [
+/// Kinds of adjustment (in the order the lot page offers them) and whether they are a loss.
+pub const KINDS: [(&str, bool); 5] = [
     (kind::ADJUSTMENT, false),
     (kind::DAMAGE, true),
+    ("loss", true),
     (kind::DISPOSAL, true),
     (kind::RETURN_TO_PRODUCER, false),
-    ("loss", true),
 ];
 
 /// Loss bearers.

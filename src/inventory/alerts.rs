@@ -23,7 +23,11 @@ pub fn flag(best_before: chrono::NaiveDate, min_remaining_days: i64) -> Option<&
     }
 }
 
-async fn producer_user(
+/// The login of a producer (to email it), if it has one.
+///
+/// # Errors
+/// Database failure.
+pub(crate) async fn producer_user(
     db: &impl ConnectionTrait,
     producer_id: Uuid,
 ) -> ApiResult<Option<app_user::Model>> {

@@ -27,6 +27,8 @@ pub mod status {
     pub const RELEASED: &str = "released";
     pub const CONSUMED: &str = "consumed";
     pub const EXPIRED: &str = "expired";
+    /// All of them, in the order pages list them.
+    pub const ALL: [&str; 4] = [HELD, CONSUMED, RELEASED, EXPIRED];
 }
 
 /// One requested line.
@@ -341,14 +343,7 @@ pub async fn list(
     let agg = tenant(actor)?;
     let mut q = reservation::Entity::find().filter(reservation::Column::AggregatorId.eq(agg));
     if let Some(st) = status_filter.filter(|s| !s.is_empty()) {
-        if ![
-            status::HELD,
-            status::RELEASED,
-            status::CONSUMED,
-            status::EXPIRED,
-        ]
-        .contains(&st)
-        {
+        if !status::ALL.contains(&st) {
             return Err(ApiError::field(
                 "status",
                 "must be held, released, consumed or expired",

@@ -101,7 +101,11 @@ pub struct ReceiptDetail {
     pub photos: Vec<receipt_photo::Model>,
 }
 
-async fn detail(
+/// The lines, receipts and photos of a shipment the caller already holds (in scope).
+///
+/// # Errors
+/// Database failure.
+pub(crate) async fn detail(
     db: &impl ConnectionTrait,
     s: inbound_shipment::Model,
 ) -> ApiResult<ShipmentDetail> {
@@ -634,11 +638,7 @@ pub async fn receive(
         .ok_or(ApiError::NotFound)?;
     let d = detail(&txn, s).await?;
     // The producer gets a receipt of this event with every difference from the notice.
-    if let Some(user) = entity::app_user::Entity::find()
-        .filter(entity::app_user::Column::ProducerId.eq(d.shipment.producer_id))
-        .one(&txn)
-        .await?
-    {
+    if let Some(user) = super::alerts::producer_user(&txn, d.shipment.producer_id).await? {
         let mut rows = Vec::new();
         for l in &d.lines {
             let code = sku::Entity::find_by_id(l.sku_id)

@@ -56,6 +56,24 @@ pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<
         .await?)
 }
 
+/// The codes of the given lots in scope (others are absent), keyed by lot.
+///
+/// # Errors
+/// 403 officers.
+pub async fn lot_codes(
+    app: &AppState,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, String>> {
+    Ok(stock_lot::Entity::find()
+        .filter(scope(actor)?.add(stock_lot::Column::Id.is_in(ids.iter().copied())))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.lot_code))
+        .collect())
+}
+
 /// Stock per SKU: the totals of its lots in scope (after the same filters as [`lots`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkuTotal {

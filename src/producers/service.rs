@@ -1006,6 +1006,33 @@ pub async fn pending_bank_change(
         .await?)
 }
 
+/// The pending bank-account changes of the given producers (one query; producers outside the
+/// actor's scope are simply absent), keyed by producer.
+///
+/// # Errors
+/// 403 for roles that see no producers.
+pub async fn pending_bank_changes(
+    app: &AppState,
+    actor: &Actor,
+    producers: &[producer::Model],
+) -> ApiResult<std::collections::HashMap<Uuid, producer_bank_change::Model>> {
+    let visible: Vec<Uuid> = producer::Entity::find()
+        .select_only()
+        .column(producer::Column::Id)
+        .filter(scope(actor)?.add(producer::Column::Id.is_in(producers.iter().map(|p| p.id))))
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    Ok(producer_bank_change::Entity::find()
+        .filter(producer_bank_change::Column::ProducerId.is_in(visible))
+        .filter(producer_bank_change::Column::Status.eq("pending"))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.producer_id, b))
+        .collect())
+}
+
 /// An operator approves or rejects the pending bank-account change; approval replaces the
 /// producer's payout account. Audit-logged; the producer is emailed.
 ///

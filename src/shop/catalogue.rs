@@ -15,7 +15,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
-    Statement, Value, sea_query::Expr,
+    QuerySelect, Statement, Value, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -462,17 +462,29 @@ async fn load(
 /// # Errors
 /// 404.
 pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<ShopProduct> {
-    let p = product::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-        .filter(|p| p.aggregator_id == agg && p.status == "listed")
-        .ok_or(ApiError::NotFound)?;
-    let producers = open_producers(&app.db, agg).await?;
-    if !producers.contains_key(&p.producer_id) {
-        return Err(ApiError::NotFound);
-    }
-    load(app, &producers, &[id])
+    get_many(app, agg, &[id])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
+}
+
+/// The sellable products among `ids` (others are left out), in no particular order.
+///
+/// # Errors
+/// Database failure.
+pub async fn get_many(app: &AppState, agg: Uuid, ids: &[Uuid]) -> ApiResult<Vec<ShopProduct>> {
+    let listed: Vec<Uuid> = product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::AggregatorId.eq(agg))
+        .filter(product::Column::Status.eq("listed"))
+        .filter(product::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    if listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let producers = open_producers(&app.db, agg).await?;
+    load(app, &producers, &listed).await
 }

@@ -304,9 +304,10 @@ pub async fn producers_page(
             },
         )
         .await?;
+        let mut pending_changes = producers::pending_bank_changes(&app, &actor, &list).await?;
         let mut rows = Vec::new();
         for p in list {
-            let pending = producers::pending_bank_change(&app, &actor, p.id).await?;
+            let pending = pending_changes.remove(&p.id);
             rows.push(ProducerRow {
                 id: p.id,
                 name: p.legal_name,

@@ -344,7 +344,8 @@ async fn shipments_view(
             .collect();
         let mut rows = Vec::new();
         for s in list.into_iter().take(50) {
-            let d = shipments::get(app, actor, s.id).await?;
+            // Listed in scope already: no second lookup of the shipment row.
+            let d = shipments::detail(&app.db, s.clone()).await?;
             rows.push(ShipmentRow {
                 id: s.id,
                 status: s.status,

@@ -24,7 +24,7 @@ use actix_web::{
 };
 use askama::Template;
 use entity::prefecture;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -436,17 +436,29 @@ async fn cart_page(
     let en = cx.t.lang() == "en";
     let mut lines = Vec::new();
     let mut total = 0;
-    for (sku, qty) in cart_of(req) {
-        let Ok(Some(s)) = entity::sku::Entity::find_by_id(sku).one(&app.db).await else {
+    // Two queries for the whole cart: its SKUs, then their sellable products.
+    let cart = cart_of(req);
+    let skus: Vec<entity::sku::Model> = entity::sku::Entity::find()
+        .filter(entity::sku::Column::AggregatorId.eq(agg.id))
+        .filter(entity::sku::Column::Id.is_in(cart.iter().map(|(id, _)| *id)))
+        .all(&app.db)
+        .await
+        .unwrap_or_default();
+    let product_ids: Vec<Uuid> = skus.iter().map(|s| s.product_id).collect();
+    let products = catalogue::get_many(app, agg.id, &product_ids)
+        .await
+        .unwrap_or_default();
+    for (sku, qty) in cart {
+        let Some(s) = skus.iter().find(|s| s.id == sku) else {
             continue;
         };
-        let Ok(p) = catalogue::get(app, agg.id, s.product_id).await else {
+        let Some(p) = products.iter().find(|p| p.product.id == s.product_id) else {
             continue;
         };
         total += s.price_yen * qty;
         lines.push((
             sku,
-            title(&p, en),
+            title(p, en),
             yen(s.price_yen),
             qty,
             yen(s.price_yen * qty),

@@ -23,15 +23,6 @@ use askama::Template;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-/// Adjustment kinds offered on the lot page.
-const ADJUSTMENT_KINDS: [&str; 5] = [
-    "adjustment",
-    "damage",
-    "loss",
-    "disposal",
-    "return_to_producer",
-];
-
 fn staff(actor: &Actor) -> bool {
     matches!(actor.role, Role::Operator | Role::Admin)
 }
@@ -159,7 +150,7 @@ async fn lot_view(
                 )
             })
             .collect(),
-        kinds: ADJUSTMENT_KINDS.to_vec(),
+        kinds: adjustments::KINDS.iter().map(|(k, _)| *k).collect(),
         errors,
         qty_delta: form.0,
         reason: form.1,
@@ -307,12 +298,7 @@ async fn holds_view(
             .iter()
             .flat_map(|h| h.lines.iter().map(|l| l.lot_id))
             .collect();
-        let lots: HashMap<Uuid, String> = stock::lots(app, actor, stock::LotFilter::default())
-            .await?
-            .into_iter()
-            .filter(|l| lot_ids.contains(&l.id))
-            .map(|l| (l.id, l.lot_code))
-            .collect();
+        let lots = stock::lot_codes(app, actor, &lot_ids).await?;
         let prefectures = crate::reference::service::prefectures(&app.db).await?;
         Ok::<_, ApiError>((holds, lots, prefectures))
     }
@@ -362,7 +348,7 @@ async fn holds_view(
             .map(|p| (p.code, if ja { p.name_ja } else { p.name_en }))
             .collect(),
         slots: (0..3).collect(),
-        statuses: vec!["held", "consumed", "released", "expired"],
+        statuses: reservations::status::ALL.to_vec(),
         status: status_filter.to_string(),
         errors,
         // A fresh key per rendered form: a double-submitted form is recorded once.
@@ -414,7 +400,7 @@ pub async fn holds_page(
     };
     let q = pairs(req.query_string().as_bytes());
     let mut st = get(&q, "status");
-    if !["held", "consumed", "released", "expired"].contains(&st.as_str()) {
+    if !reservations::status::ALL.contains(&st.as_str()) {
         st.clear();
     }
     holds_view(
