@@ -261,6 +261,15 @@ pub struct TaxSuggestion {
     pub reason_en: String,
 }
 
+/// The rate a product of `code` gets when none is given: the category's suggestion, 10 % for
+/// an unknown category (its check then names the category).
+pub fn default_tax_rate(categories: &[category::Model], code: &str) -> i16 {
+    categories
+        .iter()
+        .find(|c| c.code == code)
+        .map_or(10, |c| tax_suggestion(c).rate)
+}
+
 /// The suggestion for a category.
 pub fn tax_suggestion(cat: &category::Model) -> TaxSuggestion {
     let (rate, ja, en) = suggested_tax(cat.food, cat.alcohol);

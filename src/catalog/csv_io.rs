@@ -331,10 +331,7 @@ async fn parse_row(
         "1" | "true" | "yes" | "はい"
     );
     let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
-    let category = categories.iter().find(|c| c.code == get("category_code"));
-    let suggested = category
-        .map(|c| super::content::tax_suggestion(c).rate)
-        .unwrap_or(10);
+    let suggested = super::content::default_tax_rate(categories, &get("category_code"));
     let mut content = ProductContent {
         title_ja: get("title_ja"),
         title_en: opt("title_en"),

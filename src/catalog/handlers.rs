@@ -75,12 +75,8 @@ pub async fn create_product(
     body: Json<CreateProductRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let suggested = service::categories(&app.db)
-        .await?
-        .into_iter()
-        .find(|c| c.code == body.category_code)
-        .map(|c| super::content::tax_suggestion(&c).rate)
-        .unwrap_or(10);
+    let suggested =
+        super::content::default_tax_rate(&service::categories(&app.db).await?, &body.category_code);
     let (producer_id, content) = body.into_content(suggested);
     let p = service::create_product(&app, &actor, producer_id, content).await?;
     let detail = service::get_product(&app, &actor, p.id).await?;

@@ -91,6 +91,25 @@ pub async fn ensure_intent(app: &AppState, o: &shop_order::Model) -> ApiResult<C
     })
 }
 
+/// The card payment to confirm for an order the buyer has just placed (or placed again with
+/// the same key): only an open card order still awaiting payment has one.
+///
+/// # Errors
+/// As [`ensure_intent`].
+pub async fn card_payment_for(
+    app: &AppState,
+    o: &shop_order::Model,
+) -> ApiResult<Option<CardPayment>> {
+    let awaiting = o.payment_method == "card"
+        && o.status == status::OPEN
+        && o.payment_status == payment::PENDING;
+    if awaiting {
+        Ok(Some(ensure_intent(app, o).await?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Checks a `Stripe-Signature`-style header (`t=<unix seconds>,v1=<hex HMAC-SHA256 of
 /// "{t}.{raw body}">`, several `v1` allowed during secret rotation) against the raw body.
 ///

@@ -153,14 +153,7 @@ pub async fn place_order(
     let d = orders::detail(&app.db, placed.order).await?;
     let buyer = checkout::buyer_of(&app, &d.order)?;
     let link = super::notify::order_link(&app, &agg.slug, id);
-    let card = d.order.payment_method == "card"
-        && d.order.status == checkout::status::OPEN
-        && d.order.payment_status == checkout::payment::PENDING;
-    let card_payment = if card {
-        Some(crate::payments::ensure_intent(&app, &d.order).await?)
-    } else {
-        None
-    };
+    let card_payment = crate::payments::card_payment_for(&app, &d.order).await?;
     let mut resp = if placed.replayed {
         HttpResponse::Ok()
     } else {

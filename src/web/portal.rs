@@ -477,7 +477,11 @@ pub async fn create_product_submit(
     let values = values_from_form(&f);
     let mut json = json_from_values(&values);
     if json["tax_rate"].is_null() {
-        json["tax_rate"] = serde_json::json!(8);
+        // The same default as the API: the category's suggested rate.
+        let categories = catalog::categories(&app.db).await.unwrap_or_default();
+        let code = json["category_code"].as_str().unwrap_or_default();
+        json["tax_rate"] =
+            serde_json::json!(crate::catalog::content::default_tax_rate(&categories, code));
     }
     let result = match crate::http::json::parse::<ProductContent>(json.to_string().as_bytes()) {
         Ok(content) => catalog::create_product(&app, &actor, None, content).await,
