@@ -208,6 +208,7 @@ pub struct InventorySettings {
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
     pub personal_data_retention_days: i64,
+    pub cache_ttl_ms: u64,
 }
 
 /// Card payments through a Stripe-style payment provider.

@@ -24,6 +24,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
     pub storage: Arc<dyn BlobStore>,
+    /// Group commit of order placements (SQLite; plain transactions on PostgreSQL).
+    pub orders_writer: crate::db::group_commit::GroupCommit,
+    /// The shop's public reads kept for `shop.cache_ttl_ms`.
+    pub shop_cache: Arc<crate::shop::cache::ShopCache>,
 }
 
 impl AppState {
@@ -34,7 +38,9 @@ impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings, mailer: Mailer) -> anyhow::Result<Self> {
         let storage: Arc<dyn BlobStore> = Arc::new(LocalStore::new(settings.uploads.dir.clone())?);
         Ok(Self {
+            orders_writer: crate::db::group_commit::GroupCommit::new(db.clone()),
             db,
+            shop_cache: Arc::new(crate::shop::cache::ShopCache::new(&settings.shop)),
             settings: Arc::new(settings),
             mailer,
             storage,

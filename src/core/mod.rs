@@ -1,4 +1,5 @@
 //! Shared kernel without I/O: ids, secrets, pagination cursors, validation helpers.
+pub mod cache;
 pub mod pagination;
 pub mod secrets;
 pub mod validate;

@@ -4,7 +4,7 @@
 //! on SQLite and PostgreSQL alike, so the database is the arbiter under concurrency.
 use crate::{core, db::sql_for};
 use entity::stock_movement;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, Statement};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Statement};
 use uuid::Uuid;
 
 /// Movement kinds.
@@ -61,7 +61,7 @@ pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<boo
     if db.execute_raw(stmt).await?.rows_affected() != 1 {
         return Ok(false);
     }
-    stock_movement::ActiveModel {
+    stock_movement::Entity::insert(stock_movement::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(change.aggregator_id),
         lot_id: Set(change.lot_id),
@@ -75,8 +75,8 @@ pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<boo
         loss_bearer: Set(change.loss_bearer.map(str::to_string)),
         reason: Set(change.reason.to_string()),
         created_at: Set(core::now()),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(true)
 }

@@ -219,8 +219,7 @@ pub(crate) async fn allocate(
     demand: &BTreeMap<Uuid, i64>,
     destination: Option<&str>,
 ) -> ApiResult<Vec<reservation_line::Model>> {
-    let today = core::today_jst();
-    let mut lines = Vec::new();
+    let mut wants = BTreeMap::new();
     for (sku_id, wanted) in demand {
         let s = sku::Entity::find_by_id(*sku_id).one(txn).await?;
         let s = match s {
@@ -228,9 +227,46 @@ pub(crate) async fn allocate(
             _ => return Err(ApiError::field("lines", format!("unknown SKU {sku_id}"))),
         };
         let days = rules::required_days(app, txn, agg, &s, destination).await?;
-        let min_date = today + Duration::days(days);
+        wants.insert(
+            *sku_id,
+            Want {
+                qty: *wanted,
+                days,
+                code: s.code,
+            },
+        );
+    }
+    take_lots(txn, agg, actor_user_id, rid, &wants).await
+}
+
+/// What a reservation takes of one SKU: units, the days a lot must still have left, and the
+/// SKU's code (for messages).
+#[derive(Debug, Clone)]
+pub(crate) struct Want {
+    pub qty: i64,
+    pub days: i64,
+    pub code: String,
+}
+
+/// The lot-taking half of [`allocate`] for SKUs already checked to belong to `agg`, with their
+/// required days resolved by the caller (checkout resolves them before its transaction).
+///
+/// # Errors
+/// 409 `out_of_stock`.
+pub(crate) async fn take_lots(
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    actor_user_id: Option<Uuid>,
+    rid: Uuid,
+    wants: &BTreeMap<Uuid, Want>,
+) -> ApiResult<Vec<reservation_line::Model>> {
+    let today = core::today_jst();
+    let mut lines = Vec::new();
+    for (sku_id, want) in wants {
+        let wanted = &want.qty;
+        let min_date = today + Duration::days(want.days);
         let lots = stock_lot::Entity::find()
-            .filter(stock_lot::Column::SkuId.eq(s.id))
+            .filter(stock_lot::Column::SkuId.eq(*sku_id))
             .filter(stock_lot::Column::AggregatorId.eq(agg))
             .filter(stock_lot::Column::BestBefore.gte(min_date))
             .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
@@ -248,7 +284,7 @@ pub(crate) async fn allocate(
                     &Change {
                         aggregator_id: agg,
                         lot_id: lot.id,
-                        sku_id: s.id,
+                        sku_id: *sku_id,
                         kind: kind::RESERVATION,
                         on_hand_delta: 0,
                         reserved_delta: take,
@@ -261,14 +297,14 @@ pub(crate) async fn allocate(
                 )
                 .await?;
                 if ok {
-                    lines.push(reservation_line::ActiveModel {
-                        id: Set(core::new_id()),
-                        aggregator_id: Set(agg),
-                        reservation_id: Set(rid),
-                        sku_id: Set(s.id),
-                        lot_id: Set(lot.id),
-                        qty: Set(take),
-                        returned_qty: Set(0),
+                    lines.push(reservation_line::Model {
+                        id: core::new_id(),
+                        aggregator_id: agg,
+                        reservation_id: rid,
+                        sku_id: *sku_id,
+                        lot_id: lot.id,
+                        qty: take,
+                        returned_qty: 0,
                     });
                     need -= take;
                     break;
@@ -291,17 +327,22 @@ pub(crate) async fn allocate(
                     "only {} of {} available for SKU {}",
                     wanted - need,
                     wanted,
-                    s.code
+                    want.code
                 ),
-                details: serde_json::json!({ "sku_id": s.id, "sku_code": s.code, "requested": wanted, "available": wanted - need }),
+                details: serde_json::json!({ "sku_id": sku_id, "sku_code": want.code, "requested": wanted, "available": wanted - need }),
             });
         }
     }
-    let mut saved = Vec::new();
-    for l in lines {
-        saved.push(l.insert(txn).await?);
+    if !lines.is_empty() {
+        reservation_line::Entity::insert_many(
+            lines
+                .iter()
+                .map(|l| reservation_line::ActiveModel::from(l.clone())),
+        )
+        .exec_without_returning(txn)
+        .await?;
     }
-    Ok(saved)
+    Ok(lines)
 }
 
 async fn find_by_key(

@@ -80,6 +80,80 @@ pub async fn required_days(
     Ok(min + transit)
 }
 
+/// Every rule of one aggregator, read in one query (checkout resolves all its lines from it,
+/// with the same results as [`min_days`] and [`required_days`]).
+#[derive(Debug)]
+pub struct Rules {
+    agg: Uuid,
+    min_default: i64,
+    transit_okinawa: i64,
+    transit_other: i64,
+    min_by_category: HashMap<String, i64>,
+    transit_by_prefecture: HashMap<String, i64>,
+}
+
+impl Rules {
+    /// Loads the rules of `agg`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn load(app: &AppState, db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<Self> {
+        let cfg = &app.settings.inventory;
+        let mut out = Self {
+            agg,
+            min_default: cfg.min_remaining_days,
+            transit_okinawa: cfg.transit_days_okinawa,
+            transit_other: cfg.transit_days_other,
+            min_by_category: HashMap::new(),
+            transit_by_prefecture: HashMap::new(),
+        };
+        for r in inventory_rule::Entity::find()
+            .filter(inventory_rule::Column::AggregatorId.eq(agg))
+            .all(db)
+            .await?
+        {
+            let days = i64::from(r.days);
+            match r.kind.as_str() {
+                MIN_DAYS_CATEGORY => out.min_by_category.insert(r.key, days),
+                TRANSIT_DAYS_PREFECTURE => out.transit_by_prefecture.insert(r.key, days),
+                _ => None,
+            };
+        }
+        Ok(out)
+    }
+
+    /// As [`required_days`] for a product of `category`.
+    pub fn required_days(&self, category: &str, destination: Option<&str>) -> i64 {
+        let min = self
+            .min_by_category
+            .get(category)
+            .copied()
+            .unwrap_or(self.min_default);
+        let transit = match destination {
+            None => 0,
+            Some(p) => match self.transit_by_prefecture.get(p) {
+                Some(d) => *d,
+                None if p == "47" => self.transit_okinawa,
+                None => self.transit_other,
+            },
+        };
+        min + transit
+    }
+
+    /// The [`MinDays`] of lots of SKUs whose categories are known.
+    pub fn min_days_of(&self, category_of_sku: HashMap<Uuid, String>) -> MinDays {
+        MinDays {
+            default: self.min_default,
+            by_rule: self
+                .min_by_category
+                .iter()
+                .map(|(k, v)| ((self.agg, k.clone()), *v))
+                .collect(),
+            category_of_sku,
+        }
+    }
+}
+
 /// The minimum remaining days for sale of a set of lots, resolved once for the whole set (the
 /// stock views and the daily alerts flag each lot against its own category's minimum).
 #[derive(Debug, Default)]

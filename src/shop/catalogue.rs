@@ -18,7 +18,10 @@ use sea_orm::{
     QuerySelect, Statement, Value, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 use uuid::Uuid;
 
 /// Sort orders of the shop listing; every one ends with the product id, so pages never skip
@@ -80,6 +83,25 @@ struct Cursor {
     id: Uuid,
 }
 
+/// One page of the shop listing.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<ShopProduct>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// The aggregator a public shop path names, through the shop cache (404 for unknown slugs).
+///
+/// # Errors
+/// 404.
+pub async fn shop_aggregator(app: &AppState, slug: &str) -> ApiResult<Arc<aggregator::Model>> {
+    app.shop_cache
+        .aggregators
+        .get_or_load(slug.to_string(), || aggregator_by_slug(&app.db, slug))
+        .await
+}
+
 /// The aggregator a public shop path names (404 for unknown slugs).
 ///
 /// # Errors
@@ -104,6 +126,18 @@ pub async fn open_producers(
     db: &impl ConnectionTrait,
     agg: Uuid,
 ) -> ApiResult<HashMap<Uuid, producer::Model>> {
+    open_producers_among(db, agg, None).await
+}
+
+/// [`open_producers`] limited to `among` (when given).
+///
+/// # Errors
+/// Database failure.
+pub async fn open_producers_among(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    among: Option<&[Uuid]>,
+) -> ApiResult<HashMap<Uuid, producer::Model>> {
     let today = core::today_jst();
     let closures = producer_closure::Entity::find()
         .filter(producer_closure::Column::AggregatorId.eq(agg))
@@ -117,9 +151,13 @@ pub async fn open_producers(
         .filter(|c| c.producer_id.is_none())
         .filter_map(|c| c.island_code.clone())
         .collect();
-    Ok(producer::Entity::find()
+    let mut found = producer::Entity::find()
         .filter(producer::Column::AggregatorId.eq(agg))
-        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED))
+        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED));
+    if let Some(ids) = among {
+        found = found.filter(producer::Column::Id.is_in(ids.iter().copied()));
+    }
+    Ok(found
         .all(db)
         .await?
         .into_iter()
@@ -176,15 +214,19 @@ fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One page of the shop listing and the next cursor.
+/// One page of the shop listing and the next cursor, through the shop cache.
 ///
 /// # Errors
 /// 422 naming the bad filter; 404 unknown shop.
-pub async fn list(
-    app: &AppState,
-    agg: Uuid,
-    f: ShopFilter,
-) -> ApiResult<(Vec<ShopProduct>, Option<String>)> {
+pub async fn list(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Arc<Page>> {
+    let key = format!("{agg}|{f:?}");
+    app.shop_cache
+        .lists
+        .get_or_load(key, || list_fresh(app, agg, f))
+        .await
+}
+
+async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page> {
     let sort = f.sort.as_deref().unwrap_or("new");
     if !SORTS.contains(&sort) {
         return Err(bad("sort", "must be new, price_asc or price_desc"));
@@ -250,7 +292,10 @@ pub async fn list(
         .map(|p| p.id)
         .collect();
     if producer_ids.is_empty() {
-        return Ok((Vec::new(), None));
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
     }
 
     let backend = app.db.get_database_backend();
@@ -389,7 +434,10 @@ pub async fn list(
     let mut products = load(app, &producers, &ids).await?;
     // Keep the SQL order.
     products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
-    Ok((products, next))
+    Ok(Page {
+        items: products,
+        next,
+    })
 }
 
 /// Loads products with their producer, category, active SKUs, availability and photo ids.
@@ -457,15 +505,20 @@ async fn load(
         .collect())
 }
 
-/// One sellable product of the shop (404 when it is not sellable now).
+/// One sellable product of the shop, through the shop cache (404 when it is not sellable now).
 ///
 /// # Errors
 /// 404.
-pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<ShopProduct> {
-    get_many(app, agg, &[id])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProduct>> {
+    app.shop_cache
+        .products
+        .get_or_load((agg, id), || async {
+            get_many(app, agg, &[id])
+                .await?
+                .pop()
+                .ok_or(ApiError::NotFound)
+        })
+        .await
 }
 
 /// The sellable products among `ids` (others are left out), in no particular order.

@@ -10,7 +10,6 @@ use super::{
 };
 use crate::{
     core::{self, secrets::hash_token},
-    db,
     error::{ApiError, ApiResult},
     inventory::reservations,
     producers::domain::PostalCode,
@@ -19,8 +18,12 @@ use crate::{
 use chrono::Duration;
 use entity::{
     aggregator, category, municipality, order_line, parcel, product, reservation, shop_order, sku,
+    stock_lot,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, sea_query::Expr,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
@@ -128,12 +131,14 @@ impl BuyerData {
 
 /// A checked checkout: the priced quote and what the order needs.
 pub struct Checked {
-    pub settings: ShopSettings,
+    pub settings: std::sync::Arc<ShopSettings>,
     pub quote: Quote,
     pub buyer: BuyerData,
     pub destination_municipality: Option<String>,
     pub pay_by: Option<chrono::DateTime<chrono::Utc>>,
     pub time_slot: Option<String>,
+    /// What the order takes of each SKU (units, the days a lot must have left, the code).
+    pub(crate) wants: BTreeMap<Uuid, reservations::Want>,
 }
 
 fn contact(prefix: &str, c: &mut Contact, needs_email: bool, errors: &mut Vec<(String, String)>) {
@@ -222,15 +227,36 @@ fn refusal(code: &'static str, message: impl Into<String>, details: serde_json::
 /// The JIS X 0402 code of the municipality an address names, when it is one we know
 /// (the city field starts with its name).
 async fn municipality_of(app: &AppState, c: &Contact) -> ApiResult<Option<String>> {
-    let rows = municipality::Entity::find()
-        .filter(municipality::Column::PrefectureCode.eq(c.prefecture.clone()))
-        .all(&app.db)
+    let rows = app
+        .shop_cache
+        .municipalities
+        .get_or_load(c.prefecture.clone(), || {
+            municipality::Entity::find()
+                .filter(municipality::Column::PrefectureCode.eq(c.prefecture.clone()))
+                .all(&app.db)
+        })
         .await?;
     Ok(rows
-        .into_iter()
+        .iter()
         .filter(|m| !m.name_ja.is_empty() && c.city.starts_with(&m.name_ja))
         .max_by_key(|m| m.name_ja.len())
-        .map(|m| m.code))
+        .map(|m| m.code.clone()))
+}
+
+async fn categories(app: &AppState) -> ApiResult<std::sync::Arc<HashMap<String, category::Model>>> {
+    app.shop_cache
+        .categories
+        .get_or_load((), || async {
+            Ok::<_, ApiError>(
+                category::Entity::find()
+                    .all(&app.db)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.code.clone(), c))
+                    .collect(),
+            )
+        })
+        .await
 }
 
 /// Validates a checkout and prices it.
@@ -244,7 +270,7 @@ pub async fn check(
     agg: &aggregator::Model,
     mut req: CheckoutRequest,
 ) -> ApiResult<Checked> {
-    let settings = settings::load(&app.db, agg.id).await?;
+    let settings = settings::cached(app, agg.id).await?;
     let missing = settings.missing_disclosure();
     if !missing.is_empty() {
         return Err(ApiError::Conflict {
@@ -319,7 +345,6 @@ pub async fn check(
     }
     let dest = req.ship_to.clone().unwrap_or_else(|| req.buyer.clone());
     let destination_municipality = municipality_of(app, &dest).await?;
-    let producers = catalogue::open_producers(&app.db, agg.id).await?;
     let ids: Vec<Uuid> = demand.keys().copied().collect();
     let skus: HashMap<Uuid, sku::Model> = sku::Entity::find()
         .filter(sku::Column::Id.is_in(ids.clone()))
@@ -336,21 +361,24 @@ pub async fn check(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let categories: HashMap<String, category::Model> = category::Entity::find()
-        .filter(
-            category::Column::Code.is_in(
-                products
-                    .values()
-                    .map(|p| p.category_code.clone())
-                    .collect::<Vec<_>>(),
-            ),
-        )
+    let producer_ids: Vec<Uuid> = products.values().map(|p| p.producer_id).collect();
+    let producers = catalogue::open_producers_among(&app.db, agg.id, Some(&producer_ids)).await?;
+    let categories = categories(app).await?;
+    // Stock as the order will take it: unreserved units in lots with the category's minimum
+    // days left (the days the destination adds are checked when the order takes its lots).
+    let rules = crate::inventory::rules::Rules::load(app, &app.db, agg.id).await?;
+    let lots = stock_lot::Entity::find()
+        .filter(stock_lot::Column::SkuId.is_in(ids.clone()))
+        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
         .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.code.clone(), c))
+        .await?;
+    let category_of_sku: HashMap<Uuid, String> = skus
+        .values()
+        .filter_map(|s| Some((s.id, products.get(&s.product_id)?.category_code.clone())))
         .collect();
-    let available = catalogue::available(app, &app.db, &ids).await?;
+    let available =
+        crate::inventory::stock::sellable_per_sku(&lots, &rules.min_days_of(category_of_sku));
+    let mut required_days = BTreeMap::new();
     let mut lines = Vec::new();
     for (sku_id, (i, qty)) in &demand {
         let at = format!("lines[{i}]");
@@ -424,6 +452,14 @@ pub async fn check(
                 details: serde_json::json!({ "field": at, "sku_id": sku_id, "requested": qty, "available": have }),
             });
         }
+        required_days.insert(
+            *sku_id,
+            reservations::Want {
+                qty: *qty,
+                days: rules.required_days(&p.category_code, Some(&dest.prefecture)),
+                code: s.code.clone(),
+            },
+        );
         lines.push(PricedLine {
             sku_id: *sku_id,
             product_id: p.id,
@@ -472,6 +508,7 @@ pub async fn check(
         destination_municipality,
         pay_by,
         time_slot: req.time_slot,
+        wants: required_days,
     })
 }
 
@@ -590,33 +627,89 @@ pub async fn place(
             details: serde_json::json!({ "expected_total": expected, "grand_total": c.quote.grand_total }),
         });
     }
-    let dest = c.buyer.destination().clone();
     let sealed = privacy::seal(
         &app.settings,
         &serde_json::to_vec(&c.buyer).map_err(|e| ApiError::Internal(e.into()))?,
     )
     .map_err(ApiError::Internal)?;
+    let order = NewOrder {
+        agg: agg.id,
+        number: order_number(),
+        method,
+        sealed,
+        client_key: client_key.clone(),
+        key: key.to_string(),
+        request_hash: request_hash.clone(),
+        checked: c,
+    };
+    // Written with group commit: many orders share one commit (and its disk flush) on SQLite.
+    let written = app
+        .orders_writer
+        .run(move |txn| Box::pin(write_order(txn, order)))
+        .await;
+    match written {
+        Ok(order) => Ok(Placed {
+            order,
+            replayed: false,
+        }),
+        // The key was taken meanwhile: answer as a retry would be answered.
+        Err(ApiError::Conflict {
+            code: KEY_TAKEN, ..
+        }) => match find_by_key(app, agg.id, &client_key, key).await? {
+            Some(existing) => replay(existing, &request_hash),
+            None => Err(ApiError::conflict(
+                "idempotency_in_progress",
+                "an order with this Idempotency-Key is being placed",
+            )),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// [`write_order`]'s answer when another order holds the Idempotency-Key (never sent out).
+const KEY_TAKEN: &str = "idempotency_key_taken";
+
+/// An order ready to be written: checked, priced, buyer data sealed.
+struct NewOrder {
+    agg: Uuid,
+    number: String,
+    method: String,
+    sealed: String,
+    client_key: String,
+    key: String,
+    request_hash: String,
+    checked: Checked,
+}
+
+/// Writes order `o` in `txn`: the order, its reservation with the lots taken
+/// first-expiry-first-out, parcels, lines, the confirmation (and for cash on delivery the
+/// producers' sold notice) jobs and the audit record.
+///
+/// # Errors
+/// 409 `out_of_stock`; a conflict coded [`KEY_TAKEN`] when another order already holds the
+/// Idempotency-Key; database failures. The caller's transaction is rolled back on any error.
+async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_order::Model> {
+    let c = &o.checked;
+    let q = &c.quote;
+    let dest = c.buyer.destination();
     let now = core::now();
     let oid = core::new_id();
     let rid = core::new_id();
-    let q = &c.quote;
-    let number = order_number();
-    let txn = db::begin_write(&app.db).await?;
     let inserted = shop_order::ActiveModel {
         id: Set(oid),
-        aggregator_id: Set(agg.id),
-        number: Set(number.clone()),
+        aggregator_id: Set(o.agg),
+        number: Set(o.number.clone()),
         source: Set("shop".into()),
         external_id: Set(None),
         status: Set(status::OPEN.into()),
-        payment_status: Set(if method == "cash_on_delivery" {
+        payment_status: Set(if o.method == "cash_on_delivery" {
             payment::CASH_ON_DELIVERY.into()
         } else {
             payment::PENDING.into()
         }),
         fulfilment_status: Set(fulfilment::UNFULFILLED.into()),
-        payment_method: Set(method.clone()),
-        buyer_data: Set(Some(sealed)),
+        payment_method: Set(o.method.clone()),
+        buyer_data: Set(Some(o.sealed.clone())),
         personal_purged_at: Set(None),
         destination_prefecture: Set(dest.prefecture.clone()),
         destination_municipality: Set(c.destination_municipality.clone()),
@@ -636,9 +729,9 @@ pub async fn place(
         refunded_total: Set(0),
         refund_owed: Set(0),
         reservation_id: Set(Some(rid)),
-        client_key: Set(client_key.clone()),
-        idempotency_key: Set(Some(key.to_string())),
-        request_hash: Set(request_hash.clone()),
+        client_key: Set(o.client_key.clone()),
+        idempotency_key: Set(Some(o.key.clone())),
+        request_hash: Set(o.request_hash.clone()),
         pay_by: Set(c.pay_by),
         paid_at: Set(None),
         payment_intent_id: Set(None),
@@ -648,53 +741,38 @@ pub async fn place(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await;
-    if let Err(e) = inserted {
-        drop(txn);
-        if let ApiError::Conflict { .. } = ApiError::from(e) {
-            if let Some(existing) = find_by_key(app, agg.id, &client_key, key).await? {
-                return replay(existing, &request_hash);
-            }
-            return Err(ApiError::conflict(
-                "idempotency_in_progress",
-                "an order with this Idempotency-Key is being placed",
-            ));
+    let order = match inserted {
+        Ok(order) => order,
+        Err(e) => {
+            return Err(match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
+                _ => ApiError::Internal(anyhow::anyhow!("creating the order failed")),
+            });
         }
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "creating the order failed"
-        )));
-    }
-    reservation::ActiveModel {
+    };
+    reservation::Entity::insert(reservation::ActiveModel {
         id: Set(rid),
-        aggregator_id: Set(agg.id),
+        aggregator_id: Set(o.agg),
         status: Set(reservations::status::HELD.into()),
         expires_at: Set(None),
         destination_prefecture: Set(Some(dest.prefecture.clone())),
-        reference: Set(format!("order {number}")),
+        reference: Set(format!("order {}", o.number)),
         idempotency_key: Set(None),
         request_hash: Set(None),
         created_by: Set(Uuid::nil()),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
+    })
+    .exec_without_returning(txn)
     .await?;
-    let demand: BTreeMap<Uuid, i64> = q.lines.iter().map(|l| (l.sku_id, l.qty)).collect();
-    let allocations = reservations::allocate(
-        app,
-        &txn,
-        agg.id,
-        None,
-        rid,
-        &demand,
-        Some(&dest.prefecture),
-    )
-    .await?;
+    let allocations = reservations::take_lots(txn, o.agg, None, rid, &c.wants).await?;
+    let mut lines = Vec::new();
     for p in &q.parcels {
-        parcel::ActiveModel {
+        parcel::Entity::insert(parcel::ActiveModel {
             id: Set(core::new_id()),
-            aggregator_id: Set(agg.id),
+            aggregator_id: Set(o.agg),
             order_id: Set(oid),
             seq: Set(p.seq),
             temperature_class: Set(p.temperature_class.clone()),
@@ -709,8 +787,8 @@ pub async fn place(
             packed_at: Set(None),
             shipped_at: Set(None),
             delivered_at: Set(None),
-        }
-        .insert(&txn)
+        })
+        .exec_without_returning(txn)
         .await?;
         for i in &p.lines {
             let l = &q.lines[*i];
@@ -719,9 +797,9 @@ pub async fn place(
                 .filter(|a| a.sku_id == l.sku_id)
                 .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
                 .collect();
-            order_line::ActiveModel {
+            lines.push(order_line::ActiveModel {
                 id: Set(core::new_id()),
-                aggregator_id: Set(agg.id),
+                aggregator_id: Set(o.agg),
                 order_id: Set(oid),
                 producer_id: Set(l.producer_id),
                 product_id: Set(l.product_id),
@@ -738,37 +816,32 @@ pub async fn place(
                 returned_qty: Set(0),
                 created_at: Set(now),
                 producer_notified_at: Set(None),
-            }
-            .insert(&txn)
-            .await?;
+            });
         }
     }
-    super::notify::enqueue(&txn, agg.id, oid, super::notify::CONFIRMATION).await?;
-    if method == "cash_on_delivery" {
+    if !lines.is_empty() {
+        order_line::Entity::insert_many(lines)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    super::notify::enqueue(txn, o.agg, oid, super::notify::CONFIRMATION).await?;
+    if o.method == "cash_on_delivery" {
         // Cash on delivery is a firm order at once; other methods tell producers when paid.
-        super::sales::enqueue_for_order(&txn, agg.id, oid).await?;
+        super::sales::enqueue_for_order(txn, o.agg, oid).await?;
     }
     crate::audit::record(
-        &txn,
+        txn,
         crate::audit::AuditRecord {
-            aggregator_id: Some(agg.id),
+            aggregator_id: Some(o.agg),
             actor_user_id: None,
             action: "order_placed",
             subject_type: "order",
             subject_id: Some(oid.to_string()),
-            details: serde_json::json!({ "number": number, "source": "shop", "payment_method": method, "grand_total": q.grand_total }),
+            details: serde_json::json!({ "number": o.number, "source": "shop", "payment_method": o.method, "grand_total": q.grand_total }),
         },
     )
     .await?;
-    let order = shop_order::Entity::find_by_id(oid)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
-    Ok(Placed {
-        order,
-        replayed: false,
-    })
+    Ok(order)
 }
 
 async fn find_by_key(

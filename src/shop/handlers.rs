@@ -57,9 +57,9 @@ pub async fn list_products(
     slug: web::Path<String>,
     q: web::Query<ShopQuery>,
 ) -> ApiResult<HttpResponse> {
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let q = q.into_inner();
-    let (items, next_cursor) = catalogue::list(
+    let page = catalogue::list(
         &app,
         agg.id,
         catalogue::ShopFilter {
@@ -80,8 +80,8 @@ pub async fn list_products(
     )
     .await?;
     Ok(HttpResponse::Ok().json(ShopProductList {
-        items: items.iter().map(ShopProductSummary::from).collect(),
-        next_cursor,
+        items: page.items.iter().map(ShopProductSummary::from).collect(),
+        next_cursor: page.next.clone(),
     }))
 }
 
@@ -94,9 +94,9 @@ pub async fn get_product(
     path: web::Path<(String, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let p = catalogue::get(&app, agg.id, id).await?;
-    Ok(HttpResponse::Ok().json(ShopProductView::from(&p)))
+    Ok(HttpResponse::Ok().json(ShopProductView::from(p.as_ref())))
 }
 
 /// The 特定商取引法 disclosure of the shop.
@@ -104,9 +104,9 @@ pub async fn get_product(
     params(("slug" = String, Path, description = "aggregator")),
     responses((status = 200, body = LegalDisclosure), (status = 404, body = ErrorBody)))]
 pub async fn legal(app: web::Data<AppState>, slug: web::Path<String>) -> ApiResult<HttpResponse> {
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
-    let s = settings::load(&app.db, agg.id).await?;
-    Ok(HttpResponse::Ok().json(LegalDisclosure::from(&s)))
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
+    let s = settings::cached(&app, agg.id).await?;
+    Ok(HttpResponse::Ok().json(LegalDisclosure::from(s.as_ref())))
 }
 
 /// Prices a cart for an address: parcels per temperature class, fees, tax per rate, totals
@@ -122,7 +122,7 @@ pub async fn preview(
     slug: web::Path<String>,
     body: Json<checkout::CheckoutRequest>,
 ) -> ApiResult<HttpResponse> {
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let method = body.0.payment_method.clone();
     let c = checkout::check(&app, &agg, body.0).await?;
     let fc = checkout::final_confirmation(&c, &method);
@@ -146,7 +146,7 @@ pub async fn place_order(
     slug: web::Path<String>,
     body: Json<checkout::CheckoutRequest>,
 ) -> ApiResult<HttpResponse> {
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let key = crate::http::idempotency_key(&req)?.unwrap_or_default();
     let placed = checkout::place(&app, &agg, &client_of(&req), &key, body.0).await?;
     let id = placed.order.id;
@@ -174,7 +174,7 @@ pub async fn buyer_order(
     q: web::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let (d, buyer) = orders::for_buyer(&app, agg.id, id, &q.t).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))
 }
@@ -190,7 +190,7 @@ pub async fn buyer_cancel(
     q: web::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
-    let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let d = orders::cancel_by_buyer(&app, agg.id, id, &q.t).await?;
     let buyer = checkout::buyer_of(&app, &d.order)?;
     Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))

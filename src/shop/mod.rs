@@ -1,6 +1,7 @@
 //! The shared shop and the order core: public catalogue, checkout preview, guest orders
 //! (idempotent, stock reserved atomically), the buyer's signed link, staff order handling, and
 //! the settings checkout needs.
+pub mod cache;
 pub mod carriers;
 pub mod catalogue;
 pub mod certificates;

@@ -416,6 +416,18 @@ pub async fn load(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<ShopSetting
     }
 }
 
+/// The settings of aggregator `agg` through the shop cache (what checkout and the public
+/// pages read; a save through this instance replaces the cached copy).
+///
+/// # Errors
+/// As [`load`].
+pub async fn cached(app: &AppState, agg: Uuid) -> ApiResult<std::sync::Arc<ShopSettings>> {
+    app.shop_cache
+        .settings
+        .get_or_load(agg, || load(&app.db, agg))
+        .await
+}
+
 fn tenant(actor: &Actor) -> ApiResult<Uuid> {
     actor.require(&[Role::Operator, Role::Admin])?;
     actor.aggregator_id.ok_or_else(ApiError::forbidden)
@@ -467,5 +479,6 @@ pub async fn put(app: &AppState, actor: &Actor, mut s: ShopSettings) -> ApiResul
     )
     .await?;
     txn.commit().await?;
+    app.shop_cache.settings.remove(&agg);
     Ok(s)
 }

@@ -136,7 +136,7 @@ pub async fn browse(
     q: web::Query<BrowseQuery>,
 ) -> HttpResponse {
     let cx = ctx(&req, None);
-    let Ok(agg) = catalogue::aggregator_by_slug(&app.db, &slug).await else {
+    let Ok(agg) = catalogue::shop_aggregator(&app, &slug).await else {
         return super::not_found_page(&req);
     };
     let q = q.into_inner();
@@ -163,9 +163,9 @@ pub async fn browse(
     .await;
     let en = cx.t.lang() == "en";
     let (cards, next, error, status) = match found {
-        Ok((items, next)) => (
-            items.iter().map(|p| Card::of(p, en)).collect(),
-            next,
+        Ok(page) => (
+            page.items.iter().map(|p| Card::of(p, en)).collect(),
+            page.next.clone(),
             None,
             StatusCode::OK,
         ),
@@ -179,7 +179,7 @@ pub async fn browse(
     };
     let page = ListPage {
         c: cx.chrome(None),
-        slug: agg.slug,
+        slug: agg.slug.clone(),
         q: q.q.unwrap_or_default(),
         temperature: q.temperature.unwrap_or_default(),
         sort: q.sort.unwrap_or_default(),
@@ -219,7 +219,7 @@ pub async fn product_page(
     let cx = ctx(&req, None);
     let (slug, id) = path.into_inner();
     let found = async {
-        let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
+        let agg = catalogue::shop_aggregator(&app, &slug).await?;
         catalogue::get(&app, agg.id, id).await
     }
     .await;
@@ -264,7 +264,7 @@ pub async fn product_page(
             .map(|i| format!("/api/v1/product-images/{i}"))
             .collect(),
         reduced: p.product.tax_rate == 8,
-        p: p.product,
+        p: p.product.clone(),
     };
     cx.respond(StatusCode::OK, page.render())
 }
@@ -430,7 +430,7 @@ async fn cart_page(
     status: StatusCode,
 ) -> HttpResponse {
     let cx = ctx(req, None);
-    let Ok(agg) = catalogue::aggregator_by_slug(&app.db, slug).await else {
+    let Ok(agg) = catalogue::shop_aggregator(app, slug).await else {
         return super::not_found_page(req);
     };
     let en = cx.t.lang() == "en";
@@ -472,9 +472,9 @@ async fn cart_page(
         .into_iter()
         .map(|p| (p.code, if en { p.name_en } else { p.name_ja }))
         .collect();
-    let methods = settings::load(&app.db, agg.id)
+    let methods = settings::cached(app, agg.id)
         .await
-        .map(|s| s.payment_methods)
+        .map(|s| s.payment_methods.clone())
         .unwrap_or_default()
         .into_iter()
         .filter(|m| m != "card")
@@ -614,7 +614,7 @@ pub async fn checkout_submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, None);
-    let Ok(agg) = catalogue::aggregator_by_slug(&app.db, &slug).await else {
+    let Ok(agg) = catalogue::shop_aggregator(&app, &slug).await else {
         return super::not_found_page(&req);
     };
     let f = form.into_inner();
@@ -728,7 +728,7 @@ pub async fn place_submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, None);
-    let Ok(agg) = catalogue::aggregator_by_slug(&app.db, &slug).await else {
+    let Ok(agg) = catalogue::shop_aggregator(&app, &slug).await else {
         return super::not_found_page(&req);
     };
     let Ok(order) = serde_json::from_str::<CheckoutRequest>(&form.order_json)
@@ -796,8 +796,8 @@ pub async fn legal_page(
 ) -> HttpResponse {
     let cx = ctx(&req, None);
     let found = async {
-        let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
-        settings::load(&app.db, agg.id).await
+        let agg = catalogue::shop_aggregator(&app, &slug).await?;
+        settings::cached(&app, agg.id).await
     }
     .await;
     let s = match found {
@@ -805,7 +805,7 @@ pub async fn legal_page(
         Err(ApiError::NotFound) => return super::not_found_page(&req),
         Err(e) => return super::pages::error_page(&req, &e),
     };
-    let d = LegalDisclosure::from(&s);
+    let d = LegalDisclosure::from(s.as_ref());
     let page = LegalPage {
         c: cx.chrome(None),
         fees: d

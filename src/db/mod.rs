@@ -1,4 +1,6 @@
 //! Connecting to SQLite (embedded default) or PostgreSQL, migrations, write transactions.
+pub mod group_commit;
+
 use crate::config::{DatabaseSettings, SqliteSynchronous};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
