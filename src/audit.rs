@@ -1,7 +1,9 @@
 //! Writing `audit_event` rows (inside the caller's transaction when there is one).
 use crate::{core, error::current_request_id};
 use entity::audit_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Set, Statement,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -22,6 +24,16 @@ pub struct AuditRecord<'a> {
 /// # Errors
 /// The insert fails.
 pub async fn record(db: &impl ConnectionTrait, rec: AuditRecord<'_>) -> Result<(), DbErr> {
+    row(rec).insert(db).await?;
+    Ok(())
+}
+
+/// The insert statement of an audit event (for callers that send several statements at once).
+pub fn statement(backend: DbBackend, rec: AuditRecord<'_>) -> Statement {
+    audit_event::Entity::insert(row(rec)).build(backend)
+}
+
+fn row(rec: AuditRecord<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(rec.aggregator_id),
@@ -33,7 +45,4 @@ pub async fn record(db: &impl ConnectionTrait, rec: AuditRecord<'_>) -> Result<(
         request_id: Set(current_request_id()),
         created_at: Set(core::now()),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }

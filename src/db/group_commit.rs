@@ -15,13 +15,14 @@
 //! A unit must write through the transaction it is given only (never through the pool, which on
 //! SQLite would wait for the lock this batch holds) and must not submit another unit.
 use super::begin_write;
+use futures_util::FutureExt;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 use std::{
     future::Future,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{Arc, OnceLock},
 };
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 /// The future a unit of work returns, borrowing its transaction.
@@ -40,18 +41,16 @@ type Work = Box<
 /// Most units in one batch (bounds how long one batch holds the write lock).
 const MAX_BATCH: usize = 64;
 
-#[derive(Default)]
-struct Queue {
-    units: Vec<Work>,
-    /// A task is draining the queue.
-    draining: bool,
-}
-
 /// Runs units of write work with group commit on SQLite (see the module).
+///
+/// The batches run on a thread of their own (started with the first unit, ended when the last
+/// clone of this value is dropped), so the writer is never queued behind request handlers:
+/// each of its statements is a hand-off to SQLite's connection thread, and the whole batch holds
+/// the write lock meanwhile.
 #[derive(Clone)]
 pub struct GroupCommit {
     db: DatabaseConnection,
-    queue: Arc<Mutex<Queue>>,
+    writer: Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
 }
 
 impl GroupCommit {
@@ -59,8 +58,28 @@ impl GroupCommit {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
-            queue: Arc::new(Mutex::new(Queue::default())),
+            writer: Arc::new(OnceLock::new()),
         }
+    }
+
+    fn start_writer(&self) -> mpsc::UnboundedSender<Work> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let db = self.db.clone();
+        let started = std::thread::Builder::new()
+            .name("yuimaru-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(write_batches(db, rx)),
+                    Err(e) => tracing::error!(error = %e, "the write batch thread has no runtime"),
+                }
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "the write batch thread did not start");
+        }
+        tx
     }
 
     /// Runs `unit` in a write transaction (shared with other units on SQLite) and returns its
@@ -117,18 +136,8 @@ impl GroupCommit {
                 None => Box::pin(run),
             }
         });
-        let start = {
-            let mut q = self
-                .queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            q.units.push(work);
-            !std::mem::replace(&mut q.draining, true)
-        };
-        if start {
-            // A task of its own, so a caller that goes away does not stop the batch.
-            tokio::spawn(drain(self.db.clone(), self.queue.clone()));
-        }
+        // A caller that goes away does not stop the unit: the writer thread runs it.
+        let _ = self.writer.get_or_init(|| self.start_writer()).send(work);
         rx.await.unwrap_or_else(|_| {
             Err(E::from(DbErr::Custom(
                 "the write batch stopped before answering".into(),
@@ -137,33 +146,25 @@ impl GroupCommit {
     }
 }
 
-/// Clears `draining` when the drain task ends, also by a panic, so the next unit starts one.
-struct DrainGuard(Arc<Mutex<Queue>>);
-
-impl Drop for DrainGuard {
-    fn drop(&mut self) {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .draining = false;
-    }
-}
-
-async fn drain(db: DatabaseConnection, queue: Arc<Mutex<Queue>>) {
-    let _guard = DrainGuard(queue.clone());
-    loop {
-        let batch: Vec<Work> = {
-            let mut q = queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if q.units.is_empty() {
-                q.draining = false;
-                return;
+/// The writer thread: takes whatever units are waiting (up to [`MAX_BATCH`]) as one batch,
+/// until every sender is gone.
+async fn write_batches(db: DatabaseConnection, mut rx: mpsc::UnboundedReceiver<Work>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
             }
-            let n = q.units.len().min(MAX_BATCH);
-            q.units.drain(..n).collect()
-        };
-        run_batch(&db, batch).await;
+        }
+        // A panicking unit fails its batch (the callers get an error), not the writer.
+        if std::panic::AssertUnwindSafe(run_batch(&db, batch))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!("a write batch panicked; its units were not committed");
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use std::time::Duration;
@@ -101,6 +102,42 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
                 sqlite_transaction_mode: None,
             })
             .await
+        }
+    }
+}
+
+/// Runs `stmts` in order (in the caller's transaction) and returns how many rows they changed
+/// in all. On SQLite they go to the database in one call, so a unit of work of many statements
+/// costs one hand-off to SQLite's connection thread; PostgreSQL runs them one by one (a
+/// prepared statement there holds one command). The statements must use sea-query's plain
+/// `?` placeholders on SQLite (their values are passed in order across the statements).
+///
+/// # Errors
+/// The first statement that fails (the statements before it have run: roll back).
+pub async fn execute_all(db: &impl ConnectionTrait, stmts: Vec<Statement>) -> Result<u64, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite if stmts.len() > 1 => {
+            let mut sql = String::new();
+            let mut values = Vec::new();
+            for s in stmts {
+                debug_assert!(
+                    !s.sql.contains("?1"),
+                    "numbered placeholders cannot be joined: {}",
+                    s.sql
+                );
+                sql.push_str(&s.sql);
+                sql.push_str(";\n");
+                values.extend(s.values.map(|v| v.0).unwrap_or_default());
+            }
+            let joined = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
+            Ok(db.execute_raw(joined).await?.rows_affected())
+        }
+        _ => {
+            let mut changed = 0;
+            for s in stmts {
+                changed += db.execute_raw(s).await?.rows_affected();
+            }
+            Ok(changed)
         }
     }
 }

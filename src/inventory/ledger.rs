@@ -2,9 +2,12 @@
 //! append-only movement row, in the caller's transaction. The balance can never go negative nor
 //! reserve more than is on hand: the UPDATE's own condition (and CHECK constraints) refuse it,
 //! on SQLite and PostgreSQL alike, so the database is the arbiter under concurrency.
-use crate::{core, db::sql_for};
-use entity::stock_movement;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Statement};
+use crate::core;
+use entity::{stock_lot, stock_movement};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait,
+    QueryFilter, QueryTrait, Statement, sea_query::Expr,
+};
 use uuid::Uuid;
 
 /// Movement kinds.
@@ -44,24 +47,49 @@ pub struct Change<'a> {
 /// Database failure.
 pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(
-            backend,
-            "UPDATE stock_lot SET on_hand = on_hand + $1, reserved = reserved + $2 \
-             WHERE id = $3 AND on_hand + $1 >= 0 AND reserved + $2 >= 0 \
-             AND reserved + $2 <= on_hand + $1",
-        ),
-        [
-            change.on_hand_delta.into(),
-            change.reserved_delta.into(),
-            change.lot_id.into(),
-        ],
-    );
-    if db.execute_raw(stmt).await?.rows_affected() != 1 {
+    if db
+        .execute_raw(balance_update(backend, change))
+        .await?
+        .rows_affected()
+        != 1
+    {
         return Ok(false);
     }
-    stock_movement::Entity::insert(stock_movement::ActiveModel {
+    stock_movement::Entity::insert(movement(change))
+        .exec_without_returning(db)
+        .await?;
+    Ok(true)
+}
+
+/// The statements that apply `changes` (for callers that send several statements at once):
+/// one conditional balance update per change, then one insert of all the movements. Every
+/// change took effect when the updates changed `changes.len()` rows.
+pub fn statements(backend: DbBackend, changes: &[Change<'_>]) -> Vec<Statement> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<Statement> = changes.iter().map(|c| balance_update(backend, c)).collect();
+    out.push(stock_movement::Entity::insert_many(changes.iter().map(movement)).build(backend));
+    out
+}
+
+/// The lot's conditional balance update: changes one row, or none when the balance would go
+/// negative or reserve more than is on hand.
+fn balance_update(backend: DbBackend, c: &Change<'_>) -> Statement {
+    let on_hand = Expr::col(stock_lot::Column::OnHand).add(c.on_hand_delta);
+    let reserved = Expr::col(stock_lot::Column::Reserved).add(c.reserved_delta);
+    stock_lot::Entity::update_many()
+        .col_expr(stock_lot::Column::OnHand, on_hand.clone())
+        .col_expr(stock_lot::Column::Reserved, reserved.clone())
+        .filter(stock_lot::Column::Id.eq(c.lot_id))
+        .filter(on_hand.clone().gte(0))
+        .filter(reserved.clone().gte(0))
+        .filter(reserved.lte(on_hand))
+        .build(backend)
+}
+
+fn movement(change: &Change<'_>) -> stock_movement::ActiveModel {
+    stock_movement::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(change.aggregator_id),
         lot_id: Set(change.lot_id),
@@ -75,8 +103,5 @@ pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<boo
         loss_bearer: Set(change.loss_bearer.map(str::to_string)),
         reason: Set(change.reason.to_string()),
         created_at: Set(core::now()),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(true)
+    }
 }

@@ -16,7 +16,7 @@ use chrono::Duration;
 use entity::{reservation, reservation_line, sku, stock_lot};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -343,6 +343,114 @@ pub(crate) async fn take_lots(
         .await?;
     }
     Ok(lines)
+}
+
+/// Plans what reservation `rid` takes of `wants`, first-expiry-first-out, from one read of
+/// every candidate lot. On PostgreSQL the lots read are locked (in one order, so concurrent
+/// plans wait rather than deadlock), so the plan holds until the transaction ends; on SQLite the
+/// write transaction already excludes other writers. Apply it with [`plan_statements`].
+///
+/// # Errors
+/// 409 `out_of_stock`.
+pub(crate) async fn plan_lots(
+    txn: &sea_orm::DatabaseTransaction,
+    agg: Uuid,
+    rid: Uuid,
+    wants: &BTreeMap<Uuid, Want>,
+) -> ApiResult<Vec<reservation_line::Model>> {
+    let today = core::today_jst();
+    let mut query = stock_lot::Entity::find()
+        .filter(stock_lot::Column::SkuId.is_in(wants.keys().copied()))
+        .filter(stock_lot::Column::AggregatorId.eq(agg))
+        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
+        .order_by_asc(stock_lot::Column::SkuId)
+        .order_by_asc(stock_lot::Column::BestBefore)
+        .order_by_asc(stock_lot::Column::Id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let lots = query.all(txn).await?;
+    let mut lines = Vec::new();
+    for (sku_id, want) in wants {
+        let min_date = today + Duration::days(want.days);
+        let mut need = want.qty;
+        for lot in lots
+            .iter()
+            .filter(|l| l.sku_id == *sku_id && l.best_before >= min_date)
+        {
+            if need == 0 {
+                break;
+            }
+            let take = std::cmp::min(need, lot.on_hand - lot.reserved);
+            lines.push(reservation_line::Model {
+                id: core::new_id(),
+                aggregator_id: agg,
+                reservation_id: rid,
+                sku_id: *sku_id,
+                lot_id: lot.id,
+                qty: take,
+                returned_qty: 0,
+            });
+            need -= take;
+        }
+        if need > 0 {
+            return Err(ApiError::Conflict {
+                code: "out_of_stock",
+                message: format!(
+                    "only {} of {} available for SKU {}",
+                    want.qty - need,
+                    want.qty,
+                    want.code
+                ),
+                details: serde_json::json!({ "sku_id": sku_id, "sku_code": want.code, "requested": want.qty, "available": want.qty - need }),
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// The statements that carry out a plan of [`plan_lots`]: the ledger's balance updates and
+/// movements, then the reservation's lines. The plan was applied in full when they changed
+/// [`plan_rows`] rows (per entry: its balance update, its movement and its line).
+pub(crate) fn plan_statements(
+    backend: sea_orm::DbBackend,
+    actor_user_id: Option<Uuid>,
+    lines: &[reservation_line::Model],
+) -> Vec<sea_orm::Statement> {
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let changes: Vec<Change<'_>> = lines
+        .iter()
+        .map(|l| Change {
+            aggregator_id: l.aggregator_id,
+            lot_id: l.lot_id,
+            sku_id: l.sku_id,
+            kind: kind::RESERVATION,
+            on_hand_delta: 0,
+            reserved_delta: l.qty,
+            cause_type: "reservation",
+            cause_id: Some(l.reservation_id),
+            actor_user_id,
+            loss_bearer: None,
+            reason: "",
+        })
+        .collect();
+    let mut out = ledger::statements(backend, &changes);
+    out.push(
+        reservation_line::Entity::insert_many(
+            lines
+                .iter()
+                .map(|l| reservation_line::ActiveModel::from(l.clone())),
+        )
+        .build(backend),
+    );
+    out
+}
+
+/// Rows [`plan_statements`] change when every balance update succeeds.
+pub(crate) fn plan_rows(lines: &[reservation_line::Model]) -> u64 {
+    u64::try_from(lines.len() * 3).unwrap_or(u64::MAX)
 }
 
 async fn find_by_key(

@@ -313,6 +313,7 @@ pub async fn set(
     )
     .exec_without_returning(&app.db)
     .await?;
+    app.shop_cache.rules.remove(&agg);
     inventory_rule::Entity::find()
         .filter(inventory_rule::Column::AggregatorId.eq(agg))
         .filter(inventory_rule::Column::Kind.eq(kind))

@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::job;
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, TryInsertResult,
+    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
+    TryInsertResult, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -64,9 +65,32 @@ impl NewJob {
 /// # Errors
 /// The insert fails.
 pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> Result<Option<Uuid>, DbErr> {
-    let now = core::now();
     let id = core::new_id();
-    let am = job::ActiveModel {
+    let res = job::Entity::insert(row(id, new))
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(match res {
+        TryInsertResult::Inserted(n) if n > 0 => Some(id),
+        _ => None,
+    })
+}
+
+/// The statement [`enqueue`] runs (for callers that send several statements at once); it
+/// inserts one row, or none when the dedupe key is taken.
+pub fn enqueue_statement(backend: DbBackend, new: NewJob) -> Statement {
+    let mut insert = job::Entity::insert(row(core::new_id(), new));
+    insert.query().on_conflict(
+        OnConflict::column(job::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    );
+    insert.build(backend)
+}
+
+fn row(id: Uuid, new: NewJob) -> job::ActiveModel {
+    let now = core::now();
+    job::ActiveModel {
         id: Set(id),
         aggregator_id: Set(new.aggregator_id),
         kind: Set(new.kind),
@@ -83,15 +107,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> Result<Option<Uu
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    };
-    let res = job::Entity::insert(am)
-        .on_conflict_do_nothing_on([job::Column::DedupeKey])
-        .exec_without_returning(db)
-        .await?;
-    Ok(match res {
-        TryInsertResult::Inserted(n) if n > 0 => Some(id),
-        _ => None,
-    })
+    }
 }
 
 /// Claims one due job for `runner`: a queued job whose `run_at` has come, or a running job

@@ -138,22 +138,39 @@ pub async fn open_producers_among(
     agg: Uuid,
     among: Option<&[Uuid]>,
 ) -> ApiResult<HashMap<Uuid, producer::Model>> {
+    use sea_orm::{Condition, sea_query::Query};
     let today = core::today_jst();
-    let closures = producer_closure::Entity::find()
-        .filter(producer_closure::Column::AggregatorId.eq(agg))
-        .filter(producer_closure::Column::ClosedFrom.lte(today))
-        .filter(producer_closure::Column::ClosedTo.gte(today))
-        .all(db)
-        .await?;
-    let closed_producers: HashSet<Uuid> = closures.iter().filter_map(|c| c.producer_id).collect();
-    let closed_islands: HashSet<String> = closures
-        .iter()
-        .filter(|c| c.producer_id.is_none())
-        .filter_map(|c| c.island_code.clone())
-        .collect();
+    let (p, c) = (producer::Entity, producer_closure::Entity);
+    // Closed today: a closure of the producer itself or of its whole island.
+    let closed = Query::select()
+        .expr(Expr::val(1))
+        .from(c)
+        .and_where(
+            Expr::col((c, producer_closure::Column::AggregatorId))
+                .equals((p, producer::Column::AggregatorId)),
+        )
+        .and_where(Expr::col((c, producer_closure::Column::ClosedFrom)).lte(today))
+        .and_where(Expr::col((c, producer_closure::Column::ClosedTo)).gte(today))
+        .cond_where(
+            Condition::any()
+                .add(
+                    Expr::col((c, producer_closure::Column::ProducerId))
+                        .equals((p, producer::Column::Id)),
+                )
+                .add(
+                    Condition::all()
+                        .add(Expr::col((c, producer_closure::Column::ProducerId)).is_null())
+                        .add(
+                            Expr::col((c, producer_closure::Column::IslandCode))
+                                .equals((p, producer::Column::IslandCode)),
+                        ),
+                ),
+        )
+        .to_owned();
     let mut found = producer::Entity::find()
         .filter(producer::Column::AggregatorId.eq(agg))
-        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED));
+        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED))
+        .filter(Expr::exists(closed).not());
     if let Some(ids) = among {
         found = found.filter(producer::Column::Id.is_in(ids.iter().copied()));
     }
@@ -161,13 +178,6 @@ pub async fn open_producers_among(
         .all(db)
         .await?
         .into_iter()
-        .filter(|p| {
-            !closed_producers.contains(&p.id)
-                && !p
-                    .island_code
-                    .as_ref()
-                    .is_some_and(|i| closed_islands.contains(i))
-        })
         .map(|p| (p.id, p))
         .collect())
 }

@@ -12,6 +12,7 @@ use crate::{
     core::{self, secrets::hash_token},
     error::{ApiError, ApiResult},
     inventory::reservations,
+    jobs::queue,
     producers::domain::PostalCode,
     startup::AppState,
 };
@@ -21,8 +22,8 @@ use entity::{
     stock_lot,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -366,7 +367,13 @@ pub async fn check(
     let categories = categories(app).await?;
     // Stock as the order will take it: unreserved units in lots with the category's minimum
     // days left (the days the destination adds are checked when the order takes its lots).
-    let rules = crate::inventory::rules::Rules::load(app, &app.db, agg.id).await?;
+    let rules = app
+        .shop_cache
+        .rules
+        .get_or_load(agg.id, || {
+            crate::inventory::rules::Rules::load(app, &app.db, agg.id)
+        })
+        .await?;
     let lots = stock_lot::Entity::find()
         .filter(stock_lot::Column::SkuId.is_in(ids.clone()))
         .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
@@ -683,94 +690,98 @@ struct NewOrder {
 
 /// Writes order `o` in `txn`: the order, its reservation with the lots taken
 /// first-expiry-first-out, parcels, lines, the confirmation (and for cash on delivery the
-/// producers' sold notice) jobs and the audit record.
+/// producers' sold notice) jobs and the audit record. One read of the candidate lots, then
+/// every row in one call on SQLite (see [`db::execute_all`]).
 ///
 /// # Errors
 /// 409 `out_of_stock`; a conflict coded [`KEY_TAKEN`] when another order already holds the
 /// Idempotency-Key; database failures. The caller's transaction is rolled back on any error.
 async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_order::Model> {
+    let backend = txn.get_database_backend();
     let c = &o.checked;
     let q = &c.quote;
     let dest = c.buyer.destination();
     let now = core::now();
     let oid = core::new_id();
     let rid = core::new_id();
-    let inserted = shop_order::ActiveModel {
-        id: Set(oid),
-        aggregator_id: Set(o.agg),
-        number: Set(o.number.clone()),
-        source: Set("shop".into()),
-        external_id: Set(None),
-        status: Set(status::OPEN.into()),
-        payment_status: Set(if o.method == "cash_on_delivery" {
+    let order = shop_order::Model {
+        id: oid,
+        aggregator_id: o.agg,
+        number: o.number.clone(),
+        source: "shop".into(),
+        external_id: None,
+        status: status::OPEN.into(),
+        payment_status: if o.method == "cash_on_delivery" {
             payment::CASH_ON_DELIVERY.into()
         } else {
             payment::PENDING.into()
-        }),
-        fulfilment_status: Set(fulfilment::UNFULFILLED.into()),
-        payment_method: Set(o.method.clone()),
-        buyer_data: Set(Some(o.sealed.clone())),
-        personal_purged_at: Set(None),
-        destination_prefecture: Set(dest.prefecture.clone()),
-        destination_municipality: Set(c.destination_municipality.clone()),
-        time_slot: Set(c.time_slot.clone()),
-        delivery_date: Set(None),
-        goods_total: Set(q.goods_total),
-        shipping_total: Set(q.shipping_total),
-        cool_total: Set(q.cool_total),
-        surcharge_total: Set(q.surcharge_total),
-        cod_fee: Set(q.cod_fee),
-        total8: Set(q.total8),
-        total10: Set(q.total10),
-        tax8: Set(q.tax8),
-        tax10: Set(q.tax10),
-        grand_total: Set(q.grand_total),
-        currency: Set("JPY".into()),
-        refunded_total: Set(0),
-        refund_owed: Set(0),
-        reservation_id: Set(Some(rid)),
-        client_key: Set(o.client_key.clone()),
-        idempotency_key: Set(Some(o.key.clone())),
-        request_hash: Set(o.request_hash.clone()),
-        pay_by: Set(c.pay_by),
-        paid_at: Set(None),
-        payment_intent_id: Set(None),
-        cancelled_at: Set(None),
-        shipped_at: Set(None),
-        delivered_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await;
-    let order = match inserted {
-        Ok(order) => order,
-        Err(e) => {
-            return Err(match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
-                _ => ApiError::Internal(anyhow::anyhow!("creating the order failed")),
-            });
-        }
+        },
+        fulfilment_status: fulfilment::UNFULFILLED.into(),
+        payment_method: o.method.clone(),
+        buyer_data: Some(o.sealed.clone()),
+        personal_purged_at: None,
+        destination_prefecture: dest.prefecture.clone(),
+        destination_municipality: c.destination_municipality.clone(),
+        time_slot: c.time_slot.clone(),
+        delivery_date: None,
+        goods_total: q.goods_total,
+        shipping_total: q.shipping_total,
+        cool_total: q.cool_total,
+        surcharge_total: q.surcharge_total,
+        cod_fee: q.cod_fee,
+        total8: q.total8,
+        total10: q.total10,
+        tax8: q.tax8,
+        tax10: q.tax10,
+        grand_total: q.grand_total,
+        currency: "JPY".into(),
+        refunded_total: 0,
+        refund_owed: 0,
+        reservation_id: Some(rid),
+        client_key: o.client_key.clone(),
+        idempotency_key: Some(o.key.clone()),
+        request_hash: o.request_hash.clone(),
+        pay_by: c.pay_by,
+        paid_at: None,
+        payment_intent_id: None,
+        cancelled_at: None,
+        shipped_at: None,
+        delivered_at: None,
+        created_at: now,
+        updated_at: now,
     };
-    reservation::Entity::insert(reservation::ActiveModel {
-        id: Set(rid),
-        aggregator_id: Set(o.agg),
-        status: Set(reservations::status::HELD.into()),
-        expires_at: Set(None),
-        destination_prefecture: Set(Some(dest.prefecture.clone())),
-        reference: Set(format!("order {}", o.number)),
-        idempotency_key: Set(None),
-        request_hash: Set(None),
-        created_by: Set(Uuid::nil()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    let allocations = reservations::take_lots(txn, o.agg, None, rid, &c.wants).await?;
+    // The order row first: a taken Idempotency-Key fails here, before anything else is written.
+    let inserted = shop_order::Entity::insert(shop_order::ActiveModel::from(order.clone()))
+        .exec_without_returning(txn)
+        .await;
+    if let Err(e) = inserted {
+        return Err(match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
+            _ => ApiError::Internal(anyhow::anyhow!("creating the order failed")),
+        });
+    }
+    let allocations = reservations::plan_lots(txn, o.agg, rid, &c.wants).await?;
+    let mut stmts = vec![
+        reservation::Entity::insert(reservation::ActiveModel {
+            id: Set(rid),
+            aggregator_id: Set(o.agg),
+            status: Set(reservations::status::HELD.into()),
+            expires_at: Set(None),
+            destination_prefecture: Set(Some(dest.prefecture.clone())),
+            reference: Set(format!("order {}", o.number)),
+            idempotency_key: Set(None),
+            request_hash: Set(None),
+            created_by: Set(Uuid::nil()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .build(backend),
+    ];
+    stmts.extend(reservations::plan_statements(backend, None, &allocations));
+    let mut parcels = Vec::new();
     let mut lines = Vec::new();
     for p in &q.parcels {
-        parcel::Entity::insert(parcel::ActiveModel {
+        parcels.push(parcel::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(o.agg),
             order_id: Set(oid),
@@ -787,9 +798,7 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
             packed_at: Set(None),
             shipped_at: Set(None),
             delivered_at: Set(None),
-        })
-        .exec_without_returning(txn)
-        .await?;
+        });
         for i in &p.lines {
             let l = &q.lines[*i];
             let lots: Vec<serde_json::Value> = allocations
@@ -819,18 +828,27 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
             });
         }
     }
-    if !lines.is_empty() {
-        order_line::Entity::insert_many(lines)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    super::notify::enqueue(txn, o.agg, oid, super::notify::CONFIRMATION).await?;
+    // Rows the statements change when every balance update took its units: the plan's, the
+    // reservation, parcels, lines, one or two jobs and the audit row.
+    let jobs = if o.method == "cash_on_delivery" { 2 } else { 1 };
+    let expected = reservations::plan_rows(&allocations)
+        + u64::try_from(1 + parcels.len() + lines.len() + jobs + 1).unwrap_or(u64::MAX);
+    stmts.push(parcel::Entity::insert_many(parcels).build(backend));
+    stmts.push(order_line::Entity::insert_many(lines).build(backend));
+    let confirmation = super::notify::CONFIRMATION;
+    stmts.push(queue::enqueue_statement(
+        backend,
+        super::notify::email_job(o.agg, oid, confirmation, confirmation),
+    ));
     if o.method == "cash_on_delivery" {
         // Cash on delivery is a firm order at once; other methods tell producers when paid.
-        super::sales::enqueue_for_order(txn, o.agg, oid).await?;
+        stmts.push(queue::enqueue_statement(
+            backend,
+            super::sales::sold_job(o.agg, oid),
+        ));
     }
-    crate::audit::record(
-        txn,
+    stmts.push(crate::audit::statement(
+        backend,
         crate::audit::AuditRecord {
             aggregator_id: Some(o.agg),
             actor_user_id: None,
@@ -839,8 +857,14 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
             subject_id: Some(oid.to_string()),
             details: serde_json::json!({ "number": o.number, "source": "shop", "payment_method": o.method, "grand_total": q.grand_total }),
         },
-    )
-    .await?;
+    ));
+    let changed = crate::db::execute_all(txn, stmts).await?;
+    if changed != expected {
+        return Err(ApiError::conflict(
+            "out_of_stock",
+            "the stock changed while the order was placed: please try again",
+        ));
+    }
     Ok(order)
 }
 

@@ -53,17 +53,18 @@ pub async fn enqueue_event(
     event: &str,
     instance: &str,
 ) -> ApiResult<()> {
-    enqueue_job(
-        db,
-        NewJob::new(
-            SHOP_ORDER_EMAIL,
-            serde_json::json!({ "order_id": order_id, "event": event }),
-        )
-        .dedupe(format!("order-mail:{order_id}:{instance}"))
-        .tenant(Some(agg)),
-    )
-    .await?;
+    enqueue_job(db, email_job(agg, order_id, event, instance)).await?;
     Ok(())
+}
+
+/// The job that sends the buyer's email for `event` (deduplicated per order and `instance`).
+pub fn email_job(agg: Uuid, order_id: Uuid, event: &str, instance: &str) -> NewJob {
+    NewJob::new(
+        SHOP_ORDER_EMAIL,
+        serde_json::json!({ "order_id": order_id, "event": event }),
+    )
+    .dedupe(format!("order-mail:{order_id}:{instance}"))
+    .tenant(Some(agg))
 }
 
 /// The public link of an order (view and cancel).

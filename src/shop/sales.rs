@@ -146,17 +146,18 @@ pub async fn enqueue_for_order(
     agg: Uuid,
     order_id: Uuid,
 ) -> ApiResult<()> {
-    enqueue(
-        db,
-        NewJob::new(
-            SHOP_SOLD_NOTICE,
-            serde_json::json!({ "order_id": order_id }),
-        )
-        .dedupe(format!("sold:{order_id}"))
-        .tenant(Some(agg)),
-    )
-    .await?;
+    enqueue(db, sold_job(agg, order_id)).await?;
     Ok(())
+}
+
+/// The job that tells the producers of order `order_id` what they sold (once per order).
+pub fn sold_job(agg: Uuid, order_id: Uuid) -> NewJob {
+    NewJob::new(
+        SHOP_SOLD_NOTICE,
+        serde_json::json!({ "order_id": order_id }),
+    )
+    .dedupe(format!("sold:{order_id}"))
+    .tenant(Some(agg))
 }
 
 fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, EmailMessage) {
