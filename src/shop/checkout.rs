@@ -590,6 +590,43 @@ fn order_number() -> String {
 pub struct Placed {
     pub order: shop_order::Model,
     pub replayed: bool,
+    /// What a new order wrote (a replay has none).
+    pub written: Option<Written>,
+}
+
+/// The lines and parcels a new order wrote, and its buyer data.
+pub struct Written {
+    pub lines: Vec<order_line::Model>,
+    pub parcels: Vec<parcel::Model>,
+    pub buyer: BuyerData,
+}
+
+impl Placed {
+    /// The order with its lines and parcels, and the buyer data (read back only for a replay).
+    ///
+    /// # Errors
+    /// Database failures; stored buyer data that no longer decrypts.
+    pub async fn detail(
+        self,
+        app: &AppState,
+    ) -> ApiResult<(super::orders::OrderDetail, Option<BuyerData>)> {
+        match self.written {
+            Some(w) => Ok((
+                super::orders::OrderDetail {
+                    order: self.order,
+                    lines: w.lines,
+                    parcels: w.parcels,
+                    returns: Vec::new(),
+                },
+                Some(w.buyer),
+            )),
+            None => {
+                let d = super::orders::detail(&app.db, self.order).await?;
+                let buyer = buyer_of(app, &d.order)?;
+                Ok((d, buyer))
+            }
+        }
+    }
 }
 
 /// Places an order. `client` names the anonymous caller (idempotency scope); `key` is the
@@ -655,9 +692,10 @@ pub async fn place(
         .run(move |txn| Box::pin(write_order(txn, order)))
         .await;
     match written {
-        Ok(order) => Ok(Placed {
+        Ok((order, written)) => Ok(Placed {
             order,
             replayed: false,
+            written: Some(written),
         }),
         // The key was taken meanwhile: answer as a retry would be answered.
         Err(ApiError::Conflict {
@@ -696,7 +734,10 @@ struct NewOrder {
 /// # Errors
 /// 409 `out_of_stock`; a conflict coded [`KEY_TAKEN`] when another order already holds the
 /// Idempotency-Key; database failures. The caller's transaction is rolled back on any error.
-async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_order::Model> {
+async fn write_order(
+    txn: &DatabaseTransaction,
+    o: NewOrder,
+) -> ApiResult<(shop_order::Model, Written)> {
     let backend = txn.get_database_backend();
     let c = &o.checked;
     let q = &c.quote;
@@ -750,18 +791,10 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
         created_at: now,
         updated_at: now,
     };
-    // The order row first: a taken Idempotency-Key fails here, before anything else is written.
-    let inserted = shop_order::Entity::insert(shop_order::ActiveModel::from(order.clone()))
-        .exec_without_returning(txn)
-        .await;
-    if let Err(e) = inserted {
-        return Err(match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
-            _ => ApiError::Internal(anyhow::anyhow!("creating the order failed")),
-        });
-    }
     let allocations = reservations::plan_lots(txn, o.agg, rid, &c.wants).await?;
+    // The order row first: a taken Idempotency-Key fails there, before anything else is written.
     let mut stmts = vec![
+        shop_order::Entity::insert(shop_order::ActiveModel::from(order.clone())).build(backend),
         reservation::Entity::insert(reservation::ActiveModel {
             id: Set(rid),
             aggregator_id: Set(o.agg),
@@ -781,23 +814,23 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
     let mut parcels = Vec::new();
     let mut lines = Vec::new();
     for p in &q.parcels {
-        parcels.push(parcel::ActiveModel {
-            id: Set(core::new_id()),
-            aggregator_id: Set(o.agg),
-            order_id: Set(oid),
-            seq: Set(p.seq),
-            temperature_class: Set(p.temperature_class.clone()),
-            carrier: Set("yamato".into()),
-            time_slot: Set(c.time_slot.clone()),
-            delivery_date: Set(None),
-            shipping_fee: Set(p.shipping_fee),
-            cool_fee: Set(p.cool_fee),
-            surcharge: Set(p.surcharge),
-            tracking_number: Set(None),
-            status: Set("pending".into()),
-            packed_at: Set(None),
-            shipped_at: Set(None),
-            delivered_at: Set(None),
+        parcels.push(parcel::Model {
+            id: core::new_id(),
+            aggregator_id: o.agg,
+            order_id: oid,
+            seq: p.seq,
+            temperature_class: p.temperature_class.clone(),
+            carrier: "yamato".into(),
+            time_slot: c.time_slot.clone(),
+            delivery_date: None,
+            shipping_fee: p.shipping_fee,
+            cool_fee: p.cool_fee,
+            surcharge: p.surcharge,
+            tracking_number: None,
+            status: "pending".into(),
+            packed_at: None,
+            shipped_at: None,
+            delivered_at: None,
         });
         for i in &p.lines {
             let l = &q.lines[*i];
@@ -806,35 +839,41 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
                 .filter(|a| a.sku_id == l.sku_id)
                 .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
                 .collect();
-            lines.push(order_line::ActiveModel {
-                id: Set(core::new_id()),
-                aggregator_id: Set(o.agg),
-                order_id: Set(oid),
-                producer_id: Set(l.producer_id),
-                product_id: Set(l.product_id),
-                sku_id: Set(l.sku_id),
-                title: Set(l.title.chars().take(300).collect()),
-                sku_code: Set(l.sku_code.clone()),
-                qty: Set(l.qty),
-                unit_price: Set(l.unit_price),
-                tax_rate: Set(l.tax_rate),
-                line_total: Set(l.total()),
-                temperature_class: Set(l.temperature_class.clone()),
-                parcel_seq: Set(p.seq),
-                allocations: Set(serde_json::Value::Array(lots).to_string()),
-                returned_qty: Set(0),
-                created_at: Set(now),
-                producer_notified_at: Set(None),
+            lines.push(order_line::Model {
+                id: core::new_id(),
+                aggregator_id: o.agg,
+                order_id: oid,
+                producer_id: l.producer_id,
+                product_id: l.product_id,
+                sku_id: l.sku_id,
+                title: l.title.chars().take(300).collect(),
+                sku_code: l.sku_code.clone(),
+                qty: l.qty,
+                unit_price: l.unit_price,
+                tax_rate: l.tax_rate,
+                line_total: l.total(),
+                temperature_class: l.temperature_class.clone(),
+                parcel_seq: p.seq,
+                allocations: serde_json::Value::Array(lots).to_string(),
+                returned_qty: 0,
+                created_at: now,
+                producer_notified_at: None,
             });
         }
     }
-    // Rows the statements change when every balance update took its units: the plan's, the
-    // reservation, parcels, lines, one or two jobs and the audit row.
+    // Rows the statements change when every balance update took its units: the order, the
+    // reservation, the plan's, parcels, lines, one or two jobs and the audit row.
     let jobs = if o.method == "cash_on_delivery" { 2 } else { 1 };
     let expected = reservations::plan_rows(&allocations)
-        + u64::try_from(1 + parcels.len() + lines.len() + jobs + 1).unwrap_or(u64::MAX);
-    stmts.push(parcel::Entity::insert_many(parcels).build(backend));
-    stmts.push(order_line::Entity::insert_many(lines).build(backend));
+        + u64::try_from(2 + parcels.len() + lines.len() + jobs + 1).unwrap_or(u64::MAX);
+    stmts.push(
+        parcel::Entity::insert_many(parcels.iter().cloned().map(parcel::ActiveModel::from))
+            .build(backend),
+    );
+    stmts.push(
+        order_line::Entity::insert_many(lines.iter().cloned().map(order_line::ActiveModel::from))
+            .build(backend),
+    );
     let confirmation = super::notify::CONFIRMATION;
     stmts.push(queue::enqueue_statement(
         backend,
@@ -858,14 +897,33 @@ async fn write_order(txn: &DatabaseTransaction, o: NewOrder) -> ApiResult<shop_o
             details: serde_json::json!({ "number": o.number, "source": "shop", "payment_method": o.method, "grand_total": q.grand_total }),
         },
     ));
-    let changed = crate::db::execute_all(txn, stmts).await?;
+    let changed = match crate::db::execute_all(txn, stmts).await {
+        Ok(n) => n,
+        Err(e) => {
+            return Err(match ApiError::from(e) {
+                // Only the order row has unique keys a retry can collide on.
+                ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
+                e => e,
+            });
+        }
+    };
     if changed != expected {
         return Err(ApiError::conflict(
             "out_of_stock",
             "the stock changed while the order was placed: please try again",
         ));
     }
-    Ok(order)
+    // In the order [`super::orders::detail`] reads them back.
+    parcels.sort_by_key(|p| p.seq);
+    lines.sort_by(|a, b| (a.parcel_seq, &a.sku_code).cmp(&(b.parcel_seq, &b.sku_code)));
+    Ok((
+        order,
+        Written {
+            lines,
+            parcels,
+            buyer: o.checked.buyer,
+        },
+    ))
 }
 
 async fn find_by_key(
@@ -893,6 +951,7 @@ fn replay(existing: shop_order::Model, hash: &str) -> ApiResult<Placed> {
     Ok(Placed {
         order: existing,
         replayed: true,
+        written: None,
     })
 }
 

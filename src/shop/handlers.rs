@@ -150,15 +150,14 @@ pub async fn place_order(
     let key = crate::http::idempotency_key(&req)?.unwrap_or_default();
     let placed = checkout::place(&app, &agg, &client_of(&req), &key, body.0).await?;
     let id = placed.order.id;
-    let d = orders::detail(&app.db, placed.order).await?;
-    let buyer = checkout::buyer_of(&app, &d.order)?;
-    let link = super::notify::order_link(&app, &agg.slug, id);
-    let card_payment = crate::payments::card_payment_for(&app, &d.order).await?;
     let mut resp = if placed.replayed {
         HttpResponse::Ok()
     } else {
         HttpResponse::Created()
     };
+    let (d, buyer) = placed.detail(&app).await?;
+    let link = super::notify::order_link(&app, &agg.slug, id);
+    let card_payment = crate::payments::card_payment_for(&app, &d.order).await?;
     let mut view = OrderView::new(d, buyer, Some(link));
     view.card_payment = card_payment;
     Ok(resp.json(view))
