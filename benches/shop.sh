@@ -42,7 +42,7 @@ run_backend() {
   product=$(awk -F= '$1=="product" {print $2}' "$WORK/seed")
   skus=$(awk -F= '$1=="skus" {print $2}' "$WORK/seed")
   local port; port=$(free_port)
-  YUIMARU_ENV=production YUIMARU__DATABASE__URL=$url YUIMARU__DATABASE__MAX_CONNECTIONS=32 \
+  YUIMARU_ENV=production YUIMARU__DATABASE__URL=$url \
     YUIMARU__SERVER__HOST=127.0.0.1 YUIMARU__SERVER__PORT=$port \
     YUIMARU__SERVER__BASE_URL="http://127.0.0.1:$port" YUIMARU__AUTH__SECRET_KEY=benchmark-secret-key-0123456789abcdef \
     YUIMARU__MAIL__SMTP__HOST=127.0.0.1 YUIMARU__LOG__FILTER=error YUIMARU__JOBS__RUN_IN_SERVE=false \

@@ -23,7 +23,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, QueryTrait, sea_query::Expr,
+    JoinType, QueryFilter, QuerySelect, QueryTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -347,21 +347,26 @@ pub async fn check(
     let dest = req.ship_to.clone().unwrap_or_else(|| req.buyer.clone());
     let destination_municipality = municipality_of(app, &dest).await?;
     let ids: Vec<Uuid> = demand.keys().copied().collect();
-    let skus: HashMap<Uuid, sku::Model> = sku::Entity::find()
+    // The cart's SKUs with their products, in one query.
+    let mut skus: HashMap<Uuid, sku::Model> = HashMap::new();
+    let mut products: HashMap<Uuid, product::Model> = HashMap::new();
+    let of_product = sku::Entity::belongs_to(product::Entity)
+        .from(sku::Column::ProductId)
+        .to(product::Column::Id)
+        .into();
+    for (s, p) in sku::Entity::find()
+        .select_also(product::Entity)
+        .join(JoinType::InnerJoin, of_product)
         .filter(sku::Column::Id.is_in(ids.clone()))
         .filter(sku::Column::AggregatorId.eq(agg.id))
         .all(&app.db)
         .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let products: HashMap<Uuid, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    {
+        if let Some(p) = p {
+            products.insert(p.id, p);
+        }
+        skus.insert(s.id, s);
+    }
     let producer_ids: Vec<Uuid> = products.values().map(|p| p.producer_id).collect();
     let producers = catalogue::open_producers_among(&app.db, agg.id, Some(&producer_ids)).await?;
     let categories = categories(app).await?;
