@@ -1108,3 +1108,84 @@ db_test!(
     two_hundred_buyers_race_for_one_unit,
     two_hundred_buyers_race_for_the_last_unit_across_instances
 );
+
+fn available(product: &Value) -> Option<i64> {
+    product["skus"][0]["available"].as_i64()
+}
+
+async fn the_shop_cache_keeps_public_reads_for_its_time_and_no_longer(b: Backend) {
+    // A read is reused within the time limit; a settings save through this instance shows at
+    // once.
+    let app = spawn_app_with(b, |s| s.shop.cache_ttl_ms = 60_000).await;
+    let op = open_shop(&app).await;
+    let (_, _, pt) = approved_producer(&app, &op).await;
+    let (pid, sku) = stocked_sku(&app, &op, &pt, json!({}), 1080, 1).await;
+    let before: Value = get_public(&app, &shop(&format!("/products/{pid}")))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(available(&before), Some(1));
+    order(
+        &app,
+        &cart(json!([{"sku_id": sku, "qty": 1}]), "cash_on_delivery"),
+        "cache-1",
+    )
+    .await;
+    let cached: Value = get_public(&app, &shop(&format!("/products/{pid}")))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(available(&cached), Some(1), "read within the time limit");
+    // Checkout never trusts the cached page: the unit is gone.
+    let r = post_public(
+        &app,
+        &shop("/checkout/preview"),
+        &cart(json!([{"sku_id": sku, "qty": 1}]), "cash_on_delivery"),
+        None,
+    )
+    .await;
+    assert_error(r, 409, "out_of_stock").await;
+    let mut s = settings_body();
+    s["seller"]["phone"] = json!("098-111-2222");
+    assert_eq!(
+        app.put_as(&op, "/api/v1/shop-settings", &s).await.status(),
+        200
+    );
+    let legal: Value = get_public(&app, &shop("/legal"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(legal["phone"], "098-111-2222");
+}
+
+async fn a_cached_shop_read_is_refreshed_after_its_time_limit(b: Backend) {
+    let short = spawn_app_with(b, |s| s.shop.cache_ttl_ms = 200).await;
+    let op = open_shop(&short).await;
+    let (_, _, pt) = approved_producer(&short, &op).await;
+    let (pid, sku) = stocked_sku(&short, &op, &pt, json!({}), 1080, 1).await;
+    let path = shop(&format!("/products/{pid}"));
+    let first: Value = get_public(&short, &path).await.json().await.expect("json");
+    assert_eq!(available(&first), Some(1));
+    order(
+        &short,
+        &cart(json!([{"sku_id": sku, "qty": 1}]), "cash_on_delivery"),
+        "cache-2",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let after: Value = get_public(&short, &path).await.json().await.expect("json");
+    assert_eq!(available(&after), Some(0));
+    assert_eq!(after["skus"][0]["sold_out"], true);
+}
+
+db_test!(
+    shop_cache_time_limit,
+    the_shop_cache_keeps_public_reads_for_its_time_and_no_longer
+);
+db_test!(
+    shop_cache_expiry,
+    a_cached_shop_read_is_refreshed_after_its_time_limit
+);
