@@ -236,7 +236,15 @@ pub(crate) async fn allocate(
             },
         );
     }
-    take_lots(txn, agg, actor_user_id, rid, &wants).await
+    let lines = plan_lots(txn, agg, rid, &wants).await?;
+    let stmts = plan_statements(txn.get_database_backend(), actor_user_id, &lines);
+    if crate::db::execute_all(txn, stmts).await? != plan_rows(&lines) {
+        return Err(ApiError::conflict(
+            "out_of_stock",
+            "the stock changed while it was reserved: please try again",
+        ));
+    }
+    Ok(lines)
 }
 
 /// What a reservation takes of one SKU: units, the days a lot must still have left, and the
@@ -246,103 +254,6 @@ pub(crate) struct Want {
     pub qty: i64,
     pub days: i64,
     pub code: String,
-}
-
-/// The lot-taking half of [`allocate`] for SKUs already checked to belong to `agg`, with their
-/// required days resolved by the caller (checkout resolves them before its transaction).
-///
-/// # Errors
-/// 409 `out_of_stock`.
-pub(crate) async fn take_lots(
-    txn: &sea_orm::DatabaseTransaction,
-    agg: Uuid,
-    actor_user_id: Option<Uuid>,
-    rid: Uuid,
-    wants: &BTreeMap<Uuid, Want>,
-) -> ApiResult<Vec<reservation_line::Model>> {
-    let today = core::today_jst();
-    let mut lines = Vec::new();
-    for (sku_id, want) in wants {
-        let wanted = &want.qty;
-        let min_date = today + Duration::days(want.days);
-        let lots = stock_lot::Entity::find()
-            .filter(stock_lot::Column::SkuId.eq(*sku_id))
-            .filter(stock_lot::Column::AggregatorId.eq(agg))
-            .filter(stock_lot::Column::BestBefore.gte(min_date))
-            .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-            .order_by_asc(stock_lot::Column::BestBefore)
-            .order_by_asc(stock_lot::Column::Id)
-            .all(txn)
-            .await?;
-        let mut need = *wanted;
-        for lot in lots {
-            let mut available = lot.on_hand - lot.reserved;
-            while need > 0 && available > 0 {
-                let take = std::cmp::min(need, available);
-                let ok = ledger::apply(
-                    txn,
-                    &Change {
-                        aggregator_id: agg,
-                        lot_id: lot.id,
-                        sku_id: *sku_id,
-                        kind: kind::RESERVATION,
-                        on_hand_delta: 0,
-                        reserved_delta: take,
-                        cause_type: "reservation",
-                        cause_id: Some(rid),
-                        actor_user_id,
-                        loss_bearer: None,
-                        reason: "",
-                    },
-                )
-                .await?;
-                if ok {
-                    lines.push(reservation_line::Model {
-                        id: core::new_id(),
-                        aggregator_id: agg,
-                        reservation_id: rid,
-                        sku_id: *sku_id,
-                        lot_id: lot.id,
-                        qty: take,
-                        returned_qty: 0,
-                    });
-                    need -= take;
-                    break;
-                }
-                // Someone took units meanwhile (PostgreSQL): look again at this lot.
-                available = stock_lot::Entity::find_by_id(lot.id)
-                    .one(txn)
-                    .await?
-                    .map(|l| l.on_hand - l.reserved)
-                    .unwrap_or(0);
-            }
-            if need == 0 {
-                break;
-            }
-        }
-        if need > 0 {
-            return Err(ApiError::Conflict {
-                code: "out_of_stock",
-                message: format!(
-                    "only {} of {} available for SKU {}",
-                    wanted - need,
-                    wanted,
-                    want.code
-                ),
-                details: serde_json::json!({ "sku_id": sku_id, "sku_code": want.code, "requested": wanted, "available": wanted - need }),
-            });
-        }
-    }
-    if !lines.is_empty() {
-        reservation_line::Entity::insert_many(
-            lines
-                .iter()
-                .map(|l| reservation_line::ActiveModel::from(l.clone())),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    Ok(lines)
 }
 
 /// Plans what reservation `rid` takes of `wants`, first-expiry-first-out, from one read of

@@ -18,19 +18,11 @@ use uuid::Uuid;
 pub const MIN_DAYS_CATEGORY: &str = "min_days_category";
 pub const TRANSIT_DAYS_PREFECTURE: &str = "transit_days_prefecture";
 
-async fn rule(
-    db: &impl ConnectionTrait,
-    agg: Uuid,
-    kind: &str,
-    key: &str,
-) -> ApiResult<Option<i64>> {
-    Ok(inventory_rule::Entity::find()
-        .filter(inventory_rule::Column::AggregatorId.eq(agg))
-        .filter(inventory_rule::Column::Kind.eq(kind))
-        .filter(inventory_rule::Column::Key.eq(key))
+async fn category_of(db: &impl ConnectionTrait, s: &sku::Model) -> ApiResult<Option<String>> {
+    Ok(product::Entity::find_by_id(s.product_id)
         .one(db)
         .await?
-        .map(|r| i64::from(r.days)))
+        .map(|p| p.category_code))
 }
 
 /// Days a lot of `s` must still have left to be sold in aggregator `agg`: its category's
@@ -44,15 +36,10 @@ pub async fn min_days(
     agg: Uuid,
     s: &sku::Model,
 ) -> ApiResult<i64> {
-    let category = product::Entity::find_by_id(s.product_id)
-        .one(db)
+    let category = category_of(db, s).await?;
+    Ok(Rules::load(app, db, agg)
         .await?
-        .map(|p| p.category_code);
-    Ok(match category {
-        Some(c) => rule(db, agg, MIN_DAYS_CATEGORY, &c).await?,
-        None => None,
-    }
-    .unwrap_or(app.settings.inventory.min_remaining_days))
+        .required_days(category.as_deref(), None))
 }
 
 /// Days a lot of `sku` must still have left to be reserved for `destination` in aggregator
@@ -67,21 +54,14 @@ pub async fn required_days(
     s: &sku::Model,
     destination: Option<&str>,
 ) -> ApiResult<i64> {
-    let cfg = &app.settings.inventory;
-    let min = min_days(app, db, agg, s).await?;
-    let transit = match destination {
-        None => 0,
-        Some(p) => match rule(db, agg, TRANSIT_DAYS_PREFECTURE, p).await? {
-            Some(d) => d,
-            None if p == "47" => cfg.transit_days_okinawa,
-            None => cfg.transit_days_other,
-        },
-    };
-    Ok(min + transit)
+    let category = category_of(db, s).await?;
+    Ok(Rules::load(app, db, agg)
+        .await?
+        .required_days(category.as_deref(), destination))
 }
 
-/// Every rule of one aggregator, read in one query (checkout resolves all its lines from it,
-/// with the same results as [`min_days`] and [`required_days`]).
+/// Every rule of one aggregator, read in one query (checkout resolves all its lines from it;
+/// [`min_days`] and [`required_days`] use it for one SKU).
 #[derive(Debug)]
 pub struct Rules {
     agg: Uuid,
@@ -122,11 +102,11 @@ impl Rules {
         Ok(out)
     }
 
-    /// As [`required_days`] for a product of `category`.
-    pub fn required_days(&self, category: &str, destination: Option<&str>) -> i64 {
-        let min = self
-            .min_by_category
-            .get(category)
+    /// Days a lot must still have left for a product of `category` (none: the default
+    /// minimum) going to `destination` (none: no transit days).
+    pub fn required_days(&self, category: Option<&str>, destination: Option<&str>) -> i64 {
+        let min = category
+            .and_then(|c| self.min_by_category.get(c))
             .copied()
             .unwrap_or(self.min_default);
         let transit = match destination {

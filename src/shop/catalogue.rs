@@ -6,7 +6,7 @@ use crate::{
     core::{self, validate},
     db::sql_for,
     error::{ApiError, ApiResult},
-    inventory::rules::MinDays,
+    inventory::rules::Rules,
     startup::AppState,
 };
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Statement, Value, sea_query::Expr,
+    Statement, Value, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -182,26 +182,42 @@ pub async fn open_producers_among(
         .collect())
 }
 
-/// Units of each SKU that can be sold now: unreserved units in lots that still have their
-/// category's minimum days left.
+/// Units of each SKU that can be sold now: unreserved units in lots of `agg` that still have
+/// their category's minimum days left. `category_of_sku` names the SKUs and their products'
+/// categories.
 ///
 /// # Errors
 /// Database failure.
 pub async fn available(
     app: &AppState,
-    db: &impl ConnectionTrait,
-    sku_ids: &[Uuid],
+    agg: Uuid,
+    category_of_sku: HashMap<Uuid, String>,
 ) -> ApiResult<HashMap<Uuid, i64>> {
-    if sku_ids.is_empty() {
+    if category_of_sku.is_empty() {
         return Ok(HashMap::new());
     }
     let lots = stock_lot::Entity::find()
-        .filter(stock_lot::Column::SkuId.is_in(sku_ids.to_vec()))
+        .filter(stock_lot::Column::SkuId.is_in(category_of_sku.keys().copied()))
+        .filter(stock_lot::Column::AggregatorId.eq(agg))
         .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-        .all(db)
+        .all(&app.db)
         .await?;
-    let min_days = MinDays::load(app, db, &lots).await?;
-    Ok(crate::inventory::stock::sellable_per_sku(&lots, &min_days))
+    let rules = shop_rules(app, agg).await?;
+    Ok(crate::inventory::stock::sellable_per_sku(
+        &lots,
+        &rules.min_days_of(category_of_sku),
+    ))
+}
+
+/// The inventory rules of `agg` through the shop cache.
+///
+/// # Errors
+/// Database failure.
+pub async fn shop_rules(app: &AppState, agg: Uuid) -> ApiResult<Arc<Rules>> {
+    app.shop_cache
+        .rules
+        .get_or_load(agg, || Rules::load(app, &app.db, agg))
+        .await
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -441,7 +457,11 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
         None
     };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut products = load(app, &producers, &ids).await?;
+    let rows = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.clone()))
+        .all(&app.db)
+        .await?;
+    let mut products = load(app, agg, &producers, rows).await?;
     // Keep the SQL order.
     products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
     Ok(Page {
@@ -453,24 +473,28 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
 /// Loads products with their producer, category, active SKUs, availability and photo ids.
 async fn load(
     app: &AppState,
+    agg: Uuid,
     producers: &HashMap<Uuid, producer::Model>,
-    ids: &[Uuid],
+    products: Vec<product::Model>,
 ) -> ApiResult<Vec<ShopProduct>> {
-    if ids.is_empty() {
+    if products.is_empty() {
         return Ok(Vec::new());
     }
-    let products = product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.to_vec()))
-        .all(&app.db)
-        .await?;
+    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
     let skus = sku::Entity::find()
         .filter(sku::Column::ProductId.is_in(ids.to_vec()))
         .filter(sku::Column::Active.eq(true))
         .order_by_asc(sku::Column::Code)
         .all(&app.db)
         .await?;
-    let sku_ids: Vec<Uuid> = skus.iter().map(|s| s.id).collect();
-    let avail = available(app, &app.db, &sku_ids).await?;
+    let category_of_sku = skus
+        .iter()
+        .filter_map(|s| {
+            let p = products.iter().find(|p| p.id == s.product_id)?;
+            Some((s.id, p.category_code.clone()))
+        })
+        .collect();
+    let avail = available(app, agg, category_of_sku).await?;
     let images = entity::product_image::Entity::find()
         .filter(entity::product_image::Column::ProductId.is_in(ids.to_vec()))
         .order_by_asc(entity::product_image::Column::Position)
@@ -536,18 +560,16 @@ pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProdu
 /// # Errors
 /// Database failure.
 pub async fn get_many(app: &AppState, agg: Uuid, ids: &[Uuid]) -> ApiResult<Vec<ShopProduct>> {
-    let listed: Vec<Uuid> = product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
+    let listed = product::Entity::find()
         .filter(product::Column::AggregatorId.eq(agg))
         .filter(product::Column::Status.eq("listed"))
         .filter(product::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
         .all(&app.db)
         .await?;
     if listed.is_empty() {
         return Ok(Vec::new());
     }
-    let producers = open_producers(&app.db, agg).await?;
-    load(app, &producers, &listed).await
+    let makers: Vec<Uuid> = listed.iter().map(|p| p.producer_id).collect();
+    let producers = open_producers_among(&app.db, agg, Some(&makers)).await?;
+    load(app, agg, &producers, listed).await
 }

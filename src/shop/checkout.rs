@@ -19,11 +19,10 @@ use crate::{
 use chrono::Duration;
 use entity::{
     aggregator, category, municipality, order_line, parcel, product, reservation, shop_order, sku,
-    stock_lot,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    JoinType, QueryFilter, QuerySelect, QueryTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -372,24 +371,12 @@ pub async fn check(
     let categories = categories(app).await?;
     // Stock as the order will take it: unreserved units in lots with the category's minimum
     // days left (the days the destination adds are checked when the order takes its lots).
-    let rules = app
-        .shop_cache
-        .rules
-        .get_or_load(agg.id, || {
-            crate::inventory::rules::Rules::load(app, &app.db, agg.id)
-        })
-        .await?;
-    let lots = stock_lot::Entity::find()
-        .filter(stock_lot::Column::SkuId.is_in(ids.clone()))
-        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-        .all(&app.db)
-        .await?;
     let category_of_sku: HashMap<Uuid, String> = skus
         .values()
         .filter_map(|s| Some((s.id, products.get(&s.product_id)?.category_code.clone())))
         .collect();
-    let available =
-        crate::inventory::stock::sellable_per_sku(&lots, &rules.min_days_of(category_of_sku));
+    let available = catalogue::available(app, agg.id, category_of_sku).await?;
+    let rules = catalogue::shop_rules(app, agg.id).await?;
     let mut required_days = BTreeMap::new();
     let mut lines = Vec::new();
     for (sku_id, (i, qty)) in &demand {
@@ -468,7 +455,7 @@ pub async fn check(
             *sku_id,
             reservations::Want {
                 qty: *qty,
-                days: rules.required_days(&p.category_code, Some(&dest.prefecture)),
+                days: rules.required_days(Some(&p.category_code), Some(&dest.prefecture)),
                 code: s.code.clone(),
             },
         );

@@ -3,7 +3,7 @@
 //! pack, tracking per parcel, delivered, cancel), and the shop settings (edited as the same
 //! JSON document the API takes, checked field by field).
 use super::pages::{
-    Chrome, csrf_failure, csrf_ok, ctx, error_page, message_page, pairs, signed_in,
+    Chrome, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs, signed_in,
 };
 use crate::shop::pricing::yen;
 use crate::{
@@ -245,7 +245,7 @@ pub async fn action_submit(
         Err(r) => return r,
     };
     let f = pairs(&body);
-    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let field = |k: &str| get(&f, k);
     if !csrf_ok(&req, &field("csrf_token")) {
         return csrf_failure(&req);
     }
@@ -338,10 +338,10 @@ pub async fn settings_submit(
         Err(r) => return r,
     };
     let f = pairs(&body);
-    if !csrf_ok(&req, f.get("csrf_token").map_or("", String::as_str)) {
+    if !csrf_ok(&req, &get(&f, "csrf_token")) {
         return csrf_failure(&req);
     }
-    let json = f.get("settings").cloned().unwrap_or_default();
+    let json = get(&f, "settings");
     let parsed = serde_json::from_str::<settings::ShopSettings>(&json)
         .map_err(|e| vec![("settings".to_string(), e.to_string())]);
     let result = match parsed {
