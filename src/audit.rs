@@ -33,7 +33,8 @@ pub fn statement(backend: DbBackend, rec: AuditRecord<'_>) -> Statement {
     audit_event::Entity::insert(row(rec)).build(backend)
 }
 
-fn row(rec: AuditRecord<'_>) -> audit_event::ActiveModel {
+/// The audit row `rec` becomes (for callers that insert several rows at once).
+pub fn row(rec: AuditRecord<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(rec.aggregator_id),

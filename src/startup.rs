@@ -25,7 +25,7 @@ pub struct AppState {
     pub mailer: Mailer,
     pub storage: Arc<dyn BlobStore>,
     /// Group commit of order placements (SQLite; plain transactions on PostgreSQL).
-    pub orders_writer: crate::db::group_commit::GroupCommit,
+    pub orders_writer: crate::shop::checkout::OrdersWriter,
     /// The shop's public reads kept for `shop.cache_ttl_ms`.
     pub shop_cache: Arc<crate::shop::cache::ShopCache>,
 }
@@ -38,7 +38,11 @@ impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings, mailer: Mailer) -> anyhow::Result<Self> {
         let storage: Arc<dyn BlobStore> = Arc::new(LocalStore::new(settings.uploads.dir.clone())?);
         Ok(Self {
-            orders_writer: crate::db::group_commit::GroupCommit::new(db.clone()),
+            orders_writer: crate::db::group_commit::GroupCommit::new(
+                db.clone(),
+                &settings.database,
+                crate::shop::checkout::write_orders,
+            ),
             db,
             shop_cache: Arc::new(crate::shop::cache::ShopCache::new(&settings.shop)),
             settings: Arc::new(settings),

@@ -1,20 +1,23 @@
-//! Group commit for SQLite: concurrent write transactions of one kind (order placement) are
-//! run one after another inside a single database transaction, each in its own savepoint, and
-//! committed together, so one `fsync` covers many of them. SQLite runs one writer at a time
-//! anyway, so nothing is lost by running them in turn; with `synchronous=FULL` a commit costs a
-//! disk flush, and sharing it is what lets order placement exceed the one-transaction-per-order
-//! commit rate while every acknowledged order is still on disk before its response is sent.
+//! Group commit for SQLite: concurrent writes of one kind (order placement) are collected into
+//! batches, and each batch is written by one call of the kind's batch function inside one
+//! transaction, so one `fsync` — and one read and one write round trip to SQLite's connection
+//! thread — covers many of them. SQLite runs one writer at a time anyway, so nothing is lost by
+//! writing them together; with `synchronous=FULL` a commit costs a disk flush, and sharing it is
+//! what lets order placement exceed the one-transaction-per-order commit rate while every
+//! acknowledged write is still on disk before its answer is sent.
 //!
-//! A unit whose work fails is rolled back to its savepoint and gets its own error; the others in
-//! the batch are unaffected. If the shared commit fails, every unit of the batch gets the error
-//! (nothing of the batch is stored). Results are handed back only after the commit.
+//! The batch function answers each input on its own (an input it refuses writes nothing) or
+//! fails as a whole (its writes could not be made). A batch that fails as a whole is rolled back
+//! and its inputs are written again one at a time, each in a savepoint of one transaction, so
+//! one bad input gets its own error and the others are unaffected. If the commit fails, every
+//! input of the batch gets the error (nothing of the batch is stored). Answers are handed back
+//! only after the commit.
 //!
-//! On PostgreSQL each unit is simply its own transaction: the server already shares WAL flushes
-//! between concurrent commits, and running units in turn would only serialise them.
-//!
-//! A unit must write through the transaction it is given only (never through the pool, which on
-//! SQLite would wait for the lock this batch holds) and must not submit another unit.
+//! On PostgreSQL each input is simply written in a transaction of its own (a batch of one): the
+//! server already shares WAL flushes between concurrent commits, and batching would only
+//! serialise them.
 use super::begin_write;
+use crate::config::DatabaseSettings;
 use futures_util::FutureExt;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 use std::{
@@ -25,46 +28,75 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-/// The future a unit of work returns, borrowing its transaction.
-pub type UnitFuture<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>;
+/// What a batch function returns: one answer per input (in order), or the error that failed
+/// the whole batch.
+pub type BatchFuture<'a, T, E> =
+    Pin<Box<dyn Future<Output = Result<Vec<Result<T, E>>, E>> + Send + 'a>>;
 
-/// Hands a unit's result over once the batch's commit is known (`None` = committed).
-type Deliver = Box<dyn FnOnce(Option<&DbErr>) + Send>;
-/// A queued unit: runs in the batch's transaction, says whether the transaction is still usable.
-type Work = Box<
-    dyn for<'a> FnOnce(
-            &'a DatabaseTransaction,
-        ) -> Pin<Box<dyn Future<Output = (Deliver, bool)> + Send + 'a>>
-        + Send,
->;
+/// Writes a batch of inputs in the given transaction. An input answered with `Err` must have
+/// written nothing; returning `Err` for the whole batch means its writes must be rolled back.
+pub type BatchFn<I, T, E> = for<'a> fn(&'a DatabaseTransaction, &'a [I]) -> BatchFuture<'a, T, E>;
 
-/// Most units in one batch (bounds how long one batch holds the write lock).
+/// Most inputs in one batch (bounds how long one batch holds the write lock).
 const MAX_BATCH: usize = 64;
 
-/// Runs units of write work with group commit on SQLite (see the module).
-///
-/// The batches run on a thread of their own (started with the first unit, ended when the last
-/// clone of this value is dropped), so the writer is never queued behind request handlers:
-/// each of its statements is a hand-off to SQLite's connection thread, and the whole batch holds
-/// the write lock meanwhile.
-#[derive(Clone)]
-pub struct GroupCommit {
-    db: DatabaseConnection,
-    writer: Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
+/// An input waiting for the writer, with where its answer goes.
+struct Queued<I, T, E> {
+    input: I,
+    reply: oneshot::Sender<Result<T, E>>,
 }
 
-impl GroupCommit {
-    /// Group commit over `db`'s pool.
-    pub fn new(db: DatabaseConnection) -> Self {
+/// Writes inputs of one kind with group commit on SQLite (see the module).
+///
+/// The batches run on a thread of their own (started with the first input, ended when the last
+/// clone of this value is dropped) with a connection of their own, so the writer never queues
+/// behind request handlers for a pooled connection, and its page cache is never invalidated by
+/// another writer.
+pub struct GroupCommit<I, T, E> {
+    db: DatabaseConnection,
+    settings: Arc<DatabaseSettings>,
+    write: BatchFn<I, T, E>,
+    writer: Arc<OnceLock<mpsc::UnboundedSender<Queued<I, T, E>>>>,
+}
+
+impl<I, T, E> Clone for GroupCommit<I, T, E> {
+    fn clone(&self) -> Self {
+        Self {
+            db: self.db.clone(),
+            settings: self.settings.clone(),
+            write: self.write,
+            writer: self.writer.clone(),
+        }
+    }
+}
+
+impl<I, T, E> GroupCommit<I, T, E>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: From<DbErr> + Send + 'static,
+{
+    /// Group commit of `write` over `db`. On SQLite the writer opens a connection of its own
+    /// from `settings` (see [`super::connect_writer`]) and falls back to `db`'s pool if it
+    /// cannot.
+    pub fn new(
+        db: DatabaseConnection,
+        settings: &DatabaseSettings,
+        write: BatchFn<I, T, E>,
+    ) -> Self {
         Self {
             db,
+            settings: Arc::new(settings.clone()),
+            write,
             writer: Arc::new(OnceLock::new()),
         }
     }
 
-    fn start_writer(&self) -> mpsc::UnboundedSender<Work> {
+    fn start_writer(&self) -> mpsc::UnboundedSender<Queued<I, T, E>> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let db = self.db.clone();
+        let shared = self.db.clone();
+        let settings = self.settings.clone();
+        let write = self.write;
         let started = std::thread::Builder::new()
             .name("yuimaru-writer".into())
             .spawn(move || {
@@ -72,7 +104,17 @@ impl GroupCommit {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(write_batches(db, rx)),
+                    Ok(rt) => rt.block_on(async move {
+                        let db = match super::connect_writer(&settings).await {
+                            Ok(Some(own)) => own,
+                            Ok(None) => shared,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the write batch thread uses the shared pool");
+                                shared
+                            }
+                        };
+                        write_batches(db, write, rx).await;
+                    }),
                     Err(e) => tracing::error!(error = %e, "the write batch thread has no runtime"),
                 }
             });
@@ -82,63 +124,26 @@ impl GroupCommit {
         tx
     }
 
-    /// Runs `unit` in a write transaction (shared with other units on SQLite) and returns its
-    /// result once that transaction is committed. An `Err` from the unit rolls back its writes
-    /// only.
+    /// Writes `input` (in a batch with others on SQLite) and returns its answer once the
+    /// transaction holding it is committed.
     ///
     /// # Errors
-    /// The unit's error, or the database's when the transaction cannot begin or commit.
-    pub async fn run<T, E, F>(&self, unit: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbErr> + Send + 'static,
-        F: for<'a> FnOnce(&'a DatabaseTransaction) -> UnitFuture<'a, T, E> + Send + 'static,
-    {
+    /// The batch function's answer for `input`, or the database's error when the transaction
+    /// cannot begin or commit.
+    pub async fn run(&self, input: I) -> Result<T, E> {
         if self.db.get_database_backend() != DbBackend::Sqlite {
             let txn = begin_write(&self.db).await?;
-            let v = unit(&txn).await?;
+            let answer = single((self.write)(&txn, std::slice::from_ref(&input)).await)?;
             txn.commit().await?;
-            return Ok(v);
+            return answer;
         }
-        let (tx, rx) = oneshot::channel::<Result<T, E>>();
-        // The unit runs in the batch's task: it keeps its caller's request id and log span.
-        let request_id = crate::error::current_request_id();
-        let span = tracing::Span::current();
-        let work: Work = Box::new(move |txn| {
-            let run = async move {
-                let (out, usable) = match txn.begin().await {
-                    Err(e) => (Err(E::from(e)), false),
-                    Ok(sp) => match unit(&sp).await {
-                        Ok(v) => match sp.commit().await {
-                            Ok(()) => (Ok(v), true),
-                            Err(e) => (Err(E::from(e)), false),
-                        },
-                        Err(e) => {
-                            let usable = sp.rollback().await.is_ok();
-                            (Err(e), usable)
-                        }
-                    },
-                };
-                let deliver: Deliver = Box::new(move |commit: Option<&DbErr>| {
-                    let out = match (out, commit) {
-                        (Ok(_), Some(e)) => Err(E::from(DbErr::Custom(format!(
-                            "the batch commit failed: {e}"
-                        )))),
-                        (out, _) => out,
-                    };
-                    let _ = tx.send(out);
-                });
-                (deliver, usable)
-            }
-            .instrument(span);
-            match request_id {
-                Some(id) => Box::pin(crate::error::REQUEST_ID.scope(id, run)),
-                None => Box::pin(run),
-            }
-        });
-        // A caller that goes away does not stop the unit: the writer thread runs it.
-        let _ = self.writer.get_or_init(|| self.start_writer()).send(work);
-        rx.await.unwrap_or_else(|_| {
+        let (reply, answer) = oneshot::channel();
+        // A caller that goes away does not stop the write: the writer thread does it.
+        let _ = self
+            .writer
+            .get_or_init(|| self.start_writer())
+            .send(Queued { input, reply });
+        answer.await.unwrap_or_else(|_| {
             Err(E::from(DbErr::Custom(
                 "the write batch stopped before answering".into(),
             )))
@@ -146,59 +151,142 @@ impl GroupCommit {
     }
 }
 
-/// The writer thread: takes whatever units are waiting (up to [`MAX_BATCH`]) as one batch,
+/// The one answer of a batch of one: `Ok(answer)` to commit (an `Err` answer wrote nothing),
+/// `Err` when the write failed and must be rolled back.
+fn single<T, E: From<DbErr>>(batch: Result<Vec<Result<T, E>>, E>) -> Result<Result<T, E>, E> {
+    let mut answers = batch?;
+    match (answers.pop(), answers.is_empty()) {
+        (Some(a), true) => Ok(a),
+        _ => Err(E::from(DbErr::Custom(
+            "a batch of one did not give one answer".into(),
+        ))),
+    }
+}
+
+/// The writer thread: takes whatever inputs are waiting (up to [`MAX_BATCH`]) as one batch,
 /// until every sender is gone.
-async fn write_batches(db: DatabaseConnection, mut rx: mpsc::UnboundedReceiver<Work>) {
+async fn write_batches<I, T, E>(
+    db: DatabaseConnection,
+    write: BatchFn<I, T, E>,
+    mut rx: mpsc::UnboundedReceiver<Queued<I, T, E>>,
+) where
+    E: From<DbErr>,
+{
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(w) => batch.push(w),
+                Ok(q) => batch.push(q),
                 Err(_) => break,
             }
         }
-        // A panicking unit fails its batch (the callers get an error), not the writer.
-        if std::panic::AssertUnwindSafe(run_batch(&db, batch))
+        let (inputs, replies): (Vec<I>, Vec<_>) =
+            batch.into_iter().map(|q| (q.input, q.reply)).unzip();
+        let span = tracing::info_span!("write_batch", inputs = inputs.len());
+        // A panicking batch fails its inputs (dropped replies answer with an error), not the
+        // writer.
+        let answers = std::panic::AssertUnwindSafe(run_batch(&db, write, &inputs))
             .catch_unwind()
-            .await
-            .is_err()
-        {
-            tracing::error!("a write batch panicked; its units were not committed");
+            .instrument(span)
+            .await;
+        match answers {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(_) => tracing::error!("a write batch panicked; its inputs were not committed"),
         }
     }
 }
 
-async fn run_batch(db: &DatabaseConnection, batch: Vec<Work>) {
-    let Ok(txn) = begin_write(db).await else {
-        // Dropping the units answers their callers with an error.
-        tracing::error!(
-            units = batch.len(),
-            "a write batch could not begin its transaction"
-        );
-        return;
+/// The answers of a batch of `n` inputs that failed with `e` (nothing of it is stored).
+fn all_failed<T, E: From<DbErr>>(n: usize, e: &DbErr) -> Vec<Result<T, E>> {
+    (0..n)
+        .map(|_| {
+            Err(E::from(DbErr::Custom(format!(
+                "the write batch failed: {e}"
+            ))))
+        })
+        .collect()
+}
+
+/// Writes one batch: all together, or (when that fails) one at a time in savepoints.
+async fn run_batch<I, T, E>(
+    db: &DatabaseConnection,
+    write: BatchFn<I, T, E>,
+    inputs: &[I],
+) -> Vec<Result<T, E>>
+where
+    E: From<DbErr>,
+{
+    let failed = |e: &DbErr| all_failed(inputs.len(), e);
+    let txn = match begin_write(db).await {
+        Ok(t) => t,
+        Err(e) => return failed(&e),
     };
-    let mut delivers = Vec::with_capacity(batch.len());
-    let mut rest = batch.into_iter();
-    let mut usable = true;
-    for work in rest.by_ref() {
-        let (deliver, ok) = work(&txn).await;
-        delivers.push(deliver);
-        if !ok {
-            usable = false;
-            break;
+    let together = write(&txn, inputs).await;
+    let answers = match together {
+        Ok(answers) if answers.len() == inputs.len() => answers,
+        // A batch of one has its answer: the error.
+        Err(e) if inputs.len() == 1 => {
+            let _ = txn.rollback().await;
+            return vec![Err(e)];
+        }
+        _ => {
+            if txn.rollback().await.is_err() {
+                return failed(&DbErr::Custom("the batch could not be rolled back".into()));
+            }
+            tracing::debug!(
+                inputs = inputs.len(),
+                "a write batch failed as a whole; writing its inputs one at a time"
+            );
+            return one_by_one(db, write, inputs).await;
+        }
+    };
+    match txn.commit().await {
+        Ok(()) => answers,
+        Err(e) => failed(&e),
+    }
+}
+
+/// Writes each input alone in a savepoint of one transaction.
+async fn one_by_one<I, T, E>(
+    db: &DatabaseConnection,
+    write: BatchFn<I, T, E>,
+    inputs: &[I],
+) -> Vec<Result<T, E>>
+where
+    E: From<DbErr>,
+{
+    let failed = |e: &DbErr| all_failed(inputs.len(), e);
+    let txn = match begin_write(db).await {
+        Ok(t) => t,
+        Err(e) => return failed(&e),
+    };
+    let mut answers = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let sp = match txn.begin().await {
+            Ok(sp) => sp,
+            Err(e) => return failed(&e),
+        };
+        match single(write(&sp, std::slice::from_ref(input)).await) {
+            Ok(answer) => {
+                if let Err(e) = sp.commit().await {
+                    return failed(&e);
+                }
+                answers.push(answer);
+            }
+            Err(e) => {
+                if let Err(e) = sp.rollback().await {
+                    return failed(&e);
+                }
+                answers.push(Err(e));
+            }
         }
     }
-    // Units not run (the transaction became unusable) are dropped: their callers get an error.
-    drop(rest);
-    let commit = if usable {
-        txn.commit().await.err()
-    } else {
-        let _ = txn.rollback().await;
-        Some(DbErr::Custom(
-            "a unit left the batch transaction unusable; the batch was rolled back".into(),
-        ))
-    };
-    for d in delivers {
-        d(commit.as_ref());
+    match txn.commit().await {
+        Ok(()) => answers,
+        Err(e) => failed(&e),
     }
 }

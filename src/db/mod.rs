@@ -6,8 +6,8 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    DbBackend, DbErr, IsolationLevel, QueryTrait, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use std::time::Duration;
@@ -18,14 +18,45 @@ use std::time::Duration;
 /// # Errors
 /// The database cannot be reached or opened.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    open(settings, settings.max_connections, None).await
+}
+
+/// Page cache of the SQLite writer's own connection (KiB): it is never invalidated by other
+/// writers, so the pages order placement touches stay in memory between batches.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+
+/// A pool of one SQLite connection for the group-commit writer (see [`group_commit`]), with a
+/// larger page cache than the shared pool's connections; `None` for PostgreSQL and in-memory
+/// SQLite (where another connection would be another database).
+///
+/// # Errors
+/// The database cannot be opened.
+pub async fn connect_writer(
+    settings: &DatabaseSettings,
+) -> anyhow::Result<Option<DatabaseConnection>> {
+    let url = settings.url.expose_secret();
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    open(settings, 1, Some(WRITER_CACHE_KIB)).await.map(Some)
+}
+
+async fn open(
+    settings: &DatabaseSettings,
+    max_connections: u32,
+    sqlite_cache_kib: Option<u32>,
+) -> anyhow::Result<DatabaseConnection> {
     let url = settings.url.expose_secret().to_string();
     let mut opts = ConnectOptions::new(url.clone());
-    opts.max_connections(settings.max_connections)
+    opts.max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // An embedded connection cannot go stale the way a server's can: no ping (a round trip
+        // to the connection's thread) before each use.
+        opts.test_before_acquire(false);
         if let Some(dir) = sqlite_file_dir(&url) {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("creating database directory {}", dir.display()))?;
@@ -34,7 +65,8 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         let busy = Duration::from_millis(settings.sqlite_busy_timeout_ms);
         opts.map_sqlx_sqlite_opts(move |o| {
             use sqlx_sqlite_reexport::*;
-            o.journal_mode(SqliteJournalMode::Wal)
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .busy_timeout(busy)
                 .synchronous(match sync {
@@ -43,7 +75,12 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
                     SqliteSynchronous::Full => SqliteSynchronous_::Full,
                     SqliteSynchronous::Extra => SqliteSynchronous_::Extra,
                 })
-                .create_if_missing(true)
+                .create_if_missing(true);
+            match sqlite_cache_kib {
+                // A negative cache_size is in KiB.
+                Some(kib) => o.pragma("cache_size", format!("-{kib}")),
+                None => o,
+            }
         });
     }
     let db = Database::connect(opts)
@@ -140,6 +177,24 @@ pub async fn execute_all(db: &impl ConnectionTrait, stmts: Vec<Statement>) -> Re
             Ok(changed)
         }
     }
+}
+
+/// Rows per INSERT of [`insert_rows`]: keeps the bound parameters of one statement well under
+/// SQLite's limit (32,766) and PostgreSQL's (65,535) for tables of up to ~60 columns.
+const ROWS_PER_INSERT: usize = 500;
+
+/// INSERT statements for `rows` (none for no rows), at most [`ROWS_PER_INSERT`] rows each.
+pub fn insert_rows<A>(backend: DbBackend, rows: Vec<A>) -> Vec<Statement>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        out.push(<A::Entity as sea_orm::EntityTrait>::insert_many(chunk).build(backend));
+    }
+    out
 }
 
 /// Writes raw SQL with `$1, $2…` placeholders for the connection's backend

@@ -62,15 +62,35 @@ pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<boo
 }
 
 /// The statements that apply `changes` (for callers that send several statements at once):
-/// one conditional balance update per change, then one insert of all the movements. Every
-/// change took effect when the updates changed `changes.len()` rows.
+/// one conditional balance update per lot (the changes of one lot are applied together, as
+/// their summed deltas), then the inserts of one movement per change. Every change took effect
+/// when the statements changed [`rows`] rows.
 pub fn statements(backend: DbBackend, changes: &[Change<'_>]) -> Vec<Statement> {
     if changes.is_empty() {
         return Vec::new();
     }
-    let mut out: Vec<Statement> = changes.iter().map(|c| balance_update(backend, c)).collect();
-    out.push(stock_movement::Entity::insert_many(changes.iter().map(movement)).build(backend));
+    let mut per_lot: Vec<Change<'_>> = Vec::new();
+    for c in changes {
+        match per_lot.iter_mut().find(|m| m.lot_id == c.lot_id) {
+            Some(m) => {
+                m.on_hand_delta += c.on_hand_delta;
+                m.reserved_delta += c.reserved_delta;
+            }
+            None => per_lot.push(c.clone()),
+        }
+    }
+    let mut out: Vec<Statement> = per_lot.iter().map(|c| balance_update(backend, c)).collect();
+    out.extend(crate::db::insert_rows(
+        backend,
+        changes.iter().map(movement).collect(),
+    ));
     out
+}
+
+/// Rows [`statements`] change when every change takes effect: one per lot and one per change.
+pub fn rows(changes: &[Change<'_>]) -> u64 {
+    let lots: std::collections::HashSet<Uuid> = changes.iter().map(|c| c.lot_id).collect();
+    u64::try_from(lots.len() + changes.len()).unwrap_or(u64::MAX)
 }
 
 /// The lot's conditional balance update: changes one row, or none when the balance would go

@@ -16,9 +16,9 @@ use chrono::Duration;
 use entity::{reservation, reservation_line, sku, stock_lot};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// Reservation statuses.
@@ -257,9 +257,8 @@ pub(crate) struct Want {
 }
 
 /// Plans what reservation `rid` takes of `wants`, first-expiry-first-out, from one read of
-/// every candidate lot. On PostgreSQL the lots read are locked (in one order, so concurrent
-/// plans wait rather than deadlock), so the plan holds until the transaction ends; on SQLite the
-/// write transaction already excludes other writers. Apply it with [`plan_statements`].
+/// every candidate lot ([`candidate_lots`]; see there for how the plan holds). Apply it with
+/// [`plan_statements`].
 ///
 /// # Errors
 /// 409 `out_of_stock`.
@@ -269,10 +268,24 @@ pub(crate) async fn plan_lots(
     rid: Uuid,
     wants: &BTreeMap<Uuid, Want>,
 ) -> ApiResult<Vec<reservation_line::Model>> {
-    let today = core::today_jst();
+    let lots = candidate_lots(txn, wants.keys().copied()).await?;
+    plan_from(&lots, &HashMap::new(), agg, rid, wants)
+}
+
+/// Every lot of `skus` with units not yet reserved, in first-expiry-first-out order per SKU.
+/// On PostgreSQL the lots read are locked (in one order, so concurrent plans wait rather than
+/// deadlock), so a plan made from them holds until the transaction ends; on SQLite the write
+/// transaction already excludes other writers.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn candidate_lots(
+    txn: &sea_orm::DatabaseTransaction,
+    skus: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<stock_lot::Model>, sea_orm::DbErr> {
+    let skus: BTreeSet<Uuid> = skus.into_iter().collect();
     let mut query = stock_lot::Entity::find()
-        .filter(stock_lot::Column::SkuId.is_in(wants.keys().copied()))
-        .filter(stock_lot::Column::AggregatorId.eq(agg))
+        .filter(stock_lot::Column::SkuId.is_in(skus))
         .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
         .order_by_asc(stock_lot::Column::SkuId)
         .order_by_asc(stock_lot::Column::BestBefore)
@@ -280,19 +293,39 @@ pub(crate) async fn plan_lots(
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         query = query.lock_exclusive();
     }
-    let lots = query.all(txn).await?;
+    query.all(txn).await
+}
+
+/// Plans what reservation `rid` of aggregator `agg` takes of `wants` from `lots` (as read by
+/// [`candidate_lots`]), first-expiry-first-out, leaving alone the units `taken` (per lot) by
+/// plans made earlier in the same transaction but not yet written.
+///
+/// # Errors
+/// 409 `out_of_stock`.
+pub(crate) fn plan_from(
+    lots: &[stock_lot::Model],
+    taken: &HashMap<Uuid, i64>,
+    agg: Uuid,
+    rid: Uuid,
+    wants: &BTreeMap<Uuid, Want>,
+) -> ApiResult<Vec<reservation_line::Model>> {
+    let today = core::today_jst();
     let mut lines = Vec::new();
     for (sku_id, want) in wants {
         let min_date = today + Duration::days(want.days);
         let mut need = want.qty;
         for lot in lots
             .iter()
-            .filter(|l| l.sku_id == *sku_id && l.best_before >= min_date)
+            .filter(|l| l.sku_id == *sku_id && l.aggregator_id == agg && l.best_before >= min_date)
         {
             if need == 0 {
                 break;
             }
-            let take = std::cmp::min(need, lot.on_hand - lot.reserved);
+            let free = lot.on_hand - lot.reserved - taken.get(&lot.id).copied().unwrap_or(0);
+            if free <= 0 {
+                continue;
+            }
+            let take = std::cmp::min(need, free);
             lines.push(reservation_line::Model {
                 id: core::new_id(),
                 aggregator_id: agg,
@@ -320,9 +353,9 @@ pub(crate) async fn plan_lots(
     Ok(lines)
 }
 
-/// The statements that carry out a plan of [`plan_lots`]: the ledger's balance updates and
-/// movements, then the reservation's lines. The plan was applied in full when they changed
-/// [`plan_rows`] rows (per entry: its balance update, its movement and its line).
+/// The statements that carry out a plan of [`plan_lots`] (or several plans of [`plan_from`]):
+/// the ledger's balance updates and movements, then the reservation lines. The plans were
+/// applied in full when they changed [`plan_rows`] rows.
 pub(crate) fn plan_statements(
     backend: sea_orm::DbBackend,
     actor_user_id: Option<Uuid>,
@@ -331,7 +364,25 @@ pub(crate) fn plan_statements(
     if lines.is_empty() {
         return Vec::new();
     }
-    let changes: Vec<Change<'_>> = lines
+    let mut out = ledger::statements(backend, &changes(actor_user_id, lines));
+    out.extend(db::insert_rows(
+        backend,
+        lines
+            .iter()
+            .map(|l| reservation_line::ActiveModel::from(l.clone()))
+            .collect(),
+    ));
+    out
+}
+
+/// Rows [`plan_statements`] change when every balance update succeeds: the ledger's (one per
+/// lot, one movement per line) and one per reservation line.
+pub(crate) fn plan_rows(lines: &[reservation_line::Model]) -> u64 {
+    ledger::rows(&changes(None, lines)) + u64::try_from(lines.len()).unwrap_or(u64::MAX)
+}
+
+fn changes(actor_user_id: Option<Uuid>, lines: &[reservation_line::Model]) -> Vec<Change<'static>> {
+    lines
         .iter()
         .map(|l| Change {
             aggregator_id: l.aggregator_id,
@@ -346,22 +397,7 @@ pub(crate) fn plan_statements(
             loss_bearer: None,
             reason: "",
         })
-        .collect();
-    let mut out = ledger::statements(backend, &changes);
-    out.push(
-        reservation_line::Entity::insert_many(
-            lines
-                .iter()
-                .map(|l| reservation_line::ActiveModel::from(l.clone())),
-        )
-        .build(backend),
-    );
-    out
-}
-
-/// Rows [`plan_statements`] change when every balance update succeeds.
-pub(crate) fn plan_rows(lines: &[reservation_line::Model]) -> u64 {
-    u64::try_from(lines.len() * 3).unwrap_or(u64::MAX)
+        .collect()
 }
 
 async fn find_by_key(

@@ -5,8 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::job;
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
-    TryInsertResult, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -76,16 +75,10 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> Result<Option<Uu
     })
 }
 
-/// The statement [`enqueue`] runs (for callers that send several statements at once); it
-/// inserts one row, or none when the dedupe key is taken.
-pub fn enqueue_statement(backend: DbBackend, new: NewJob) -> Statement {
-    let mut insert = job::Entity::insert(row(core::new_id(), new));
-    insert.query().on_conflict(
-        OnConflict::column(job::Column::DedupeKey)
-            .do_nothing()
-            .to_owned(),
-    );
-    insert.build(backend)
+/// The job row `new` becomes (for callers that insert several rows at once; unlike
+/// [`enqueue`], a taken dedupe key then fails the insert).
+pub fn new_row(new: NewJob) -> job::ActiveModel {
+    row(core::new_id(), new)
 }
 
 fn row(id: Uuid, new: NewJob) -> job::ActiveModel {

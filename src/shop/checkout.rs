@@ -21,8 +21,8 @@ use entity::{
     aggregator, category, municipality, order_line, parcel, product, reservation, shop_order, sku,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType,
-    QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -668,27 +668,26 @@ pub async fn place(
         &serde_json::to_vec(&c.buyer).map_err(|e| ApiError::Internal(e.into()))?,
     )
     .map_err(ApiError::Internal)?;
-    let order = NewOrder {
-        agg: agg.id,
-        number: order_number(),
-        method,
-        sealed,
-        client_key: client_key.clone(),
-        key: key.to_string(),
-        request_hash: request_hash.clone(),
-        checked: c,
-    };
-    // Written with group commit: many orders share one commit (and its disk flush) on SQLite.
-    let written = app
-        .orders_writer
-        .run(move |txn| Box::pin(write_order(txn, order)))
-        .await;
-    match written {
-        Ok((order, written)) => Ok(Placed {
-            order,
-            replayed: false,
-            written: Some(written),
-        }),
+    let order = new_order(agg.id, &method, sealed, &client_key, key, &request_hash, &c);
+    // Written with group commit: many orders share one transaction (and its disk flush) on
+    // SQLite.
+    match app.orders_writer.run(order).await {
+        Ok(mut stored) => {
+            // In the order [`super::orders::detail`] reads them back.
+            stored.parcels.sort_by_key(|p| p.seq);
+            stored
+                .lines
+                .sort_by(|a, b| (a.parcel_seq, &a.sku_code).cmp(&(b.parcel_seq, &b.sku_code)));
+            Ok(Placed {
+                order: stored.order,
+                replayed: false,
+                written: Some(Written {
+                    lines: stored.lines,
+                    parcels: stored.parcels,
+                    buyer: c.buyer,
+                }),
+            })
+        }
         // The key was taken meanwhile: answer as a retry would be answered.
         Err(ApiError::Conflict {
             code: KEY_TAKEN, ..
@@ -703,55 +702,65 @@ pub async fn place(
     }
 }
 
-/// [`write_order`]'s answer when another order holds the Idempotency-Key (never sent out).
+/// [`write_orders`]' answer when another order holds the Idempotency-Key (never sent out).
 const KEY_TAKEN: &str = "idempotency_key_taken";
 
-/// An order ready to be written: checked, priced, buyer data sealed.
-struct NewOrder {
-    agg: Uuid,
-    number: String,
-    method: String,
-    sealed: String,
-    client_key: String,
-    key: String,
-    request_hash: String,
-    checked: Checked,
+/// The writer of placed orders (group commit on SQLite, see [`crate::db::group_commit`]).
+pub type OrdersWriter = crate::db::group_commit::GroupCommit<NewOrder, Stored, ApiError>;
+
+/// An order ready to be written: checked, priced, buyer data sealed, its rows built (in the
+/// request, so the jobs and the audit row carry its request id). Only the lots are chosen
+/// when it is written.
+pub struct NewOrder {
+    order: shop_order::Model,
+    reservation: reservation::Model,
+    parcels: Vec<parcel::Model>,
+    /// Without their lot allocations (chosen when written).
+    lines: Vec<order_line::Model>,
+    jobs: Vec<entity::job::ActiveModel>,
+    audit: entity::audit_event::ActiveModel,
+    wants: BTreeMap<Uuid, reservations::Want>,
 }
 
-/// Writes order `o` in `txn`: the order, its reservation with the lots taken
-/// first-expiry-first-out, parcels, lines, the confirmation (and for cash on delivery the
-/// producers' sold notice) jobs and the audit record. One read of the candidate lots, then
-/// every row in one call on SQLite (see [`db::execute_all`]).
-///
-/// # Errors
-/// 409 `out_of_stock`; a conflict coded [`KEY_TAKEN`] when another order already holds the
-/// Idempotency-Key; database failures. The caller's transaction is rolled back on any error.
-async fn write_order(
-    txn: &DatabaseTransaction,
-    o: NewOrder,
-) -> ApiResult<(shop_order::Model, Written)> {
-    let backend = txn.get_database_backend();
-    let c = &o.checked;
+/// What an order wrote: the order, its lines (with their lots) and parcels.
+pub struct Stored {
+    order: shop_order::Model,
+    lines: Vec<order_line::Model>,
+    parcels: Vec<parcel::Model>,
+}
+
+/// Builds the rows of a new order: the order, its reservation, parcels, lines, the
+/// confirmation (and for cash on delivery the producers' sold notice) jobs and the audit row.
+fn new_order(
+    agg: Uuid,
+    method: &str,
+    sealed: String,
+    client_key: &str,
+    key: &str,
+    request_hash: &str,
+    c: &Checked,
+) -> NewOrder {
     let q = &c.quote;
     let dest = c.buyer.destination();
     let now = core::now();
     let oid = core::new_id();
     let rid = core::new_id();
+    let number = order_number();
     let order = shop_order::Model {
         id: oid,
-        aggregator_id: o.agg,
-        number: o.number.clone(),
+        aggregator_id: agg,
+        number: number.clone(),
         source: "shop".into(),
         external_id: None,
         status: status::OPEN.into(),
-        payment_status: if o.method == "cash_on_delivery" {
+        payment_status: if method == "cash_on_delivery" {
             payment::CASH_ON_DELIVERY.into()
         } else {
             payment::PENDING.into()
         },
         fulfilment_status: fulfilment::UNFULFILLED.into(),
-        payment_method: o.method.clone(),
-        buyer_data: Some(o.sealed.clone()),
+        payment_method: method.to_string(),
+        buyer_data: Some(sealed),
         personal_purged_at: None,
         destination_prefecture: dest.prefecture.clone(),
         destination_municipality: c.destination_municipality.clone(),
@@ -771,9 +780,9 @@ async fn write_order(
         refunded_total: 0,
         refund_owed: 0,
         reservation_id: Some(rid),
-        client_key: o.client_key.clone(),
-        idempotency_key: Some(o.key.clone()),
-        request_hash: o.request_hash.clone(),
+        client_key: client_key.to_string(),
+        idempotency_key: Some(key.to_string()),
+        request_hash: request_hash.to_string(),
         pay_by: c.pay_by,
         paid_at: None,
         payment_intent_id: None,
@@ -783,32 +792,25 @@ async fn write_order(
         created_at: now,
         updated_at: now,
     };
-    let allocations = reservations::plan_lots(txn, o.agg, rid, &c.wants).await?;
-    // The order row first: a taken Idempotency-Key fails there, before anything else is written.
-    let mut stmts = vec![
-        shop_order::Entity::insert(shop_order::ActiveModel::from(order.clone())).build(backend),
-        reservation::Entity::insert(reservation::ActiveModel {
-            id: Set(rid),
-            aggregator_id: Set(o.agg),
-            status: Set(reservations::status::HELD.into()),
-            expires_at: Set(None),
-            destination_prefecture: Set(Some(dest.prefecture.clone())),
-            reference: Set(format!("order {}", o.number)),
-            idempotency_key: Set(None),
-            request_hash: Set(None),
-            created_by: Set(Uuid::nil()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .build(backend),
-    ];
-    stmts.extend(reservations::plan_statements(backend, None, &allocations));
+    let reservation = reservation::Model {
+        id: rid,
+        aggregator_id: agg,
+        status: reservations::status::HELD.into(),
+        expires_at: None,
+        destination_prefecture: Some(dest.prefecture.clone()),
+        reference: format!("order {number}"),
+        idempotency_key: None,
+        request_hash: None,
+        created_by: Uuid::nil(),
+        created_at: now,
+        updated_at: now,
+    };
     let mut parcels = Vec::new();
     let mut lines = Vec::new();
     for p in &q.parcels {
         parcels.push(parcel::Model {
             id: core::new_id(),
-            aggregator_id: o.agg,
+            aggregator_id: agg,
             order_id: oid,
             seq: p.seq,
             temperature_class: p.temperature_class.clone(),
@@ -826,14 +828,9 @@ async fn write_order(
         });
         for i in &p.lines {
             let l = &q.lines[*i];
-            let lots: Vec<serde_json::Value> = allocations
-                .iter()
-                .filter(|a| a.sku_id == l.sku_id)
-                .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
-                .collect();
             lines.push(order_line::Model {
                 id: core::new_id(),
-                aggregator_id: o.agg,
+                aggregator_id: agg,
                 order_id: oid,
                 producer_id: l.producer_id,
                 product_id: l.product_id,
@@ -846,76 +843,191 @@ async fn write_order(
                 line_total: l.total(),
                 temperature_class: l.temperature_class.clone(),
                 parcel_seq: p.seq,
-                allocations: serde_json::Value::Array(lots).to_string(),
+                allocations: String::new(),
                 returned_qty: 0,
                 created_at: now,
                 producer_notified_at: None,
             });
         }
     }
-    // Rows the statements change when every balance update took its units: the order, the
-    // reservation, the plan's, parcels, lines, one or two jobs and the audit row.
-    let jobs = if o.method == "cash_on_delivery" { 2 } else { 1 };
-    let expected = reservations::plan_rows(&allocations)
-        + u64::try_from(2 + parcels.len() + lines.len() + jobs + 1).unwrap_or(u64::MAX);
-    stmts.push(
-        parcel::Entity::insert_many(parcels.iter().cloned().map(parcel::ActiveModel::from))
-            .build(backend),
-    );
-    stmts.push(
-        order_line::Entity::insert_many(lines.iter().cloned().map(order_line::ActiveModel::from))
-            .build(backend),
-    );
     let confirmation = super::notify::CONFIRMATION;
-    stmts.push(queue::enqueue_statement(
-        backend,
-        super::notify::email_job(o.agg, oid, confirmation, confirmation),
-    ));
-    if o.method == "cash_on_delivery" {
+    let mut jobs = vec![queue::new_row(super::notify::email_job(
+        agg,
+        oid,
+        confirmation,
+        confirmation,
+    ))];
+    if method == "cash_on_delivery" {
         // Cash on delivery is a firm order at once; other methods tell producers when paid.
-        stmts.push(queue::enqueue_statement(
-            backend,
-            super::sales::sold_job(o.agg, oid),
-        ));
+        jobs.push(queue::new_row(super::sales::sold_job(agg, oid)));
     }
-    stmts.push(crate::audit::statement(
-        backend,
-        crate::audit::AuditRecord {
-            aggregator_id: Some(o.agg),
-            actor_user_id: None,
-            action: "order_placed",
-            subject_type: "order",
-            subject_id: Some(oid.to_string()),
-            details: serde_json::json!({ "number": o.number, "source": "shop", "payment_method": o.method, "grand_total": q.grand_total }),
-        },
-    ));
-    let changed = match crate::db::execute_all(txn, stmts).await {
-        Ok(n) => n,
-        Err(e) => {
-            return Err(match ApiError::from(e) {
+    let audit = crate::audit::row(crate::audit::AuditRecord {
+        aggregator_id: Some(agg),
+        actor_user_id: None,
+        action: "order_placed",
+        subject_type: "order",
+        subject_id: Some(oid.to_string()),
+        details: serde_json::json!({ "number": number, "source": "shop", "payment_method": method, "grand_total": q.grand_total }),
+    });
+    NewOrder {
+        order,
+        reservation,
+        parcels,
+        lines,
+        jobs,
+        audit,
+        wants: c.wants.clone(),
+    }
+}
+
+/// Writes `orders` in `txn` (the batch function of [`OrdersWriter`]): one read of the
+/// Idempotency-Keys already taken, one read of every candidate lot, each order's lots planned
+/// first-expiry-first-out in turn (an order sees what the ones before it took), then every row
+/// of every accepted order in one call on SQLite (see [`crate::db::execute_all`]).
+///
+/// An order is answered 409 `out_of_stock`, or with a conflict coded [`KEY_TAKEN`] when
+/// another order holds its Idempotency-Key; such an order writes nothing. The batch fails as a
+/// whole when its writes fail or change other rows than planned (then it is rolled back; on
+/// its own, an order's unique-key conflict is [`KEY_TAKEN`] and a balance update that did not
+/// apply is `out_of_stock`).
+pub fn write_orders<'a>(
+    txn: &'a DatabaseTransaction,
+    orders: &'a [NewOrder],
+) -> crate::db::group_commit::BatchFuture<'a, Stored, ApiError> {
+    Box::pin(write_batch(txn, orders))
+}
+
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    orders: &[NewOrder],
+) -> Result<Vec<ApiResult<Stored>>, ApiError> {
+    let backend = txn.get_database_backend();
+    let mut held = taken_keys(txn, orders).await?;
+    let lots =
+        reservations::candidate_lots(txn, orders.iter().flat_map(|o| o.wants.keys().copied()))
+            .await?;
+    let mut taken: HashMap<Uuid, i64> = HashMap::new();
+    let mut answers = Vec::with_capacity(orders.len());
+    let (mut new_orders, mut new_reservations, mut parcels, mut lines, mut jobs, mut audits) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut allocations = Vec::new();
+    for o in orders {
+        let key = (
+            o.order.aggregator_id,
+            o.order.client_key.clone(),
+            o.order.idempotency_key.clone(),
+        );
+        // Held by a stored order, or by an earlier order of this batch.
+        if !held.insert(key) {
+            answers.push(Err(ApiError::conflict(KEY_TAKEN, "key taken")));
+            continue;
+        }
+        let plan = match reservations::plan_from(
+            &lots,
+            &taken,
+            o.order.aggregator_id,
+            o.reservation.id,
+            &o.wants,
+        ) {
+            Ok(plan) => plan,
+            Err(e) => {
+                answers.push(Err(e));
+                continue;
+            }
+        };
+        for a in &plan {
+            *taken.entry(a.lot_id).or_insert(0) += a.qty;
+        }
+        let mut order_lines = o.lines.clone();
+        for l in &mut order_lines {
+            let lots: Vec<serde_json::Value> = plan
+                .iter()
+                .filter(|a| a.sku_id == l.sku_id)
+                .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
+                .collect();
+            l.allocations = serde_json::Value::Array(lots).to_string();
+        }
+        new_orders.push(shop_order::ActiveModel::from(o.order.clone()));
+        new_reservations.push(reservation::ActiveModel::from(o.reservation.clone()));
+        parcels.extend(o.parcels.iter().cloned().map(parcel::ActiveModel::from));
+        lines.extend(
+            order_lines
+                .iter()
+                .cloned()
+                .map(order_line::ActiveModel::from),
+        );
+        jobs.extend(o.jobs.iter().cloned());
+        audits.push(o.audit.clone());
+        allocations.extend(plan);
+        answers.push(Ok(Stored {
+            order: o.order.clone(),
+            lines: order_lines,
+            parcels: o.parcels.clone(),
+        }));
+    }
+    if new_orders.is_empty() {
+        return Ok(answers);
+    }
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    // Rows the statements change when every balance update took its units.
+    let expected = count(
+        new_orders.len()
+            + new_reservations.len()
+            + parcels.len()
+            + lines.len()
+            + jobs.len()
+            + audits.len(),
+    ) + reservations::plan_rows(&allocations);
+    // The orders first: a taken Idempotency-Key fails there, before anything else is written.
+    let mut stmts = crate::db::insert_rows(backend, new_orders);
+    stmts.extend(crate::db::insert_rows(backend, new_reservations));
+    stmts.extend(reservations::plan_statements(backend, None, &allocations));
+    stmts.extend(crate::db::insert_rows(backend, parcels));
+    stmts.extend(crate::db::insert_rows(backend, lines));
+    stmts.extend(crate::db::insert_rows(backend, jobs));
+    stmts.extend(crate::db::insert_rows(backend, audits));
+    let changed =
+        crate::db::execute_all(txn, stmts)
+            .await
+            .map_err(|e| match ApiError::from(e) {
                 // Only the order row has unique keys a retry can collide on.
                 ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
                 e => e,
-            });
-        }
-    };
+            })?;
     if changed != expected {
         return Err(ApiError::conflict(
             "out_of_stock",
             "the stock changed while the order was placed: please try again",
         ));
     }
-    // In the order [`super::orders::detail`] reads them back.
-    parcels.sort_by_key(|p| p.seq);
-    lines.sort_by(|a, b| (a.parcel_seq, &a.sku_code).cmp(&(b.parcel_seq, &b.sku_code)));
-    Ok((
-        order,
-        Written {
-            lines,
-            parcels,
-            buyer: o.checked.buyer,
-        },
-    ))
+    Ok(answers)
+}
+
+/// The Idempotency-Keys of `orders` that stored orders already hold (per aggregator and client).
+async fn taken_keys(
+    txn: &DatabaseTransaction,
+    orders: &[NewOrder],
+) -> Result<std::collections::HashSet<(Uuid, String, Option<String>)>, sea_orm::DbErr> {
+    let keys: std::collections::BTreeSet<&str> = orders
+        .iter()
+        .filter_map(|o| o.order.idempotency_key.as_deref())
+        .collect();
+    let rows: Vec<(Uuid, String, Option<String>)> = shop_order::Entity::find()
+        .select_only()
+        .column(shop_order::Column::AggregatorId)
+        .column(shop_order::Column::ClientKey)
+        .column(shop_order::Column::IdempotencyKey)
+        .filter(shop_order::Column::IdempotencyKey.is_in(keys))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 async fn find_by_key(

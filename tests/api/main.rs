@@ -9,6 +9,7 @@ mod csv;
 mod errors;
 mod fake_provider;
 mod fulfilment;
+mod group_commit;
 mod jobs;
 mod mail;
 mod manage_pages;

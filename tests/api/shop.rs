@@ -1109,6 +1109,93 @@ db_test!(
     two_hundred_buyers_race_for_the_last_unit_across_instances
 );
 
+async fn concurrent_orders_share_lots_first_expiry_first_out(b: Backend) {
+    // 40 buyers at once for 7 units in two lots: on SQLite their orders are written in shared
+    // batches, where each order must see what the orders before it in the batch took.
+    let app = spawn_app(b).await;
+    let op = open_shop(&app).await;
+    let (_, _, pt) = approved_producer(&app, &op).await;
+    let (_, sku) = stocked_sku(&app, &op, &pt, json!({}), 1080, 3).await;
+    let loc = location(&app, &op, "ambient").await;
+    stock_class(&app, &op, &pt, &sku, 4, &day(300), &loc, "ambient").await;
+    let mut body = cart(json!([{"sku_id": sku, "qty": 1}]), "cash_on_delivery");
+    let p: Value = post_public(&app, &shop("/checkout/preview"), &body, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    body["expected_total"] = p["totals"]["grand_total"].clone();
+    let client = reqwest::Client::new();
+    let race = |from: usize, to: usize| {
+        let (client, body, url) = (client.clone(), body.clone(), app.url(&shop("/orders")));
+        async move {
+            let mut tasks = Vec::new();
+            for i in from..to {
+                let (client, body, url) = (client.clone(), body.clone(), url.clone());
+                tasks.push(tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .header("idempotency-key", format!("share-{i}"))
+                        .header("x-client-id", format!("buyer-{i}"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .expect("order");
+                    let status = r.status().as_u16();
+                    let v: Value = r.json().await.expect("json");
+                    (status, v)
+                }));
+            }
+            let (mut placed, mut refused) = (0, 0);
+            for t in tasks {
+                let (status, v) = t.await.expect("task");
+                match status {
+                    201 => {
+                        let allocations = &v["lines"][0]["allocations"];
+                        // Exactly its unit, from one lot.
+                        assert_eq!(allocations.as_array().map(Vec::len), Some(1), "{v}");
+                        assert_eq!(allocations[0]["qty"], 1, "{v}");
+                        placed += 1;
+                    }
+                    409 => {
+                        assert_eq!(v["error"]["code"], "out_of_stock", "{v}");
+                        refused += 1;
+                    }
+                    other => panic!("unexpected {other}: {v}"),
+                }
+            }
+            (placed, refused)
+        }
+    };
+    // Five at once: the lot that expires first (3 units) goes first, then 2 of the later one.
+    assert_eq!(race(0, 5).await, (5, 0));
+    let lots = "SELECT COUNT(*) FROM stock_lot WHERE ";
+    assert_eq!(
+        app.count(&format!("{lots}on_hand = 3 AND reserved = 3"))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("{lots}on_hand = 4 AND reserved = 2"))
+            .await,
+        1
+    );
+    // 40 at once for the last 2 units.
+    assert_eq!(race(5, 45).await, (2, 38));
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_lot")
+            .await,
+        7
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservation_line").await, 7);
+    assert_eq!(app.count("SELECT COUNT(*) FROM shop_order").await, 7);
+    assert_eq!(app.count(crate::inventory::LEDGER_MISMATCHES).await, 0);
+}
+db_test!(
+    concurrent_orders_share_lots,
+    concurrent_orders_share_lots_first_expiry_first_out
+);
+
 fn available(product: &Value) -> Option<i64> {
     product["skus"][0]["available"].as_i64()
 }
