@@ -21,13 +21,14 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     open(settings, settings.max_connections, None).await
 }
 
-/// Page cache of the SQLite writer's own connection (KiB): it is never invalidated by other
-/// writers, so the pages order placement touches stay in memory between batches.
-const WRITER_CACHE_KIB: u32 = 16 * 1024;
+/// Prepared statements the SQLite writer's own connection keeps: its batches' statements
+/// differ with every batch's size, so keeping many (sqlx keeps 100 by default) only holds
+/// memory.
+const WRITER_STATEMENTS: usize = 16;
 
 /// A pool of one SQLite connection for the group-commit writer (see [`group_commit`]), with a
-/// larger page cache than the shared pool's connections; `None` for PostgreSQL and in-memory
-/// SQLite (where another connection would be another database).
+/// small statement cache; `None` for PostgreSQL and in-memory SQLite (where another connection
+/// would be another database).
 ///
 /// # Errors
 /// The database cannot be opened.
@@ -38,13 +39,13 @@ pub async fn connect_writer(
     if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return Ok(None);
     }
-    open(settings, 1, Some(WRITER_CACHE_KIB)).await.map(Some)
+    open(settings, 1, Some(WRITER_STATEMENTS)).await.map(Some)
 }
 
 async fn open(
     settings: &DatabaseSettings,
     max_connections: u32,
-    sqlite_cache_kib: Option<u32>,
+    sqlite_statements: Option<usize>,
 ) -> anyhow::Result<DatabaseConnection> {
     let url = settings.url.expose_secret().to_string();
     let mut opts = ConnectOptions::new(url.clone());
@@ -76,9 +77,8 @@ async fn open(
                     SqliteSynchronous::Extra => SqliteSynchronous_::Extra,
                 })
                 .create_if_missing(true);
-            match sqlite_cache_kib {
-                // A negative cache_size is in KiB.
-                Some(kib) => o.pragma("cache_size", format!("-{kib}")),
+            match sqlite_statements {
+                Some(n) => o.statement_cache_capacity(n),
                 None => o,
             }
         });

@@ -881,9 +881,10 @@ fn new_order(
 }
 
 /// Writes `orders` in `txn` (the batch function of [`OrdersWriter`]): one read of the
-/// Idempotency-Keys already taken, one read of every candidate lot, each order's lots planned
-/// first-expiry-first-out in turn (an order sees what the ones before it took), then every row
-/// of every accepted order in one call on SQLite (see [`crate::db::execute_all`]).
+/// Idempotency-Keys already taken (batches of more than one), one read of every candidate lot,
+/// each order's lots planned first-expiry-first-out in turn (an order sees what the ones before
+/// it took), then every row of every accepted order in one call on SQLite (see
+/// [`crate::db::execute_all`]).
 ///
 /// An order is answered 409 `out_of_stock`, or with a conflict coded [`KEY_TAKEN`] when
 /// another order holds its Idempotency-Key; such an order writes nothing. The batch fails as a
@@ -902,7 +903,13 @@ async fn write_batch(
     orders: &[NewOrder],
 ) -> Result<Vec<ApiResult<Stored>>, ApiError> {
     let backend = txn.get_database_backend();
-    let mut held = taken_keys(txn, orders).await?;
+    // Alone, an order whose key is taken fails at its insert (answered as KEY_TAKEN); in a
+    // batch that would fail the others too, so taken keys are looked up first.
+    let mut held = if orders.len() > 1 {
+        taken_keys(txn, orders).await?
+    } else {
+        std::collections::HashSet::new()
+    };
     let lots =
         reservations::candidate_lots(txn, orders.iter().flat_map(|o| o.wants.keys().copied()))
             .await?;
