@@ -25,7 +25,7 @@ use sea_orm::{
     QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -1017,20 +1017,35 @@ async fn write_batch(
 }
 
 /// The Idempotency-Keys of `orders` that stored orders already hold (per aggregator and client).
+/// Per aggregator one index search: its clients × its keys (a superset of the pairs asked,
+/// matched exactly by the caller).
 async fn taken_keys(
     txn: &DatabaseTransaction,
     orders: &[NewOrder],
 ) -> Result<std::collections::HashSet<(Uuid, String, Option<String>)>, sea_orm::DbErr> {
-    let keys: std::collections::BTreeSet<&str> = orders
-        .iter()
-        .filter_map(|o| o.order.idempotency_key.as_deref())
-        .collect();
+    let mut per_aggregator: BTreeMap<Uuid, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for o in orders {
+        if let Some(key) = o.order.idempotency_key.as_deref() {
+            let (clients, keys) = per_aggregator.entry(o.order.aggregator_id).or_default();
+            clients.insert(&o.order.client_key);
+            keys.insert(key);
+        }
+    }
+    let mut any = sea_orm::Condition::any();
+    for (agg, (clients, keys)) in per_aggregator {
+        any = any.add(
+            sea_orm::Condition::all()
+                .add(shop_order::Column::AggregatorId.eq(agg))
+                .add(shop_order::Column::ClientKey.is_in(clients))
+                .add(shop_order::Column::IdempotencyKey.is_in(keys)),
+        );
+    }
     let rows: Vec<(Uuid, String, Option<String>)> = shop_order::Entity::find()
         .select_only()
         .column(shop_order::Column::AggregatorId)
         .column(shop_order::Column::ClientKey)
         .column(shop_order::Column::IdempotencyKey)
-        .filter(shop_order::Column::IdempotencyKey.is_in(keys))
+        .filter(any)
         .into_tuple()
         .all(txn)
         .await?;
