@@ -12,12 +12,11 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use uuid::Uuid;
 use yuimaru::{
-    auth::actor::{Actor, Role, Via},
     config::{Environment, MailTransportKind, Settings},
     core,
+    http::actor::{Actor, Role, Via},
     inventory::reservations::{self, ReserveLine, ReserveRequest},
     mail::Mailer,
-    startup::AppState,
 };
 
 /// The same statements the service runs for a one-line, one-lot reservation, sent directly.
@@ -105,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
         yuimaru::db::migrate(&db).await?;
         let data = Arc::new(seed(&db, 100, 10, 3).await?);
         let mailer = Mailer::from_settings(&settings)?;
-        let state = Arc::new(AppState::new(db.clone(), settings, mailer)?);
+        let state = Arc::new(yuimaru::startup::build_state(db.clone(), settings, mailer)?);
         let actor = Arc::new(Actor {
             user_id: data.user,
             email: "bench@example.jp".into(),

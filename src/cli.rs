@@ -1,10 +1,12 @@
 //! The command line: `serve` (default), `worker`, `migrate`, `aggregator create`, `user create`.
 use crate::{
-    auth::{actor::Role, users},
+    auth::users,
     config::{Environment, Settings},
-    db, jobs,
+    db,
+    http::actor::Role,
+    jobs,
     mail::Mailer,
-    startup::{AppState, Application},
+    startup::Application,
     telemetry,
 };
 use clap::{Parser, Subcommand};
@@ -189,9 +191,9 @@ async fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
     if settings.database.migrate_on_start {
         db::migrate(&db).await?;
     }
-    jobs::schedule::ensure_schedules(&db, &settings).await?;
+    jobs::schedule::ensure_schedules(&db, &settings, &crate::startup::registry()).await?;
     let mailer = Mailer::from_settings(&settings)?;
-    let state = AppState::new(db, settings, mailer)?;
+    let state = crate::startup::build_state(db, settings, mailer)?;
     if once {
         let n = jobs::runner::run_pending(&state).await?;
         println!("ran {n} job(s)");

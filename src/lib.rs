@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod aggregators;
+pub mod area;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -15,12 +16,12 @@ pub mod http;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;
-pub mod openapi;
 pub mod payments;
 pub mod producers;
 pub mod reference;
 pub mod shop;
 pub mod startup;
+pub mod state;
 pub mod storage;
 pub mod system;
 pub mod telemetry;

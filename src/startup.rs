@@ -1,93 +1,99 @@
-//! Building and running the application: state, the route table, the HTTP server.
+//! The composition root: the list of areas, the route table, the job registry, the state
+//! every handler and job receives, and the HTTP server. This module (with `lib.rs`, `cli.rs`
+//! and `main.rs`) may import every area; no area imports it.
 use crate::{
+    area::{Area, Init},
     config::Settings,
     error::ApiError,
-    http::{self, json::BodyLimit},
-    jobs,
+    http::{self, docs::ApiDocument, json::BodyLimit, route::RouteSpec},
+    jobs::{self, Registry},
     mail::Mailer,
+    state::{AppState, Parts},
     storage::{BlobStore, LocalStore},
 };
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer, Route,
+    App, HttpRequest, HttpResponse, HttpServer,
     dev::Server,
-    http::Method,
     middleware::{Compress, from_fn},
     web,
 };
 use sea_orm::DatabaseConnection;
 use std::{net::TcpListener, sync::Arc};
 
-/// Shared state given to every handler and job.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub mailer: Mailer,
-    pub storage: Arc<dyn BlobStore>,
-    /// Group commit of order placements (SQLite; plain transactions on PostgreSQL).
-    pub orders_writer: crate::shop::checkout::OrdersWriter,
-    /// The shop's public reads kept for `shop.cache_ttl_ms`.
-    pub shop_cache: Arc<crate::shop::cache::ShopCache>,
-}
-
-impl AppState {
-    /// State for `db` and `settings` with the configured mailer and the local blob store.
-    ///
-    /// # Errors
-    /// Mailer or storage set-up failures.
-    pub fn new(db: DatabaseConnection, settings: Settings, mailer: Mailer) -> anyhow::Result<Self> {
-        let storage: Arc<dyn BlobStore> = Arc::new(LocalStore::new(settings.uploads.dir.clone())?);
-        Ok(Self {
-            orders_writer: crate::db::group_commit::GroupCommit::new(
-                db.clone(),
-                &settings.database,
-                crate::shop::checkout::write_orders,
-            ),
-            db,
-            shop_cache: Arc::new(crate::shop::cache::ShopCache::new(&settings.shop)),
-            settings: Arc::new(settings),
-            mailer,
-            storage,
-        })
-    }
-}
-
-/// One entry of the route table: the single source of what the app serves (checked against
-/// the OpenAPI document by a test).
-pub struct RouteSpec {
-    pub method: Method,
-    pub path: &'static str,
-    pub route: fn() -> Route,
-}
-
-/// Builds a [`RouteSpec`].
-#[macro_export]
-macro_rules! route {
-    ($method:ident, $path:literal, $handler:path) => {
-        $crate::startup::RouteSpec {
-            method: actix_web::http::Method::$method,
-            path: $path,
-            route: || actix_web::web::method(actix_web::http::Method::$method).to($handler),
-        }
-    };
+/// Every area, in the order their routes are mounted. Adding an area is one line here.
+pub fn areas() -> Vec<Area> {
+    vec![
+        crate::system::area(),
+        crate::auth::area(),
+        crate::aggregators::area(),
+        // The outbox sits below the area descriptor, so the root describes it.
+        Area {
+            routes: jobs::routes,
+            openapi: <jobs::Api as utoipa::OpenApi>::openapi,
+            jobs: jobs::builtin::register,
+            ..Area::new("jobs")
+        },
+        crate::reference::area(),
+        crate::producers::area(),
+        crate::catalog::area(),
+        crate::inventory::area(),
+        crate::shop::area(),
+        crate::payments::area(),
+        crate::web::area(),
+        Area {
+            routes: http::docs::routes,
+            ..Area::new("docs")
+        },
+    ]
 }
 
 /// Every route the application serves.
 pub fn route_table() -> Vec<RouteSpec> {
-    let mut routes = Vec::new();
-    routes.extend(crate::system::routes());
-    routes.extend(crate::auth::routes());
-    routes.extend(crate::aggregators::routes());
-    routes.extend(crate::jobs::routes());
-    routes.extend(crate::reference::routes());
-    routes.extend(crate::producers::routes());
-    routes.extend(crate::catalog::routes());
-    routes.extend(crate::inventory::routes());
-    routes.extend(crate::shop::routes());
-    routes.extend(crate::payments::routes());
-    routes.extend(crate::web::routes());
-    routes.extend(crate::openapi::routes());
-    routes
+    areas().iter().flat_map(|a| (a.routes)()).collect()
+}
+
+/// Every job kind, schedule and event subscriber of every area.
+pub fn registry() -> Registry {
+    let mut reg = Registry::default();
+    for a in areas() {
+        (a.jobs)(&mut reg);
+    }
+    reg
+}
+
+/// The OpenAPI document: the frame merged with every area's part.
+pub fn api_document() -> ApiDocument {
+    ApiDocument::build(areas().iter().map(|a| (a.openapi)()))
+}
+
+/// The state for `db` and `settings` with `mailer`, the local blob store and every area's
+/// runtime parts (the job registry and the API document among them).
+///
+/// # Errors
+/// Storage or an area's set-up fails.
+pub fn build_state(
+    db: DatabaseConnection,
+    settings: Settings,
+    mailer: Mailer,
+) -> anyhow::Result<AppState> {
+    let storage: Arc<dyn BlobStore> = Arc::new(LocalStore::new(settings.uploads.dir.clone())?);
+    let mut parts = Parts::default();
+    for a in areas() {
+        (a.init)(&mut Init {
+            db: &db,
+            settings: &settings,
+            parts: &mut parts,
+        })?;
+    }
+    parts.insert(registry());
+    parts.insert(api_document());
+    Ok(AppState::new(
+        db,
+        Arc::new(settings),
+        mailer,
+        storage,
+        parts,
+    ))
 }
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {
@@ -149,9 +155,9 @@ impl Application {
             crate::db::migrate(&db).await?;
         }
         crate::aggregators::service::ensure_default(&db, &settings).await?;
-        jobs::schedule::ensure_schedules(&db, &settings).await?;
+        jobs::schedule::ensure_schedules(&db, &settings, &registry()).await?;
         let mailer = mailer(&settings)?;
-        let state = AppState::new(db, settings, mailer)?;
+        let state = build_state(db, settings, mailer)?;
         let listener = TcpListener::bind((
             state.settings.server.host.as_str(),
             state.settings.server.port,

@@ -1,8 +1,10 @@
 //! Liveness and readiness.
 use crate::{
+    area::Area,
     error::{ApiError, ApiResult, ErrorBody},
+    http::route::RouteSpec,
     route,
-    startup::{AppState, RouteSpec},
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -40,5 +42,19 @@ pub async fn ready(app: web::Data<AppState>) -> ApiResult<HttpResponse> {
         }))
     } else {
         Err(ApiError::Unavailable)
+    }
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health, ready,))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("system")
     }
 }

@@ -4,6 +4,8 @@ pub mod api_token;
 pub mod app_user;
 pub mod audit_event;
 pub mod category;
+pub mod domain_event;
+pub mod event_receipt;
 pub mod inbound_line;
 pub mod inbound_shipment;
 pub mod inventory_rule;

@@ -12,6 +12,9 @@ pub struct Model {
     pub aggregator_id: Uuid,
     pub number: String,
     pub source: String,
+    /// The channel account an imported order came from (None for the shared shop).
+    pub channel_id: Option<Uuid>,
+    /// The order's id at its channel, unique per channel account.
     pub external_id: Option<String>,
     pub status: String,
     pub payment_status: String,
@@ -37,6 +40,10 @@ pub struct Model {
     pub tax10: i64,
     pub grand_total: i64,
     pub currency: String,
+    /// Yen per one unit of `currency`, in parts per million (1,000,000 for yen).
+    pub fx_rate_ppm: i64,
+    /// ISO 3166-1 alpha-2 (`JP`, `SG`).
+    pub destination_country: String,
     pub refunded_total: i64,
     /// Refunds recorded as owed to the buyer (bank transfer, cash on delivery).
     pub refund_owed: i64,

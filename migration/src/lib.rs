@@ -16,6 +16,7 @@ mod m20261121_000011_receipt_photos;
 mod m20261121_000012_receipt_lines;
 mod m20261121_000013_shop;
 mod m20261121_000014_fulfilment;
+mod m20261202_000015_orders_events;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_receipt_lines::Migration),
             Box::new(m20261121_000013_shop::Migration),
             Box::new(m20261121_000014_fulfilment::Migration),
+            Box::new(m20261202_000015_orders_events::Migration),
         ]
     }
 }

@@ -1,10 +1,10 @@
 //! HTTP handlers for `/api/v1/aggregators`.
 use super::service;
 use crate::{
-    auth::actor::Actor,
     error::{ApiResult, ErrorBody},
+    http::actor::Actor,
     http::json::Json,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 pub mod handlers;
 pub mod service;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The aggregator API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -10,4 +10,18 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/aggregators", handlers::list_aggregators),
         route!(POST, "/api/v1/aggregators", handlers::create_aggregator),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::list_aggregators, handlers::create_aggregator,))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("aggregators")
+    }
 }

@@ -1,11 +1,11 @@
 //! Creating and listing aggregators.
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     config::Settings,
     core, db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::aggregator;
 use sea_orm::{

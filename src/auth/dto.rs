@@ -1,5 +1,5 @@
 //! Request and response types of the auth and user API.
-use super::actor::{Actor, Role, Via};
+use crate::http::actor::{Actor, Role, Via};
 use chrono::{DateTime, Utc};
 use entity::{api_token, app_user};
 use serde::{Deserialize, Serialize};

@@ -1,15 +1,14 @@
 //! HTTP handlers for `/api/v1/auth`, `/api/v1/me` and `/api/v1/users`.
-use super::{
-    SESSION_COOKIE,
-    actor::{Actor, Via},
-    dto::*,
-    service, users,
-};
+use super::{dto::*, service, users};
 use crate::{
     core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
-    http::{client_ip, json::Json},
-    startup::AppState,
+    http::{
+        actor::{Actor, SESSION_COOKIE, Via},
+        client_ip,
+        json::Json,
+    },
+    state::AppState,
 };
 use actix_web::{
     HttpRequest, HttpResponse,

@@ -1,16 +1,56 @@
 //! Accounts: users and roles, sessions (cookie), API tokens (bearer), password hashing and
 //! reset, login rate limits, user management, and the `Actor` every service receives.
-pub mod actor;
 pub mod dto;
 pub mod handlers;
+pub mod jobs;
 pub mod password;
 pub mod service;
 pub mod users;
 
-use crate::{route, startup::RouteSpec};
+use crate::{
+    area::Area,
+    http::{actor::Authenticator, route::RouteSpec},
+    route,
+};
 
-/// Name of the session cookie.
-pub const SESSION_COOKIE: &str = "yuimaru_session";
+/// The area: routes, OpenAPI, the password-reset job and the authenticator every actor
+/// extraction uses.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        jobs: jobs::register,
+        init: |init| {
+            init.parts.insert(Authenticator {
+                token: |app, token| Box::pin(service::authenticate_token(app, token)),
+                session: |app, value| Box::pin(service::authenticate_session(app, value)),
+            });
+            Ok(())
+        },
+        ..Area::new("auth")
+    }
+}
+
+/// The auth and users part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::login,
+    handlers::logout,
+    handlers::request_password_reset,
+    handlers::confirm_password_reset,
+    handlers::me,
+    handlers::update_me,
+    handlers::list_tokens,
+    handlers::create_token,
+    handlers::revoke_token,
+    handlers::list_users,
+    handlers::invite_user,
+    handlers::get_user,
+    handlers::update_user,
+    handlers::deactivate_user,
+    handlers::reactivate_user,
+))]
+pub struct Api;
 
 /// The auth and user-management API.
 pub fn routes() -> Vec<RouteSpec> {

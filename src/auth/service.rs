@@ -1,9 +1,6 @@
 //! Authentication services: resolving credentials to an [`Actor`], login/logout with
 //! database sessions and rate limits, API tokens, password reset by one-time link.
-use super::{
-    actor::{Actor, Role, Via},
-    password,
-};
+use super::password;
 use crate::{
     audit::{self, AuditRecord},
     core::{
@@ -13,9 +10,10 @@ use crate::{
     },
     db::{self, sql_for},
     error::{ApiError, ApiResult},
-    jobs::{NewJob, enqueue, kinds},
+    http::actor::{Actor, Role, Via},
+    jobs::{NewJob, enqueue},
     mail::messages::{EmailMessage, Locale},
-    startup::AppState,
+    state::AppState,
 };
 use chrono::Duration;
 use entity::{api_token, app_user, login_attempt, one_time_link, session};
@@ -449,10 +447,9 @@ pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()
     let email = validate::email(email).map_err(|m| ApiError::field("email", m))?;
     enqueue(
         &app.db,
-        NewJob::new(
-            kinds::AUTH_PASSWORD_RESET,
-            serde_json::json!({ "email": email }),
-        ),
+        NewJob::of(&super::jobs::PasswordReset {
+            email: email.to_string(),
+        }),
     )
     .await?;
     Ok(())
@@ -527,23 +524,15 @@ pub async fn enqueue_mail(
     event_id: &str,
     message: EmailMessage,
 ) -> Result<(), sea_orm::DbErr> {
-    let key = format!("mail:{event_id}:{}", message.template());
-    let payload = kinds::MailPayload {
-        to: user.email.clone(),
-        locale: Locale::parse(&user.locale),
-        message,
-    };
-    enqueue(
+    crate::jobs::builtin::enqueue_mail(
         db,
-        NewJob::new(
-            kinds::MAIL_SEND,
-            serde_json::to_value(payload).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?,
-        )
-        .dedupe(key)
-        .tenant(user.aggregator_id),
+        &user.email,
+        Locale::parse(&user.locale),
+        user.aggregator_id,
+        event_id,
+        message,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Checks a new password against the policy.

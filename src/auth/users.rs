@@ -2,7 +2,6 @@
 //! bootstrap of the first admin. Admins manage every tenant; operators manage their own
 //! aggregator's operator, finance and producer accounts.
 use super::{
-    actor::{Actor, Role},
     password,
     service::{self, link_purpose},
 };
@@ -11,8 +10,9 @@ use crate::{
     core::{self, pagination::Page, validate},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     mail::messages::EmailMessage,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::Duration;
 use entity::{aggregator, api_token, app_user, session};

@@ -8,10 +8,10 @@ use super::{
 };
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     core, db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{producer, product, sku};
 use sea_orm::{

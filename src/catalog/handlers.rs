@@ -4,11 +4,11 @@ use super::{
     service::{self, Action, ProductFilter, SkuInput},
 };
 use crate::{
-    auth::actor::Actor,
     core::pagination::{PageQuery, next_cursor},
     error::{ApiError, ApiResult, ErrorBody},
+    http::actor::Actor,
     http::json::Json,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ pub mod images;
 pub mod photos;
 pub mod service;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The catalogue API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -68,4 +68,40 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::reject_revision
         ),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list_categories,
+    handlers::list_products,
+    handlers::create_product,
+    handlers::import_products,
+    handlers::export_products,
+    handlers::get_product,
+    handlers::update_product,
+    handlers::submit_product,
+    handlers::approve_product,
+    handlers::reject_product,
+    handlers::pause_product,
+    handlers::resume_product,
+    handlers::retire_product,
+    handlers::create_sku,
+    handlers::update_sku,
+    handlers::upload_image,
+    handlers::get_image,
+    handlers::delete_image,
+    handlers::list_revisions,
+    handlers::approve_revision,
+    handlers::reject_revision,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("catalog")
+    }
 }

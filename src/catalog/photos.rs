@@ -5,10 +5,10 @@ use super::{
 };
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     core, db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{product, product_image};
 use sea_orm::{

@@ -7,16 +7,14 @@ use super::{
 };
 use crate::{
     audit::{self, AuditRecord},
-    auth::{
-        actor::{Actor, Role},
-        service::enqueue_mail,
-    },
+    auth::service::enqueue_mail,
     core::{self, pagination::Page, validate},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     mail::messages::EmailMessage,
     producers::service as producers,
-    startup::AppState,
+    state::AppState,
 };
 use entity::{app_user, category, municipality, producer, product, product_revision, sku};
 use sea_orm::{

@@ -1,9 +1,13 @@
 //! HTTP plumbing shared by every area: request ids, the JSON extractor, the actor extractor,
 //! error handlers for actix's own extractors.
 pub mod actor;
+pub mod docs;
 pub mod json;
 pub mod multipart;
 pub mod request_id;
+pub mod route;
+
+pub use route::RouteSpec;
 
 use crate::error::ApiError;
 use actix_web::{HttpRequest, error::PathError, error::QueryPayloadError};

@@ -3,15 +3,13 @@
 use super::ledger::{self, Change, kind};
 use crate::{
     audit::{self, AuditRecord},
-    auth::{
-        actor::{Actor, Role},
-        service::enqueue_mail,
-    },
+    auth::service::enqueue_mail,
     core::{self, validate},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     mail::messages::EmailMessage,
-    startup::AppState,
+    state::AppState,
 };
 use entity::{reservation, reservation_line, sku, stock_lot, stock_movement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};

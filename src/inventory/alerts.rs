@@ -4,7 +4,7 @@
 use super::rules::MinDays;
 use crate::{
     auth::service::enqueue_mail, core, db, error::ApiResult, mail::messages::EmailMessage,
-    startup::AppState,
+    state::AppState,
 };
 use entity::{app_user, sku, stock_lot};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};

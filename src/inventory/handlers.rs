@@ -1,10 +1,10 @@
 //! HTTP handlers for locations, inbound shipments, receiving, stock and reservations.
 use super::{dto::*, reservations, shipments, stock};
 use crate::{
-    auth::actor::Actor,
     error::{ApiResult, ErrorBody},
+    http::actor::Actor,
     http::{idempotency_key, json::Json},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;

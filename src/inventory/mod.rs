@@ -4,6 +4,7 @@ pub mod adjustments;
 pub mod alerts;
 pub mod dto;
 pub mod handlers;
+pub mod jobs;
 pub mod ledger;
 pub mod receipt_photos;
 pub mod reservations;
@@ -12,7 +13,7 @@ pub mod rules;
 pub mod shipments;
 pub mod stock;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The inventory API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -104,4 +105,51 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::create_return
         ),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list_locations,
+    handlers::create_location,
+    handlers::list_shipments,
+    handlers::create_shipment,
+    handlers::get_shipment,
+    handlers::ship_shipment,
+    handlers::cancel_shipment,
+    handlers::close_shipment,
+    handlers::receive_shipment,
+    handlers::upload_receipt_photo,
+    handlers::get_receipt_photo,
+    handlers::list_stock,
+    handlers::list_sku_stock,
+    handlers::list_movements,
+    handlers::export_movements,
+    handlers::export_stock,
+    handlers::create_adjustment,
+    handlers::recall,
+    handlers::list_rules,
+    handlers::set_rule,
+    handlers::list_reservations,
+    handlers::create_reservation,
+    handlers::get_reservation,
+    handlers::release_reservation,
+    handlers::consume_reservation,
+    handlers::create_return,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        jobs: jobs::register,
+        init: |init| {
+            init.parts
+                .insert(rules::RulesCache::new(&init.settings.shop));
+            Ok(())
+        },
+        ..Area::new("inventory")
+    }
 }

@@ -4,11 +4,11 @@
 use super::shipments;
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     catalog::photos,
     core, db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{receipt, receipt_photo};
 use sea_orm::{

@@ -6,11 +6,11 @@ use super::{
     rules,
 };
 use crate::{
-    auth::actor::{Actor, Role},
     core::{self, secrets::hash_token},
     db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use chrono::Duration;
 use entity::{reservation, reservation_line, sku, stock_lot};

@@ -9,11 +9,11 @@ use super::{
 };
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     core::{self, secrets::hash_token, validate},
     db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{audit_event, reservation, reservation_line, stock_lot, stock_movement};
 use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, sea_query::Expr};

@@ -1,10 +1,10 @@
 //! Per-aggregator overrides of the shelf-life minimum (per category) and transit days (per
 //! destination prefecture); the `[inventory]` settings are the defaults.
 use crate::{
-    auth::actor::{Actor, Role},
-    core::{self, validate},
+    core::{self, cache::TtlCache, validate},
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{category, inventory_rule, product, sku, stock_lot};
 use sea_orm::{
@@ -13,6 +13,31 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
+
+/// The rules of each aggregator kept for `shop.cache_ttl_ms` (a change through this instance
+/// replaces them at once); the public shop reads them on every page.
+pub struct RulesCache(TtlCache<Uuid, Rules>);
+
+impl RulesCache {
+    /// An empty cache with the shop's time limit (0 = no caching).
+    pub fn new(cfg: &crate::config::ShopConfig) -> Self {
+        Self(TtlCache::new(
+            std::time::Duration::from_millis(cfg.cache_ttl_ms),
+            1_000,
+        ))
+    }
+}
+
+/// The rules of `agg` through the cache.
+///
+/// # Errors
+/// Database failure.
+pub async fn cached(app: &AppState, agg: Uuid) -> ApiResult<std::sync::Arc<Rules>> {
+    app.part::<RulesCache>()?
+        .0
+        .get_or_load(agg, || Rules::load(app, &app.db, agg))
+        .await
+}
 
 /// Rule kinds.
 pub const MIN_DAYS_CATEGORY: &str = "min_days_category";
@@ -293,7 +318,7 @@ pub async fn set(
     )
     .exec_without_returning(&app.db)
     .await?;
-    app.shop_cache.rules.remove(&agg);
+    app.part::<RulesCache>()?.0.remove(&agg);
     inventory_rule::Entity::find()
         .filter(inventory_rule::Column::AggregatorId.eq(agg))
         .filter(inventory_rule::Column::Kind.eq(kind))

@@ -2,12 +2,12 @@
 use super::ledger::{self, Change, kind};
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     catalog::domain::TEMPERATURE_CLASSES,
     core::{self, validate},
     db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use chrono::{Duration, NaiveDate};
 use entity::{

@@ -1,11 +1,11 @@
 //! Stock views: lots with on hand / reserved / available / days to date, and the movement
 //! history. Producers see their own; staff their aggregator's.
 use crate::{
-    auth::actor::{Actor, Role},
     catalog::domain::TEMPERATURE_CLASSES,
     core::{self, validate},
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{producer, product, sku, stock_lot, stock_movement};
 use sea_orm::{

@@ -1,10 +1,10 @@
 //! HTTP handlers for `/api/v1/jobs`.
 use super::service::{self, JobFilter};
 use crate::{
-    auth::actor::Actor,
     core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
-    startup::AppState,
+    http::actor::Actor,
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -1,15 +1,22 @@
-//! Background work as a transactional outbox: `enqueue(&txn, job)` inside business
-//! transactions, runners in `serve` and `yuimaru worker`, retries, dead letters, replay.
+//! Background work as a transactional outbox, below every domain area: `enqueue(&txn, job)`
+//! inside business transactions, runners in `serve` and `yuimaru worker`, retries, dead
+//! letters, replay, the daily schedules, email delivery, and domain events ([`events`]).
+//! The runner dispatches through a [`Registry`] that the composition root builds from each
+//! area's `jobs.rs`; this module imports no domain area.
+pub mod builtin;
+pub mod events;
 pub mod handlers;
-pub mod kinds;
 pub mod queue;
+pub mod registry;
 pub mod runner;
 pub mod schedule;
 pub mod service;
 
+pub use events::{Delivery, Event};
 pub use queue::{NewJob, enqueue};
+pub use registry::{Every, Job, Registry};
 
-use crate::{route, startup::RouteSpec};
+use crate::{http::route::RouteSpec, route};
 
 /// How a job attempt failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -25,6 +32,13 @@ pub enum JobError {
     Pause(String),
 }
 
+/// A failure of our own services inside a job is retried (with backoff, then dead-lettered).
+impl From<crate::error::ApiError> for JobError {
+    fn from(e: crate::error::ApiError) -> Self {
+        Self::Retry(e.describe())
+    }
+}
+
 /// The jobs API.
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -33,3 +47,8 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(POST, "/api/v1/jobs/{id}/replay", handlers::replay_job),
     ]
 }
+
+/// The jobs API's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::list_jobs, handlers::get_job, handlers::replay_job))]
+pub struct Api;

@@ -45,6 +45,14 @@ impl NewJob {
         }
     }
 
+    /// A job of `J::KIND` carrying `payload`, due now.
+    pub fn of<J: super::registry::Job>(payload: &J) -> Self {
+        Self::new(
+            J::KIND,
+            serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Sets the dedupe key.
     pub fn dedupe(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());

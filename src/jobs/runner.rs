@@ -1,11 +1,12 @@
 //! The job runner: claims due jobs, runs them with a lease heartbeat, records each attempt,
 //! and applies the error classes (retry with backoff / dead-letter / pause).
 use super::{
-    JobError, kinds,
+    JobError,
     queue::{self, Finish},
+    registry::Registry,
     schedule,
 };
-use crate::{core, startup::AppState};
+use crate::{core, state::AppState};
 use chrono::Duration as ChronoDuration;
 use entity::{job, job_attempt};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
@@ -151,10 +152,13 @@ async fn execute_in_scope(state: &AppState, job: job::Model, runner: &str) {
             )))
         } else {
             use futures_util::FutureExt;
-            std::panic::AssertUnwindSafe(kinds::dispatch(state, &job))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err(JobError::Retry("the job panicked".into())))
+            match state.part::<Registry>() {
+                Ok(registry) => std::panic::AssertUnwindSafe(registry.dispatch(state, job.clone()))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err(JobError::Retry("the job panicked".into()))),
+                Err(e) => Err(JobError::Retry(e.to_string())),
+            }
         };
         heartbeat.abort();
         let (finish, outcome) = match &result {

@@ -1,31 +1,19 @@
 //! Daily jobs: a `job_schedule` row per recurring job; any runner may fire a due schedule, and
 //! a conditional update makes sure only one does.
-use super::{NewJob, enqueue, kinds};
-use crate::{config::Settings, core, db, startup::AppState};
+use super::{
+    NewJob, enqueue,
+    registry::{Every, Registry},
+};
+use crate::{config::Settings, core, db, state::AppState};
 use chrono::{DateTime, Duration, Utc};
 use entity::job_schedule;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-/// The recurring jobs: (schedule name, job kind). Names ending in `-5min` run every five
-/// minutes; the others daily at `jobs.daily_hour_jst`.
-pub const DAILY: &[(&str, &str)] = &[
-    ("daily-purge", kinds::SYSTEM_PURGE),
-    ("daily-stock-alerts", kinds::INVENTORY_ALERTS),
-    (
-        "release-expired-holds-5min",
-        kinds::INVENTORY_RELEASE_EXPIRED,
-    ),
-    ("expire-unpaid-orders-5min", kinds::SHOP_EXPIRE_UNPAID),
-    ("daily-purge-buyer-data", kinds::SHOP_PURGE_PERSONAL),
-    ("daily-sold-digest", kinds::SHOP_SOLD_DIGEST),
-];
-
-/// When the schedule `name` is next due after `after`.
-pub fn next_for(name: &str, after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
-    if name.ends_with("-5min") {
-        after + Duration::minutes(5)
-    } else {
-        next_daily(after, hour_jst)
+/// When a schedule firing `every` is next due after `after`.
+pub fn next_for(every: Every, after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
+    match every {
+        Every::FiveMinutes => after + Duration::minutes(5),
+        Every::Day => next_daily(after, hour_jst),
     }
 }
 
@@ -48,8 +36,13 @@ pub fn next_daily(after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
 ///
 /// # Errors
 /// Database failure.
-pub async fn ensure_schedules(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
-    for (name, kind) in DAILY {
+pub async fn ensure_schedules(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    registry: &Registry,
+) -> anyhow::Result<()> {
+    for s in registry.schedules() {
+        let (name, kind) = (s.name, s.kind);
         let exists = job_schedule::Entity::find_by_id(name.to_string())
             .one(db)
             .await?
@@ -58,7 +51,7 @@ pub async fn ensure_schedules(db: &DatabaseConnection, settings: &Settings) -> a
             let res = job_schedule::Entity::insert(job_schedule::ActiveModel {
                 name: Set(name.to_string()),
                 kind: Set(kind.to_string()),
-                next_run_at: Set(next_for(name, core::now(), settings.jobs.daily_hour_jst)),
+                next_run_at: Set(next_for(s.every, core::now(), settings.jobs.daily_hour_jst)),
                 last_run_at: Set(None),
             })
             .on_conflict_do_nothing()
@@ -76,13 +69,23 @@ pub async fn ensure_schedules(db: &DatabaseConnection, settings: &Settings) -> a
 /// Database failure.
 pub async fn tick(state: &AppState) -> anyhow::Result<()> {
     let now = core::now();
+    let registry = state.part::<Registry>()?;
     let due = job_schedule::Entity::find()
         .filter(job_schedule::Column::NextRunAt.lte(now))
         .all(&state.db)
         .await?;
     for s in due {
+        // A schedule row no area registers any more is left alone.
+        let Some((every, kind)) = registry
+            .schedules()
+            .iter()
+            .find(|r| r.name == s.name)
+            .map(|r| (r.every, r.kind))
+        else {
+            continue;
+        };
         let txn = db::begin_write(&state.db).await?;
-        let next = next_for(&s.name, now, state.settings.jobs.daily_hour_jst);
+        let next = next_for(every, now, state.settings.jobs.daily_hour_jst);
         let res = job_schedule::Entity::update_many()
             .col_expr(
                 job_schedule::Column::NextRunAt,
@@ -99,7 +102,7 @@ pub async fn tick(state: &AppState) -> anyhow::Result<()> {
         if res.rows_affected == 1 {
             enqueue(
                 &txn,
-                NewJob::new(s.kind.clone(), serde_json::json!({})).dedupe(format!(
+                NewJob::new(kind, serde_json::json!({})).dedupe(format!(
                     "schedule:{}:{}",
                     s.name,
                     s.next_run_at.timestamp()

@@ -2,11 +2,11 @@
 use super::queue::status;
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     core::{self, pagination::Page},
     db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::{job, job_attempt};
 use sea_orm::{

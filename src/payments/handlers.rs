@@ -2,9 +2,9 @@
 //! bank-statement import.
 use super::{BankImport, WebhookResult};
 use crate::{
-    auth::actor::Actor,
     error::{ApiResult, ErrorBody},
-    startup::AppState,
+    http::actor::Actor,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 

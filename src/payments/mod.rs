@@ -2,9 +2,10 @@
 //! signed webhook (signature over the raw body, replay window, dedupe by event id), and the
 //! bank-statement CSV import that marks bank-transfer orders paid.
 pub mod handlers;
+pub mod jobs;
 pub mod provider;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The payments API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -15,21 +16,20 @@ pub fn routes() -> Vec<RouteSpec> {
 }
 
 use crate::{
-    auth::actor::{Actor, Role},
     core, db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     jobs::{
         JobError,
-        kinds::SHOP_CARD_REFUND,
         queue::{NewJob, enqueue},
     },
     shop::{
         checkout::{payment, status},
         notify, orders,
     },
-    startup::AppState,
+    state::AppState,
 };
-use entity::{job, order_return, payment_event, shop_order};
+use entity::{order_return, payment_event, shop_order};
 use hmac::{Hmac, Mac};
 use provider::{Intent, Provider, ProviderError};
 use sea_orm::{
@@ -314,10 +314,12 @@ pub async fn enqueue_refund(
 ) -> ApiResult<()> {
     enqueue(
         db,
-        NewJob::new(
-            SHOP_CARD_REFUND,
-            serde_json::json!({ "order_id": o.id, "amount": amount, "key": key, "batch_id": batch }),
-        )
+        NewJob::of(&jobs::CardRefund {
+            order_id: o.id,
+            amount,
+            key: key.to_string(),
+            batch_id: batch,
+        })
         .dedupe(format!("card-refund:{key}"))
         .tenant(Some(o.aggregator_id)),
     )
@@ -327,17 +329,8 @@ pub async fn enqueue_refund(
 
 /// The refund job: asks the provider to refund (same key on every attempt), then records the
 /// refund on the order (and its return rows) and emails the buyer.
-pub async fn refund_job(app: &AppState, job: &job::Model) -> Result<(), JobError> {
-    let p: serde_json::Value =
-        serde_json::from_str(&job.payload).map_err(|e| JobError::Reject(e.to_string()))?;
-    let (Some(order_id), Some(amount), Some(key)) = (
-        p["order_id"].as_str().and_then(|s| Uuid::parse_str(s).ok()),
-        p["amount"].as_i64(),
-        p["key"].as_str(),
-    ) else {
-        return Err(JobError::Reject("bad refund payload".into()));
-    };
-    let batch = p["batch_id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
+pub async fn refund_job(app: &AppState, p: jobs::CardRefund) -> Result<(), JobError> {
+    let (order_id, amount, key, batch) = (p.order_id, p.amount, p.key.as_str(), p.batch_id);
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     // Already settled (the job ran to its commit before): nothing to ask the provider again.
     if settled(&app.db, key).await.map_err(retry)? {
@@ -691,5 +684,20 @@ mod tests {
             vec!["N4RCM13G".to_string()]
         );
         assert!(candidates("ﾔﾏﾀﾞ ﾊﾅｺ").is_empty());
+    }
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::webhook, handlers::bank_import,))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        jobs: jobs::register,
+        ..Area::new("payments")
     }
 }

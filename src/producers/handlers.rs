@@ -4,11 +4,11 @@ use super::{
     service::{self, ClosureInput, Decision, ProducerFilter, ProfilePatch},
 };
 use crate::{
-    auth::actor::Actor,
     core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
+    http::actor::Actor,
     http::json::Json,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;

@@ -5,7 +5,7 @@ pub mod dto;
 pub mod handlers;
 pub mod service;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The producer API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -63,4 +63,35 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(POST, "/api/v1/closures", handlers::create_closure),
         route!(DELETE, "/api/v1/closures/{id}", handlers::delete_closure),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::register_producer,
+    handlers::confirm_email,
+    handlers::list_producers,
+    handlers::create_producer,
+    handlers::get_producer,
+    handlers::update_producer,
+    handlers::approve_producer,
+    handlers::reject_producer,
+    handlers::suspend_producer,
+    handlers::reinstate_producer,
+    handlers::request_bank_change,
+    handlers::approve_bank_change,
+    handlers::reject_bank_change,
+    handlers::list_closures,
+    handlers::create_closure,
+    handlers::delete_closure,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("producers")
+    }
 }

@@ -6,15 +6,15 @@ use super::domain::{AccountType, BankAccount, InvoiceRegistrationNumber, PostalC
 use crate::{
     audit::{self, AuditRecord},
     auth::{
-        actor::{Actor, Role},
         password,
         service::{create_link, enqueue_mail, link_purpose},
     },
     core::{self, pagination::Page, secrets::hash_token, validate},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     mail::messages::EmailMessage,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::{Duration, NaiveDate};
 use entity::{

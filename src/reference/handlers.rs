@@ -2,7 +2,7 @@
 use super::service;
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};

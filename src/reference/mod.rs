@@ -2,7 +2,7 @@
 pub mod handlers;
 pub mod service;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The reference-data API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -11,4 +11,22 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/municipalities", handlers::list_municipalities),
         route!(GET, "/api/v1/islands", handlers::list_islands),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list_prefectures,
+    handlers::list_municipalities,
+    handlers::list_islands,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("reference")
+    }
 }

@@ -1,8 +1,8 @@
 //! The shop's public reads kept per instance for `shop.cache_ttl_ms`: the aggregator behind a
 //! slug, its shop settings, catalogue pages and product pages. Settings saved through this
 //! instance are seen at once; stock and catalogue changes (and changes made through another
-//! instance) show within the time limit. Checkout also reads the settings, inventory rules,
-//! categories and municipalities through it; prices, products, producers and stock it always reads fresh, and
+//! instance) show within the time limit. Checkout also reads the settings, categories and
+//! municipalities through it (and the inventory rules through inventory's own cache); prices, products, producers and stock it always reads fresh, and
 //! a placed order takes its stock inside its transaction.
 use super::{catalogue::ShopProduct, settings::ShopSettings};
 use crate::{config::ShopConfig, core::cache::TtlCache};
@@ -19,8 +19,6 @@ pub struct ShopCache {
     pub products: TtlCache<(Uuid, Uuid), ShopProduct>,
     /// Every category by code.
     pub categories: TtlCache<(), HashMap<String, category::Model>>,
-    /// The inventory rules of an aggregator (a change through this instance replaces them).
-    pub rules: TtlCache<Uuid, crate::inventory::rules::Rules>,
     /// The municipalities of a prefecture.
     pub municipalities: TtlCache<String, Vec<municipality::Model>>,
 }
@@ -35,7 +33,6 @@ impl ShopCache {
             lists: TtlCache::new(ttl, 10_000),
             products: TtlCache::new(ttl, 20_000),
             categories: TtlCache::new(ttl, 1),
-            rules: TtlCache::new(ttl, 1_000),
             municipalities: TtlCache::new(ttl, 100),
         }
     }

@@ -1,13 +1,14 @@
 //! The public catalogue of one aggregator's shared shop: sellable products only (listed, of an
 //! approved producer that is not closed today), sold-out ones marked as such; Japanese substring
 //! and English case-insensitive search, filters, deterministic sorts and keyset cursors.
+use super::cache::ShopCache;
 use crate::{
     catalog::domain::TEMPERATURE_CLASSES,
     core::{self, validate},
     db::sql_for,
     error::{ApiError, ApiResult},
     inventory::rules::Rules,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::{DateTime, Utc};
 use entity::{
@@ -96,7 +97,7 @@ pub struct Page {
 /// # Errors
 /// 404.
 pub async fn shop_aggregator(app: &AppState, slug: &str) -> ApiResult<Arc<aggregator::Model>> {
-    app.shop_cache
+    app.part::<ShopCache>()?
         .aggregators
         .get_or_load(slug.to_string(), || aggregator_by_slug(&app.db, slug))
         .await
@@ -214,10 +215,7 @@ pub async fn available(
 /// # Errors
 /// Database failure.
 pub async fn shop_rules(app: &AppState, agg: Uuid) -> ApiResult<Arc<Rules>> {
-    app.shop_cache
-        .rules
-        .get_or_load(agg, || Rules::load(app, &app.db, agg))
-        .await
+    crate::inventory::rules::cached(app, agg).await
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -246,7 +244,7 @@ fn like_pattern(q: &str) -> String {
 /// 422 naming the bad filter; 404 unknown shop.
 pub async fn list(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Arc<Page>> {
     let key = format!("{agg}|{f:?}");
-    app.shop_cache
+    app.part::<ShopCache>()?
         .lists
         .get_or_load(key, || list_fresh(app, agg, f))
         .await
@@ -544,7 +542,7 @@ async fn load(
 /// # Errors
 /// 404.
 pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProduct>> {
-    app.shop_cache
+    app.part::<ShopCache>()?
         .products
         .get_or_load((agg, id), || async {
             get_many(app, agg, &[id])

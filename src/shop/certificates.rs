@@ -1,10 +1,10 @@
 //! Plant-quarantine certificates recorded on products (DOMAIN-JP.md §3).
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     db,
     error::{ApiError, ApiResult},
-    startup::AppState,
+    http::actor::{Actor, Role},
+    state::AppState,
 };
 use entity::product;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};

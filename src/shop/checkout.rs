@@ -14,7 +14,7 @@ use crate::{
     inventory::reservations,
     jobs::queue,
     producers::domain::PostalCode,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::Duration;
 use entity::{
@@ -228,7 +228,7 @@ fn refusal(code: &'static str, message: impl Into<String>, details: serde_json::
 /// (the city field starts with its name).
 async fn municipality_of(app: &AppState, c: &Contact) -> ApiResult<Option<String>> {
     let rows = app
-        .shop_cache
+        .part::<super::cache::ShopCache>()?
         .municipalities
         .get_or_load(c.prefecture.clone(), || {
             municipality::Entity::find()
@@ -244,7 +244,7 @@ async fn municipality_of(app: &AppState, c: &Contact) -> ApiResult<Option<String
 }
 
 async fn categories(app: &AppState) -> ApiResult<std::sync::Arc<HashMap<String, category::Model>>> {
-    app.shop_cache
+    app.part::<super::cache::ShopCache>()?
         .categories
         .get_or_load((), || async {
             Ok::<_, ApiError>(
@@ -671,7 +671,7 @@ pub async fn place(
     let order = new_order(agg.id, &method, sealed, &client_key, key, &request_hash, &c);
     // Written with group commit: many orders share one transaction (and its disk flush) on
     // SQLite.
-    match app.orders_writer.run(order).await {
+    match app.part::<OrdersWriter>()?.run(order).await {
         Ok(mut stored) => {
             // In the order [`super::orders::detail`] reads them back.
             stored.parcels.sort_by_key(|p| p.seq);
@@ -751,6 +751,7 @@ fn new_order(
         aggregator_id: agg,
         number: number.clone(),
         source: "shop".into(),
+        channel_id: None,
         external_id: None,
         status: status::OPEN.into(),
         payment_status: if method == "cash_on_delivery" {
@@ -777,6 +778,8 @@ fn new_order(
         tax10: q.tax10,
         grand_total: q.grand_total,
         currency: "JPY".into(),
+        fx_rate_ppm: 1_000_000,
+        destination_country: "JP".into(),
         refunded_total: 0,
         refund_owed: 0,
         reservation_id: Some(rid),

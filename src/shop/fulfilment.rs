@@ -10,11 +10,11 @@ use super::{
     settings,
 };
 use crate::{
-    auth::actor::{Actor, Role},
     core, db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     inventory::reservations,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::NaiveDate;
 use entity::{location, order_line, parcel, prefecture, producer, shop_order, stock_lot};

@@ -5,10 +5,10 @@ use super::{
     fulfilment::{self, PackingList, PickList, TrackingImport},
 };
 use crate::{
-    auth::actor::Actor,
     error::{ApiResult, ErrorBody},
+    http::actor::Actor,
     http::json::Json,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;

@@ -1,11 +1,11 @@
 //! HTTP handlers of the shared shop (public, by aggregator slug) and the staff order API.
 use super::{catalogue, checkout, dto::*, orders, settings};
 use crate::{
-    auth::actor::Actor,
     core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
+    http::actor::Actor,
     http::json::Json,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod fulfilment;
 pub mod fulfilment_handlers;
 pub mod handlers;
+pub mod jobs;
 pub mod notify;
 pub mod orders;
 pub mod pricing;
@@ -18,7 +19,7 @@ pub mod returns;
 pub mod sales;
 pub mod settings;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The shop and order API.
 pub fn routes() -> Vec<RouteSpec> {
@@ -109,4 +110,55 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::set_certificate
         ),
     ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::get_settings,
+    handlers::put_settings,
+    handlers::list_products,
+    handlers::get_product,
+    handlers::legal,
+    handlers::preview,
+    handlers::place_order,
+    handlers::buyer_order,
+    handlers::buyer_cancel,
+    handlers::list_orders,
+    handlers::sold_lines,
+    handlers::get_sold_notice,
+    handlers::put_sold_notice,
+    handlers::get_order,
+    handlers::mark_paid,
+    handlers::cancel_order,
+    handlers::set_certificate,
+    fulfilment_handlers::pick_list,
+    fulfilment_handlers::packing_list,
+    fulfilment_handlers::pack,
+    fulfilment_handlers::carrier_export,
+    fulfilment_handlers::set_tracking,
+    fulfilment_handlers::import_tracking,
+    fulfilment_handlers::delivered,
+    fulfilment_handlers::create_return,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        jobs: jobs::register,
+        init: |init| {
+            init.parts
+                .insert(cache::ShopCache::new(&init.settings.shop));
+            init.parts.insert(checkout::OrdersWriter::new(
+                init.db.clone(),
+                &init.settings.database,
+                checkout::write_orders,
+            ));
+            Ok(())
+        },
+        ..Area::new("shop")
+    }
 }

@@ -9,11 +9,10 @@ use crate::{
     error::ApiResult,
     jobs::{
         JobError,
-        kinds::SHOP_ORDER_EMAIL,
         queue::{NewJob, enqueue as enqueue_job},
     },
     mail::messages::{EmailMessage, Locale},
-    startup::AppState,
+    state::AppState,
 };
 use entity::{aggregator, job, shop_order};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -59,10 +58,10 @@ pub async fn enqueue_event(
 
 /// The job that sends the buyer's email for `event` (deduplicated per order and `instance`).
 pub fn email_job(agg: Uuid, order_id: Uuid, event: &str, instance: &str) -> NewJob {
-    NewJob::new(
-        SHOP_ORDER_EMAIL,
-        serde_json::json!({ "order_id": order_id, "event": event }),
-    )
+    NewJob::of(&super::jobs::OrderEmail {
+        order_id,
+        event: event.to_string(),
+    })
     .dedupe(format!("order-mail:{order_id}:{instance}"))
     .tenant(Some(agg))
 }
@@ -77,14 +76,12 @@ pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
 }
 
 /// The email job.
-pub async fn send(app: &AppState, job: &job::Model) -> Result<(), JobError> {
-    let p: serde_json::Value = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
-    let id: Uuid = p["order_id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobError::Reject("payload has no order_id".into()))?;
-    let event = p["event"].as_str().unwrap_or_default().to_string();
+pub async fn send(
+    app: &AppState,
+    p: super::jobs::OrderEmail,
+    job: &job::Model,
+) -> Result<(), JobError> {
+    let (id, event) = (p.order_id, p.event);
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let Some(o) = shop_order::Entity::find_by_id(id)
         .one(&app.db)
@@ -114,7 +111,7 @@ pub async fn send(app: &AppState, job: &job::Model) -> Result<(), JobError> {
     let rendered = message
         .render(locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
-    crate::jobs::kinds::deliver(app, job, buyer.buyer.email.clone(), rendered).await
+    crate::jobs::builtin::deliver(app, job, buyer.buyer.email.clone(), rendered).await
 }
 
 fn compose(

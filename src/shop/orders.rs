@@ -4,12 +4,12 @@
 use super::checkout::{self, BuyerData, fulfilment, payment, status};
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     core::{self, pagination::Page},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     inventory::reservations,
-    startup::AppState,
+    state::AppState,
 };
 use chrono::{Duration, NaiveDate};
 use entity::{order_line, order_return, parcel, producer, shop_order};

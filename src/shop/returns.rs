@@ -11,15 +11,15 @@ use super::{
     settings,
 };
 use crate::{
-    auth::actor::{Actor, Role},
     core::{self, secrets::hash_token, validate},
     db,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     inventory::{
         adjustments::BEARERS,
         returns::{self as stock_returns, DISPOSITIONS, ReturnLine},
     },
-    startup::AppState,
+    state::AppState,
 };
 use entity::{order_line, order_return, reservation_line, shop_order};
 use sea_orm::{

@@ -2,16 +2,15 @@
 //! status) and never anything about the buyer; and how they hear of sales — an email per order,
 //! a daily digest, or nothing (`producer.sold_notice`).
 use crate::{
-    auth::actor::{Actor, Role},
     core::{self, pagination::Page},
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     jobs::{
         JobError,
-        kinds::SHOP_SOLD_NOTICE,
         queue::{NewJob, enqueue},
     },
     mail::messages::{EmailMessage, Locale},
-    startup::AppState,
+    state::AppState,
 };
 use chrono::{DateTime, Utc};
 use entity::{job, order_line, producer, shop_order};
@@ -152,12 +151,9 @@ pub async fn enqueue_for_order(
 
 /// The job that tells the producers of order `order_id` what they sold (once per order).
 pub fn sold_job(agg: Uuid, order_id: Uuid) -> NewJob {
-    NewJob::new(
-        SHOP_SOLD_NOTICE,
-        serde_json::json!({ "order_id": order_id }),
-    )
-    .dedupe(format!("sold:{order_id}"))
-    .tenant(Some(agg))
+    NewJob::of(&super::jobs::SoldNotice { order_id })
+        .dedupe(format!("sold:{order_id}"))
+        .tenant(Some(agg))
 }
 
 fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, EmailMessage) {
@@ -245,7 +241,7 @@ async fn send_to(
         job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
         p.id
     ));
-    crate::jobs::kinds::deliver(app, &one, p.email.clone(), rendered).await?;
+    crate::jobs::builtin::deliver(app, &one, p.email.clone(), rendered).await?;
     order_line::Entity::update_many()
         .col_expr(
             order_line::Column::ProducerNotifiedAt,
@@ -259,13 +255,12 @@ async fn send_to(
 }
 
 /// The per-order job: one email to each producer of the order who wants one.
-pub async fn per_order_job(app: &AppState, job: &job::Model) -> Result<(), JobError> {
-    let p: serde_json::Value =
-        serde_json::from_str(&job.payload).map_err(|e| JobError::Reject(e.to_string()))?;
-    let order_id = p["order_id"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| JobError::Reject("bad payload".into()))?;
+pub async fn per_order_job(
+    app: &AppState,
+    p: super::jobs::SoldNotice,
+    job: &job::Model,
+) -> Result<(), JobError> {
+    let order_id = p.order_id;
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order_id))

@@ -5,12 +5,12 @@
 //! operator saves them.
 use crate::{
     audit::{self, AuditRecord},
-    auth::actor::{Actor, Role},
     catalog::domain::TEMPERATURE_CLASSES,
     core,
     error::{ApiError, ApiResult},
+    http::actor::{Actor, Role},
     producers::domain::{InvoiceRegistrationNumber, PostalCode},
-    startup::AppState,
+    state::AppState,
 };
 use entity::shop_settings;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
@@ -422,7 +422,7 @@ pub async fn load(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<ShopSetting
 /// # Errors
 /// As [`load`].
 pub async fn cached(app: &AppState, agg: Uuid) -> ApiResult<std::sync::Arc<ShopSettings>> {
-    app.shop_cache
+    app.part::<super::cache::ShopCache>()?
         .settings
         .get_or_load(agg, || load(&app.db, agg))
         .await
@@ -479,6 +479,6 @@ pub async fn put(app: &AppState, actor: &Actor, mut s: ShopSettings) -> ApiResul
     )
     .await?;
     txn.commit().await?;
-    app.shop_cache.settings.remove(&agg);
+    app.part::<super::cache::ShopCache>()?.settings.remove(&agg);
     Ok(s)
 }

@@ -9,7 +9,6 @@ use super::{
     producer_pages::{RegisterForm, input_of, registration_errors, render_form},
 };
 use crate::{
-    auth::actor::{Actor, Role},
     catalog::{
         csv_io::{self, CsvEncoding, RowError},
         service::{self as catalog, Action},
@@ -17,8 +16,9 @@ use crate::{
     core::pagination::Page,
     error::ApiError,
     http::actor::MaybeActor,
+    http::actor::{Actor, Role},
     producers::service::{self as producers, BankInput, ClosureInput, Decision, ProducerFilter},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

@@ -11,7 +11,7 @@ pub mod stock_pages;
 pub mod storefront;
 pub mod warehouse_pages;
 
-use crate::{route, startup::RouteSpec};
+use crate::{area::Area, http::route::RouteSpec, route};
 use actix_web::{HttpRequest, HttpResponse};
 
 /// The page routes.
@@ -159,4 +159,86 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
         "notfound.title",
         "notfound.body",
     )
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    shop_pages::order_page,
+    shop_pages::cancel_submit,
+    shop_pages::receipt_page,
+    order_pages::list_page,
+    order_pages::detail_page,
+    order_pages::action_submit,
+    order_pages::settings_page,
+    order_pages::settings_submit,
+    storefront::browse,
+    storefront::product_page,
+    storefront::cart,
+    storefront::cart_submit,
+    storefront::checkout_submit,
+    storefront::place_submit,
+    storefront::legal_page,
+    pages::home_page,
+    pages::login_page,
+    pages::login_submit,
+    pages::logout_submit,
+    pages::reset_request_page,
+    pages::reset_request_submit,
+    pages::reset_page,
+    pages::reset_submit,
+    pages::stylesheet,
+    producer_pages::register_page,
+    producer_pages::register_submit,
+    producer_pages::register_page_slug,
+    producer_pages::register_submit_slug,
+    producer_pages::confirm_email_page,
+    portal::products_page,
+    portal::new_product_page,
+    portal::create_product_submit,
+    portal::product_page,
+    portal::update_product_submit,
+    portal::add_sku_submit,
+    portal::upload_photo_submit,
+    portal::submit_product_submit,
+    portal::review_page,
+    stock_pages::stock_page,
+    stock_pages::add_location_submit,
+    stock_pages::shipments_page,
+    stock_pages::create_shipment_submit,
+    stock_pages::receive_submit,
+    stock_pages::receipt_photo_submit,
+    warehouse_pages::lot_page,
+    warehouse_pages::adjust_submit,
+    warehouse_pages::rules_page,
+    warehouse_pages::rule_submit,
+    warehouse_pages::holds_page,
+    warehouse_pages::create_hold_submit,
+    warehouse_pages::release_submit,
+    warehouse_pages::consume_submit,
+    warehouse_pages::return_submit,
+    warehouse_pages::recall_page,
+    stock_pages::shipment_action_submit,
+    manage::product_state_submit,
+    manage::profile_page,
+    manage::add_closure_submit,
+    manage::bank_change_submit,
+    manage::producers_page,
+    manage::proxy_register_page,
+    manage::proxy_register_submit,
+    manage::producer_action,
+    manage::island_closure_submit,
+    manage::import_page,
+    manage::import_submit,
+    portal::review_decision,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        ..Area::new("web")
+    }
 }

@@ -11,7 +11,7 @@ use crate::{
     error::ApiError,
     http::actor::MaybeActor,
     shop::{fulfilment, orders, settings},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

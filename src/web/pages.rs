@@ -4,15 +4,17 @@
 use super::i18n::T;
 use crate::{
     auth::{
-        SESSION_COOKIE,
         handlers::{clear_session_cookie, session_cookie},
         service,
     },
     core::secrets::{constant_time_eq, random_token},
     error::ApiError,
-    http::{actor::MaybeActor, client_ip},
+    http::{
+        actor::{MaybeActor, SESSION_COOKIE},
+        client_ip,
+    },
     mail::messages::Locale,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{
     HttpRequest, HttpResponse, HttpResponseBuilder,
@@ -190,7 +192,7 @@ pub(crate) fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
 pub(crate) fn signed_in(
     req: &HttpRequest,
     actor: MaybeActor,
-) -> Result<crate::auth::actor::Actor, HttpResponse> {
+) -> Result<crate::http::actor::Actor, HttpResponse> {
     actor
         .0
         .ok_or_else(|| ctx(req, None).redirect("/login").finish())

@@ -4,7 +4,6 @@ use super::pages::{
     Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page,
 };
 use crate::{
-    auth::actor::{Actor, Role},
     catalog::{
         content::ProductContent,
         domain::{MANDATORY_ALLERGENS, RECOMMENDED_ALLERGENS, TEMPERATURE_CLASSES},
@@ -15,8 +14,9 @@ use crate::{
     core::pagination::Page,
     error::ApiError,
     http::actor::MaybeActor,
+    http::actor::{Actor, Role},
     producers::service::{self as producers, Decision, ProducerFilter},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

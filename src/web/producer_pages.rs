@@ -5,7 +5,7 @@ use crate::{
     error::ApiError,
     producers::service::{self, BankInput, RegistrationInput},
     reference,
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

@@ -6,7 +6,7 @@ use crate::shop::pricing::{order_fees, yen};
 use crate::{
     error::ApiError,
     shop::{catalogue, orders},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

@@ -5,18 +5,18 @@ use super::pages::{
     signed_in,
 };
 use crate::{
-    auth::actor::Role,
     catalog::service as catalog,
     core::secrets::random_token,
     error::ApiError,
     http::actor::MaybeActor,
+    http::actor::Role,
     inventory::{
         alerts, receipt_photos,
         rules::MinDays,
         shipments::{self, LineInput, ReceiptLineInput, ShipmentInput},
         stock::{self, LotFilter},
     },
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
@@ -329,7 +329,7 @@ struct ShipmentsPage {
 async fn shipments_view(
     app: &AppState,
     req: &HttpRequest,
-    actor: &crate::auth::actor::Actor,
+    actor: &crate::http::actor::Actor,
     errors: FieldErrors,
     status: StatusCode,
 ) -> HttpResponse {

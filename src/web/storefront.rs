@@ -14,7 +14,7 @@ use crate::{
         dto::LegalDisclosure,
         privacy, settings,
     },
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,

@@ -5,18 +5,18 @@ use super::pages::{
     Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, pairs, signed_in,
 };
 use crate::{
-    auth::actor::{Actor, Role},
     catalog::service as catalog,
     core::{self, secrets::random_token},
     error::ApiError,
     http::actor::MaybeActor,
+    http::actor::{Actor, Role},
     inventory::{
         adjustments::{self, AdjustmentInput},
         reservations::{self, ReserveLine, ReserveRequest},
         returns::{self, ReturnLine},
         rules, stock,
     },
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;

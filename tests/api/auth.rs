@@ -1,6 +1,6 @@
 use crate::{db_test, helpers::*};
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()

@@ -2,7 +2,7 @@
 use crate::helpers::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 /// A running chromedriver and a browser session; both end when dropped / closed.
 pub struct Browser {

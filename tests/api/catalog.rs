@@ -1,7 +1,7 @@
 //! Products over HTTP: drafts, SKUs, the review workflow, revisions, validation, scope, search.
 use crate::{db_test, helpers::*, producers::approved_producer};
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 fn tart() -> Value {
     json!({

@@ -1,7 +1,7 @@
 //! Catalogue CSV import and export over HTTP.
 use crate::{db_test, helpers::*, producers::approved_producer};
 use serde_json::Value;
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 const HEADER: &str = "producer_id,title_ja,description_ja,category_code,temperature_class,shelf_life_days,allergens,ingredients,net_content,storage,sku_code,price_yen,weight_g,jan";
 

@@ -1,7 +1,7 @@
 //! Every kind of bad input gets the one JSON error body and changes nothing.
 use crate::{db_test, helpers::*};
 use serde_json::json;
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 async fn bad_inputs_get_field_named_errors(b: Backend) {
     let app = spawn_app(b).await;

@@ -9,7 +9,7 @@ use crate::{
     shop::{buyer, cart, open_shop, order, stocked_sku},
 };
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 /// The shop's stock: three producers, three temperature classes.
 pub struct Goods {
@@ -659,7 +659,10 @@ async fn producers_see_only_their_own_sales_and_choose_notices(b: Backend) {
     assert!(to(&g.emails[2]).iter().all(|m| !m.subject.contains("販売")));
     yuimaru::jobs::queue::enqueue(
         app.db(),
-        yuimaru::jobs::queue::NewJob::new(yuimaru::jobs::kinds::SHOP_SOLD_DIGEST, json!({})),
+        yuimaru::jobs::queue::NewJob::new(
+            <yuimaru::shop::jobs::SoldDigest as yuimaru::jobs::Job>::KIND,
+            json!({}),
+        ),
     )
     .await
     .expect("enqueue");

@@ -9,10 +9,12 @@ use serde_json::{Value, json};
 use std::{net::TcpListener, path::PathBuf, process::Command, sync::OnceLock};
 use uuid::Uuid;
 use yuimaru::{
-    auth::{actor::Role, users},
+    auth::users,
     config::{Environment, MailTransportKind, Settings},
+    http::actor::Role,
     mail::SentEmail,
-    startup::{AppState, Application},
+    startup::Application,
+    state::AppState,
 };
 
 /// Which database a test runs against.

@@ -1,7 +1,7 @@
 //! Inventory over HTTP: shipments, receiving, the ledger, reservations under concurrency.
 use crate::{db_test, helpers::*, producers::approved_producer};
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 pub const LEDGER_MISMATCHES: &str = "SELECT COUNT(*) FROM stock_lot l WHERE \
     l.on_hand <> (SELECT COALESCE(SUM(m.on_hand_delta), 0) FROM stock_movement m WHERE m.lot_id = l.id) \
@@ -1326,7 +1326,7 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
     let lot = uuid::Uuid::parse_str(lots["items"][0]["id"].as_str().expect("lot")).expect("uuid");
     let sku_id = uuid::Uuid::parse_str(&sku).expect("uuid");
     let agg = app.default_aggregator().await;
-    let actor = yuimaru::auth::actor::Actor {
+    let actor = yuimaru::http::actor::Actor {
         user_id: op_user.id,
         email: op_user.email.clone(),
         display_name: "op".into(),
@@ -1335,7 +1335,7 @@ async fn the_ledger_always_matches_the_balances(b: Backend) {
         producer_id: None,
         prefecture_code: None,
         locale: "ja".into(),
-        via: yuimaru::auth::actor::Via::Cli,
+        via: yuimaru::http::actor::Via::Cli,
     };
     // Sequences are generated up front; each runs against the same real tables.
     let mut runner = TestRunner::new(Config {

@@ -3,12 +3,17 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use yuimaru::{
-    auth::actor::Role,
-    jobs::{NewJob, enqueue, kinds},
+    auth::jobs::PasswordReset,
+    http::actor::Role,
+    jobs::{
+        Job, NewJob,
+        builtin::{MailPayload, ProbePayload},
+        enqueue,
+    },
 };
 
 fn probe(payload: Value) -> NewJob {
-    NewJob::new(kinds::SYSTEM_PROBE, payload)
+    NewJob::new(ProbePayload::KIND, payload)
 }
 
 async fn a_rolled_back_job_never_runs(b: Backend) {
@@ -214,12 +219,12 @@ async fn jobs_carry_the_enqueuing_request_id_and_dedupe(b: Backend) {
         .await
         .expect("q")
         .expect("job");
-    assert_eq!(first.kind, kinds::AUTH_PASSWORD_RESET);
+    assert_eq!(first.kind, PasswordReset::KIND);
     assert_eq!(first.request_id.as_deref(), Some("reset-req-42"));
     // The mail job written by that job inherits the request id.
     assert_eq!(app.run_pending_jobs().await, 2);
     let j = entity::job::Entity::find()
-        .filter(entity::job::Column::Kind.eq(kinds::MAIL_SEND))
+        .filter(entity::job::Column::Kind.eq(MailPayload::KIND))
         .one(app.db())
         .await
         .expect("q")
@@ -232,7 +237,7 @@ async fn jobs_carry_the_enqueuing_request_id_and_dedupe(b: Backend) {
     );
     // Same (event, template) twice → one job.
     let again =
-        NewJob::new(kinds::MAIL_SEND, json!({})).dedupe(j.dedupe_key.clone().unwrap_or_default());
+        NewJob::new(MailPayload::KIND, json!({})).dedupe(j.dedupe_key.clone().unwrap_or_default());
     assert_eq!(enqueue(app.db(), again).await.expect("enqueue"), None);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM job WHERE kind = 'mail.send'")

@@ -7,8 +7,8 @@ use tokio::{
     net::TcpListener,
 };
 use yuimaru::{
-    auth::actor::Role,
     config::{MailTransportKind, SmtpTls},
+    http::actor::Role,
 };
 
 /// A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)
@@ -182,7 +182,7 @@ async fn undeliverable_addresses_dead_letter_at_once(b: Backend) {
     })
     .await;
     let bad = yuimaru::jobs::NewJob::new(
-        yuimaru::jobs::kinds::MAIL_SEND,
+        <yuimaru::jobs::builtin::MailPayload as yuimaru::jobs::Job>::KIND,
         json!({"to": "not an address", "locale": "ja",
                "message": {"template": "password_reset", "display_name": "x",
                            "link": "https://example.jp/x", "expires_minutes": 60}}),

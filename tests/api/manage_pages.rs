@@ -2,7 +2,7 @@
 use crate::{db_test, helpers::*, producers::approved_producer};
 use reqwest::Client;
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")

@@ -1,6 +1,6 @@
 //! Pages over HTTP: CSRF, field errors in the page's language, kept input, login/logout/reset.
 use crate::{db_test, helpers::*};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 pub fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")

@@ -360,7 +360,7 @@ async fn bank_statement_rows_mark_transfers_paid(b: Backend) {
     let e = assert_error(r, 422, "validation_failed").await;
     assert!(e.to_string().contains("file"));
     let (_, producer) = app
-        .user_with_token(yuimaru::auth::actor::Role::Producer)
+        .user_with_token(yuimaru::http::actor::Role::Producer)
         .await;
     let r = client()
         .post(app.url("/api/v1/payments/bank-import"))

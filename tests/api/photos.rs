@@ -3,7 +3,7 @@ use crate::{db_test, helpers::*, producers::approved_producer};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 use serde_json::{Value, json};
 use std::io::Cursor;
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = DynamicImage::ImageRgb8(ImageBuffer::from_fn(w, h, |x, y| {

@@ -2,7 +2,7 @@
 //! closures, bank-account changes.
 use crate::{db_test, helpers::*};
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 /// A valid self-registration body for `email`.
 pub fn registration(email: &str) -> Value {

@@ -8,7 +8,7 @@ use crate::{
     producers::approved_producer,
 };
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 const SLUG: &str = "default";
 

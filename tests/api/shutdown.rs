@@ -2,7 +2,7 @@
 use crate::{db_test, helpers::*};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use yuimaru::jobs::{NewJob, enqueue, kinds};
+use yuimaru::jobs::{Job, NewJob, builtin::ProbePayload, enqueue};
 
 async fn sigterm_lets_the_running_job_finish(b: Backend) {
     let app = spawn_app(b).await;
@@ -32,7 +32,7 @@ async fn sigterm_lets_the_running_job_finish(b: Backend) {
     }
     let id = enqueue(
         app.db(),
-        NewJob::new(kinds::SYSTEM_PROBE, json!({"sleep_ms": 1500})),
+        NewJob::new(ProbePayload::KIND, json!({"sleep_ms": 1500})),
     )
     .await
     .expect("enqueue")

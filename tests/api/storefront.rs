@@ -225,7 +225,7 @@ async fn staff_run_an_order_from_its_page_and_edit_shop_settings(b: Backend) {
         o["number"].as_str().expect("n").to_string(),
     );
     let staff = app
-        .create_user(yuimaru::auth::actor::Role::Operator, Some("default"))
+        .create_user(yuimaru::http::actor::Role::Operator, Some("default"))
         .await;
     let (c, _) = app.login(&staff).await;
     let page = |path: String| {

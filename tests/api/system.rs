@@ -64,7 +64,7 @@ async fn a_fresh_database_gets_the_default_aggregator_once(b: Backend) {
     let second = spawn_second_instance(&app).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM aggregator").await, 1);
     let _ = second;
-    let (_, token) = app.user_with_token(yuimaru::auth::actor::Role::Admin).await;
+    let (_, token) = app.user_with_token(yuimaru::http::actor::Role::Admin).await;
     let r = app.get_as(&token, "/api/v1/aggregators").await;
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["items"][0]["slug"], "default");

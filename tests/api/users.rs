@@ -1,6 +1,6 @@
 use crate::{db_test, helpers::*};
 use serde_json::{Value, json};
-use yuimaru::auth::actor::Role;
+use yuimaru::http::actor::Role;
 
 async fn invited_users_set_their_password_through_the_emailed_link(b: Backend) {
     let app = spawn_app(b).await;

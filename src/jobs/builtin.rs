@@ -1,45 +1,32 @@
-//! The job kinds and their dispatch.
-use super::JobError;
+//! The job kinds that belong to the outbox itself: sending one email, the diagnostic probe,
+//! the daily purge, and domain-event deliveries.
+use super::{
+    JobError,
+    registry::{Every, Job, Registry},
+};
 use crate::{
     core,
     mail::{
         OutgoingEmail,
         messages::{EmailMessage, Locale},
     },
-    startup::AppState,
+    state::AppState,
 };
 use chrono::Duration;
 use entity::job;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
-/// Kind: send one email.
-pub const MAIL_SEND: &str = "mail.send";
-/// Kind: diagnostic probe (sleeps, optionally fails) for checking runners.
-pub const SYSTEM_PROBE: &str = "system.probe";
-/// Kind: release reservations whose hold expired.
-pub const INVENTORY_RELEASE_EXPIRED: &str = "inventory.release_expired";
-/// Kind: the daily lot-date and low-stock alerts.
-pub const INVENTORY_ALERTS: &str = "inventory.alerts";
-/// Kind: handle a password-reset request (look up the account, write the link, enqueue mail).
-pub const AUTH_PASSWORD_RESET: &str = "auth.password_reset";
-/// Kind: daily purge of expired sessions, attempts, links and old finished jobs.
-pub const SYSTEM_PURGE: &str = "system.purge";
-/// Kind: cancel bank-transfer orders left unpaid past their deadline (stock released).
-pub const SHOP_EXPIRE_UNPAID: &str = "shop.expire_unpaid";
-/// Kind: erase buyer personal data of orders past the retention period.
-pub const SHOP_PURGE_PERSONAL: &str = "shop.purge_personal";
-/// Kind: email the buyer about an order event (the payload names only the order and event;
-/// the address is read from the encrypted order when sending).
-pub const SHOP_ORDER_EMAIL: &str = "shop.order_email";
-/// Kind: refund a card payment through the provider (same Idempotency-Key on every attempt).
-pub const SHOP_CARD_REFUND: &str = "shop.card_refund";
-/// Kind: email each producer of a new order who wants a "sold" email per order.
-pub const SHOP_SOLD_NOTICE: &str = "shop.sold_notice";
-/// Kind: the daily "sold" digest for producers who chose it.
-pub const SHOP_SOLD_DIGEST: &str = "shop.sold_digest";
+/// Registers the outbox's own kinds and the daily purge.
+pub fn register(reg: &mut Registry) {
+    reg.job(send_mail);
+    reg.job(probe);
+    reg.job(|app, _: Purge, _| async move { purge(&app).await });
+    reg.job(super::events::deliver);
+    reg.schedule::<Purge>("daily-purge", Every::Day);
+}
 
-/// Payload of [`MAIL_SEND`].
+/// Send one email (`mail.send`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MailPayload {
     pub to: String,
@@ -47,7 +34,19 @@ pub struct MailPayload {
     pub message: EmailMessage,
 }
 
-/// Payload of [`SYSTEM_PROBE`].
+impl Job for MailPayload {
+    const KIND: &'static str = "mail.send";
+}
+
+/// The daily purge of expired sessions, attempts, links and old finished jobs (`system.purge`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Purge {}
+
+impl Job for Purge {
+    const KIND: &'static str = "system.purge";
+}
+
+/// Diagnostic probe (`system.probe`): sleeps, optionally fails, for checking runners.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProbePayload {
     /// Milliseconds to sleep (simulated work).
@@ -65,54 +64,45 @@ pub struct ProbePayload {
     pub fail_times: Option<i32>,
 }
 
-/// Runs `job` according to its kind.
-pub async fn dispatch(state: &AppState, job: &job::Model) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        MAIL_SEND => send_mail(state, job).await,
-        SYSTEM_PROBE => probe(state, job).await,
-        SYSTEM_PURGE => purge(state).await,
-        INVENTORY_ALERTS => crate::inventory::alerts::run(state)
-            .await
-            .map(|_| ())
-            .map_err(|e| JobError::Retry(e.describe())),
-        INVENTORY_RELEASE_EXPIRED => crate::inventory::reservations::release_expired(state)
-            .await
-            .map(|_| ())
-            .map_err(|e| JobError::Retry(e.describe())),
-        SHOP_EXPIRE_UNPAID => crate::shop::orders::expire_unpaid(state)
-            .await
-            .map(|_| ())
-            .map_err(|e| JobError::Retry(e.describe())),
-        SHOP_PURGE_PERSONAL => crate::shop::orders::purge_personal(state)
-            .await
-            .map(|_| ())
-            .map_err(|e| JobError::Retry(e.describe())),
-        SHOP_ORDER_EMAIL => crate::shop::notify::send(state, job).await,
-        SHOP_CARD_REFUND => crate::payments::refund_job(state, job).await,
-        SHOP_SOLD_NOTICE => crate::shop::sales::per_order_job(state, job).await,
-        SHOP_SOLD_DIGEST => crate::shop::sales::digest_job(state, job).await,
-        AUTH_PASSWORD_RESET => {
-            let p: serde_json::Value = serde_json::from_str(&job.payload)
-                .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
-            let email = p["email"]
-                .as_str()
-                .ok_or_else(|| JobError::Reject("payload has no email".into()))?;
-            crate::auth::service::process_password_reset(state, email)
-                .await
-                .map_err(|e| JobError::Retry(e.to_string()))
-        }
-        other => Err(JobError::Reject(format!("unknown job kind {other}"))),
-    }
+impl Job for ProbePayload {
+    const KIND: &'static str = "system.probe";
 }
 
-async fn send_mail(state: &AppState, job: &job::Model) -> Result<(), JobError> {
-    let p: MailPayload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
+/// Enqueues one email to `to` for event `event_id` (one job per event and template, so its
+/// Message-ID is stable across retries).
+///
+/// # Errors
+/// Database failure.
+pub async fn enqueue_mail(
+    db: &impl sea_orm::ConnectionTrait,
+    to: &str,
+    locale: Locale,
+    aggregator_id: Option<uuid::Uuid>,
+    event_id: &str,
+    message: EmailMessage,
+) -> Result<(), sea_orm::DbErr> {
+    let key = format!("mail:{event_id}:{}", message.template());
+    let payload = MailPayload {
+        to: to.to_string(),
+        locale,
+        message,
+    };
+    super::enqueue(
+        db,
+        super::NewJob::of(&payload)
+            .dedupe(key)
+            .tenant(aggregator_id),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn send_mail(state: AppState, p: MailPayload, job: job::Model) -> Result<(), JobError> {
     let rendered = p
         .message
         .render(p.locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
-    deliver(state, job, p.to, rendered).await
+    deliver(&state, &job, p.to, rendered).await
 }
 
 /// Sends a rendered email for `job` with a Message-ID stable across its retries (from the
@@ -141,12 +131,10 @@ pub async fn deliver(
         })
 }
 
-async fn probe(state: &AppState, job: &job::Model) -> Result<(), JobError> {
+async fn probe(state: AppState, p: ProbePayload, job: job::Model) -> Result<(), JobError> {
     if !state.settings.jobs.enable_probe {
         return Err(JobError::Reject("the probe job kind is disabled".into()));
     }
-    let p: ProbePayload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Reject(format!("bad payload: {e}")))?;
     if p.sleep_ms > 0 && p.sleep_attempts.is_none_or(|n| job.attempts <= n) {
         tokio::time::sleep(std::time::Duration::from_millis(p.sleep_ms)).await;
     }
