@@ -16,6 +16,7 @@ pub mod http;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;
+pub mod orders;
 pub mod payments;
 pub mod producers;
 pub mod reference;

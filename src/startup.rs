@@ -37,8 +37,9 @@ pub fn areas() -> Vec<Area> {
         crate::producers::area(),
         crate::catalog::area(),
         crate::inventory::area(),
-        crate::shop::area(),
+        crate::orders::area(),
         crate::payments::area(),
+        crate::shop::area(),
         crate::web::area(),
         Area {
             routes: http::docs::routes,

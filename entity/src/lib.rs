@@ -19,6 +19,7 @@ pub mod municipality;
 pub mod one_time_link;
 pub mod order_line;
 pub mod order_return;
+pub mod order_status;
 pub mod parcel;
 pub mod payment_event;
 pub mod prefecture;

@@ -1,4 +1,5 @@
 //! One parcel of an order: a single temperature class, many producers' goods.
+use crate::order_status::ParcelStatus;
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
@@ -18,7 +19,7 @@ pub struct Model {
     pub cool_fee: i64,
     pub surcharge: i64,
     pub tracking_number: Option<String>,
-    pub status: String,
+    pub status: ParcelStatus,
     pub packed_at: Option<DateTimeUtc>,
     pub shipped_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,

@@ -1,6 +1,9 @@
 //! An order from any source (`shop` now, channels later) with three independent statuses.
 //! Buyer and ship-to contacts are personal data: encrypted in `buyer_data`, purged on schedule;
 //! the destination prefecture stays for statistics.
+use crate::order_status::{
+    FulfilmentStatus, OrderSource, OrderStatus, PaymentMethod, PaymentStatus,
+};
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
@@ -11,15 +14,15 @@ pub struct Model {
     pub id: Uuid,
     pub aggregator_id: Uuid,
     pub number: String,
-    pub source: String,
+    pub source: OrderSource,
     /// The channel account an imported order came from (None for the shared shop).
     pub channel_id: Option<Uuid>,
     /// The order's id at its channel, unique per channel account.
     pub external_id: Option<String>,
-    pub status: String,
-    pub payment_status: String,
-    pub fulfilment_status: String,
-    pub payment_method: String,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub fulfilment_status: FulfilmentStatus,
+    pub payment_method: PaymentMethod,
     /// Encrypted buyer and ship-to contacts (None once purged).
     pub buyer_data: Option<String>,
     pub personal_purged_at: Option<DateTimeUtc>,

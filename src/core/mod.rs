@@ -1,6 +1,8 @@
 //! Shared kernel without I/O: ids, secrets, pagination cursors, validation helpers.
 pub mod cache;
+pub mod money;
 pub mod pagination;
+pub mod sealed;
 pub mod secrets;
 pub mod validate;
 

@@ -250,7 +250,7 @@ pub(crate) async fn allocate(
 /// What a reservation takes of one SKU: units, the days a lot must still have left, and the
 /// SKU's code (for messages).
 #[derive(Debug, Clone)]
-pub(crate) struct Want {
+pub struct Want {
     pub qty: i64,
     pub days: i64,
     pub code: String,

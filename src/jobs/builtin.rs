@@ -102,18 +102,22 @@ async fn send_mail(state: AppState, p: MailPayload, job: job::Model) -> Result<(
         .message
         .render(p.locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
-    deliver(&state, &job, p.to, rendered).await
+    let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
+    deliver(&state, &key, p.to, rendered).await
 }
 
-/// Sends a rendered email for `job` with a Message-ID stable across its retries (from the
-/// job's dedupe key), mapping mail failures to retry / reject / pause.
+/// Sends a rendered email with a Message-ID stable across retries (derived from `key`, e.g.
+/// the job's dedupe key or the event delivery's name), mapping mail failures to retry /
+/// reject / pause.
+///
+/// # Errors
+/// The mail failure's class.
 pub async fn deliver(
     state: &AppState,
-    job: &job::Model,
+    key: &str,
     to: String,
     rendered: crate::mail::messages::Rendered,
 ) -> Result<(), JobError> {
-    let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
     state
         .mailer
         .send(OutgoingEmail {
@@ -121,7 +125,7 @@ pub async fn deliver(
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
-            message_id: state.mailer.message_id_for(&key),
+            message_id: state.mailer.message_id_for(key),
         })
         .await
         .map_err(|e| match e {

@@ -1,6 +1,9 @@
 //! HTTP handlers of payments: the provider's webhook (raw body, signature header) and the
 //! bank-statement import.
-use super::{BankImport, WebhookResult};
+use super::{
+    dto::{BankImport, WebhookResult},
+    service,
+};
 use crate::{
     error::{ApiResult, ErrorBody},
     http::actor::Actor,
@@ -26,7 +29,7 @@ pub async fn webhook(
         .headers()
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    Ok(HttpResponse::Ok().json(super::webhook(&app, sig, &body).await?))
+    Ok(HttpResponse::Ok().json(service::webhook(&app, sig, &body).await?))
 }
 
 /// Marks bank-transfer orders paid from a bank statement CSV (金額, 振込依頼人名, optional
@@ -43,5 +46,5 @@ pub async fn bank_import(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let body = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
-    Ok(HttpResponse::Ok().json(super::import_bank(&app, &actor, &body).await?))
+    Ok(HttpResponse::Ok().json(service::import_bank(&app, &actor, &body).await?))
 }

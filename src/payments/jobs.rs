@@ -1,24 +1,17 @@
-//! The payments area's job kinds.
-use crate::jobs::{Job, Registry};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+//! The payments area's event subscribers.
+use crate::{
+    jobs::{Delivery, Registry},
+    orders::{domain::PaymentMethod, events::RefundDue},
+};
 
-/// Refund a card payment through the provider (`shop.card_refund`; the same Idempotency-Key
-/// `key` on every attempt). `batch_id` names the return rows it settles.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CardRefund {
-    pub order_id: Uuid,
-    pub amount: i64,
-    pub key: String,
-    #[serde(default)]
-    pub batch_id: Option<Uuid>,
-}
+/// The subscriber that pays card refunds back through the provider.
+pub const CARD_REFUND: &str = "payments.card_refund";
 
-impl Job for CardRefund {
-    const KIND: &'static str = "shop.card_refund";
-}
-
-/// Registers the kinds.
+/// Registers the subscribers.
 pub fn register(reg: &mut Registry) {
-    reg.job(|app, p: CardRefund, _| async move { super::refund_job(&app, p).await });
+    reg.subscribe_when(
+        CARD_REFUND,
+        |e: &RefundDue| e.payment_method == PaymentMethod::Card && e.amount > 0,
+        |app, d: Delivery<RefundDue>| async move { super::refunds::refund(&app, &d.event).await },
+    );
 }

@@ -5,81 +5,35 @@
 use super::{
     catalogue,
     pricing::{self, PricedLine, Quote},
-    privacy,
     settings::{self, ShopSettings},
 };
 use crate::{
     core::{self, secrets::hash_token},
     error::{ApiError, ApiResult},
     inventory::reservations,
-    jobs::queue,
+    orders::{
+        domain::{BuyerData, Contact, OrderSource, PaymentMethod, TIME_SLOTS},
+        placement::{
+            self, DraftLine, DraftParcel, Idempotency, OrderDraft, Placed, Totals, Written,
+        },
+    },
     producers::domain::PostalCode,
     state::AppState,
 };
 use chrono::Duration;
-use entity::{
-    aggregator, category, municipality, order_line, parcel, product, reservation, shop_order, sku,
-};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
-    QuerySelect,
-};
+use entity::{aggregator, category, municipality, product, sku};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Yamato delivery time slots (DOMAIN-JP.md §4).
-pub const TIME_SLOTS: [&str; 5] = ["0812", "1416", "1618", "1820", "1921"];
 /// 久米島町 (sweet potatoes may not be brought in without treatment).
 pub const KUMEJIMA: &str = "47361";
 
 /// Minutes a card order waits for the provider's payment confirmation before it is cancelled.
 pub const CARD_PAYMENT_MINUTES: i64 = 60;
-
-/// Order statuses (DESIGN.md §4).
-pub mod status {
-    pub const OPEN: &str = "open";
-    pub const CANCELLED: &str = "cancelled";
-    pub const CLOSED: &str = "closed";
-}
-/// Payment statuses.
-pub mod payment {
-    pub const PENDING: &str = "pending";
-    pub const PAID: &str = "paid";
-    pub const CASH_ON_DELIVERY: &str = "cash_on_delivery";
-    pub const REFUNDED: &str = "refunded";
-    pub const PARTIALLY_REFUNDED: &str = "partially_refunded";
-}
-/// Fulfilment statuses.
-pub mod fulfilment {
-    pub const UNFULFILLED: &str = "unfulfilled";
-    pub const PICKING: &str = "picking";
-    pub const PACKED: &str = "packed";
-    pub const SHIPPED: &str = "shipped";
-    pub const DELIVERED: &str = "delivered";
-}
-
-/// A postal contact (buyer or ship-to). Personal data: stored encrypted, never logged.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    pub name: String,
-    #[serde(default)]
-    pub kana: String,
-    /// Required for the buyer (confirmation email); optional for a gift's recipient.
-    #[serde(default)]
-    pub email: String,
-    pub phone: String,
-    pub postal_code: String,
-    /// JIS X 0401 code `01`–`47`.
-    pub prefecture: String,
-    /// Municipality and district (e.g. 久米島町字比嘉).
-    pub city: String,
-    pub address1: String,
-    #[serde(default)]
-    pub address2: String,
-}
 
 /// One cart line.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -114,26 +68,12 @@ pub struct CheckoutRequest {
     pub locale: Option<String>,
 }
 
-/// What is stored encrypted on the order.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct BuyerData {
-    pub buyer: Contact,
-    pub ship_to: Option<Contact>,
-    pub locale: String,
-}
-
-impl BuyerData {
-    /// Where the parcels go.
-    pub fn destination(&self) -> &Contact {
-        self.ship_to.as_ref().unwrap_or(&self.buyer)
-    }
-}
-
 /// A checked checkout: the priced quote and what the order needs.
 pub struct Checked {
     pub settings: std::sync::Arc<ShopSettings>,
     pub quote: Quote,
     pub buyer: BuyerData,
+    pub payment_method: PaymentMethod,
     pub destination_municipality: Option<String>,
     pub pay_by: Option<chrono::DateTime<chrono::Utc>>,
     pub time_slot: Option<String>,
@@ -303,7 +243,8 @@ pub async fn check(
             "must be 0812, 1416, 1618, 1820 or 1921".into(),
         ));
     }
-    if !super::settings::PAYMENT_METHODS.contains(&req.payment_method.as_str()) {
+    let method = PaymentMethod::parse(&req.payment_method);
+    if method.is_none() {
         errors.push((
             "payment_method".into(),
             "must be bank_transfer, cash_on_delivery or card".into(),
@@ -317,11 +258,11 @@ pub async fn check(
             "ja"
         }
     };
-    if !errors.is_empty() {
+    let Some(method) = method.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation { fields: errors });
-    }
+    };
     if !settings.payment_methods.contains(&req.payment_method)
-        || (req.payment_method == "card" && app.settings.payments.provider_url.is_empty())
+        || (method == PaymentMethod::Card && app.settings.payments.provider_url.is_empty())
     {
         return Err(refusal(
             "payment_method_unavailable",
@@ -480,7 +421,7 @@ pub async fn check(
         &settings,
         &dest.prefecture,
         &dest.postal_code,
-        req.payment_method == "cash_on_delivery",
+        method == PaymentMethod::CashOnDelivery,
     );
     if quote.grand_total > settings.max_order_yen {
         return Err(refusal(
@@ -491,10 +432,12 @@ pub async fn check(
     }
     // Unpaid orders give their stock back: bank transfers after the configured days, card
     // payments never confirmed by the provider after an hour.
-    let pay_by = match req.payment_method.as_str() {
-        "bank_transfer" => Some(core::now() + Duration::days(settings.bank_transfer_days)),
-        "card" => Some(core::now() + Duration::minutes(CARD_PAYMENT_MINUTES)),
-        _ => None,
+    let pay_by = match method {
+        PaymentMethod::BankTransfer => {
+            Some(core::now() + Duration::days(settings.bank_transfer_days))
+        }
+        PaymentMethod::Card => Some(core::now() + Duration::minutes(CARD_PAYMENT_MINUTES)),
+        PaymentMethod::CashOnDelivery => None,
     };
     Ok(Checked {
         settings,
@@ -504,6 +447,7 @@ pub async fn check(
             ship_to: req.ship_to,
             locale: locale.into(),
         },
+        payment_method: method,
         destination_municipality,
         pay_by,
         time_slot: req.time_slot,
@@ -523,22 +467,22 @@ pub struct FinalConfirmation {
 }
 
 /// The final-confirmation texts for a checked checkout (Japanese, the shop's language).
-pub fn final_confirmation(c: &Checked, method: &str) -> FinalConfirmation {
+pub fn final_confirmation(c: &Checked) -> FinalConfirmation {
     let units: i64 = c.quote.lines.iter().map(|l| l.qty).sum();
     let s = &c.settings;
-    let payment = match method {
-        "bank_transfer" => format!(
+    let payment = match c.payment_method {
+        PaymentMethod::BankTransfer => format!(
             "銀行振込（前払い）: ご注文から{}日以内にお振込みください。入金確認後に発送します。",
             s.bank_transfer_days
         ),
-        "cash_on_delivery" => format!(
+        PaymentMethod::CashOnDelivery => format!(
             "代金引換: 商品お届け時に配達員へお支払いください（代引手数料 {} 円/個口）。",
             s.cod_fee_yen
         ),
-        _ => "クレジットカード: ご注文確定時に決済します。".into(),
+        PaymentMethod::Card => "クレジットカード: ご注文確定時に決済します。".into(),
     };
     let deadline = match c.pay_by {
-        Some(_) if method == "card" => format!(
+        Some(_) if c.payment_method == PaymentMethod::Card => format!(
             "カード決済の期限: ご注文から{CARD_PAYMENT_MINUTES}分（期限内に決済が完了しないご注文は自動的にキャンセルされます）"
         ),
         Some(t) => format!(
@@ -566,62 +510,7 @@ pub fn final_confirmation(c: &Checked, method: &str) -> FinalConfirmation {
     }
 }
 
-/// An order number: 8 characters of Crockford base-32 (no I, L, O, U), unique per aggregator;
-/// buyers quote it in bank transfers.
-fn order_number() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut bytes = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % 32] as char)
-        .collect()
-}
-
-/// A placed order (or the earlier one an identical retry gets back).
-pub struct Placed {
-    pub order: shop_order::Model,
-    pub replayed: bool,
-    /// What a new order wrote (a replay has none).
-    pub written: Option<Written>,
-}
-
-/// The lines and parcels a new order wrote, and its buyer data.
-pub struct Written {
-    pub lines: Vec<order_line::Model>,
-    pub parcels: Vec<parcel::Model>,
-    pub buyer: BuyerData,
-}
-
-impl Placed {
-    /// The order with its lines and parcels, and the buyer data (read back only for a replay).
-    ///
-    /// # Errors
-    /// Database failures; stored buyer data that no longer decrypts.
-    pub async fn detail(
-        self,
-        app: &AppState,
-    ) -> ApiResult<(super::orders::OrderDetail, Option<BuyerData>)> {
-        match self.written {
-            Some(w) => Ok((
-                super::orders::OrderDetail {
-                    order: self.order,
-                    lines: w.lines,
-                    parcels: w.parcels,
-                    returns: Vec::new(),
-                },
-                Some(w.buyer),
-            )),
-            None => {
-                let d = super::orders::detail(&app.db, self.order).await?;
-                let buyer = buyer_of(app, &d.order)?;
-                Ok((d, buyer))
-            }
-        }
-    }
-}
-
-/// Places an order. `client` names the anonymous caller (idempotency scope); `key` is the
+/// Places a shop order. `client` names the anonymous caller (idempotency scope); `key` is the
 /// Idempotency-Key.
 ///
 /// # Errors
@@ -640,10 +529,10 @@ pub async fn place(
             "is required: 1-200 printable characters, one per order attempt",
         ));
     }
-    let client_key = privacy::client_key(&app.settings, client);
+    let client_key = client_key(app, client);
     let request_hash = hash_token(&serde_json::to_string(&req).unwrap_or_default());
-    if let Some(existing) = find_by_key(app, agg.id, &client_key, key).await? {
-        return replay(existing, &request_hash);
+    if let Some(existing) = placement::find_by_key(app, agg.id, &client_key, key).await? {
+        return placement::replay(existing, &request_hash);
     }
     let Some(expected) = req.expected_total else {
         return Err(ApiError::field(
@@ -651,7 +540,6 @@ pub async fn place(
             "give the grand_total shown by the checkout preview",
         ));
     };
-    let method = req.payment_method.clone();
     let c = check(app, agg, req).await?;
     if c.quote.grand_total != expected {
         return Err(ApiError::Conflict {
@@ -663,36 +551,35 @@ pub async fn place(
             details: serde_json::json!({ "expected_total": expected, "grand_total": c.quote.grand_total }),
         });
     }
-    let sealed = privacy::seal(
-        &app.settings,
-        &serde_json::to_vec(&c.buyer).map_err(|e| ApiError::Internal(e.into()))?,
-    )
-    .map_err(ApiError::Internal)?;
-    let order = new_order(agg.id, &method, sealed, &client_key, key, &request_hash, &c);
-    // Written with group commit: many orders share one transaction (and its disk flush) on
-    // SQLite.
-    match app.part::<OrdersWriter>()?.run(order).await {
-        Ok(mut stored) => {
-            // In the order [`super::orders::detail`] reads them back.
-            stored.parcels.sort_by_key(|p| p.seq);
-            stored
-                .lines
-                .sort_by(|a, b| (a.parcel_seq, &a.sku_code).cmp(&(b.parcel_seq, &b.sku_code)));
-            Ok(Placed {
-                order: stored.order,
-                replayed: false,
-                written: Some(Written {
-                    lines: stored.lines,
-                    parcels: stored.parcels,
-                    buyer: c.buyer,
-                }),
-            })
-        }
+    let buyer = c.buyer.clone();
+    let order = placement::prepare(
+        app,
+        draft(
+            agg.id,
+            c,
+            Idempotency {
+                client_key: client_key.clone(),
+                key: key.to_string(),
+                request_hash: request_hash.clone(),
+            },
+        ),
+    )?;
+    match placement::write(app, order).await {
+        Ok(stored) => Ok(Placed {
+            order: stored.order,
+            replayed: false,
+            written: Some(Written {
+                lines: stored.lines,
+                parcels: stored.parcels,
+                buyer,
+            }),
+        }),
         // The key was taken meanwhile: answer as a retry would be answered.
         Err(ApiError::Conflict {
-            code: KEY_TAKEN, ..
-        }) => match find_by_key(app, agg.id, &client_key, key).await? {
-            Some(existing) => replay(existing, &request_hash),
+            code: placement::KEY_TAKEN,
+            ..
+        }) => match placement::find_by_key(app, agg.id, &client_key, key).await? {
+            Some(existing) => placement::replay(existing, &request_hash),
             None => Err(ApiError::conflict(
                 "idempotency_in_progress",
                 "an order with this Idempotency-Key is being placed",
@@ -702,398 +589,71 @@ pub async fn place(
     }
 }
 
-/// [`write_orders`]' answer when another order holds the Idempotency-Key (never sent out).
-const KEY_TAKEN: &str = "idempotency_key_taken";
-
-/// The writer of placed orders (group commit on SQLite, see [`crate::db::group_commit`]).
-pub type OrdersWriter = crate::db::group_commit::GroupCommit<NewOrder, Stored, ApiError>;
-
-/// An order ready to be written: checked, priced, buyer data sealed, its rows built (in the
-/// request, so the jobs and the audit row carry its request id). Only the lots are chosen
-/// when it is written.
-pub struct NewOrder {
-    order: shop_order::Model,
-    reservation: reservation::Model,
-    parcels: Vec<parcel::Model>,
-    /// Without their lot allocations (chosen when written).
-    lines: Vec<order_line::Model>,
-    jobs: Vec<entity::job::ActiveModel>,
-    audit: entity::audit_event::ActiveModel,
-    wants: BTreeMap<Uuid, reservations::Want>,
-}
-
-/// What an order wrote: the order, its lines (with their lots) and parcels.
-pub struct Stored {
-    order: shop_order::Model,
-    lines: Vec<order_line::Model>,
-    parcels: Vec<parcel::Model>,
-}
-
-/// Builds the rows of a new order: the order, its reservation, parcels, lines, the
-/// confirmation (and for cash on delivery the producers' sold notice) jobs and the audit row.
-fn new_order(
-    agg: Uuid,
-    method: &str,
-    sealed: String,
-    client_key: &str,
-    key: &str,
-    request_hash: &str,
-    c: &Checked,
-) -> NewOrder {
+/// The order core's draft of a checked checkout.
+fn draft(agg: Uuid, c: Checked, idempotency: Idempotency) -> OrderDraft {
     let q = &c.quote;
-    let dest = c.buyer.destination();
-    let now = core::now();
-    let oid = core::new_id();
-    let rid = core::new_id();
-    let number = order_number();
-    let order = shop_order::Model {
-        id: oid,
-        aggregator_id: agg,
-        number: number.clone(),
-        source: "shop".into(),
-        channel_id: None,
-        external_id: None,
-        status: status::OPEN.into(),
-        payment_status: if method == "cash_on_delivery" {
-            payment::CASH_ON_DELIVERY.into()
-        } else {
-            payment::PENDING.into()
-        },
-        fulfilment_status: fulfilment::UNFULFILLED.into(),
-        payment_method: method.to_string(),
-        buyer_data: Some(sealed),
-        personal_purged_at: None,
-        destination_prefecture: dest.prefecture.clone(),
-        destination_municipality: c.destination_municipality.clone(),
-        time_slot: c.time_slot.clone(),
-        delivery_date: None,
-        goods_total: q.goods_total,
-        shipping_total: q.shipping_total,
-        cool_total: q.cool_total,
-        surcharge_total: q.surcharge_total,
-        cod_fee: q.cod_fee,
-        total8: q.total8,
-        total10: q.total10,
-        tax8: q.tax8,
-        tax10: q.tax10,
-        grand_total: q.grand_total,
-        currency: "JPY".into(),
-        fx_rate_ppm: 1_000_000,
-        destination_country: "JP".into(),
-        refunded_total: 0,
-        refund_owed: 0,
-        reservation_id: Some(rid),
-        client_key: client_key.to_string(),
-        idempotency_key: Some(key.to_string()),
-        request_hash: request_hash.to_string(),
-        pay_by: c.pay_by,
-        paid_at: None,
-        payment_intent_id: None,
-        cancelled_at: None,
-        shipped_at: None,
-        delivered_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let reservation = reservation::Model {
-        id: rid,
-        aggregator_id: agg,
-        status: reservations::status::HELD.into(),
-        expires_at: None,
-        destination_prefecture: Some(dest.prefecture.clone()),
-        reference: format!("order {number}"),
-        idempotency_key: None,
-        request_hash: None,
-        created_by: Uuid::nil(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut parcels = Vec::new();
-    let mut lines = Vec::new();
-    for p in &q.parcels {
-        parcels.push(parcel::Model {
-            id: core::new_id(),
-            aggregator_id: agg,
-            order_id: oid,
+    let parcels = q
+        .parcels
+        .iter()
+        .map(|p| DraftParcel {
             seq: p.seq,
             temperature_class: p.temperature_class.clone(),
-            carrier: "yamato".into(),
-            time_slot: c.time_slot.clone(),
-            delivery_date: None,
             shipping_fee: p.shipping_fee,
             cool_fee: p.cool_fee,
             surcharge: p.surcharge,
-            tracking_number: None,
-            status: "pending".into(),
-            packed_at: None,
-            shipped_at: None,
-            delivered_at: None,
-        });
-        for i in &p.lines {
-            let l = &q.lines[*i];
-            lines.push(order_line::Model {
-                id: core::new_id(),
-                aggregator_id: agg,
-                order_id: oid,
-                producer_id: l.producer_id,
-                product_id: l.product_id,
-                sku_id: l.sku_id,
-                title: l.title.chars().take(300).collect(),
-                sku_code: l.sku_code.clone(),
-                qty: l.qty,
-                unit_price: l.unit_price,
-                tax_rate: l.tax_rate,
-                line_total: l.total(),
-                temperature_class: l.temperature_class.clone(),
-                parcel_seq: p.seq,
-                allocations: String::new(),
-                returned_qty: 0,
-                created_at: now,
-                producer_notified_at: None,
-            });
-        }
-    }
-    let confirmation = super::notify::CONFIRMATION;
-    let mut jobs = vec![queue::new_row(super::notify::email_job(
-        agg,
-        oid,
-        confirmation,
-        confirmation,
-    ))];
-    if method == "cash_on_delivery" {
-        // Cash on delivery is a firm order at once; other methods tell producers when paid.
-        jobs.push(queue::new_row(super::sales::sold_job(agg, oid)));
-    }
-    let audit = crate::audit::row(crate::audit::AuditRecord {
-        aggregator_id: Some(agg),
-        actor_user_id: None,
-        action: "order_placed",
-        subject_type: "order",
-        subject_id: Some(oid.to_string()),
-        details: serde_json::json!({ "number": number, "source": "shop", "payment_method": method, "grand_total": q.grand_total }),
-    });
-    NewOrder {
-        order,
-        reservation,
+            lines: p
+                .lines
+                .iter()
+                .map(|i| {
+                    let l = &q.lines[*i];
+                    DraftLine {
+                        producer_id: l.producer_id,
+                        product_id: l.product_id,
+                        sku_id: l.sku_id,
+                        title: l.title.clone(),
+                        sku_code: l.sku_code.clone(),
+                        qty: l.qty,
+                        unit_price: l.unit_price,
+                        tax_rate: l.tax_rate,
+                        temperature_class: l.temperature_class.clone(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    OrderDraft {
+        aggregator_id: agg,
+        source: OrderSource::Shop,
+        channel_id: None,
+        external_id: None,
+        payment_method: c.payment_method,
+        destination_municipality: c.destination_municipality,
+        destination_country: "JP".into(),
+        time_slot: c.time_slot,
+        totals: Totals {
+            goods_total: q.goods_total,
+            shipping_total: q.shipping_total,
+            cool_total: q.cool_total,
+            surcharge_total: q.surcharge_total,
+            cod_fee: q.cod_fee,
+            total8: q.total8,
+            total10: q.total10,
+            tax8: q.tax8,
+            tax10: q.tax10,
+            grand_total: q.grand_total,
+        },
+        currency: "JPY".into(),
+        fx_rate_ppm: 1_000_000,
         parcels,
-        lines,
-        jobs,
-        audit,
-        wants: c.wants.clone(),
+        wants: c.wants,
+        idempotency,
+        pay_by: c.pay_by,
+        buyer: c.buyer,
     }
 }
 
-/// Writes `orders` in `txn` (the batch function of [`OrdersWriter`]): one read of the
-/// Idempotency-Keys already taken (batches of more than one), one read of every candidate lot,
-/// each order's lots planned first-expiry-first-out in turn (an order sees what the ones before
-/// it took), then every row of every accepted order in one call on SQLite (see
-/// [`crate::db::execute_all`]).
-///
-/// An order is answered 409 `out_of_stock`, or with a conflict coded [`KEY_TAKEN`] when
-/// another order holds its Idempotency-Key; such an order writes nothing. The batch fails as a
-/// whole when its writes fail or change other rows than planned (then it is rolled back; on
-/// its own, an order's unique-key conflict is [`KEY_TAKEN`] and a balance update that did not
-/// apply is `out_of_stock`).
-pub fn write_orders<'a>(
-    txn: &'a DatabaseTransaction,
-    orders: &'a [NewOrder],
-) -> crate::db::group_commit::BatchFuture<'a, Stored, ApiError> {
-    Box::pin(write_batch(txn, orders))
-}
-
-async fn write_batch(
-    txn: &DatabaseTransaction,
-    orders: &[NewOrder],
-) -> Result<Vec<ApiResult<Stored>>, ApiError> {
-    let backend = txn.get_database_backend();
-    // Alone, an order whose key is taken fails at its insert (answered as KEY_TAKEN); in a
-    // batch that would fail the others too, so taken keys are looked up first.
-    let mut held = if orders.len() > 1 {
-        taken_keys(txn, orders).await?
-    } else {
-        std::collections::HashSet::new()
-    };
-    let lots =
-        reservations::candidate_lots(txn, orders.iter().flat_map(|o| o.wants.keys().copied()))
-            .await?;
-    let mut taken: HashMap<Uuid, i64> = HashMap::new();
-    let mut answers = Vec::with_capacity(orders.len());
-    let (mut new_orders, mut new_reservations, mut parcels, mut lines, mut jobs, mut audits) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    let mut allocations = Vec::new();
-    for o in orders {
-        let key = (
-            o.order.aggregator_id,
-            o.order.client_key.clone(),
-            o.order.idempotency_key.clone(),
-        );
-        // Held by a stored order, or by an earlier order of this batch.
-        if !held.insert(key) {
-            answers.push(Err(ApiError::conflict(KEY_TAKEN, "key taken")));
-            continue;
-        }
-        let plan = match reservations::plan_from(
-            &lots,
-            &taken,
-            o.order.aggregator_id,
-            o.reservation.id,
-            &o.wants,
-        ) {
-            Ok(plan) => plan,
-            Err(e) => {
-                answers.push(Err(e));
-                continue;
-            }
-        };
-        for a in &plan {
-            *taken.entry(a.lot_id).or_insert(0) += a.qty;
-        }
-        let mut order_lines = o.lines.clone();
-        for l in &mut order_lines {
-            let lots: Vec<serde_json::Value> = plan
-                .iter()
-                .filter(|a| a.sku_id == l.sku_id)
-                .map(|a| serde_json::json!({ "lot_id": a.lot_id, "qty": a.qty }))
-                .collect();
-            l.allocations = serde_json::Value::Array(lots).to_string();
-        }
-        new_orders.push(shop_order::ActiveModel::from(o.order.clone()));
-        new_reservations.push(reservation::ActiveModel::from(o.reservation.clone()));
-        parcels.extend(o.parcels.iter().cloned().map(parcel::ActiveModel::from));
-        lines.extend(
-            order_lines
-                .iter()
-                .cloned()
-                .map(order_line::ActiveModel::from),
-        );
-        jobs.extend(o.jobs.iter().cloned());
-        audits.push(o.audit.clone());
-        allocations.extend(plan);
-        answers.push(Ok(Stored {
-            order: o.order.clone(),
-            lines: order_lines,
-            parcels: o.parcels.clone(),
-        }));
-    }
-    if new_orders.is_empty() {
-        return Ok(answers);
-    }
-    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-    // Rows the statements change when every balance update took its units.
-    let expected = count(
-        new_orders.len()
-            + new_reservations.len()
-            + parcels.len()
-            + lines.len()
-            + jobs.len()
-            + audits.len(),
-    ) + reservations::plan_rows(&allocations);
-    // The orders first: a taken Idempotency-Key fails there, before anything else is written.
-    let mut stmts = crate::db::insert_rows(backend, new_orders);
-    stmts.extend(crate::db::insert_rows(backend, new_reservations));
-    stmts.extend(reservations::plan_statements(backend, None, &allocations));
-    stmts.extend(crate::db::insert_rows(backend, parcels));
-    stmts.extend(crate::db::insert_rows(backend, lines));
-    stmts.extend(crate::db::insert_rows(backend, jobs));
-    stmts.extend(crate::db::insert_rows(backend, audits));
-    let changed =
-        crate::db::execute_all(txn, stmts)
-            .await
-            .map_err(|e| match ApiError::from(e) {
-                // Only the order row has unique keys a retry can collide on.
-                ApiError::Conflict { .. } => ApiError::conflict(KEY_TAKEN, "key taken"),
-                e => e,
-            })?;
-    if changed != expected {
-        return Err(ApiError::conflict(
-            "out_of_stock",
-            "the stock changed while the order was placed: please try again",
-        ));
-    }
-    Ok(answers)
-}
-
-/// The Idempotency-Keys of `orders` that stored orders already hold (per aggregator and client).
-/// Per aggregator one index search: its clients × its keys (a superset of the pairs asked,
-/// matched exactly by the caller).
-async fn taken_keys(
-    txn: &DatabaseTransaction,
-    orders: &[NewOrder],
-) -> Result<std::collections::HashSet<(Uuid, String, Option<String>)>, sea_orm::DbErr> {
-    let mut per_aggregator: BTreeMap<Uuid, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    for o in orders {
-        if let Some(key) = o.order.idempotency_key.as_deref() {
-            let (clients, keys) = per_aggregator.entry(o.order.aggregator_id).or_default();
-            clients.insert(&o.order.client_key);
-            keys.insert(key);
-        }
-    }
-    let mut any = sea_orm::Condition::any();
-    for (agg, (clients, keys)) in per_aggregator {
-        any = any.add(
-            sea_orm::Condition::all()
-                .add(shop_order::Column::AggregatorId.eq(agg))
-                .add(shop_order::Column::ClientKey.is_in(clients))
-                .add(shop_order::Column::IdempotencyKey.is_in(keys)),
-        );
-    }
-    let rows: Vec<(Uuid, String, Option<String>)> = shop_order::Entity::find()
-        .select_only()
-        .column(shop_order::Column::AggregatorId)
-        .column(shop_order::Column::ClientKey)
-        .column(shop_order::Column::IdempotencyKey)
-        .filter(any)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-async fn find_by_key(
-    app: &AppState,
-    agg: Uuid,
-    client_key: &str,
-    key: &str,
-) -> ApiResult<Option<shop_order::Model>> {
-    Ok(shop_order::Entity::find()
-        .filter(shop_order::Column::AggregatorId.eq(agg))
-        .filter(shop_order::Column::ClientKey.eq(client_key))
-        .filter(shop_order::Column::IdempotencyKey.eq(key))
-        .one(&app.db)
-        .await?)
-}
-
-fn replay(existing: shop_order::Model, hash: &str) -> ApiResult<Placed> {
-    if existing.request_hash != hash {
-        return Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used with a different order".into(),
-            details: serde_json::json!({}),
-        });
-    }
-    Ok(Placed {
-        order: existing,
-        replayed: true,
-        written: None,
-    })
-}
-
-/// Reads the personal data of an order (None once purged).
-///
-/// # Errors
-/// A record that no longer decrypts (wrong key).
-pub fn buyer_of(app: &AppState, o: &shop_order::Model) -> ApiResult<Option<BuyerData>> {
-    let Some(sealed) = &o.buyer_data else {
-        return Ok(None);
-    };
-    let plain = privacy::open(&app.settings, sealed).map_err(ApiError::Internal)?;
-    Ok(Some(
-        serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+/// A keyed hash naming an anonymous client (the idempotency scope of guest orders) without
+/// storing it.
+fn client_key(app: &AppState, client: &str) -> String {
+    crate::core::secrets::keyed_hash(app.settings.auth.secret_key.expose_secret(), client)
 }

@@ -1,10 +1,14 @@
-//! HTTP handlers of the shared shop (public, by aggregator slug) and the staff order API.
-use super::{catalogue, checkout, dto::*, orders, settings};
+//! HTTP handlers of the shared shop (public, by aggregator slug, and its settings).
+use super::{catalogue, checkout, dto::*, settings};
 use crate::{
-    core::pagination::{PageQuery, next_cursor},
     error::{ApiResult, ErrorBody},
     http::actor::Actor,
     http::json::Json,
+    orders::{
+        dto::{LinkQuery, OrderView},
+        privacy::buyer_of,
+        service as orders,
+    },
     state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -123,10 +127,14 @@ pub async fn preview(
     body: Json<checkout::CheckoutRequest>,
 ) -> ApiResult<HttpResponse> {
     let agg = catalogue::shop_aggregator(&app, &slug).await?;
-    let method = body.0.payment_method.clone();
     let c = checkout::check(&app, &agg, body.0).await?;
-    let fc = checkout::final_confirmation(&c, &method);
-    Ok(HttpResponse::Ok().json(PreviewView::new(&c.quote, &method, c.pay_by, fc)))
+    let fc = checkout::final_confirmation(&c);
+    Ok(HttpResponse::Ok().json(PreviewView::new(
+        &c.quote,
+        c.payment_method.as_str(),
+        c.pay_by,
+        fc,
+    )))
 }
 
 /// Places an order as a guest (`Idempotency-Key` required; `expected_total` from the preview).
@@ -156,8 +164,8 @@ pub async fn place_order(
         HttpResponse::Created()
     };
     let (d, buyer) = placed.detail(&app).await?;
-    let link = super::notify::order_link(&app, &agg.slug, id);
-    let card_payment = crate::payments::card_payment_for(&app, &d.order).await?;
+    let link = crate::orders::notify::order_link(&app, &agg.slug, id);
+    let card_payment = crate::payments::service::card_payment_for(&app, &d.order).await?;
     let mut view = OrderView::new(d, buyer, Some(link));
     view.card_payment = card_payment;
     Ok(resp.json(view))
@@ -191,96 +199,8 @@ pub async fn buyer_cancel(
     let (slug, id) = path.into_inner();
     let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let d = orders::cancel_by_buyer(&app, agg.id, id, &q.t).await?;
-    let buyer = checkout::buyer_of(&app, &d.order)?;
+    let buyer = buyer_of(&app, &d.order)?;
     Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))
-}
-
-/// Orders of the caller's aggregator (staff), newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
-    params(OrderQuery),
-    responses((status = 200, body = OrderList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn list_orders(
-    app: web::Data<AppState>,
-    actor: Actor,
-    q: web::Query<OrderQuery>,
-) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .page()?;
-    let items = orders::list(
-        &app,
-        &actor,
-        orders::OrderFilter {
-            status: q.status,
-            payment_status: q.payment_status,
-            fulfilment_status: q.fulfilment_status,
-            source: q.source,
-            producer_id: q.producer_id,
-            island: q.island,
-            from: q.from,
-            to: q.to,
-        },
-        page,
-    )
-    .await?;
-    let ids: Vec<Uuid> = items.iter().map(|o| o.id).collect();
-    let next_cursor = next_cursor(&page, &ids);
-    Ok(HttpResponse::Ok().json(OrderList {
-        items: items.into_iter().map(OrderSummary::from).collect(),
-        next_cursor,
-    }))
-}
-
-/// One order with its buyer (staff).
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
-    params(("id" = Uuid, Path, description = "order id")),
-    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn get_order(
-    app: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let (d, buyer) = orders::get(&app, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))
-}
-
-/// Marks a pending order paid (a bank transfer arrived).
-#[utoipa::path(post, path = "/api/v1/orders/{id}/mark-paid", tag = "orders",
-    params(("id" = Uuid, Path, description = "order id")),
-    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "`invalid_transition`")),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn mark_paid(
-    app: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let d = orders::mark_paid(&app, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(OrderView::new(d, None, None)))
-}
-
-/// Cancels an order before shipment (stock released; buyer emailed).
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders",
-    params(("id" = Uuid, Path, description = "order id")),
-    request_body = CancelBody,
-    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`invalid_transition`"), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn cancel_order(
-    app: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<Uuid>,
-    body: Json<CancelBody>,
-) -> ApiResult<HttpResponse> {
-    let d = orders::cancel(&app, &actor, id.into_inner(), &body.0.reason).await?;
-    Ok(HttpResponse::Ok().json(OrderView::new(d, None, None)))
 }
 
 /// Records (or removes) a plant-quarantine treatment / inspection certificate for a product
@@ -299,55 +219,4 @@ pub async fn set_certificate(
 ) -> ApiResult<HttpResponse> {
     super::certificates::set(&app, &actor, id.into_inner(), body.0.certificate.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// A page of a producer's sold lines.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct SoldLineList {
-    pub items: Vec<super::sales::SoldLine>,
-    pub next_cursor: Option<String>,
-}
-
-/// The caller's (a producer's) own sold lines, newest first: product, quantity, price, date and
-/// the order's status — never anything about the buyer.
-#[utoipa::path(get, path = "/api/v1/sales/lines", tag = "orders",
-    params(PageQuery),
-    responses((status = 200, body = SoldLineList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn sold_lines(
-    app: web::Data<AppState>,
-    actor: Actor,
-    q: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
-    let page = q.into_inner().page()?;
-    let items = super::sales::sold_lines(&app, &actor, page).await?;
-    let ids: Vec<Uuid> = items.iter().map(|l| l.id).collect();
-    let next_cursor = next_cursor(&page, &ids);
-    Ok(HttpResponse::Ok().json(SoldLineList { items, next_cursor }))
-}
-
-/// How the caller (a producer) hears of sales.
-#[utoipa::path(get, path = "/api/v1/sales/notice", tag = "orders",
-    responses((status = 200, body = super::sales::SoldNoticeBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn get_sold_notice(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(super::sales::SoldNoticeBody {
-        sold_notice: super::sales::notice(&app, &actor).await?,
-    }))
-}
-
-/// Chooses how the caller (a producer) hears of sales: an email per order, a daily digest, or
-/// none.
-#[utoipa::path(put, path = "/api/v1/sales/notice", tag = "orders",
-    request_body = super::sales::SoldNoticeBody,
-    responses((status = 200, body = super::sales::SoldNoticeBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn put_sold_notice(
-    app: web::Data<AppState>,
-    actor: Actor,
-    body: Json<super::sales::SoldNoticeBody>,
-) -> ApiResult<HttpResponse> {
-    super::sales::set_notice(&app, &actor, &body.0.sold_notice).await?;
-    Ok(HttpResponse::Ok().json(body.0))
 }

@@ -78,41 +78,7 @@ impl Quote {
     }
 }
 
-/// Yen with thousands separators, e.g. `12,345` (prices on pages and in emails).
-pub fn grouped(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
-}
-
-/// Shipping, cool, remote-island and cash-on-delivery fees of an order (all at 10 %).
-pub fn order_fees(o: &entity::shop_order::Model) -> i64 {
-    o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee
-}
-
-/// An amount for a page: `1,080 円`.
-pub fn yen(v: i64) -> String {
-    format!("{} 円", grouped(v))
-}
-
-/// The consumption tax contained in a tax-included `sum` at `rate` %, rounded as configured
-/// (`floor`, `ceil` or `half_up`). Amounts are never negative here.
-pub fn included_tax(sum: i64, rate: i64, rounding: &str) -> i64 {
-    let num = i128::from(sum) * i128::from(rate);
-    let den = i128::from(100 + rate);
-    let t = match rounding {
-        "ceil" => (num + den - 1) / den,
-        "half_up" => (2 * num + den) / (2 * den),
-        _ => num / den,
-    };
-    i64::try_from(t).unwrap_or(i64::MAX)
-}
+pub use crate::core::money::{grouped, included_tax, yen};
 
 /// Prices `lines` for delivery to `prefecture` / `postal_code`: one parcel per temperature
 /// class, fees from `settings`, tax once per rate.

@@ -482,3 +482,31 @@ pub async fn put(app: &AppState, actor: &Actor, mut s: ShopSettings) -> ApiResul
     app.part::<super::cache::ShopCache>()?.settings.remove(&agg);
     Ok(s)
 }
+
+/// The order core's view of the seller (registered as [`crate::orders::seller::SellerSource`]):
+/// read fresh, so a label or receipt shows what is saved now.
+pub fn seller_profile(
+    app: &AppState,
+    agg: Uuid,
+) -> futures_util::future::BoxFuture<
+    '_,
+    ApiResult<std::sync::Arc<crate::orders::seller::SellerProfile>>,
+> {
+    Box::pin(async move {
+        let s = load(&app.db, agg).await?;
+        Ok(std::sync::Arc::new(crate::orders::seller::SellerProfile {
+            name: s.seller.name,
+            responsible_person: s.seller.responsible_person,
+            postal_code: s.seller.postal_code,
+            address: s.seller.address,
+            phone: s.seller.phone,
+            email: s.seller.email,
+            invoice_number: s.invoice_number,
+            tax_rounding: s.tax_rounding,
+            yamato_customer_code: s.yamato_customer_code,
+            bank_transfer_instructions: s.bank_transfer_instructions,
+            delivery_text: s.delivery_text,
+            cancellation_text: s.cancellation_text,
+        }))
+    })
+}

@@ -5,12 +5,12 @@
 use super::pages::{
     Chrome, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs, signed_in,
 };
-use crate::shop::pricing::yen;
 use crate::{
-    core::pagination::Page,
+    core::{money::yen, pagination::Page},
     error::ApiError,
     http::actor::MaybeActor,
-    shop::{fulfilment, orders, settings},
+    orders::{domain::Contact, fulfilment, service as orders},
+    shop::settings,
     state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -33,9 +33,9 @@ struct Row {
     id: Uuid,
     number: String,
     created: String,
-    status: String,
-    payment_status: String,
-    fulfilment_status: String,
+    status: &'static str,
+    payment_status: &'static str,
+    fulfilment_status: &'static str,
     total: String,
 }
 
@@ -102,9 +102,9 @@ pub async fn list_page(
                 id: o.id,
                 number: o.number,
                 created: crate::core::jst_text(o.created_at),
-                status: o.status,
-                payment_status: o.payment_status,
-                fulfilment_status: o.fulfilment_status,
+                status: o.status.as_str(),
+                payment_status: o.payment_status.as_str(),
+                fulfilment_status: o.fulfilment_status.as_str(),
                 total: yen(o.grand_total),
             })
             .collect(),
@@ -160,7 +160,7 @@ pub async fn detail_page(
         Err(ApiError::NotFound) => return super::not_found_page(&req),
         Err(e) => return error_page(&req, &e),
     };
-    let contact = |c: &crate::shop::checkout::Contact| {
+    let contact = |c: &Contact| {
         format!(
             "{} / 〒{} {} {} {} {} / {} / {}",
             c.name, c.postal_code, c.prefecture, c.city, c.address1, c.address2, c.phone, c.email
@@ -191,7 +191,7 @@ pub async fn detail_page(
                 (
                     p.seq,
                     p.temperature_class.clone(),
-                    p.status.clone(),
+                    p.status.as_str().to_string(),
                     p.tracking_number.clone().unwrap_or_default(),
                 )
             })

@@ -2,10 +2,11 @@
 //! (`/{slug}/shop/orders/{id}?t=…`): what was ordered, totals with tax per rate, payment
 //! deadline, tracking, and cancellation before shipment.
 use super::pages::{Chrome, csrf_failure, csrf_ok, ctx};
-use crate::shop::pricing::{order_fees, yen};
 use crate::{
+    core::money::yen,
     error::ApiError,
-    shop::{catalogue, orders},
+    orders::{domain::order_fees, service as orders},
+    shop::catalogue,
     state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -94,7 +95,10 @@ async fn render(
             .collect(),
         pay_by: o
             .pay_by
-            .filter(|_| o.payment_status == "pending" && o.status == "open")
+            .filter(|_| {
+                o.payment_status == crate::orders::domain::PaymentStatus::Pending
+                    && o.status == crate::orders::domain::OrderStatus::Open
+            })
             .map(crate::core::jst_text)
             .unwrap_or_default(),
         cancellable,
@@ -199,7 +203,7 @@ pub async fn receipt_page(
     let found = async {
         let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
         let (d, _) = orders::for_buyer(&app, agg.id, id, &q.t).await?;
-        let s = crate::shop::settings::load(&app.db, agg.id).await?;
+        let s = crate::orders::seller::seller(&app, agg.id).await?;
         Ok::<_, ApiError>((d, s))
     }
     .await;
@@ -226,7 +230,7 @@ pub async fn receipt_page(
             (title, reduced, r.qty, yen(r.refund_amount))
         })
         .collect();
-    let r = crate::shop::returns::refund_by_rate(&s.tax_rounding, &d.returns, |id| {
+    let r = crate::orders::returns::refund_by_rate(&s.tax_rounding, &d.returns, |id| {
         d.lines.iter().find(|l| l.id == id).map(|l| l.tax_rate)
     });
     let refund_rates = if cx.t.lang() == "en" {
@@ -257,7 +261,7 @@ pub async fn receipt_page(
                 "receipt.title_unpaid"
             })
             .to_string(),
-        issuer: format!("{} {}", s.seller.name, s.seller.address),
+        issuer: format!("{} {}", s.name, s.address),
         reg_no: s.invoice_number.clone().unwrap_or_default(),
         date: crate::core::jst_text(o.paid_at.unwrap_or(o.created_at))
             .chars()

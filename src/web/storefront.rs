@@ -5,14 +5,15 @@
 //! needs the provider's script in the browser and is offered through the API only.
 use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx};
 use crate::shop::handlers::CLIENT_COOKIE;
-use crate::shop::pricing::yen;
 use crate::{
+    core::money::yen,
     error::ApiError,
+    orders::domain::{Contact, TIME_SLOTS},
     shop::{
         catalogue::{self, ShopFilter, ShopProduct},
-        checkout::{self, CartLine, CheckoutRequest, Contact, FinalConfirmation, TIME_SLOTS},
+        checkout::{self, CartLine, CheckoutRequest, FinalConfirmation},
         dto::LegalDisclosure,
-        privacy, settings,
+        settings,
     },
     state::AppState,
 };
@@ -644,7 +645,7 @@ pub async fn checkout_submit(
             return cart_page(&app, &req, &slug, f, errors, refusal, status).await;
         }
     };
-    let fc = checkout::final_confirmation(&checked, &method);
+    let fc = checkout::final_confirmation(&checked);
     let q = &checked.quote;
     let mut order = body;
     order.expected_total = Some(q.grand_total);
@@ -754,7 +755,7 @@ pub async fn place_submit(
             let id = placed.order.id;
             let mut r = cx.redirect(&format!(
                 "/{slug}/shop/orders/{id}?t={}",
-                privacy::order_token(&app.settings, id)
+                crate::orders::privacy::order_token(&app.settings, id)
             ));
             r.cookie(cart_cookie(&[], secure(&app)));
             r.finish()

@@ -535,7 +535,7 @@ async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
     let totals = &o1["totals"];
     for key in ["total8", "tax8", "total10", "tax10", "grand_total"] {
         let v = totals[key].as_i64().expect("amount");
-        let text = format!("{} 円", yuimaru::shop::pricing::grouped(v));
+        let text = format!("{} 円", yuimaru::core::money::grouped(v));
         assert!(html.contains(&text), "{key} {text}");
     }
     assert!(
@@ -660,7 +660,7 @@ async fn producers_see_only_their_own_sales_and_choose_notices(b: Backend) {
     yuimaru::jobs::queue::enqueue(
         app.db(),
         yuimaru::jobs::queue::NewJob::new(
-            <yuimaru::shop::jobs::SoldDigest as yuimaru::jobs::Job>::KIND,
+            <yuimaru::orders::jobs::SoldDigest as yuimaru::jobs::Job>::KIND,
             json!({}),
         ),
     )

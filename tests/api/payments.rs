@@ -222,7 +222,7 @@ async fn card_orders_are_paid_by_signed_webhooks_and_refunded(b: Backend) {
         chrono::Duration::minutes(1),
     )
     .await;
-    let n = yuimaru::shop::orders::expire_unpaid(&app.state)
+    let n = yuimaru::orders::service::expire_unpaid(&app.state)
         .await
         .expect("expire");
     assert_eq!(n, 1, "only the unconfirmed card order expires");
@@ -336,7 +336,7 @@ async fn bank_statement_rows_mark_transfers_paid(b: Backend) {
         .collect();
     let csv = format!(
         "取引日,金額,振込依頼人名\n2026/11/21,\"{}\",{wide} ﾔﾏﾀﾞ ﾊﾅｺ\n2026/11/21,999,ﾀﾅｶ ｲﾁﾛｳ\n2026/11/21,{},{number} ﾔﾏﾀﾞ\n2026/11/21,abc,X\n",
-        yuimaru::shop::pricing::grouped(total),
+        yuimaru::core::money::grouped(total),
         total + 1
     );
     let r = post(csv).await;

@@ -886,7 +886,7 @@ async fn guest_orders_are_idempotent_encrypted_linked_and_cancellable(b: Backend
     )
     .await;
     assert_eq!(
-        yuimaru::shop::orders::expire_unpaid(&app.state)
+        yuimaru::orders::service::expire_unpaid(&app.state)
             .await
             .expect("expire"),
         1
@@ -921,7 +921,7 @@ async fn guest_orders_are_idempotent_encrypted_linked_and_cancellable(b: Backend
     )
     .await;
     assert_eq!(
-        yuimaru::shop::orders::purge_personal(&app.state)
+        yuimaru::orders::service::purge_personal(&app.state)
             .await
             .expect("purge"),
         1

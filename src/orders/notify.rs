@@ -1,21 +1,21 @@
-//! Emails to buyers about their orders. The job payload names only the order and the event;
-//! the address and name are decrypted from the order when sending, so no personal data sits in
-//! the job table, and nothing is sent once the data was purged.
+//! Emails to buyers about their orders, sent by the `orders.buyer_email` subscriber of the
+//! order events. The event names only the order; the address and name are decrypted from the
+//! order when sending, so no personal data sits in the job table, and nothing is sent once the
+//! data was purged.
 use super::{
-    checkout::{self, BuyerData},
-    pricing::grouped as yen,
+    domain::{BuyerData, PaymentMethod},
+    privacy::buyer_of,
+    seller::{SellerProfile, seller},
+    service::{OrderDetail, detail},
 };
 use crate::{
-    error::ApiResult,
-    jobs::{
-        JobError,
-        queue::{NewJob, enqueue as enqueue_job},
-    },
+    core::money::grouped as yen,
+    jobs::JobError,
     mail::messages::{EmailMessage, Locale},
     state::AppState,
 };
-use entity::{aggregator, job, shop_order};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use entity::{aggregator, shop_order};
+use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 /// The order was placed.
@@ -27,45 +27,6 @@ pub const SHIPPED: &str = "shipped";
 /// Part of the order was returned and refunded (or the refund is owed).
 pub const REFUNDED: &str = "refunded";
 
-/// Queues the email for `event` of order `order_id` (once per order and event).
-///
-/// # Errors
-/// The insert fails.
-pub async fn enqueue(
-    db: &impl ConnectionTrait,
-    agg: Uuid,
-    order_id: Uuid,
-    event: &str,
-) -> ApiResult<()> {
-    enqueue_event(db, agg, order_id, event, event).await
-}
-
-/// Like [`enqueue`] with a distinct dedupe suffix (an event that can happen more than once,
-/// e.g. one refund per return).
-///
-/// # Errors
-/// The insert fails.
-pub async fn enqueue_event(
-    db: &impl ConnectionTrait,
-    agg: Uuid,
-    order_id: Uuid,
-    event: &str,
-    instance: &str,
-) -> ApiResult<()> {
-    enqueue_job(db, email_job(agg, order_id, event, instance)).await?;
-    Ok(())
-}
-
-/// The job that sends the buyer's email for `event` (deduplicated per order and `instance`).
-pub fn email_job(agg: Uuid, order_id: Uuid, event: &str, instance: &str) -> NewJob {
-    NewJob::of(&super::jobs::OrderEmail {
-        order_id,
-        event: event.to_string(),
-    })
-    .dedupe(format!("order-mail:{order_id}:{instance}"))
-    .tenant(Some(agg))
-}
-
 /// The public link of an order (view and cancel).
 pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
     format!(
@@ -75,13 +36,12 @@ pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
     )
 }
 
-/// The email job.
-pub async fn send(
-    app: &AppState,
-    p: super::jobs::OrderEmail,
-    job: &job::Model,
-) -> Result<(), JobError> {
-    let (id, event) = (p.order_id, p.event);
+/// Sends the buyer's email about `event` of order `id`; `key` names the delivery (its
+/// Message-ID is stable across retries).
+///
+/// # Errors
+/// Retry on database or mail failures; reject for an order that is gone.
+pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<(), JobError> {
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let Some(o) = shop_order::Entity::find_by_id(id)
         .one(&app.db)
@@ -90,8 +50,7 @@ pub async fn send(
     else {
         return Err(JobError::Reject("no such order".into()));
     };
-    let Some(buyer) = checkout::buyer_of(app, &o).map_err(|e| JobError::Reject(e.describe()))?
-    else {
+    let Some(buyer) = buyer_of(app, &o).map_err(|e| JobError::Reject(e.describe()))? else {
         // Purged: nobody to write to any more.
         return Ok(());
     };
@@ -100,34 +59,30 @@ pub async fn send(
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Reject("no aggregator".into()))?;
-    let settings = super::settings::load(&app.db, o.aggregator_id)
-        .await
-        .map_err(|e| JobError::Retry(e.describe()))?;
-    let detail = super::orders::detail(&app.db, o.clone())
-        .await
-        .map_err(|e| JobError::Retry(e.describe()))?;
-    let message = compose(app, &agg, &settings, &detail, &buyer, &event);
+    let settings = seller(app, o.aggregator_id).await?;
+    let detail = detail(&app.db, o.clone()).await?;
+    let message = compose(app, &agg, &settings, &detail, &buyer, event);
     let locale = Locale::parse(&buyer.locale);
     let rendered = message
         .render(locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
-    crate::jobs::builtin::deliver(app, job, buyer.buyer.email.clone(), rendered).await
+    crate::jobs::builtin::deliver(app, key, buyer.buyer.email.clone(), rendered).await
 }
 
 fn compose(
     app: &AppState,
     agg: &aggregator::Model,
-    settings: &super::settings::ShopSettings,
-    d: &super::orders::OrderDetail,
+    settings: &SellerProfile,
+    d: &OrderDetail,
     buyer: &BuyerData,
     event: &str,
 ) -> EmailMessage {
     let ja = buyer.locale != "en";
     let o = &d.order;
-    let shop = if settings.seller.name.is_empty() {
+    let shop = if settings.name.is_empty() {
         agg.name.clone()
     } else {
-        settings.seller.name.clone()
+        settings.name.clone()
     };
     let mut paragraphs = Vec::new();
     let items: Vec<String> = d
@@ -185,8 +140,8 @@ fn compose(
             });
             paragraphs.push(items.join("\n"));
             paragraphs.push(totals);
-            match o.payment_method.as_str() {
-                "bank_transfer" => {
+            match o.payment_method {
+                PaymentMethod::BankTransfer => {
                     let by = o.pay_by.map(crate::core::jst_text).unwrap_or_default();
                     paragraphs.push(if ja {
                         format!(
@@ -200,7 +155,7 @@ fn compose(
                         )
                     });
                 }
-                "cash_on_delivery" => paragraphs.push(if ja {
+                PaymentMethod::CashOnDelivery => paragraphs.push(if ja {
                     format!(
                         "お支払い方法: 代金引換（お届け時に {} 円をお支払いください）",
                         yen(o.grand_total)
@@ -211,7 +166,7 @@ fn compose(
                         yen(o.grand_total)
                     )
                 }),
-                _ => paragraphs.push(if ja {
+                PaymentMethod::Card => paragraphs.push(if ja {
                     "お支払い方法: クレジットカード".into()
                 } else {
                     "Payment: card".into()

@@ -5,15 +5,12 @@ use crate::{
     core::{self, pagination::Page},
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
-    jobs::{
-        JobError,
-        queue::{NewJob, enqueue},
-    },
+    jobs::JobError,
     mail::messages::{EmailMessage, Locale},
     state::AppState,
 };
 use chrono::{DateTime, Utc};
-use entity::{job, order_line, producer, shop_order};
+use entity::{order_line, producer, shop_order};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
@@ -95,8 +92,8 @@ async fn with_orders(
                 line_total: l.line_total,
                 tax_rate: l.tax_rate,
                 sold_at: l.created_at,
-                order_status: o.status.clone(),
-                fulfilment_status: o.fulfilment_status.clone(),
+                order_status: o.status.as_str().to_string(),
+                fulfilment_status: o.fulfilment_status.as_str().to_string(),
             })
         })
         .collect())
@@ -136,29 +133,9 @@ pub async fn notice(app: &AppState, actor: &Actor) -> ApiResult<String> {
         .sold_notice)
 }
 
-/// Queues the per-order "sold" emails of a new order (in the order's transaction).
-///
-/// # Errors
-/// The insert fails.
-pub async fn enqueue_for_order(
-    db: &impl ConnectionTrait,
-    agg: Uuid,
-    order_id: Uuid,
-) -> ApiResult<()> {
-    enqueue(db, sold_job(agg, order_id)).await?;
-    Ok(())
-}
-
-/// The job that tells the producers of order `order_id` what they sold (once per order).
-pub fn sold_job(agg: Uuid, order_id: Uuid) -> NewJob {
-    NewJob::of(&super::jobs::SoldNotice { order_id })
-        .dedupe(format!("sold:{order_id}"))
-        .tenant(Some(agg))
-}
-
 fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, EmailMessage) {
     let ja = p.locale != "en";
-    let yen = |v: i64| super::pricing::grouped(v);
+    let yen = crate::core::money::grouped;
     let mut paragraphs = vec![if ja {
         if digest {
             "本日までに次の商品が売れました（お客様の情報はお知らせしません）。".to_string()
@@ -220,7 +197,7 @@ fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, Em
 
 async fn send_to(
     app: &AppState,
-    job: &job::Model,
+    key: &str,
     p: &producer::Model,
     lines: Vec<order_line::Model>,
     digest: bool,
@@ -235,13 +212,8 @@ async fn send_to(
     let rendered = msg
         .render(locale)
         .map_err(|e| JobError::Reject(e.to_string()))?;
-    let mut one = job.clone();
-    one.dedupe_key = Some(format!(
-        "{}:{}",
-        job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
-        p.id
-    ));
-    crate::jobs::builtin::deliver(app, &one, p.email.clone(), rendered).await?;
+    crate::jobs::builtin::deliver(app, &format!("{key}:{}", p.id), p.email.clone(), rendered)
+        .await?;
     order_line::Entity::update_many()
         .col_expr(
             order_line::Column::ProducerNotifiedAt,
@@ -254,13 +226,12 @@ async fn send_to(
     Ok(())
 }
 
-/// The per-order job: one email to each producer of the order who wants one.
-pub async fn per_order_job(
-    app: &AppState,
-    p: super::jobs::SoldNotice,
-    job: &job::Model,
-) -> Result<(), JobError> {
-    let order_id = p.order_id;
+/// One email to each producer of order `order_id` who wants one per order (`key` names the
+/// delivery: each producer's Message-ID is stable across retries).
+///
+/// # Errors
+/// Retry on database or mail failures.
+pub async fn per_order(app: &AppState, order_id: Uuid, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order_id))
@@ -281,14 +252,17 @@ pub async fn per_order_job(
             continue;
         };
         if p.sold_notice == "per_order" {
-            send_to(app, job, &p, lines, false).await?;
+            send_to(app, key, &p, lines, false).await?;
         }
     }
     Ok(())
 }
 
 /// The daily job: one digest to each producer who chose it, of the lines not yet told.
-pub async fn digest_job(app: &AppState, job: &job::Model) -> Result<(), JobError> {
+///
+/// # Errors
+/// Retry on database or mail failures.
+pub async fn digest(app: &AppState, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let producers = producer::Entity::find()
         .filter(producer::Column::SoldNotice.eq("daily_digest"))
@@ -305,7 +279,7 @@ pub async fn digest_job(app: &AppState, job: &job::Model) -> Result<(), JobError
             .await
             .map_err(db)?;
         if !lines.is_empty() {
-            send_to(app, job, &p, lines, true).await?;
+            send_to(app, key, &p, lines, true).await?;
         }
     }
     Ok(())

@@ -1,7 +1,11 @@
 //! The order core: what buyers (through the signed link) and staff see of an order, and the
 //! allowed transitions of its three statuses, each a guarded UPDATE (the database decides
 //! when two requests race) and audit-logged.
-use super::checkout::{self, BuyerData, fulfilment, payment, status};
+use super::{
+    domain::{self, BuyerData, FulfilmentStatus, OrderStatus, PaymentStatus},
+    events::{OrderCancelled, OrderPaid, OrderRefunded, RefundDue},
+    privacy::buyer_of,
+};
 use crate::{
     audit::{self, AuditRecord},
     core::{self, pagination::Page},
@@ -9,13 +13,14 @@ use crate::{
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
     inventory::reservations,
+    jobs::events,
     state::AppState,
 };
 use chrono::{Duration, NaiveDate};
 use entity::{order_line, order_return, parcel, producer, shop_order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -59,14 +64,7 @@ pub async fn detail(db: &impl ConnectionTrait, order: shop_order::Model) -> ApiR
 /// Whether the order can still be cancelled: open, not yet shipped, and no parcel has left
 /// (the same rules [`cancel_in`] enforces).
 pub fn cancellable(d: &OrderDetail) -> bool {
-    d.order.status == status::OPEN
-        && [
-            fulfilment::UNFULFILLED,
-            fulfilment::PICKING,
-            fulfilment::PACKED,
-        ]
-        .contains(&d.order.fulfilment_status.as_str())
-        && d.parcels.iter().all(|p| p.tracking_number.is_none())
+    domain::cancellable(&d.order) && d.parcels.iter().all(|p| p.tracking_number.is_none())
 }
 
 /// An order seen through its signed link (404 for a wrong token or another shop).
@@ -87,7 +85,7 @@ pub async fn for_buyer(
         .await?
         .filter(|o| o.aggregator_id == agg)
         .ok_or(ApiError::NotFound)?;
-    let buyer = checkout::buyer_of(app, &o)?;
+    let buyer = buyer_of(app, &o)?;
     Ok((detail(&app.db, o).await?, buyer))
 }
 
@@ -123,7 +121,7 @@ pub async fn get(
 ) -> ApiResult<(OrderDetail, Option<BuyerData>)> {
     let agg = staff(actor)?;
     let o = find(&app.db, agg, id).await?;
-    let buyer = checkout::buyer_of(app, &o)?;
+    let buyer = buyer_of(app, &o)?;
     Ok((detail(&app.db, o).await?, buyer))
 }
 
@@ -142,22 +140,6 @@ pub struct OrderFilter {
     /// Placed on or before this day (JST).
     pub to: Option<NaiveDate>,
 }
-
-const STATUSES: [&str; 3] = [status::OPEN, status::CANCELLED, status::CLOSED];
-const PAYMENT_STATUSES: [&str; 5] = [
-    payment::PENDING,
-    payment::PAID,
-    payment::CASH_ON_DELIVERY,
-    payment::REFUNDED,
-    payment::PARTIALLY_REFUNDED,
-];
-const FULFILMENT_STATUSES: [&str; 5] = [
-    fulfilment::UNFULFILLED,
-    fulfilment::PICKING,
-    fulfilment::PACKED,
-    fulfilment::SHIPPED,
-    fulfilment::DELIVERED,
-];
 
 fn jst_start(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
     (d.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::hours(9)).and_utc()
@@ -179,19 +161,28 @@ pub async fn list(
         (
             "status",
             &f.status,
-            &STATUSES[..],
+            OrderStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
             shop_order::Column::Status,
         ),
         (
             "payment_status",
             &f.payment_status,
-            &PAYMENT_STATUSES[..],
+            PaymentStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
             shop_order::Column::PaymentStatus,
         ),
         (
             "fulfilment_status",
             &f.fulfilment_status,
-            &FULFILMENT_STATUSES[..],
+            FulfilmentStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
             shop_order::Column::FulfilmentStatus,
         ),
     ] {
@@ -312,6 +303,7 @@ pub(crate) async fn audit_order(
 /// # Errors
 /// 404; 409 `invalid_transition`.
 pub async fn mark_paid_in(
+    app: &AppState,
     txn: &DatabaseTransaction,
     o: &shop_order::Model,
     actor: Option<Uuid>,
@@ -321,20 +313,18 @@ pub async fn mark_paid_in(
     let r = shop_order::Entity::update_many()
         .col_expr(
             shop_order::Column::PaymentStatus,
-            Expr::value(payment::PAID),
+            Expr::value(PaymentStatus::Paid.as_str()),
         )
         .col_expr(shop_order::Column::PaidAt, Expr::value(now))
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
         .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(status::OPEN))
-        .filter(
-            shop_order::Column::PaymentStatus.is_in([payment::PENDING, payment::CASH_ON_DELIVERY]),
-        )
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
+        .filter(shop_order::Column::PaymentStatus.is_in(domain::PAYABLE))
         .exec(txn)
         .await?;
     if r.rows_affected == 0 {
         let now = find(txn, o.aggregator_id, o.id).await?;
-        if now.payment_status == payment::PAID {
+        if now.payment_status == PaymentStatus::Paid {
             return Ok(false);
         }
         return Err(invalid(&now, "mark it paid"));
@@ -347,10 +337,16 @@ pub async fn mark_paid_in(
         serde_json::json!({ "how": how, "from": o.payment_status }),
     )
     .await?;
-    if o.payment_status == payment::PENDING {
-        // Producers hear of a sale once it is paid (cash on delivery: when placed).
-        super::sales::enqueue_for_order(txn, o.aggregator_id, o.id).await?;
-    }
+    events::record(
+        txn,
+        app,
+        &OrderPaid {
+            aggregator_id: o.aggregator_id,
+            order_id: o.id,
+            was: o.payment_status,
+        },
+    )
+    .await?;
     Ok(true)
 }
 
@@ -362,7 +358,7 @@ pub async fn mark_paid(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Ord
     let agg = staff(actor)?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    mark_paid_in(&txn, &o, Some(actor.user_id), "operator").await?;
+    mark_paid_in(app, &txn, &o, Some(actor.user_id), "operator").await?;
     txn.commit().await?;
     detail(&app.db, find(&app.db, agg, id).await?).await
 }
@@ -373,6 +369,7 @@ pub async fn mark_paid(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Ord
 /// # Errors
 /// 409 `invalid_transition` once shipped or already cancelled.
 pub async fn cancel_in(
+    app: &AppState,
     txn: &DatabaseTransaction,
     o: &shop_order::Model,
     actor: Option<Uuid>,
@@ -381,17 +378,16 @@ pub async fn cancel_in(
     let now = core::now();
     // The payment status must still be the one the refund decision below is based on.
     let r = shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::Status, Expr::value(status::CANCELLED))
+        .col_expr(
+            shop_order::Column::Status,
+            Expr::value(OrderStatus::Cancelled.as_str()),
+        )
         .col_expr(shop_order::Column::CancelledAt, Expr::value(now))
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
         .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(status::OPEN))
-        .filter(shop_order::Column::PaymentStatus.eq(o.payment_status.clone()))
-        .filter(shop_order::Column::FulfilmentStatus.is_in([
-            fulfilment::UNFULFILLED,
-            fulfilment::PICKING,
-            fulfilment::PACKED,
-        ]))
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
+        .filter(shop_order::Column::PaymentStatus.eq(o.payment_status))
+        .filter(shop_order::Column::FulfilmentStatus.is_in(domain::CANCELLABLE))
         .exec(txn)
         .await?;
     if r.rows_affected == 0 {
@@ -423,11 +419,13 @@ pub async fn cancel_in(
             Err(e) => return Err(e),
         }
     }
-    if o.payment_status == payment::PAID {
-        // Money already received goes back in full: through the provider for a card, else
-        // owed until paid back by transfer.
-        crate::payments::refund_in_full(txn, o, &format!("cancel-{}", o.id)).await?;
-    }
+    // Money already received goes back in full: owed until the card provider or a bank
+    // transfer pays it back.
+    let refund = if o.payment_status == PaymentStatus::Paid {
+        o.grand_total
+    } else {
+        0
+    };
     audit_order(
         txn,
         o,
@@ -436,7 +434,22 @@ pub async fn cancel_in(
         serde_json::json!({ "reason": reason }),
     )
     .await?;
-    super::notify::enqueue(txn, o.aggregator_id, o.id, super::notify::CANCELLED).await?;
+    let refund_key = format!("cancel-{}", o.id);
+    events::record(
+        txn,
+        app,
+        &OrderCancelled {
+            aggregator_id: o.aggregator_id,
+            order_id: o.id,
+            payment_method: o.payment_method,
+            refund,
+            refund_key: refund_key.clone(),
+        },
+    )
+    .await?;
+    if refund > 0 {
+        refund_due(app, txn, o, refund, refund_key, None).await?;
+    }
     Ok(())
 }
 
@@ -455,7 +468,7 @@ pub async fn cancel(
     let reason = core::validate::text(reason, 500).map_err(|m| ApiError::field("reason", m))?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    cancel_in(&txn, &o, Some(actor.user_id), &reason).await?;
+    cancel_in(app, &txn, &o, Some(actor.user_id), &reason).await?;
     txn.commit().await?;
     detail(&app.db, find(&app.db, agg, id).await?).await
 }
@@ -475,7 +488,7 @@ pub async fn cancel_by_buyer(
     }
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    cancel_in(&txn, &o, None, "cancelled by the buyer").await?;
+    cancel_in(app, &txn, &o, None, "cancelled by the buyer").await?;
     txn.commit().await?;
     detail(&app.db, find(&app.db, agg, id).await?).await
 }
@@ -487,15 +500,15 @@ pub async fn cancel_by_buyer(
 /// Database failure.
 pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
     let due = shop_order::Entity::find()
-        .filter(shop_order::Column::Status.eq(status::OPEN))
-        .filter(shop_order::Column::PaymentStatus.eq(payment::PENDING))
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
+        .filter(shop_order::Column::PaymentStatus.eq(PaymentStatus::Pending))
         .filter(shop_order::Column::PayBy.lt(core::now()))
         .all(&app.db)
         .await?;
     let mut n = 0;
     for o in due {
         let txn = db::begin_write(&app.db).await?;
-        match cancel_in(&txn, &o, None, "unpaid after the payment deadline").await {
+        match cancel_in(app, &txn, &o, None, "unpaid after the payment deadline").await {
             Ok(()) => {
                 txn.commit().await?;
                 n += 1;
@@ -532,4 +545,139 @@ pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
         .exec(&app.db)
         .await?;
     Ok(r.rows_affected)
+}
+
+/// Records that `amount` paid for `o` must go back (`key` names the refund): added to what the
+/// order owes, and told to the areas that pay it back (a card refund through the provider).
+///
+/// # Errors
+/// Database failure.
+pub async fn refund_due(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    o: &shop_order::Model,
+    amount: i64,
+    key: String,
+    batch_id: Option<Uuid>,
+) -> ApiResult<()> {
+    shop_order::Entity::update_many()
+        .col_expr(
+            shop_order::Column::RefundOwed,
+            Expr::col(shop_order::Column::RefundOwed).add(amount),
+        )
+        .filter(shop_order::Column::Id.eq(o.id))
+        .exec(txn)
+        .await?;
+    events::record(
+        txn,
+        app,
+        &RefundDue {
+            aggregator_id: o.aggregator_id,
+            order_id: o.id,
+            payment_method: o.payment_method,
+            amount,
+            key,
+            batch_id,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A card payment that arrived after its order was cancelled (e.g. expired unpaid): all of it
+/// goes back.
+///
+/// # Errors
+/// Database failure.
+pub async fn paid_after_cancel_in(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    o: &shop_order::Model,
+) -> ApiResult<()> {
+    audit_order(
+        txn,
+        o,
+        None,
+        "payment_after_cancel",
+        serde_json::json!({ "grand_total": o.grand_total }),
+    )
+    .await?;
+    refund_due(app, txn, o, o.grand_total, format!("late-{}", o.id), None).await
+}
+
+/// Books a refund the card provider has paid (`key` names it; the caller has claimed the key in
+/// `txn`): the order's refunded total, what it still owes, its payment status, the return rows
+/// of `batch` it settles, the audit row and the `orders.refunded` event.
+///
+/// # Errors
+/// 404 for an unknown order; database failure.
+pub async fn record_card_refund(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    order_id: Uuid,
+    amount: i64,
+    key: &str,
+    batch: Option<Uuid>,
+    provider_refund_id: &str,
+) -> ApiResult<()> {
+    if let Some(b) = batch {
+        order_return::Entity::update_many()
+            .col_expr(
+                order_return::Column::RefundStatus,
+                Expr::value(super::returns::refund::REFUNDED),
+            )
+            .col_expr(
+                order_return::Column::ProviderRefundId,
+                Expr::value(provider_refund_id.to_string()),
+            )
+            .filter(order_return::Column::BatchId.eq(b))
+            .filter(order_return::Column::RefundStatus.eq(super::returns::refund::PENDING))
+            .exec(txn)
+            .await?;
+    }
+    // Claims the order row, then computes from what is stored now: refunds of one order settle
+    // one at a time.
+    shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(shop_order::Column::Id.eq(order_id))
+        .exec(txn)
+        .await?;
+    let now = shop_order::Entity::find_by_id(order_id)
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let refunded = now.refunded_total + amount;
+    shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::RefundedTotal, Expr::value(refunded))
+        .col_expr(
+            shop_order::Column::RefundOwed,
+            Expr::value(std::cmp::max(now.refund_owed - amount, 0)),
+        )
+        .col_expr(
+            shop_order::Column::PaymentStatus,
+            Expr::value(domain::after_refund(refunded, now.grand_total)),
+        )
+        .filter(shop_order::Column::Id.eq(order_id))
+        .exec(txn)
+        .await?;
+    audit_order(
+        txn,
+        &now,
+        None,
+        "order_refunded",
+        serde_json::json!({ "amount": amount, "provider_refund_id": provider_refund_id, "key": key }),
+    )
+    .await?;
+    events::record(
+        txn,
+        app,
+        &OrderRefunded {
+            aggregator_id: now.aggregator_id,
+            order_id,
+            amount,
+            key: key.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
 }

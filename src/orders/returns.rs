@@ -4,13 +4,14 @@
 //! card orders, recorded as owed to the buyer for bank transfer and cash on delivery. One
 //! request per `Idempotency-Key`: a retry answers with the same return.
 use super::{
-    checkout::{fulfilment, payment, status},
+    domain::{FulfilmentStatus, OrderStatus, PaymentMethod, PaymentStatus},
+    events::{OrderReturned, RefundRoute},
     fulfilment::allocations_of,
-    orders::{self, OrderDetail, find, invalid},
-    pricing::included_tax,
-    settings,
+    seller::seller,
+    service::{self as orders, OrderDetail, find, invalid},
 };
 use crate::{
+    core::money::included_tax,
     core::{self, secrets::hash_token, validate},
     db,
     error::{ApiError, ApiResult},
@@ -19,6 +20,7 @@ use crate::{
         adjustments::BEARERS,
         returns::{self as stock_returns, DISPOSITIONS, ReturnLine},
     },
+    jobs::events,
     state::AppState,
 };
 use entity::{order_line, order_return, reservation_line, shop_order};
@@ -151,7 +153,7 @@ pub async fn create(
         }
         None => core::new_id(),
     };
-    let s = settings::load(&app.db, agg).await?;
+    let s = seller(app, agg).await?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, order_id).await?;
     // A retry answers with the earlier return (also once the order is closed) …
@@ -163,10 +165,10 @@ pub async fn create(
     let claimed = shop_order::Entity::update_many()
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
         .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
         .filter(
             shop_order::Column::FulfilmentStatus
-                .is_in([fulfilment::SHIPPED, fulfilment::DELIVERED]),
+                .is_in([FulfilmentStatus::Shipped, FulfilmentStatus::Delivered]),
         )
         .exec(&txn)
         .await?;
@@ -190,10 +192,17 @@ pub async fn create(
         .into_iter()
         .map(|l| (l.lot_id, l.returned_qty))
         .collect();
-    let refund_status = match (o.payment_status.as_str(), o.payment_method.as_str()) {
-        (payment::PAID | payment::PARTIALLY_REFUNDED, "card") => refund::PENDING,
-        (payment::PAID | payment::PARTIALLY_REFUNDED, _) => refund::OWED,
-        _ => refund::NONE,
+    let route = match (o.payment_status, o.payment_method) {
+        (PaymentStatus::Paid | PaymentStatus::PartiallyRefunded, PaymentMethod::Card) => {
+            RefundRoute::Card
+        }
+        (PaymentStatus::Paid | PaymentStatus::PartiallyRefunded, _) => RefundRoute::Owed,
+        _ => RefundRoute::None,
+    };
+    let refund_status = match route {
+        RefundRoute::Card => refund::PENDING,
+        RefundRoute::Owed => refund::OWED,
+        RefundRoute::None => refund::NONE,
     };
     let mut stock_lines = Vec::new();
     let mut rows = Vec::new();
@@ -284,16 +293,6 @@ pub async fn create(
     )
     .await?;
     let total: i64 = rows.iter().map(|r| r.refund_amount).sum();
-    if total > 0 {
-        shop_order::Entity::update_many()
-            .col_expr(
-                shop_order::Column::RefundOwed,
-                Expr::col(shop_order::Column::RefundOwed).add(total),
-            )
-            .filter(shop_order::Column::Id.eq(o.id))
-            .exec(&txn)
-            .await?;
-    }
     let summary = summarise(&s.tax_rounding, batch, &rows, &lines, false);
     orders::audit_order(
         &txn,
@@ -307,18 +306,23 @@ pub async fn create(
         }),
     )
     .await?;
-    if refund_status == refund::PENDING && total > 0 {
-        crate::payments::enqueue_refund(&txn, &o, total, &format!("return-{batch}"), Some(batch))
-            .await?;
-    } else if total > 0 {
-        super::notify::enqueue_event(
-            &txn,
-            o.aggregator_id,
-            o.id,
-            super::notify::REFUNDED,
-            &batch.to_string(),
-        )
-        .await?;
+    events::record(
+        &txn,
+        app,
+        &OrderReturned {
+            aggregator_id: o.aggregator_id,
+            order_id: o.id,
+            batch_id: batch,
+            refund_total: total,
+            refund_tax8: summary.refund_tax8,
+            refund_tax10: summary.refund_tax10,
+            route,
+            refund_key: format!("return-{batch}"),
+        },
+    )
+    .await?;
+    if total > 0 {
+        orders::refund_due(app, &txn, &o, total, format!("return-{batch}"), Some(batch)).await?;
     }
     txn.commit().await?;
     let o = find(&app.db, agg, order_id).await?;

@@ -5,15 +5,18 @@
 //! then paid). Each transition is a guarded UPDATE and audit-logged.
 use super::{
     carriers::{self, Collect, LabelAddress, LabelRow},
-    checkout::{self, fulfilment, payment, status},
-    orders::{self, OrderDetail, find, invalid},
-    settings,
+    domain::{FulfilmentStatus, OrderStatus, ParcelStatus, PaymentMethod, PaymentStatus},
+    events::{OrderDelivered, OrderShipped, ParcelShipped},
+    privacy::buyer_of,
+    seller::seller,
+    service::{self as orders, OrderDetail, find, invalid},
 };
 use crate::{
     core, db,
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
     inventory::reservations,
+    jobs::events,
     state::AppState,
 };
 use chrono::NaiveDate;
@@ -26,14 +29,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Parcel states.
-pub mod parcel_status {
-    pub const PENDING: &str = "pending";
-    pub const PACKED: &str = "packed";
-    pub const SHIPPED: &str = "shipped";
-    pub const DELIVERED: &str = "delivered";
-}
-
 fn warehouse(actor: &Actor) -> ApiResult<Uuid> {
     actor.require(&[Role::Operator, Role::Admin])?;
     actor.aggregator_id.ok_or_else(ApiError::forbidden)
@@ -44,8 +39,8 @@ fn warehouse(actor: &Actor) -> ApiResult<Uuid> {
 async fn advance(
     txn: &DatabaseTransaction,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: FulfilmentStatus,
+    to: FulfilmentStatus,
     at: Option<shop_order::Column>,
 ) -> ApiResult<bool> {
     let now = core::now();
@@ -53,7 +48,7 @@ async fn advance(
         .col_expr(shop_order::Column::FulfilmentStatus, Expr::value(to))
         .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
         .filter(shop_order::Column::Id.eq(id))
-        .filter(shop_order::Column::Status.eq(status::OPEN))
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
         .filter(shop_order::Column::FulfilmentStatus.eq(from));
     if let Some(col) = at {
         up = up.col_expr(col, Expr::value(now));
@@ -65,15 +60,15 @@ async fn advance(
 async fn parcels_to(
     txn: &DatabaseTransaction,
     order: Uuid,
-    from: &[&str],
-    to: &str,
+    from: &[ParcelStatus],
+    to: ParcelStatus,
     at: parcel::Column,
 ) -> ApiResult<()> {
     parcel::Entity::update_many()
         .col_expr(parcel::Column::Status, Expr::value(to))
         .col_expr(at, Expr::value(core::now()))
         .filter(parcel::Column::OrderId.eq(order))
-        .filter(parcel::Column::Status.is_in(from.iter().copied()))
+        .filter(parcel::Column::Status.is_in(from.iter().map(|s| s.as_str())))
         .exec(txn)
         .await?;
     Ok(())
@@ -171,19 +166,19 @@ pub async fn pick(app: &AppState, actor: &Actor, ids: &[Uuid]) -> ApiResult<Pick
     for id in ids {
         let o = find(&txn, agg, *id).await?;
         let payable =
-            [payment::PAID, payment::CASH_ON_DELIVERY].contains(&o.payment_status.as_str());
-        if o.status != status::OPEN || !payable {
+            [PaymentStatus::Paid, PaymentStatus::CashOnDelivery].contains(&o.payment_status);
+        if o.status != OrderStatus::Open || !payable {
             return Err(invalid(
                 &o,
                 "pick it (it must be open and paid or cash on delivery)",
             ));
         }
-        if o.fulfilment_status == fulfilment::UNFULFILLED {
+        if o.fulfilment_status == FulfilmentStatus::Unfulfilled {
             if !advance(
                 &txn,
                 o.id,
-                fulfilment::UNFULFILLED,
-                fulfilment::PICKING,
+                FulfilmentStatus::Unfulfilled,
+                FulfilmentStatus::Picking,
                 None,
             )
             .await?
@@ -192,7 +187,7 @@ pub async fn pick(app: &AppState, actor: &Actor, ids: &[Uuid]) -> ApiResult<Pick
                 return Err(invalid(&now, "pick it"));
             }
             audit(&txn, &o, actor.user_id, "order_picking").await?;
-        } else if o.fulfilment_status != fulfilment::PICKING {
+        } else if o.fulfilment_status != FulfilmentStatus::Picking {
             return Err(invalid(&o, "pick it"));
         }
         orders.push(o);
@@ -374,7 +369,7 @@ async fn packing_of(db: &impl ConnectionTrait, d: OrderDetail) -> ApiResult<Pack
             seq: p.seq,
             temperature_class: p.temperature_class.clone(),
             carrier: p.carrier.clone(),
-            status: p.status.clone(),
+            status: p.status.as_str().to_string(),
             tracking_number: p.tracking_number.clone(),
             lines,
         });
@@ -382,7 +377,7 @@ async fn packing_of(db: &impl ConnectionTrait, d: OrderDetail) -> ApiResult<Pack
     Ok(PackingList {
         order_id: d.order.id,
         number: d.order.number.clone(),
-        fulfilment_status: d.order.fulfilment_status.clone(),
+        fulfilment_status: d.order.fulfilment_status.as_str().to_string(),
         parcels,
     })
 }
@@ -395,17 +390,25 @@ pub async fn pack(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<PackingL
     let agg = warehouse(actor)?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    if advance(&txn, o.id, fulfilment::PICKING, fulfilment::PACKED, None).await? {
+    if advance(
+        &txn,
+        o.id,
+        FulfilmentStatus::Picking,
+        FulfilmentStatus::Packed,
+        None,
+    )
+    .await?
+    {
         parcels_to(
             &txn,
             o.id,
-            &[parcel_status::PENDING],
-            parcel_status::PACKED,
+            &[ParcelStatus::Pending],
+            ParcelStatus::Packed,
             parcel::Column::PackedAt,
         )
         .await?;
         audit(&txn, &o, actor.user_id, "order_packed").await?;
-    } else if !(o.status == status::OPEN && o.fulfilment_status == fulfilment::PACKED) {
+    } else if !(o.status == OrderStatus::Open && o.fulfilment_status == FulfilmentStatus::Packed) {
         return Err(invalid(&o, "pack it (pick it first)"));
     }
     txn.commit().await?;
@@ -453,8 +456,8 @@ pub async fn carrier_file(
             "must be today or within the next 30 days",
         ));
     }
-    let s = settings::load(&app.db, agg).await?;
-    if s.yamato_customer_code.is_empty() || s.seller.name.is_empty() || s.seller.phone.is_empty() {
+    let s = seller(app, agg).await?;
+    if s.yamato_customer_code.is_empty() || s.name.is_empty() || s.phone.is_empty() {
         return Err(ApiError::conflict(
             "carrier_not_configured",
             "set the seller's name, phone and address and yamato_customer_code in the shop settings first",
@@ -467,20 +470,20 @@ pub async fn carrier_file(
         .map(|p| (p.code, p.name_ja))
         .collect();
     let from = LabelAddress {
-        phone: carriers::hyphenated_phone(&s.seller.phone),
-        postal_code: s.seller.postal_code.clone(),
-        address: s.seller.address.clone(),
+        phone: carriers::hyphenated_phone(&s.phone),
+        postal_code: s.postal_code.clone(),
+        address: s.address.clone(),
         building: String::new(),
-        name: s.seller.name.clone(),
+        name: s.name.clone(),
         kana: String::new(),
     };
     let mut rows = Vec::new();
     for id in ids {
         let o = find(&app.db, agg, *id).await?;
-        if o.status != status::OPEN || o.fulfilment_status != fulfilment::PACKED {
+        if o.status != OrderStatus::Open || o.fulfilment_status != FulfilmentStatus::Packed {
             return Err(invalid(&o, "print its labels (pack it first)"));
         }
-        let Some(buyer) = checkout::buyer_of(app, &o)? else {
+        let Some(buyer) = buyer_of(app, &o)? else {
             return Err(ApiError::conflict(
                 "personal_data_purged",
                 format!("order {} no longer holds an address", o.number),
@@ -506,8 +509,8 @@ pub async fn carrier_file(
             if titles.len() > 1 {
                 item.push_str(" 他");
             }
-            let collect =
-                (d.order.payment_method == "cash_on_delivery" && p.seq == 1).then(|| Collect {
+            let collect = (d.order.payment_method == PaymentMethod::CashOnDelivery && p.seq == 1)
+                .then(|| Collect {
                     amount: d.order.grand_total,
                     tax: d.order.tax8 + d.order.tax10,
                 });
@@ -585,6 +588,7 @@ pub fn tracking_number(carrier: &str, raw: &str) -> Result<String, String> {
 /// # Errors
 /// 404; 409 `invalid_transition` (not packed); 422 `tracking_number`.
 pub async fn set_tracking_in(
+    app: &AppState,
     txn: &DatabaseTransaction,
     o: &shop_order::Model,
     actor: Uuid,
@@ -612,8 +616,8 @@ pub async fn set_tracking_in(
     let number =
         tracking_number(&p.carrier, raw).map_err(|m| ApiError::field("tracking_number", m))?;
     let shipping =
-        [fulfilment::PACKED, fulfilment::SHIPPED].contains(&o.fulfilment_status.as_str());
-    if o.status != status::OPEN || !shipping {
+        [FulfilmentStatus::Packed, FulfilmentStatus::Shipped].contains(&o.fulfilment_status);
+    if o.status != OrderStatus::Open || !shipping {
         return Err(invalid(o, "record a tracking number (pack it first)"));
     }
     if p.tracking_number.as_deref() == Some(number.as_str()) {
@@ -623,12 +627,25 @@ pub async fn set_tracking_in(
     let mut up = parcel::Entity::update_many()
         .col_expr(parcel::Column::TrackingNumber, Expr::value(number.clone()))
         .filter(parcel::Column::Id.eq(p.id));
-    if p.status == parcel_status::PACKED {
+    let leaves = p.status == ParcelStatus::Packed;
+    if leaves {
         up = up
-            .col_expr(parcel::Column::Status, Expr::value(parcel_status::SHIPPED))
+            .col_expr(parcel::Column::Status, Expr::value(ParcelStatus::Shipped))
             .col_expr(parcel::Column::ShippedAt, Expr::value(now));
     }
     up.exec(txn).await?;
+    if leaves {
+        events::record(
+            txn,
+            app,
+            &ParcelShipped {
+                aggregator_id: o.aggregator_id,
+                order_id: o.id,
+                parcel_seq: seq,
+            },
+        )
+        .await?;
+    }
     orders::audit_order(
         txn,
         o,
@@ -642,14 +659,14 @@ pub async fn set_tracking_in(
         .filter(parcel::Column::TrackingNumber.is_null())
         .one(txn)
         .await?;
-    if waiting.is_some() || o.fulfilment_status == fulfilment::SHIPPED {
+    if waiting.is_some() || o.fulfilment_status == FulfilmentStatus::Shipped {
         return Ok(true);
     }
     let shipped = advance(
         txn,
         o.id,
-        fulfilment::PACKED,
-        fulfilment::SHIPPED,
+        FulfilmentStatus::Packed,
+        FulfilmentStatus::Shipped,
         Some(shop_order::Column::ShippedAt),
     )
     .await?;
@@ -667,7 +684,15 @@ pub async fn set_tracking_in(
         .await?;
     }
     audit(txn, o, actor, "order_shipped").await?;
-    super::notify::enqueue(txn, o.aggregator_id, o.id, super::notify::SHIPPED).await?;
+    events::record(
+        txn,
+        app,
+        &OrderShipped {
+            aggregator_id: o.aggregator_id,
+            order_id: o.id,
+        },
+    )
+    .await?;
     Ok(true)
 }
 
@@ -685,7 +710,7 @@ pub async fn set_tracking(
     let agg = warehouse(actor)?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, id).await?;
-    if set_tracking_in(&txn, &o, actor.user_id, seq, raw).await? {
+    if set_tracking_in(app, &txn, &o, actor.user_id, seq, raw).await? {
         txn.commit().await?;
     }
     orders::detail(&app.db, find(&app.db, agg, id).await?).await
@@ -816,7 +841,7 @@ async fn import_row(
             .one(&txn)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let changed = set_tracking_in(&txn, &o, actor, seq, tracking).await?;
+        let changed = set_tracking_in(app, &txn, &o, actor, seq, tracking).await?;
         if changed {
             txn.commit().await?;
         }
@@ -845,8 +870,8 @@ pub async fn deliver(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Order
     let delivered = advance(
         &txn,
         o.id,
-        fulfilment::SHIPPED,
-        fulfilment::DELIVERED,
+        FulfilmentStatus::Shipped,
+        FulfilmentStatus::Delivered,
         Some(shop_order::Column::DeliveredAt),
     )
     .await?;
@@ -854,16 +879,26 @@ pub async fn deliver(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Order
         parcels_to(
             &txn,
             o.id,
-            &[parcel_status::PACKED, parcel_status::SHIPPED],
-            parcel_status::DELIVERED,
+            &[ParcelStatus::Packed, ParcelStatus::Shipped],
+            ParcelStatus::Delivered,
             parcel::Column::DeliveredAt,
         )
         .await?;
         audit(&txn, &o, actor.user_id, "order_delivered").await?;
-        if o.payment_status == payment::CASH_ON_DELIVERY {
-            orders::mark_paid_in(&txn, &o, Some(actor.user_id), "collected on delivery").await?;
+        events::record(
+            &txn,
+            app,
+            &OrderDelivered {
+                aggregator_id: o.aggregator_id,
+                order_id: o.id,
+            },
+        )
+        .await?;
+        if o.payment_status == PaymentStatus::CashOnDelivery {
+            orders::mark_paid_in(app, &txn, &o, Some(actor.user_id), "collected on delivery")
+                .await?;
         }
-    } else if o.fulfilment_status != fulfilment::DELIVERED {
+    } else if o.fulfilment_status != FulfilmentStatus::Delivered {
         return Err(invalid(&o, "mark it delivered (it has not shipped)"));
     }
     txn.commit().await?;
