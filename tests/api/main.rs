@@ -2,11 +2,13 @@
 mod helpers;
 mod inventory;
 
+mod architecture;
 mod auth;
 mod browser;
 mod catalog;
 mod csv;
 mod errors;
+mod events;
 mod fake_provider;
 mod fulfilment;
 mod group_commit;
