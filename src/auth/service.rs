@@ -3,6 +3,7 @@
 use super::password;
 use crate::{
     audit::{self, AuditRecord},
+    core::locale::Locale,
     core::{
         self,
         secrets::{hash_token, keyed_hash, random_token},
@@ -12,7 +13,7 @@ use crate::{
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role, Via},
     jobs::{NewJob, enqueue},
-    mail::messages::{EmailMessage, Locale},
+    mail::messages::EmailMessage,
     state::AppState,
 };
 use chrono::Duration;

@@ -12,7 +12,7 @@ impl Jan {
     /// # Errors
     /// A message naming what is wrong.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let code: String = crate::producers::domain::to_half_width_ascii(raw)
+        let code: String = crate::core::jp::to_half_width_ascii(raw)
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect();

@@ -414,7 +414,7 @@ pub async fn import_products(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let enc = super::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let enc = crate::core::csv::CsvEncoding::parse(q.encoding.as_deref())?;
     let body = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
     let report = super::csv_io::import(&app, &actor, &body, enc, q.partial).await?;
     if report.rolled_back {
@@ -450,9 +450,9 @@ pub async fn export_products(
     actor: Actor,
     q: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let enc = super::csv_io::CsvEncoding::parse(q.encoding.as_deref())?;
+    let enc = crate::core::csv::CsvEncoding::parse(q.encoding.as_deref())?;
     let bytes = super::csv_io::export(&app, &actor, enc).await?;
-    let charset = if enc == super::csv_io::CsvEncoding::ShiftJis {
+    let charset = if enc == crate::core::csv::CsvEncoding::ShiftJis {
         "Shift_JIS"
     } else {
         "utf-8"

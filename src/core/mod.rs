@@ -1,5 +1,8 @@
 //! Shared kernel without I/O: ids, secrets, pagination cursors, validation helpers.
 pub mod cache;
+pub mod csv;
+pub mod jp;
+pub mod locale;
 pub mod money;
 pub mod pagination;
 pub mod sealed;

@@ -454,16 +454,16 @@ pub async fn export_stock(
     Ok(csv_response(bytes, enc, "stock.csv"))
 }
 
-fn export_encoding(s: Option<&str>) -> ApiResult<crate::catalog::csv_io::CsvEncoding> {
-    crate::catalog::csv_io::CsvEncoding::parse(s)
+fn export_encoding(s: Option<&str>) -> ApiResult<crate::core::csv::CsvEncoding> {
+    crate::core::csv::CsvEncoding::parse(s)
 }
 
 fn csv_response(
     bytes: Vec<u8>,
-    enc: crate::catalog::csv_io::CsvEncoding,
+    enc: crate::core::csv::CsvEncoding,
     filename: &str,
 ) -> HttpResponse {
-    let charset = if enc == crate::catalog::csv_io::CsvEncoding::ShiftJis {
+    let charset = if enc == crate::core::csv::CsvEncoding::ShiftJis {
         "Shift_JIS"
     } else {
         "utf-8"

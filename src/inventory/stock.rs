@@ -228,7 +228,7 @@ pub async fn export(
     app: &AppState,
     actor: &Actor,
     f: LotFilter,
-    enc: crate::catalog::csv_io::CsvEncoding,
+    enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let rows = lots(app, actor, f).await?;
     let skus: std::collections::HashMap<Uuid, String> = sku::Entity::find()
@@ -273,7 +273,7 @@ pub async fn export(
 fn csv_bytes(
     header: &[&str],
     records: impl Iterator<Item = Vec<String>>,
-    enc: crate::catalog::csv_io::CsvEncoding,
+    enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -287,7 +287,7 @@ fn csv_bytes(
             if c.parse::<f64>().is_ok() {
                 c.clone()
             } else {
-                crate::catalog::csv_io::escape_cell(c)
+                crate::core::csv::escape_cell(c)
             }
         });
         w.write_record(cells).map_err(err)?;
@@ -297,7 +297,7 @@ fn csv_bytes(
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?,
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
-    crate::catalog::csv_io::encode(&text, enc)
+    crate::core::csv::encode(&text, enc)
 }
 
 /// The movement history of a lot or a SKU as CSV, oldest first (times in JST).
@@ -309,7 +309,7 @@ pub async fn export_movements(
     actor: &Actor,
     lot_id: Option<Uuid>,
     sku_id: Option<Uuid>,
-    enc: crate::catalog::csv_io::CsvEncoding,
+    enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let rows = movements(app, actor, lot_id, sku_id).await?;
     let lots: std::collections::HashMap<Uuid, stock_lot::Model> = stock_lot::Entity::find()

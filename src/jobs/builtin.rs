@@ -5,11 +5,8 @@ use super::{
     registry::{Every, Job, Registry},
 };
 use crate::{
-    core,
-    mail::{
-        OutgoingEmail,
-        messages::{EmailMessage, Locale},
-    },
+    core::{self, locale::Locale},
+    mail::{OutgoingEmail, messages::EmailMessage},
     state::AppState,
 };
 use chrono::Duration;

@@ -562,7 +562,7 @@ pub async fn carrier_file(
 /// # Errors
 /// A message for the field.
 pub fn tracking_number(carrier: &str, raw: &str) -> Result<String, String> {
-    let digits: String = crate::producers::domain::to_half_width_ascii(raw)
+    let digits: String = crate::core::jp::to_half_width_ascii(raw)
         .chars()
         .filter(|c| !matches!(c, '-' | ' '))
         .collect();
@@ -752,7 +752,7 @@ pub async fn import_tracking(
     if bytes.is_empty() || bytes.len() > 5 * 1024 * 1024 {
         return Err(ApiError::field("file", "must be a CSV of at most 5 MiB"));
     }
-    use crate::catalog::csv_io::{column, headed_rows};
+    use crate::core::csv::{column, headed_rows};
     let (header, records) = headed_rows(bytes, 5_000)?;
     let col = |names: &[&str]| column(&header, names);
     let (Some(rc), Some(tc)) = (

@@ -9,10 +9,8 @@ use super::{
     service::{OrderDetail, detail},
 };
 use crate::{
-    core::money::grouped as yen,
-    jobs::JobError,
-    mail::messages::{EmailMessage, Locale},
-    state::AppState,
+    core::locale::Locale, core::money::grouped as yen, jobs::JobError,
+    mail::messages::EmailMessage, state::AppState,
 };
 use entity::{aggregator, shop_order};
 use sea_orm::EntityTrait;

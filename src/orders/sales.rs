@@ -2,11 +2,12 @@
 //! status) and never anything about the buyer; and how they hear of sales — an email per order,
 //! a daily digest, or nothing (`producer.sold_notice`).
 use crate::{
+    core::locale::Locale,
     core::{self, pagination::Page},
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
     jobs::JobError,
-    mail::messages::{EmailMessage, Locale},
+    mail::messages::EmailMessage,
     state::AppState,
 };
 use chrono::{DateTime, Utc};

@@ -51,7 +51,7 @@ pub fn verify_signature(
 
 /// Order numbers (8 Crockford base-32 characters) found in a statement's words.
 pub fn candidates(words: &str) -> Vec<String> {
-    let up = crate::producers::domain::to_half_width_ascii(words).to_ascii_uppercase();
+    let up = crate::core::jp::to_half_width_ascii(words).to_ascii_uppercase();
     let chars: Vec<char> = up.chars().collect();
     let ok = |c: &char| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"ILOU".contains(*c));
     let mut out = Vec::new();

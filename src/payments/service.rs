@@ -205,7 +205,7 @@ pub async fn webhook(
 pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResult<BankImport> {
     actor.require(&[Role::Finance, Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    use crate::catalog::csv_io::{column, headed_rows};
+    use crate::core::csv::{column, headed_rows};
     let (header, records) = headed_rows(bytes, 5_000)?;
     let col = |names: &[&str]| column(&header, names);
     let (Some(ac), Some(pc)) = (
@@ -234,7 +234,7 @@ pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResu
             },
             Ok(r) => {
                 let amount_text: String =
-                    crate::producers::domain::to_half_width_ascii(r.get(ac).unwrap_or(""))
+                    crate::core::jp::to_half_width_ascii(r.get(ac).unwrap_or(""))
                         .chars()
                         .filter(|c| !matches!(c, ',' | '¥' | '円' | ' '))
                         .collect();

@@ -2,7 +2,8 @@
 //! (approve / reject / suspend / reinstate), profile edits, closures, bank-account changes.
 //! Every function takes the acting user (or none for the public registration) and is scoped by
 //! tenant and owner: a producer only ever reaches its own row, an operator its aggregator's.
-use super::domain::{AccountType, BankAccount, InvoiceRegistrationNumber, PostalCode};
+use super::domain::{AccountType, BankAccount};
+use crate::core::jp::{InvoiceRegistrationNumber, PostalCode};
 use crate::{
     audit::{self, AuditRecord},
     auth::{
@@ -136,22 +137,6 @@ fn parse_bank(b: &BankInput, errors: &mut Vec<(String, String)>) -> Option<BankA
     }
 }
 
-fn phone(raw: &str) -> Result<String, &'static str> {
-    let p: String = super::domain::to_half_width_ascii(raw.trim())
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let digits = p.chars().filter(char::is_ascii_digit).count();
-    if !(10..=11).contains(&digits)
-        || p.len() > 13
-        || !p.chars().all(|c| c.is_ascii_digit() || c == '-')
-        || !p.starts_with('0')
-    {
-        return Err("must be a Japanese phone number, e.g. 0980-12-3456");
-    }
-    Ok(p)
-}
-
 /// A municipality by code; malformed codes never reach the database.
 async fn find_municipality(
     db: &impl ConnectionTrait,
@@ -196,7 +181,7 @@ async fn validate_registration(
             None
         }
     };
-    let phone = match phone(&input.phone) {
+    let phone = match crate::core::jp::Phone::parse(&input.phone).map(|p| p.as_str().to_string()) {
         Ok(p) => Some(p),
         Err(m) => {
             errors.push(("phone".into(), m.into()));
@@ -874,8 +859,8 @@ pub async fn update_profile(
         }
     }
     if let Some(v) = &patch.phone {
-        match phone(v) {
-            Ok(ph) => am.phone = Set(ph),
+        match crate::core::jp::Phone::parse(v) {
+            Ok(ph) => am.phone = Set(ph.as_str().to_string()),
             Err(m) => errors.push(("phone".into(), m.into())),
         }
     }

@@ -8,6 +8,7 @@ use super::{
     settings::{self, ShopSettings},
 };
 use crate::{
+    core::jp::{Phone, PostalCode},
     core::{self, secrets::hash_token},
     error::{ApiError, ApiResult},
     inventory::reservations,
@@ -17,7 +18,6 @@ use crate::{
             self, DraftLine, DraftParcel, Idempotency, OrderDraft, Placed, Totals, Written,
         },
     },
-    producers::domain::PostalCode,
     state::AppState,
 };
 use chrono::Duration;
@@ -98,15 +98,9 @@ fn contact(prefix: &str, c: &mut Contact, needs_email: bool, errors: &mut Vec<(S
     text("city", &mut c.city, 1, 100);
     text("address1", &mut c.address1, 1, 200);
     text("address2", &mut c.address2, 0, 200);
-    let phone = crate::producers::domain::to_half_width_ascii(&c.phone);
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    if !phone.chars().all(|ch| ch.is_ascii_digit() || ch == '-') || !(10..=11).contains(&digits) {
-        errors.push((
-            format!("{prefix}.phone"),
-            "must be 10 or 11 digits, hyphens allowed".into(),
-        ));
-    } else {
-        c.phone = phone;
+    match Phone::parse(&c.phone) {
+        Ok(p) => c.phone = p.as_str().into(),
+        Err(m) => errors.push((format!("{prefix}.phone"), m.into())),
     }
     match PostalCode::parse(&c.postal_code) {
         Ok(p) => c.postal_code = p.as_str().into(),

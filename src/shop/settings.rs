@@ -7,9 +7,9 @@ use crate::{
     audit::{self, AuditRecord},
     catalog::domain::TEMPERATURE_CLASSES,
     core,
+    core::jp::{InvoiceRegistrationNumber, PostalCode},
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
-    producers::domain::{InvoiceRegistrationNumber, PostalCode},
     state::AppState,
 };
 use entity::shop_settings;
@@ -199,14 +199,11 @@ impl ShopSettings {
         {
             errors.push(("seller.email".into(), m.into()));
         }
-        if !self.seller.phone.is_empty()
-            && !self
-                .seller
-                .phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '-')
-        {
-            errors.push(("seller.phone".into(), "digits and hyphens only".into()));
+        if !self.seller.phone.is_empty() {
+            match crate::core::jp::Phone::parse(&self.seller.phone) {
+                Ok(p) => self.seller.phone = p.as_str().into(),
+                Err(m) => errors.push(("seller.phone".into(), m.into())),
+            }
         }
         if let Some(n) = self.invoice_number.as_deref().filter(|n| !n.is_empty()) {
             match InvoiceRegistrationNumber::parse(n) {
@@ -324,7 +321,7 @@ impl ShopSettings {
             errors.push(("remote_surcharges".into(), "at most 200 rows".into()));
         }
         for (i, s) in self.remote_surcharges.iter_mut().enumerate() {
-            let p = crate::producers::domain::to_half_width_ascii(&s.postal_prefix);
+            let p = crate::core::jp::to_half_width_ascii(&s.postal_prefix);
             if p.is_empty() || p.len() > 8 || !p.chars().all(|c| c.is_ascii_digit() || c == '-') {
                 errors.push((
                     format!("remote_surcharges[{i}].postal_prefix"),

@@ -1,5 +1,5 @@
 //! Page texts in Japanese (default) and English. Keys are checked by a unit test.
-use crate::mail::messages::Locale;
+use crate::core::locale::Locale;
 
 const TEXTS: &[(&str, &str, &str)] = &[
     ("app.name", "ゆいまーる", "yuimaru"),

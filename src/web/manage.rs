@@ -10,9 +10,10 @@ use super::{
 };
 use crate::{
     catalog::{
-        csv_io::{self, CsvEncoding, RowError},
+        csv_io,
         service::{self as catalog, Action},
     },
+    core::csv::RowError,
     core::pagination::Page,
     error::ApiError,
     http::actor::MaybeActor,
@@ -651,7 +652,14 @@ pub async fn import_submit(
         return csrf_failure(&req);
     }
     let cx = ctx(&req, Some(&actor.locale));
-    let (status, page) = match csv_io::import(&app, &actor, &file, CsvEncoding::Auto, partial).await
+    let (status, page) = match csv_io::import(
+        &app,
+        &actor,
+        &file,
+        crate::core::csv::CsvEncoding::Auto,
+        partial,
+    )
+    .await
     {
         Ok(report) => (
             if report.rolled_back {

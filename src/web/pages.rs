@@ -7,13 +7,13 @@ use crate::{
         handlers::{clear_session_cookie, session_cookie},
         service,
     },
+    core::locale::Locale,
     core::secrets::{constant_time_eq, random_token},
     error::ApiError,
     http::{
         actor::{MaybeActor, SESSION_COOKIE},
         client_ip,
     },
-    mail::messages::Locale,
     state::AppState,
 };
 use actix_web::{
