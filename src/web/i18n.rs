@@ -111,6 +111,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error.title", "エラー", "Error"),
     (
+        "form.unreadable",
+        "送信された内容を読み取れませんでした。もう一度お試しください。",
+        "The form could not be read. Please try again.",
+    ),
+    (
         "error.body",
         "問題が発生しました。時間をおいてもう一度お試しください。",
         "Something went wrong. Please try again later.",

@@ -1,11 +1,10 @@
 //! Management pages beside the portal: the producer's profile (closures, bank-account change),
 //! the operators' producer list (suspend / reinstate, bank-change decisions, island closures,
 //! proxy registration) and CSV import; product pause / resume / retire.
+use super::extract::CheckedForm;
+use super::extract::{SignedForm, SignedIn};
 use super::{
-    pages::{
-        Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs,
-        signed_in,
-    },
+    pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page},
     producer_pages::{RegisterForm, input_of, registration_errors, render_form},
 };
 use crate::{
@@ -16,7 +15,6 @@ use crate::{
     core::csv::RowError,
     core::pagination::Page,
     error::ApiError,
-    http::actor::MaybeActor,
     http::actor::{Actor, Role},
     producers::service::{self as producers, BankInput, ClosureInput, Decision, ProducerFilter},
     state::AppState,
@@ -115,12 +113,9 @@ async fn profile(
 pub async fn profile_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(a): SignedIn,
 ) -> HttpResponse {
-    match signed_in(&req, actor) {
-        Ok(a) => profile(&app, &req, &a, FieldErrors::default(), StatusCode::OK, None).await,
-        Err(r) => r,
-    }
+    profile(&app, &req, &a, FieldErrors::default(), StatusCode::OK, None).await
 }
 
 /// Adds a closure of the signed-in producer.
@@ -131,20 +126,12 @@ pub async fn profile_page(
 pub async fn add_closure_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
-    let from = get(&f, "closed_from").parse().ok();
-    let to = get(&f, "closed_to").parse().ok();
+    let from = f.get("closed_from").parse().ok();
+    let to = f.get("closed_to").parse().ok();
     let result = match (from, to) {
         (Some(from), Some(to)) => producers::create_closure(
             &app,
@@ -154,7 +141,7 @@ pub async fn add_closure_submit(
                 island_code: None,
                 closed_from: from,
                 closed_to: to,
-                reason: get(&f, "reason"),
+                reason: f.get("reason"),
             },
         )
         .await
@@ -190,17 +177,9 @@ pub async fn add_closure_submit(
 pub async fn bank_change_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let Some(pid) = actor.producer_id else {
         return message_page(
@@ -211,17 +190,16 @@ pub async fn bank_change_submit(
         );
     };
     let bank = BankInput {
-        kind: get(&f, "bank_kind"),
-        bank_code: get(&f, "bank_code"),
-        branch_code: get(&f, "branch_code"),
-        account_type: get(&f, "account_type"),
-        account_number: get(&f, "account_number"),
-        jp_symbol: get(&f, "jp_bank_symbol"),
-        jp_number: get(&f, "jp_bank_number"),
-        holder_kana: get(&f, "holder_kana"),
+        kind: f.get("bank_kind"),
+        bank_code: f.get("bank_code"),
+        branch_code: f.get("branch_code"),
+        account_type: f.get("account_type"),
+        account_number: f.get("account_number"),
+        jp_symbol: f.get("jp_bank_symbol"),
+        jp_number: f.get("jp_bank_number"),
+        holder_kana: f.get("holder_kana"),
     };
-    match producers::request_bank_change(&app, &actor, pid, &get(&f, "current_password"), bank)
-        .await
+    match producers::request_bank_change(&app, &actor, pid, &f.get("current_password"), bank).await
     {
         Ok(_) => {
             profile(
@@ -279,12 +257,8 @@ struct ProducersPage {
 pub async fn producers_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     if actor.require(&[Role::Operator, Role::Admin]).is_err() {
         return message_page(
             &req,
@@ -352,20 +326,12 @@ pub async fn producers_page(
 pub async fn producer_action(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     path: web::Path<(Uuid, String)>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let (id, action) = path.into_inner();
-    let reason = Some(get(&f, "reason")).filter(|r| !r.trim().is_empty());
+    let reason = Some(f.get("reason")).filter(|r| !r.trim().is_empty());
     let result = match action.as_str() {
         "suspend" => producers::decide(&app, &actor, id, Decision::Suspend, reason)
             .await
@@ -398,31 +364,23 @@ pub async fn producer_action(
 pub async fn island_closure_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let result = match (
-        get(&f, "closed_from").parse().ok(),
-        get(&f, "closed_to").parse().ok(),
+        f.get("closed_from").parse().ok(),
+        f.get("closed_to").parse().ok(),
     ) {
         (Some(from), Some(to)) => producers::create_closure(
             &app,
             &actor,
             ClosureInput {
                 producer_id: None,
-                island_code: Some(get(&f, "island_code")),
+                island_code: Some(f.get("island_code")),
                 closed_from: from,
                 closed_to: to,
-                reason: get(&f, "reason"),
+                reason: f.get("reason"),
             },
         )
         .await
@@ -442,12 +400,8 @@ pub async fn island_closure_submit(
 pub async fn proxy_register_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     if actor.require(&[Role::Operator, Role::Admin]).is_err() {
         return message_page(
             &req,
@@ -482,17 +436,9 @@ pub async fn proxy_register_page(
 pub async fn proxy_register_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    form: web::Form<RegisterForm>,
+    SignedIn(actor): SignedIn,
+    CheckedForm(form): CheckedForm<RegisterForm>,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, Some(&actor.locale));
     let input = input_of(&form, cx.t.lang());
     let consent_date = form.consent_date.parse().ok();
@@ -524,18 +470,10 @@ pub async fn proxy_register_submit(
 pub async fn product_state_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     path: web::Path<(Uuid, String)>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, .. } = form;
     let (id, action) = path.into_inner();
     let action = match action.as_str() {
         "pause" => Action::Pause,
@@ -570,11 +508,7 @@ struct ImportPage {
 /// The CSV import form (operators).
 #[utoipa::path(get, path = "/operator/import", tag = "pages",
     responses((status = 200, description = "form", content_type = "text/html"), (status = 403, description = "not staff", content_type = "text/html")))]
-pub async fn import_page(req: HttpRequest, actor: MaybeActor) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn import_page(req: HttpRequest, SignedIn(actor): SignedIn) -> HttpResponse {
     if actor.require(&[Role::Operator, Role::Admin]).is_err() {
         return message_page(
             &req,
@@ -602,13 +536,9 @@ pub async fn import_page(req: HttpRequest, actor: MaybeActor) -> HttpResponse {
 pub async fn import_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     payload: web::Payload,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let limit = app.settings.uploads.max_bytes;
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let (mut csrf, mut file, mut partial) = (String::new(), Vec::new(), false);

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
+pub mod extract;
 pub mod i18n;
 pub mod manage;
 pub mod order_pages;

@@ -2,13 +2,11 @@
 //! lines, parcels, buyer and returns and the next fulfilment step as a button (mark paid, pick,
 //! pack, tracking per parcel, delivered, cancel), and the shop settings (edited as the same
 //! JSON document the API takes, checked field by field).
-use super::pages::{
-    Chrome, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs, signed_in,
-};
+use super::extract::{SignedForm, SignedIn};
+use super::pages::{Chrome, ctx, error_page, message_page};
 use crate::{
     core::{money::yen, pagination::Page},
     error::ApiError,
-    http::actor::MaybeActor,
     orders::{domain::Contact, fulfilment, service as orders},
     shop::settings,
     state::AppState,
@@ -57,13 +55,9 @@ struct ListPage {
 pub async fn list_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     q: web::Query<OrderListQuery>,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let q = q.into_inner();
     let keep = |v: Option<String>| v.filter(|s| !s.is_empty());
     let found = orders::list(
@@ -138,13 +132,9 @@ struct DetailPage {
 pub async fn detail_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     id: web::Path<Uuid>,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let error = req
         .query_string()
         .split('&')
@@ -236,19 +226,11 @@ pub async fn detail_page(
 pub async fn action_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     path: web::Path<(Uuid, String)>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    let field = |k: &str| get(&f, k);
-    if !csrf_ok(&req, &field("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
+    let field = |k: &str| f.get(k);
     let (id, action) = path.into_inner();
     let result = match action.as_str() {
         "mark-paid" => orders::mark_paid(&app, &actor, id).await.map(|_| ()),
@@ -303,12 +285,8 @@ struct SettingsPage {
 pub async fn settings_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let s = match settings::get(&app, &actor).await {
         Ok(s) => s,
         Err(e) => return error_page(&req, &e),
@@ -330,18 +308,10 @@ pub async fn settings_page(
 pub async fn settings_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
-    let json = get(&f, "settings");
+    let SignedForm { actor, fields: f } = form;
+    let json = f.get("settings");
     let parsed = serde_json::from_str::<settings::ShopSettings>(&json)
         .map_err(|e| vec![("settings".to_string(), e.to_string())]);
     let result = match parsed {

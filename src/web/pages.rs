@@ -1,6 +1,7 @@
 //! Page handlers: login, logout, password reset, home. Forms carry a CSRF token (double-submit:
 //! a random `yuimaru_csrf` cookie, SameSite=Strict, echoed in a hidden field); errors are shown
 //! next to their field in the page's language, and what the user typed is kept.
+use super::extract::{CheckedForm, CsrfToken};
 use super::i18n::T;
 use crate::{
     auth::{
@@ -187,17 +188,6 @@ pub(crate) fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
     }
 }
 
-/// The signed-in actor of a page, or the redirect to the login page.
-#[allow(clippy::result_large_err)] // the error is the response itself, returned at once
-pub(crate) fn signed_in(
-    req: &HttpRequest,
-    actor: MaybeActor,
-) -> Result<crate::http::actor::Actor, HttpResponse> {
-    actor
-        .0
-        .ok_or_else(|| ctx(req, None).redirect("/login").finish())
-}
-
 /// A simple page with a title and a message.
 pub fn message_page(
     req: &HttpRequest,
@@ -307,6 +297,12 @@ pub struct LoginForm {
     pub password: String,
 }
 
+impl CsrfToken for LoginForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Submits the login form: on success a new session and a redirect home; otherwise the form
 /// again with the error next to its field and the email kept.
 #[utoipa::path(post, path = "/login", tag = "pages",
@@ -319,12 +315,8 @@ pub struct LoginForm {
 pub async fn login_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    CheckedForm(form): CheckedForm<LoginForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let mut errors = FieldErrors::default();
     if form.email.trim().is_empty() {
@@ -409,6 +401,12 @@ pub struct CsrfForm {
     pub csrf_token: String,
 }
 
+impl CsrfToken for CsrfForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Logs out (server-side) and goes to the login page.
 #[utoipa::path(post, path = "/logout", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
@@ -417,11 +415,8 @@ pub struct CsrfForm {
 pub async fn logout_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    _form: CheckedForm<CsrfForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     if let Some(c) = req.cookie(SESSION_COOKIE)
         && let Err(e) = service::logout(&app, c.value()).await
@@ -462,6 +457,12 @@ pub struct ResetRequestForm {
     pub email: String,
 }
 
+impl CsrfToken for ResetRequestForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Sends the reset link (when the account exists; the answer is the same either way).
 #[utoipa::path(post, path = "/password-reset", tag = "pages",
     request_body(content = ResetRequestForm, content_type = "application/x-www-form-urlencoded"),
@@ -471,12 +472,8 @@ pub struct ResetRequestForm {
 pub async fn reset_request_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ResetRequestForm>,
+    CheckedForm(form): CheckedForm<ResetRequestForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let mut errors = FieldErrors::default();
     let status = match service::request_password_reset(&app, &form.email).await {
@@ -551,6 +548,12 @@ pub struct ResetForm {
     pub confirm_password: String,
 }
 
+impl CsrfToken for ResetForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Sets the new password; on success to the login page.
 #[utoipa::path(post, path = "/password-reset/{token}", tag = "pages",
     params(("token" = String, Path, description = "token from the emailed link")),
@@ -563,12 +566,8 @@ pub async fn reset_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
     token: web::Path<String>,
-    form: web::Form<ResetForm>,
+    CheckedForm(form): CheckedForm<ResetForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let token = token.into_inner();
     let mut errors = FieldErrors::default();

@@ -1,5 +1,6 @@
 //! The producer portal (`/portal/...`): my products, create / edit / submit, SKUs, photos; and
 //! the operators' review page (`/operator/review`). Pages call the same services as the API.
+use super::extract::{FormFields, SignedForm, SignedIn};
 use super::pages::{
     Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page,
 };
@@ -13,7 +14,6 @@ use crate::{
     },
     core::pagination::Page,
     error::ApiError,
-    http::actor::MaybeActor,
     http::actor::{Actor, Role},
     producers::service::{self as producers, Decision, ProducerFilter},
     state::AppState,
@@ -22,32 +22,6 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Decoded `application/x-www-form-urlencoded` pairs (repeated keys kept, for checkboxes).
-struct FormData(Vec<(String, String)>);
-
-impl FormData {
-    fn parse(body: &[u8]) -> Self {
-        Self(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, key: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-    fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn opt(&self, key: &str) -> Option<String> {
-        Some(self.get(key)).filter(|v| !v.trim().is_empty())
-    }
-}
 
 /// An option of a select or a checkbox.
 pub struct Choice {
@@ -131,10 +105,6 @@ fn status_label(cx: &Ctx, s: &str) -> &'static str {
     cx.t.get(&format!("status.{s}"))
 }
 
-async fn actor_or_login(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, HttpResponse> {
-    super::pages::signed_in(req, actor)
-}
-
 /// My products.
 #[utoipa::path(get, path = "/portal/products", tag = "pages",
     responses((status = 200, description = "the producer's products", content_type = "text/html"),
@@ -142,12 +112,8 @@ async fn actor_or_login(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, H
 pub async fn products_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let cx = ctx(&req, Some(&actor.locale));
     let page = Page {
         limit: 100,
@@ -350,7 +316,7 @@ fn values_from_content(c: &ProductContent) -> BTreeMap<&'static str, String> {
     v
 }
 
-fn values_from_form(f: &FormData) -> BTreeMap<&'static str, String> {
+fn values_from_form(f: &FormFields) -> BTreeMap<&'static str, String> {
     let mut v = BTreeMap::new();
     for k in TEXT_FIELDS {
         v.insert(k, f.get(k));
@@ -430,12 +396,8 @@ fn field_errors(cx: &Ctx, e: &ApiError) -> Option<FieldErrors> {
 pub async fn new_product_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let cx = ctx(&req, Some(&actor.locale));
     let mut values = BTreeMap::new();
     values.insert("temperature_class", "ambient".to_string());
@@ -462,17 +424,9 @@ pub async fn new_product_page(
 pub async fn create_product_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = FormData::parse(&body);
-    if !csrf_ok(&req, &f.get("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let values = values_from_form(&f);
     let mut json = json_from_values(&values);
@@ -513,13 +467,9 @@ pub async fn create_product_submit(
 pub async fn product_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     id: web::Path<Uuid>,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
     let values = match catalog::get_product(&app, &actor, id).await {
@@ -548,18 +498,10 @@ pub async fn product_page(
 pub async fn update_product_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = FormData::parse(&body);
-    if !csrf_ok(&req, &f.get("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
     let values = values_from_form(&f);
@@ -593,18 +535,10 @@ pub async fn update_product_submit(
 pub async fn add_sku_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = FormData::parse(&body);
-    if !csrf_ok(&req, &f.get("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
     let input = SkuInput {
@@ -654,14 +588,10 @@ pub async fn add_sku_submit(
 pub async fn upload_photo_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     id: web::Path<Uuid>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let (csrf, file, too_large) =
         super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
     if !csrf_ok(&req, &csrf) {
@@ -713,18 +643,10 @@ pub async fn upload_photo_submit(
 pub async fn submit_product_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = FormData::parse(&body);
-    if !csrf_ok(&req, &f.get("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, .. } = form;
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
     match catalog::transition(&app, &actor, id, Action::Submit, BTreeMap::new()).await {
@@ -802,12 +724,8 @@ fn show(v: &serde_json::Value) -> String {
 pub async fn review_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     if actor.require(&[Role::Operator, Role::Admin]).is_err() {
         return message_page(
             &req,
@@ -924,18 +842,10 @@ pub async fn review_page(
 pub async fn review_decision(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     path: web::Path<(String, Uuid, String)>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match actor_or_login(&req, actor).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = FormData::parse(&body);
-    if !csrf_ok(&req, &f.get("csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let (kind, id, decision) = path.into_inner();
     let approve = match decision.as_str() {
         "approve" => true,

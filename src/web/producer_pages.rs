@@ -1,6 +1,7 @@
 //! Producer registration page (`/register`, `/{slug}/register`) and email confirmation
 //! (`/confirm-email/{token}`). Japanese first; every error next to its field; input kept.
-use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, message_page};
+use super::extract::{CheckedForm, CsrfToken};
+use super::pages::{Chrome, FieldErrors, ctx, message_page};
 use crate::{
     error::ApiError,
     producers::service::{self, BankInput, RegistrationInput},
@@ -87,6 +88,12 @@ pub struct RegisterForm {
     pub consent: String,
     /// Proxy registration: the date the producer agreed (YYYY-MM-DD).
     pub consent_date: String,
+}
+
+impl CsrfToken for RegisterForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
 }
 
 impl RegisterForm {
@@ -356,10 +363,10 @@ pub(crate) fn registration_errors(
 pub async fn register_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<RegisterForm>,
+    CheckedForm(form): CheckedForm<RegisterForm>,
 ) -> HttpResponse {
     let slug = app.settings.server.default_aggregator.clone();
-    submit(app, req, slug, form.into_inner()).await
+    submit(app, req, slug, form).await
 }
 
 /// Submits the registration form of the aggregator `slug`.
@@ -374,9 +381,9 @@ pub async fn register_submit_slug(
     app: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    form: web::Form<RegisterForm>,
+    CheckedForm(form): CheckedForm<RegisterForm>,
 ) -> HttpResponse {
-    submit(app, req, slug.into_inner(), form.into_inner()).await
+    submit(app, req, slug.into_inner(), form).await
 }
 
 async fn submit(
@@ -385,9 +392,6 @@ async fn submit(
     slug: String,
     form: RegisterForm,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let input = input_of(&form, cx.t.lang());
     match service::register(&app, &slug, input).await {

@@ -1,7 +1,8 @@
 //! The buyer's order page behind the signed link from the confirmation email
 //! (`/{slug}/shop/orders/{id}?t=…`): what was ordered, totals with tax per rate, payment
 //! deadline, tracking, and cancellation before shipment.
-use super::pages::{Chrome, csrf_failure, csrf_ok, ctx};
+use super::extract::{CheckedForm, CsrfToken};
+use super::pages::{Chrome, ctx};
 use crate::{
     core::money::yen,
     error::ApiError,
@@ -131,6 +132,12 @@ pub struct CancelForm {
     pub t: String,
 }
 
+impl CsrfToken for CancelForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Cancels the order from its page (before shipment), then shows it again.
 #[utoipa::path(post, path = "/{slug}/shop/orders/{id}/cancel", tag = "pages",
     params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id")),
@@ -139,11 +146,8 @@ pub async fn cancel_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CancelForm>,
+    CheckedForm(form): CheckedForm<CancelForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let (slug, id) = path.into_inner();
     let done = async {
         let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;

@@ -1,14 +1,13 @@
 //! Inventory pages: the producer's shipment notices and stock, the operators' receiving and
 //! warehouse views. Same services as the API; CSRF on every form.
+use super::extract::{SignedForm, SignedIn};
 use super::pages::{
     Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, message_page, pairs,
-    signed_in,
 };
 use crate::{
     catalog::service as catalog,
     core::secrets::random_token,
     error::ApiError,
-    http::actor::MaybeActor,
     http::actor::Role,
     inventory::{
         alerts, receipt_photos,
@@ -87,12 +86,8 @@ struct StockPage {
 pub async fn stock_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let cx = ctx(&req, Some(&actor.locale));
     let q = pairs(req.query_string().as_bytes());
     let f = StockFilters {
@@ -267,18 +262,10 @@ pub async fn stock_page(
 pub async fn add_location_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
-    match shipments::create_location(&app, &actor, &get(&f, "code"), &get(&f, "zone")).await {
+    let SignedForm { actor, fields: f } = form;
+    match shipments::create_location(&app, &actor, &f.get("code"), &f.get("zone")).await {
         Ok(_) => ctx(&req, Some(&actor.locale)).redirect("/stock").finish(),
         Err(ApiError::Validation { .. } | ApiError::Conflict { .. }) => message_page(
             &req,
@@ -473,12 +460,9 @@ async fn shipments_view(
 pub async fn shipments_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(a): SignedIn,
 ) -> HttpResponse {
-    match signed_in(&req, actor) {
-        Ok(a) => shipments_view(&app, &req, &a, FieldErrors::default(), StatusCode::OK).await,
-        Err(r) => r,
-    }
+    shipments_view(&app, &req, &a, FieldErrors::default(), StatusCode::OK).await
 }
 
 /// Declares a shipment from the form (up to five lines).
@@ -489,22 +473,14 @@ pub async fn shipments_page(
 pub async fn create_shipment_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     // Text that is not a date or a number is refused at its field, not silently dropped.
     let mut bad = FieldErrors::default();
     let mut date = |key: String| -> Option<chrono::NaiveDate> {
-        let v = get(&f, &key);
+        let v = f.get(&key);
         if v.trim().is_empty() {
             return None;
         }
@@ -516,29 +492,29 @@ pub async fn create_shipment_submit(
     };
     let mut lines = Vec::new();
     for i in 0..5 {
-        let sku = get(&f, &format!("sku_{i}"));
+        let sku = f.get(&format!("sku_{i}"));
         if sku.is_empty() {
             continue;
         }
         lines.push(LineInput {
             sku_id: Uuid::parse_str(&sku).unwrap_or_default(),
-            qty: get(&f, &format!("qty_{i}")).trim().parse().unwrap_or(0),
-            lot_code: get(&f, &format!("lot_{i}")),
+            qty: f.get(&format!("qty_{i}")).trim().parse().unwrap_or(0),
+            lot_code: f.get(&format!("lot_{i}")),
             best_before: date(format!("best_before_{i}")),
             production_date: date(format!("production_date_{i}")),
         });
     }
     let ship_date = date("ship_date".into());
     let expected_arrival = date("expected_arrival".into());
-    let producer = get(&f, "producer_id");
+    let producer = f.get("producer_id");
     let input = ShipmentInput {
         producer_id: Uuid::parse_str(&producer).ok(),
-        temperature_class: get(&f, "temperature_class"),
-        transport: get(&f, "transport"),
+        temperature_class: f.get("temperature_class"),
+        transport: f.get("transport"),
         ship_date,
         expected_arrival,
-        boxes: get(&f, "boxes").trim().parse().unwrap_or(0),
-        notes: get(&f, "notes"),
+        boxes: f.get("boxes").trim().parse().unwrap_or(0),
+        notes: f.get("notes"),
         lines,
     };
     if bad.any() {
@@ -546,7 +522,7 @@ pub async fn create_shipment_submit(
     }
     match shipments::create(&app, &actor, input).await {
         Ok(d) => {
-            if f.contains_key("ship_now")
+            if f.contains("ship_now")
                 && let Err(e) =
                     shipments::transition(&app, &actor, d.shipment.id, shipments::status::SHIPPED)
                         .await
@@ -594,18 +570,10 @@ pub async fn create_shipment_submit(
 pub async fn shipment_action_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     path: web::Path<(Uuid, String)>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, .. } = form;
     let (id, action) = path.into_inner();
     let to = match action.as_str() {
         "ship" => shipments::status::SHIPPED,
@@ -638,23 +606,15 @@ pub async fn shipment_action_submit(
 pub async fn receive_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = pairs(&body);
-    if !csrf_ok(&req, &get(&f, "csrf_token")) {
-        return csrf_failure(&req);
-    }
+    let SignedForm { actor, fields: f } = form;
     let cx = ctx(&req, Some(&actor.locale));
     // An empty count is 0; anything else that is not a number is refused at its line.
     let mut unreadable = FieldErrors::default();
     let mut num = |line: &str, k: &str| {
-        let v = get(&f, &format!("{k}_{line}"));
+        let v = f.get(&format!("{k}_{line}"));
         match v.trim() {
             "" => 0,
             t => t.parse::<i64>().unwrap_or_else(|_| {
@@ -675,13 +635,13 @@ pub async fn receive_submit(
             if received + damaged + refused == 0 {
                 continue;
             }
-            let bearer = get(&f, &format!("damage_bearer_{line}"));
+            let bearer = f.get(&format!("damage_bearer_{line}"));
             lines.push(ReceiptLineInput {
                 line_id,
                 received,
                 damaged,
                 refused,
-                location_id: Uuid::parse_str(&get(&f, &format!("location_{line}"))).ok(),
+                location_id: Uuid::parse_str(&f.get(&format!("location_{line}"))).ok(),
                 damage_bearer: (!bearer.is_empty()).then_some(bearer),
             });
         }
@@ -702,8 +662,8 @@ pub async fn receive_submit(
         &app,
         &actor,
         id.into_inner(),
-        &get(&f, "receipt_key"),
-        &get(&f, "notes"),
+        &f.get("receipt_key"),
+        &f.get("notes"),
         lines,
     )
     .await
@@ -750,14 +710,10 @@ pub async fn receive_submit(
 pub async fn receipt_photo_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(actor): SignedIn,
     path: web::Path<(Uuid, Uuid)>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let actor = match signed_in(&req, actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let (csrf, file, too_large) =
         super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
     if !csrf_ok(&req, &csrf) {

@@ -3,7 +3,8 @@
 //! the six items of 特商法 12条の6, placing the order (one Idempotency-Key per confirmation
 //! screen, so a double submit places one order), and the 特商法 disclosure page. Card payment
 //! needs the provider's script in the browser and is offered through the API only.
-use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx};
+use super::extract::{CheckedForm, CsrfToken};
+use super::pages::{Chrome, FieldErrors, ctx};
 use crate::shop::handlers::CLIENT_COOKIE;
 use crate::{
     core::money::yen,
@@ -281,6 +282,12 @@ pub struct CartForm {
     pub mode: Option<String>,
 }
 
+impl CsrfToken for CartForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Puts a SKU into the cart cookie, then shows the cart.
 #[utoipa::path(post, path = "/{slug}/shop/cart", tag = "pages",
     params(("slug" = String, Path, description = "aggregator")),
@@ -289,11 +296,8 @@ pub async fn cart_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    form: web::Form<CartForm>,
+    CheckedForm(form): CheckedForm<CartForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     if !(0..=999).contains(&form.qty) {
         return super::pages::message_page(
             &req,
@@ -377,6 +381,12 @@ pub struct CheckoutForm {
     pub payment_method: String,
     #[serde(default)]
     pub age_confirmed: Option<String>,
+}
+
+impl CsrfToken for CheckoutForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
 }
 
 impl CheckoutForm {
@@ -609,16 +619,13 @@ pub async fn checkout_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    form: web::Form<CheckoutForm>,
+    CheckedForm(form): CheckedForm<CheckoutForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let Ok(agg) = catalogue::shop_aggregator(&app, &slug).await else {
         return super::not_found_page(&req);
     };
-    let f = form.into_inner();
+    let f = form;
     let cart = cart_of(&req);
     let body = f.request(&cart, cx.t.lang());
     let method = body.payment_method.clone();
@@ -714,6 +721,12 @@ pub struct PlaceForm {
     pub key: String,
 }
 
+impl CsrfToken for PlaceForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Places the confirmed order and goes to its page (the same link as in the email).
 #[utoipa::path(post, path = "/{slug}/shop/place", tag = "pages",
     params(("slug" = String, Path, description = "aggregator")),
@@ -723,11 +736,8 @@ pub async fn place_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    form: web::Form<PlaceForm>,
+    CheckedForm(form): CheckedForm<PlaceForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &form.csrf_token) {
-        return csrf_failure(&req);
-    }
     let cx = ctx(&req, None);
     let Ok(agg) = catalogue::shop_aggregator(&app, &slug).await else {
         return super::not_found_page(&req);

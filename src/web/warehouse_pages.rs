@@ -1,14 +1,12 @@
 //! Warehouse pages beyond receiving: a lot's history with adjustments and its recall trace,
 //! holds (reserve, release, ship, take back), inventory rules and the recall search. Same
 //! services as the API; CSRF on every form; errors shown at their field in the user's language.
-use super::pages::{
-    Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, get, pairs, signed_in,
-};
+use super::extract::{FormFields, SignedForm, SignedIn};
+use super::pages::{Chrome, FieldErrors, ctx, error_page, get, pairs};
 use crate::{
     catalog::service as catalog,
     core::{self, secrets::random_token},
     error::ApiError,
-    http::actor::MaybeActor,
     http::actor::{Actor, Role},
     inventory::{
         adjustments::{self, AdjustmentInput},
@@ -178,24 +176,19 @@ async fn lot_view(
 pub async fn lot_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    SignedIn(a): SignedIn,
     id: web::Path<Uuid>,
 ) -> HttpResponse {
-    match signed_in(&req, actor) {
-        Ok(a) => {
-            lot_view(
-                &app,
-                &req,
-                &a,
-                id.into_inner(),
-                FieldErrors::default(),
-                (String::new(), String::new()),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(r) => r,
-    }
+    lot_view(
+        &app,
+        &req,
+        &a,
+        id.into_inner(),
+        FieldErrors::default(),
+        (String::new(), String::new()),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Adjusts a lot from its page (operators).
@@ -207,27 +200,26 @@ pub async fn lot_page(
 pub async fn adjust_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (actor, f) = match staff_form(&req, actor, &body) {
+    let (actor, f) = match staff_form(&req, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
-    let qty_text = get(&f, "qty_delta");
-    let bearer = get(&f, "loss_bearer");
+    let qty_text = f.get("qty_delta");
+    let bearer = f.get("loss_bearer");
     let result = match qty_text.trim().parse::<i64>() {
         Ok(qty_delta) => adjustments::adjust(
             &app,
             &actor,
             AdjustmentInput {
                 lot_id: id,
-                kind: get(&f, "kind"),
+                kind: f.get("kind"),
                 qty_delta,
-                reason: get(&f, "reason"),
+                reason: f.get("reason"),
                 loss_bearer: (!bearer.is_empty()).then_some(bearer),
             },
         )
@@ -245,7 +237,7 @@ pub async fn adjust_submit(
                     &actor,
                     id,
                     errors,
-                    (qty_text, get(&f, "reason")),
+                    (qty_text, f.get("reason")),
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await
@@ -358,8 +350,8 @@ async fn holds_view(
 }
 
 #[allow(clippy::result_large_err)] // the error is the response itself, returned at once
-fn staff_only(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, HttpResponse> {
-    let actor = signed_in(req, actor)?;
+fn staff_only(req: &HttpRequest, actor: SignedIn) -> Result<Actor, HttpResponse> {
+    let SignedIn(actor) = actor;
     if staff(&actor) {
         Ok(actor)
     } else {
@@ -367,19 +359,13 @@ fn staff_only(req: &HttpRequest, actor: MaybeActor) -> Result<Actor, HttpRespons
     }
 }
 
-/// A staff member's submitted form: the actor and the fields once the CSRF token is checked.
+/// A staff member's submitted form (CSRF checked by [`SignedForm`]): the actor and the fields.
 #[allow(clippy::result_large_err)] // the error is the response itself, returned at once
-fn staff_form(
-    req: &HttpRequest,
-    actor: MaybeActor,
-    body: &[u8],
-) -> Result<(Actor, BTreeMap<String, String>), HttpResponse> {
-    let actor = staff_only(req, actor)?;
-    let f = pairs(body);
-    if csrf_ok(req, &get(&f, "csrf_token")) {
-        Ok((actor, f))
+fn staff_form(req: &HttpRequest, form: SignedForm) -> Result<(Actor, FormFields), HttpResponse> {
+    if staff(&form.actor) {
+        Ok((form.actor, form.fields))
     } else {
-        Err(csrf_failure(req))
+        Err(error_page(req, &ApiError::forbidden()))
     }
 }
 
@@ -392,7 +378,7 @@ fn staff_form(
 pub async fn holds_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    actor: SignedIn,
 ) -> HttpResponse {
     let actor = match staff_only(&req, actor) {
         Ok(a) => a,
@@ -457,17 +443,16 @@ async fn holds_result(
 pub async fn create_hold_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let (actor, f) = match staff_form(&req, actor, &body) {
+    let (actor, f) = match staff_form(&req, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let mut lines = Vec::new();
     let mut bad = None;
     for i in 0..3 {
-        let (sku, qty) = (get(&f, &format!("sku_{i}")), get(&f, &format!("qty_{i}")));
+        let (sku, qty) = (f.get(&format!("sku_{i}")), f.get(&format!("qty_{i}")));
         if sku.is_empty() && qty.trim().is_empty() {
             continue;
         }
@@ -477,7 +462,7 @@ pub async fn create_hold_submit(
             (_, Err(_)) => bad = Some(ApiError::field("qty", "must be a whole number")),
         }
     }
-    let minutes = get(&f, "expires_in_minutes");
+    let minutes = f.get("expires_in_minutes");
     let result = match (bad, minutes.trim()) {
         (Some(e), _) => Err(e),
         (None, m) if !m.is_empty() && m.parse::<i64>().is_err() => Err(ApiError::field(
@@ -485,17 +470,17 @@ pub async fn create_hold_submit(
             "must be a whole number",
         )),
         (None, m) => {
-            let dest = get(&f, "destination_prefecture");
+            let dest = f.get("destination_prefecture");
             reservations::reserve(
                 &app,
                 &actor,
                 ReserveRequest {
                     lines,
                     destination_prefecture: (!dest.is_empty()).then_some(dest),
-                    reference: get(&f, "reference"),
+                    reference: f.get("reference"),
                     expires_in_minutes: m.parse().ok(),
                 },
-                Some(format!("page-{}", get(&f, "form_key"))),
+                Some(format!("page-{}", f.get("form_key"))),
             )
             .await
             .map(|_| ())
@@ -507,12 +492,11 @@ pub async fn create_hold_submit(
 async fn hold_action(
     app: &AppState,
     req: &HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: Uuid,
-    body: &[u8],
     release: bool,
 ) -> HttpResponse {
-    let (actor, _) = match staff_form(req, actor, body) {
+    let (actor, _) = match staff_form(req, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -534,11 +518,10 @@ async fn hold_action(
 pub async fn release_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    hold_action(&app, &req, actor, id.into_inner(), &body, true).await
+    hold_action(&app, &req, form, id.into_inner(), true).await
 }
 
 /// Ships a hold: its units leave the warehouse.
@@ -551,11 +534,10 @@ pub async fn release_submit(
 pub async fn consume_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    hold_action(&app, &req, actor, id.into_inner(), &body, false).await
+    hold_action(&app, &req, form, id.into_inner(), false).await
 }
 
 /// Takes back units of a shipped reservation: per lot a quantity, restock or dispose (with who
@@ -568,18 +550,17 @@ pub async fn consume_submit(
 pub async fn return_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    form: SignedForm,
     id: web::Path<Uuid>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (actor, f) = match staff_form(&req, actor, &body) {
+    let (actor, f) = match staff_form(&req, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let id = id.into_inner();
     let mut lines = Vec::new();
     let mut bad = None;
-    for (k, v) in &f {
+    for (k, v) in f.iter() {
         let Some(lot) = k.strip_prefix("qty_") else {
             continue;
         };
@@ -590,11 +571,11 @@ pub async fn return_submit(
             bad = Some(ApiError::field("qty", "must be a whole number"));
             continue;
         };
-        let bearer = get(&f, &format!("bearer_{lot}"));
+        let bearer = f.get(&format!("bearer_{lot}"));
         lines.push(ReturnLine {
             lot_id,
             qty,
-            disposition: get(&f, &format!("disposition_{lot}")),
+            disposition: f.get(&format!("disposition_{lot}")),
             loss_bearer: (!bearer.is_empty()).then_some(bearer),
         });
     }
@@ -604,9 +585,9 @@ pub async fn return_submit(
             &app,
             &actor,
             id,
-            &get(&f, "reason"),
+            &f.get("reason"),
             lines,
-            Some(&format!("page-{}", get(&f, "form_key"))),
+            Some(&format!("page-{}", f.get("form_key"))),
         )
         .await
         .map(|_| ()),
@@ -696,7 +677,7 @@ async fn rules_view(
 pub async fn rules_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    actor: SignedIn,
 ) -> HttpResponse {
     match staff_only(&req, actor) {
         Ok(a) => rules_view(&app, &req, &a, FieldErrors::default(), StatusCode::OK).await,
@@ -712,16 +693,15 @@ pub async fn rules_page(
 pub async fn rule_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
-    body: web::Bytes,
+    form: SignedForm,
 ) -> HttpResponse {
-    let (actor, f) = match staff_form(&req, actor, &body) {
+    let (actor, f) = match staff_form(&req, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let cx = ctx(&req, Some(&actor.locale));
-    let result = match get(&f, "days").trim().parse::<i32>() {
-        Ok(days) => rules::set(&app, &actor, &get(&f, "kind"), &get(&f, "key"), days)
+    let result = match f.get("days").trim().parse::<i32>() {
+        Ok(days) => rules::set(&app, &actor, &f.get("kind"), &f.get("key"), days)
             .await
             .map(|_| ()),
         Err(_) => Err(ApiError::field("days", "must be a whole number")),
@@ -766,7 +746,7 @@ struct RecallPage {
 pub async fn recall_page(
     app: web::Data<AppState>,
     req: HttpRequest,
-    actor: MaybeActor,
+    actor: SignedIn,
 ) -> HttpResponse {
     let actor = match staff_only(&req, actor) {
         Ok(a) => a,
