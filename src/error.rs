@@ -25,9 +25,14 @@ pub enum ApiError {
         message: String,
         details: Value,
     },
-    /// 422: the request was read but a field is invalid; `details.fields` names them.
+    /// 422: the request was read but a field is invalid; `details.fields` names them (every
+    /// bad field of the request at once), and `details.codes` gives a stable code for the
+    /// fields whose problem has one (pages choose their text by it, never by the message).
     #[error("validation failed")]
-    Validation { fields: Vec<(String, String)> },
+    Validation {
+        fields: Vec<(String, String)>,
+        codes: Vec<(String, &'static str)>,
+    },
     /// 422 with a specific code and structured details (e.g. per-row import errors).
     #[error("{message}")]
     Unprocessable {
@@ -108,8 +113,37 @@ pub struct ErrorInfo {
 impl ApiError {
     /// A 422 for one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::invalid(vec![(field.into(), message.into())])
+    }
+
+    /// A 422 for every (field, problem) of `fields`.
+    pub fn invalid(fields: Vec<(String, String)>) -> Self {
         Self::Validation {
-            fields: vec![(field.into(), message.into())],
+            fields,
+            codes: Vec::new(),
+        }
+    }
+
+    /// A 422 for one field whose problem has the stable `code`.
+    pub fn field_coded(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        let field = field.into();
+        Self::Validation {
+            fields: vec![(field.clone(), message.into())],
+            codes: vec![(field, code)],
+        }
+    }
+
+    /// The stable code of `field`'s problem, when this is a validation error that has one.
+    pub fn field_code(&self, field: &str) -> Option<&'static str> {
+        match self {
+            Self::Validation { codes, .. } => {
+                codes.iter().find(|(f, _)| f == field).map(|(_, c)| *c)
+            }
+            _ => None,
         }
     }
 
@@ -142,7 +176,7 @@ impl ApiError {
     /// A one-line description including the fields of a validation error (for the CLI).
     pub fn describe(&self) -> String {
         match self {
-            Self::Validation { fields } => fields
+            Self::Validation { fields, .. } => fields
                 .iter()
                 .map(|(f, m)| format!("{f} {m}"))
                 .collect::<Vec<_>>()
@@ -179,12 +213,20 @@ impl ApiError {
             | Self::Conflict { details, .. }
             | Self::BadGateway { details, .. }
             | Self::Unprocessable { details, .. } => details.clone(),
-            Self::Validation { fields } => {
+            Self::Validation { fields, codes } => {
                 let map: serde_json::Map<String, Value> = fields
                     .iter()
                     .map(|(f, m)| (f.clone(), Value::String(m.clone())))
                     .collect();
-                json!({ "fields": map })
+                if codes.is_empty() {
+                    json!({ "fields": map })
+                } else {
+                    let codes: serde_json::Map<String, Value> = codes
+                        .iter()
+                        .map(|(f, c)| (f.clone(), Value::String((*c).to_string())))
+                        .collect();
+                    json!({ "fields": map, "codes": codes })
+                }
             }
             Self::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
@@ -198,7 +240,7 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "internal error".into(),
-            Self::Validation { fields } => {
+            Self::Validation { fields, .. } => {
                 let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
                 format!("invalid field(s): {}", names.join(", "))
             }

@@ -238,7 +238,7 @@ impl ProductContent {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation { fields: errors })
+            Err(ApiError::invalid(errors))
         }
     }
 }

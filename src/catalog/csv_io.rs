@@ -298,7 +298,7 @@ async fn parse_row(
     };
     match check_content(&app.db, &mut content).await {
         Ok(_) => {}
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             errors.extend(fields.into_iter().map(|(f, m)| RowError {
                 row: line,
                 column: f,
@@ -316,7 +316,7 @@ async fn parse_row(
         low_stock_threshold: None,
         active: None,
     };
-    if let Err(ApiError::Validation { fields }) = check_sku(&sku, true) {
+    if let Err(ApiError::Validation { fields, .. }) = check_sku(&sku, true) {
         // (check_sku has no database access: validation is its only error.)
         errors.extend(fields.into_iter().map(|(f, m)| {
             let column = match f.as_str() {

@@ -792,7 +792,7 @@ pub(crate) fn check_sku(input: &SkuInput, creating: bool) -> ApiResult<()> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::Validation { fields: errors })
+        Err(ApiError::invalid(errors))
     }
 }
 

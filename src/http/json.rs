@@ -138,7 +138,7 @@ mod tests {
 
     fn fields(e: ApiError) -> Vec<String> {
         match e {
-            ApiError::Validation { fields } => fields.into_iter().map(|(f, _)| f).collect(),
+            ApiError::Validation { fields, .. } => fields.into_iter().map(|(f, _)| f).collect(),
             other => vec![other.code().to_string()],
         }
     }

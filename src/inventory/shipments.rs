@@ -252,7 +252,7 @@ pub async fn create(
         lines.push((s, lot_code, best_before, l.qty));
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation { fields: errors });
+        return Err(ApiError::invalid(errors));
     }
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
@@ -515,8 +515,9 @@ pub async fn receive(
             let min = super::rules::min_days(app, &txn, s.aggregator_id, &sk).await?;
             let left = (line.best_before - core::today_jst()).num_days();
             if left < min {
-                return Err(ApiError::field(
+                return Err(ApiError::field_coded(
                     f("received"),
+                    "below_min_shelf_life",
                     format!(
                         "only {left} days left before {}, below this category's minimum of {min}: \
                          count these units as refused",

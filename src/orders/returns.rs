@@ -117,7 +117,7 @@ fn check(req: &ReturnRequest) -> ApiResult<String> {
     if errors.is_empty() {
         Ok(reason)
     } else {
-        Err(ApiError::Validation { fields: errors })
+        Err(ApiError::invalid(errors))
     }
 }
 

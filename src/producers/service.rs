@@ -262,7 +262,7 @@ async fn validate_registration(
         },
     };
     if !errors.is_empty() {
-        return Err(ApiError::Validation { fields: errors });
+        return Err(ApiError::invalid(errors));
     }
     match (
         legal_name,
@@ -328,12 +328,11 @@ async fn insert_producer(
         .await?
         .is_some()
     {
-        return Err(ApiError::Validation {
-            fields: vec![(
-                "email".into(),
-                "an account with this email already exists".into(),
-            )],
-        });
+        return Err(ApiError::field_coded(
+            "email",
+            "email_taken",
+            "an account with this email already exists",
+        ));
     }
     let now = core::now();
     let producer = producer::ActiveModel {
@@ -384,12 +383,11 @@ async fn insert_producer(
     .insert(txn)
     .await
     .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::Validation {
-            fields: vec![(
-                "email".into(),
-                "an account with this email already exists".into(),
-            )],
-        },
+        ApiError::Conflict { .. } => ApiError::field_coded(
+            "email",
+            "email_taken",
+            "an account with this email already exists",
+        ),
         other => other,
     })?;
     // Tell the aggregator's operators (one mail job per operator).
@@ -895,7 +893,7 @@ pub async fn update_profile(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation { fields: errors });
+        return Err(ApiError::invalid(errors));
     }
     am.updated_at = Set(core::now());
     let updated = am.update(&txn).await?;
@@ -928,7 +926,7 @@ pub async fn request_bank_change(
         ));
     }
     let mut errors = Vec::new();
-    let account = parse_bank(&bank, &mut errors).ok_or(ApiError::Validation { fields: errors })?;
+    let account = parse_bank(&bank, &mut errors).ok_or(ApiError::invalid(errors))?;
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
     // A newer request replaces a pending one.

@@ -253,7 +253,7 @@ pub async fn check(
         }
     };
     let Some(method) = method.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Validation { fields: errors });
+        return Err(ApiError::invalid(errors));
     };
     if !settings.payment_methods.contains(&req.payment_method)
         || (method == PaymentMethod::Card && app.settings.payments.provider_url.is_empty())

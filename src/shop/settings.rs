@@ -345,7 +345,7 @@ impl ShopSettings {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation { fields: errors })
+            Err(ApiError::invalid(errors))
         }
     }
 

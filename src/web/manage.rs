@@ -150,7 +150,7 @@ pub async fn add_closure_submit(
     };
     match result {
         Ok(()) => cx.redirect("/portal/profile").finish(),
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             let mut errors = FieldErrors::default();
             for (f, _) in fields {
                 errors.set(&f, cx.t.get("prod.err"));
@@ -212,7 +212,7 @@ pub async fn bank_change_submit(
             )
             .await
         }
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             let errors = registration_errors(&cx, fields);
             profile(
                 &app,
@@ -444,7 +444,7 @@ pub async fn proxy_register_submit(
     let consent_date = form.consent_date.parse().ok();
     match producers::register_by_proxy(&app, &actor, input, consent_date).await {
         Ok(_) => cx.redirect("/operator/producers").finish(),
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             let errors = registration_errors(&cx, fields);
             render_form(
                 &app,
@@ -604,7 +604,7 @@ pub async fn import_submit(
                 failed: report.failed,
             },
         ),
-        Err(ApiError::Validation { fields }) => (
+        Err(ApiError::Validation { fields, .. }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             ImportPage {
                 c: cx.chrome(Some(actor.display_name.clone())),

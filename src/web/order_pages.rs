@@ -316,7 +316,7 @@ pub async fn settings_submit(
         .map_err(|e| vec![("settings".to_string(), e.to_string())]);
     let result = match parsed {
         Ok(s) => settings::put(&app, &actor, s).await.map_err(|e| match e {
-            ApiError::Validation { fields } => Ok(fields),
+            ApiError::Validation { fields, .. } => Ok(fields),
             other => Err(other),
         }),
         Err(errors) => Err(Ok(errors)),

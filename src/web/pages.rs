@@ -364,7 +364,7 @@ pub async fn login_submit(
                     StatusCode::TOO_MANY_REQUESTS,
                     Some(cx.t.get("login.too_many")),
                 ),
-                ApiError::Validation { fields } => {
+                ApiError::Validation { fields, .. } => {
                     for (f, _) in fields {
                         if f == "email" {
                             errors.set("email", cx.t.get("field.email_invalid"));
@@ -583,7 +583,7 @@ pub async fn reset_submit(
     if !errors.any() {
         match service::confirm_password_reset(&app, &token, &form.new_password).await {
             Ok(()) => return cx.redirect("/login?reset=done").finish(),
-            Err(ApiError::Validation { fields }) => {
+            Err(ApiError::Validation { fields, .. }) => {
                 for (f, _) in fields {
                     if f == "token" {
                         valid = false;

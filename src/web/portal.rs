@@ -379,7 +379,7 @@ fn json_from_values(v: &BTreeMap<&'static str, String>) -> serde_json::Value {
 }
 
 fn field_errors(cx: &Ctx, e: &ApiError) -> Option<FieldErrors> {
-    let ApiError::Validation { fields } = e else {
+    let ApiError::Validation { fields, .. } = e else {
         return None;
     };
     let mut errors = FieldErrors::default();

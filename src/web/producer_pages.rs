@@ -396,7 +396,7 @@ async fn submit(
     let input = input_of(&form, cx.t.lang());
     match service::register(&app, &slug, input).await {
         Ok(_) => message_page(&req, StatusCode::OK, "reg.done_title", "reg.done_body"),
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             let errors = registration_errors(&cx, fields);
             render(
                 &app,

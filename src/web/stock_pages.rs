@@ -131,7 +131,7 @@ pub async fn stock_page(
         } else {
             match stock::lots(&app, &actor, filter.clone()).await {
                 Ok(l) => (l, stock::sku_summary(&app, &actor, filter).await?),
-                Err(ApiError::Validation { fields }) => {
+                Err(ApiError::Validation { fields, .. }) => {
                     for (field, _) in fields {
                         errors.set(&field, cx.t.get("stock.err.filter"));
                     }
@@ -533,7 +533,7 @@ pub async fn create_shipment_submit(
             }
             cx.redirect("/shipments").finish()
         }
-        Err(ApiError::Validation { fields }) => {
+        Err(ApiError::Validation { fields, .. }) => {
             let mut errors = FieldErrors::default();
             for (field, _) in fields {
                 // lines[2].qty → qty_2
@@ -673,8 +673,8 @@ pub async fn receive_submit(
             let mut errors = FieldErrors::default();
             errors.set("receive", cx.t.get("form.has_errors"));
             // `lines[i].field` is shown at the form row of the i-th submitted line.
-            if let ApiError::Validation { fields } = &e {
-                for (field, message) in fields {
+            if let ApiError::Validation { fields, .. } = &e {
+                for (field, _) in fields {
                     let Some((i, name)) = field
                         .strip_prefix("lines[")
                         .and_then(|r| r.split_once("]."))
@@ -688,7 +688,9 @@ pub async fn receive_submit(
                     let key = match name {
                         "location_id" => "ship.err.location",
                         "damage_bearer" => "ship.err.damage_bearer",
-                        "received" if message.contains("minimum") => "ship.err.shelf_life",
+                        "received" if e.field_code(field) == Some("below_min_shelf_life") => {
+                            "ship.err.shelf_life"
+                        }
                         _ => "ship.err.counts",
                     };
                     errors.set(&format!("line_{line}"), cx.t.get(key));

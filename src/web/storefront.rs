@@ -579,7 +579,7 @@ fn refusal_key(code: &str) -> &'static str {
 fn explain(e: &ApiError, t: &super::i18n::T) -> (FieldErrors, Option<String>) {
     let mut errors = FieldErrors::default();
     match e {
-        ApiError::Validation { fields } => {
+        ApiError::Validation { fields, .. } => {
             for (f, _) in fields {
                 errors.set(&form_field(f), "shop.err.check");
             }

@@ -38,7 +38,7 @@ fn field_text(cx: &super::pages::Ctx, field: &str) -> &'static str {
 fn form_errors(cx: &super::pages::Ctx, e: &ApiError) -> Option<FieldErrors> {
     let mut errors = FieldErrors::default();
     match e {
-        ApiError::Validation { fields } => {
+        ApiError::Validation { fields, .. } => {
             for (f, _) in fields {
                 let name = f.rsplit('.').next().unwrap_or(f);
                 errors.set(name, field_text(cx, f));
