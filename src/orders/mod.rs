@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod notify;
 pub mod placement;
 pub mod privacy;
+pub mod receipt;
 pub mod returns;
 pub mod sales;
 pub mod seller;

@@ -186,6 +186,22 @@ pub async fn buyer_order(
     Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))
 }
 
+/// The receipt of an order through the buyer's signed link: a simplified qualified invoice
+/// (適格簡易請求書) with the issuer's registration number, reduced-rate marks, totals and tax
+/// per rate, and returns with the refund's tax per rate.
+#[utoipa::path(get, path = "/api/v1/aggregators/{slug}/shop/orders/{id}/receipt", tag = "shop",
+    params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id"), LinkQuery),
+    responses((status = 200, body = crate::orders::receipt::Receipt), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn buyer_receipt(
+    app: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+    q: web::Query<LinkQuery>,
+) -> ApiResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let agg = catalogue::shop_aggregator(&app, &slug).await?;
+    Ok(HttpResponse::Ok().json(crate::orders::receipt::for_buyer(&app, agg.id, id, &q.t).await?))
+}
+
 /// The buyer cancels an order before shipment through the signed link.
 #[utoipa::path(post, path = "/api/v1/aggregators/{slug}/shop/orders/{id}/cancel", tag = "shop",
     params(("slug" = String, Path, description = "aggregator"), ("id" = Uuid, Path, description = "order id"), LinkQuery),

@@ -2,6 +2,7 @@
 //! preview, and placing a guest order (idempotent, stock reserved atomically) through the
 //! order core (`crate::orders`).
 pub mod cache;
+pub mod cart;
 pub mod catalogue;
 pub mod certificates;
 pub mod checkout;
@@ -53,6 +54,11 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::buyer_cancel
         ),
         route!(
+            GET,
+            "/api/v1/aggregators/{slug}/shop/orders/{id}/receipt",
+            handlers::buyer_receipt
+        ),
+        route!(
             PUT,
             "/api/v1/products/{id}/quarantine-certificate",
             handlers::set_certificate
@@ -72,6 +78,7 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::place_order,
     handlers::buyer_order,
     handlers::buyer_cancel,
+    handlers::buyer_receipt,
     handlers::set_certificate,
 ))]
 pub struct Api;

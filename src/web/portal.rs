@@ -432,7 +432,10 @@ pub async fn create_product_submit(
     let mut json = json_from_values(&values);
     if json["tax_rate"].is_null() {
         // The same default as the API: the category's suggested rate.
-        let categories = catalog::categories(&app.db).await.unwrap_or_default();
+        let categories = match catalog::categories(&app.db).await {
+            Ok(c) => c,
+            Err(e) => return error_page(&req, &e),
+        };
         let code = json["category_code"].as_str().unwrap_or_default();
         json["tax_rate"] =
             serde_json::json!(crate::catalog::content::default_tax_rate(&categories, code));

@@ -6,6 +6,7 @@ use super::pages::{Chrome, ctx};
 use crate::{
     core::money::yen,
     error::ApiError,
+    orders::receipt::Receipt,
     orders::{domain::order_fees, service as orders},
     shop::catalogue,
     state::AppState,
@@ -173,20 +174,10 @@ pub async fn cancel_submit(
 #[template(config = "src/askama.toml", path = "web/templates/shop_receipt.html")]
 struct ReceiptPage {
     c: Chrome,
-    o: entity::shop_order::Model,
+    r: Receipt,
     title: String,
-    issuer: String,
-    reg_no: String,
     date: String,
-    lines: Vec<(String, bool, String, i64, String)>,
-    fees: i64,
-    fees_text: String,
-    total8: String,
-    tax8: String,
-    total10: String,
-    tax10: String,
-    grand_total: String,
-    returns: Vec<(String, bool, i64, String)>,
+    yen: fn(&i64) -> String,
     refund_rates: String,
 }
 
@@ -206,94 +197,46 @@ pub async fn receipt_page(
     let cx = ctx(&req, None);
     let found = async {
         let agg = catalogue::aggregator_by_slug(&app.db, &slug).await?;
-        let (d, _) = orders::for_buyer(&app, agg.id, id, &q.t).await?;
-        let s = crate::orders::seller::seller(&app, agg.id).await?;
-        Ok::<_, ApiError>((d, s))
+        crate::orders::receipt::for_buyer(&app, agg.id, id, &q.t).await
     }
     .await;
-    let (d, s) = match found {
+    let r = match found {
         Ok(v) => v,
         Err(ApiError::NotFound) => return super::not_found_page(&req),
         Err(e) => return super::pages::error_page(&req, &e),
     };
-    let o = d.order;
-    let paid = matches!(
-        o.payment_status.as_str(),
-        "paid" | "refunded" | "partially_refunded"
-    );
-    let rate_of: std::collections::HashMap<Uuid, (String, bool)> = d
-        .lines
-        .iter()
-        .map(|l| (l.id, (l.title.clone(), l.tax_rate == 8)))
-        .collect();
-    let returns = d
-        .returns
-        .iter()
-        .map(|r| {
-            let (title, reduced) = rate_of.get(&r.order_line_id).cloned().unwrap_or_default();
-            (title, reduced, r.qty, yen(r.refund_amount))
-        })
-        .collect();
-    let r = crate::orders::returns::refund_by_rate(&s.tax_rounding, &d.returns, |id| {
-        d.lines.iter().find(|l| l.id == id).map(|l| l.tax_rate)
-    });
+    let (r8, r10) = (r.refund_rates[0], r.refund_rates[1]);
     let refund_rates = if cx.t.lang() == "en" {
         format!(
             "Refunded: 8% {} (tax {}), 10% {} (tax {})",
-            yen(r.total8),
-            yen(r.tax8),
-            yen(r.total10),
-            yen(r.tax10)
+            yen(r8.total),
+            yen(r8.tax),
+            yen(r10.total),
+            yen(r10.tax)
         )
     } else {
         format!(
             "返金額: 8%対象 {}（うち消費税 {}）、10%対象 {}（うち消費税 {}）",
-            yen(r.total8),
-            yen(r.tax8),
-            yen(r.total10),
-            yen(r.tax10)
+            yen(r8.total),
+            yen(r8.tax),
+            yen(r10.total),
+            yen(r10.tax)
         )
     };
-    let fees = order_fees(&o);
     let page = ReceiptPage {
         c: cx.chrome(None),
         title: cx
             .t
-            .get(if paid {
+            .get(if r.paid {
                 "receipt.title_paid"
             } else {
                 "receipt.title_unpaid"
             })
             .to_string(),
-        issuer: format!("{} {}", s.name, s.address),
-        reg_no: s.invoice_number.clone().unwrap_or_default(),
-        date: crate::core::jst_text(o.paid_at.unwrap_or(o.created_at))
-            .chars()
-            .take(10)
-            .collect(),
-        lines: d
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.title.clone(),
-                    l.tax_rate == 8,
-                    yen(l.unit_price),
-                    l.qty,
-                    yen(l.line_total),
-                )
-            })
-            .collect(),
-        fees,
-        fees_text: yen(fees),
-        total8: yen(o.total8),
-        tax8: yen(o.tax8),
-        total10: yen(o.total10),
-        tax10: yen(o.tax10),
-        grand_total: yen(o.grand_total),
-        returns,
+        date: r.date.format("%Y-%m-%d").to_string(),
+        yen: |v| yen(*v),
         refund_rates,
-        o,
+        r,
     };
     cx.respond(StatusCode::OK, page.render())
 }

@@ -142,8 +142,7 @@ pub async fn stock_page(
         };
         let min_days = MinDays::load(&app, &app.db, &lots).await?;
         let skus: BTreeMap<Uuid, String> = catalog::skus_in_scope(&app, &actor)
-            .await
-            .unwrap_or_default()
+            .await?
             .into_iter()
             .map(|(s, t, _)| (s.id, format!("{} {}", s.code, t)))
             .collect();

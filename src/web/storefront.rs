@@ -25,8 +25,6 @@ use actix_web::{
     web,
 };
 use askama::Template;
-use entity::prefecture;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -445,51 +443,34 @@ async fn cart_page(
         return super::not_found_page(req);
     };
     let en = cx.t.lang() == "en";
-    let mut lines = Vec::new();
-    let mut total = 0;
-    // Two queries for the whole cart: its SKUs, then their sellable products.
-    let cart = cart_of(req);
-    let skus: Vec<entity::sku::Model> = entity::sku::Entity::find()
-        .filter(entity::sku::Column::AggregatorId.eq(agg.id))
-        .filter(entity::sku::Column::Id.is_in(cart.iter().map(|(id, _)| *id)))
-        .all(&app.db)
-        .await
-        .unwrap_or_default();
-    let product_ids: Vec<Uuid> = skus.iter().map(|s| s.product_id).collect();
-    let products = catalogue::get_many(app, agg.id, &product_ids)
-        .await
-        .unwrap_or_default();
-    for (sku, qty) in cart {
-        let Some(s) = skus.iter().find(|s| s.id == sku) else {
-            continue;
-        };
-        let Some(p) = products.iter().find(|p| p.product.id == s.product_id) else {
-            continue;
-        };
-        total += s.price_yen * qty;
-        lines.push((
-            sku,
-            title(p, en),
-            yen(s.price_yen),
-            qty,
-            yen(s.price_yen * qty),
-        ));
-    }
-    let prefectures = prefecture::Entity::find()
-        .order_by_asc(prefecture::Column::Code)
-        .all(&app.db)
-        .await
-        .unwrap_or_default()
+    let loaded = async {
+        let cart = crate::shop::cart::cart(app, agg.id, &cart_of(req)).await?;
+        let prefectures = crate::reference::service::prefectures(&app.db).await?;
+        Ok::<_, ApiError>((cart, prefectures))
+    };
+    let (cart, prefectures) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return super::pages::error_page(req, &e),
+    };
+    let lines = cart
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.sku_id,
+                title(&i.product, en),
+                yen(i.unit_price),
+                i.qty,
+                yen(i.line_total),
+            )
+        })
+        .collect();
+    let prefectures = prefectures
         .into_iter()
         .map(|p| (p.code, if en { p.name_en } else { p.name_ja }))
         .collect();
-    let methods = settings::cached(app, agg.id)
-        .await
-        .map(|s| s.payment_methods.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m != "card")
-        .collect();
+    let methods = cart.page_methods;
+    let total = cart.goods_total;
     let page = CartPage {
         c: cx.chrome(None),
         slug: slug.to_string(),

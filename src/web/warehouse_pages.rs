@@ -57,13 +57,12 @@ fn form_errors(cx: &super::pages::Ctx, e: &ApiError) -> Option<FieldErrors> {
     Some(errors)
 }
 
-async fn sku_names(app: &AppState, actor: &Actor) -> BTreeMap<Uuid, String> {
-    catalog::skus_in_scope(app, actor)
-        .await
-        .unwrap_or_default()
+async fn sku_names(app: &AppState, actor: &Actor) -> Result<BTreeMap<Uuid, String>, ApiError> {
+    Ok(catalog::skus_in_scope(app, actor)
+        .await?
         .into_iter()
         .map(|(s, t, _)| (s.id, format!("{} {}", s.code, t)))
-        .collect()
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,14 +111,14 @@ async fn lot_view(
         } else {
             Vec::new()
         };
-        Ok::<_, ApiError>((lot, movements, recall))
+        let names = sku_names(app, actor).await?;
+        Ok::<_, ApiError>((lot, movements, recall, names))
     }
     .await;
-    let (lot, movements, recall) = match built {
+    let (lot, movements, recall, names) = match built {
         Ok(x) => x,
         Err(e) => return error_page(req, &e),
     };
-    let names = sku_names(app, actor).await;
     let page = LotPage {
         c: cx.chrome(Some(actor.display_name.clone())),
         staff: staff(actor),
@@ -292,14 +291,14 @@ async fn holds_view(
             .collect();
         let lots = stock::lot_codes(app, actor, &lot_ids).await?;
         let prefectures = crate::reference::service::prefectures(&app.db).await?;
-        Ok::<_, ApiError>((holds, lots, prefectures))
+        let names = sku_names(app, actor).await?;
+        Ok::<_, ApiError>((holds, lots, prefectures, names))
     }
     .await;
-    let (holds, lots, prefectures) = match built {
+    let (holds, lots, prefectures, names) = match built {
         Ok(x) => x,
         Err(e) => return error_page(req, &e),
     };
-    let names = sku_names(app, actor).await;
     let ja = cx.t.lang() == "ja";
     let page = HoldsPage {
         c: cx.chrome(Some(actor.display_name.clone())),
@@ -798,9 +797,11 @@ pub async fn recall_page(
             after: None,
         },
     )
-    .await
-    .unwrap_or_default();
-    let names = sku_names(&app, &actor).await;
+    .await;
+    let (producers, names) = match (producers, sku_names(&app, &actor).await) {
+        (Ok(p), Ok(n)) => (p, n),
+        (Err(e), _) | (_, Err(e)) => return error_page(&req, &e),
+    };
     let mut lots = HashMap::new();
     for r in &rows {
         if let std::collections::hash_map::Entry::Vacant(v) = lots.entry(r.lot_id)

@@ -542,6 +542,41 @@ async fn orders_are_picked_packed_labelled_tracked_and_delivered(b: Backend) {
         html.contains("8%対象 1,620 円（うち消費税 120 円）"),
         "{html}"
     );
+    // The same receipt as JSON, computed by the same service.
+    let api = format!("/api/v1/aggregators{path}");
+    let r: serde_json::Value = client()
+        .get(app.url(&api))
+        .send()
+        .await
+        .expect("receipt json")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["registration_number"], "T7120001168421");
+    assert_eq!(r["paid"], true);
+    assert_eq!(r["grand_total"], totals["grand_total"]);
+    assert_eq!(r["rates"][0]["rate"], 8);
+    assert_eq!(r["rates"][0]["tax"], totals["tax8"]);
+    assert_eq!(r["rates"][1]["tax"], totals["tax10"]);
+    assert!(
+        r["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["title"] == "紅いもタルト" && l["reduced"] == true)
+    );
+    assert_eq!(r["refund_rates"][0]["total"], 1620);
+    assert_eq!(r["refund_rates"][0]["tax"], 120);
+    let wrong_api = api.replace("?t=", "?t=x");
+    assert_eq!(
+        client()
+            .get(app.url(&wrong_api))
+            .send()
+            .await
+            .expect("r")
+            .status(),
+        404
+    );
     let wrong = path.replace("?t=", "?t=x");
     assert_eq!(
         client()
