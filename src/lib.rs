@@ -2,6 +2,9 @@
 //! See `README.md` and `../shared/DESIGN.md`.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+// Page and email texts: src/locales/{ja,en}.yml, embedded at compile time.
+rust_i18n::i18n!("src/locales", fallback = "ja");
+
 pub mod aggregators;
 pub mod area;
 pub mod audit;

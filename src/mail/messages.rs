@@ -159,19 +159,6 @@ impl Notice {
     }
 }
 
-fn status_words(status: &str, ja: bool) -> &'static str {
-    match (status, ja) {
-        ("approved", true) => "承認されました",
-        ("approved", false) => "approved",
-        ("rejected", true) => "見送りとなりました",
-        ("rejected", false) => "declined",
-        ("suspended", true) => "一時停止されました",
-        ("suspended", false) => "suspended",
-        (_, true) => "変更されました",
-        (_, false) => "changed",
-    }
-}
-
 /// A message rendered for one locale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -257,6 +244,8 @@ impl EmailMessage {
     /// A template failed to render.
     pub fn render(&self, locale: Locale) -> Result<Rendered, askama::Error> {
         let ja = locale == Locale::Ja;
+        let text = |key: &str| locale.text(key).to_string();
+        let greeting = |name: &str| locale.fill("mail.greeting", &[("name", name)]);
         Ok(match self {
             Self::PasswordReset {
                 display_name,
@@ -319,26 +308,15 @@ impl EmailMessage {
                 organisation,
                 confirm_link,
             } => {
-                let link_label = if ja { "メールアドレスを確認する" } else { "Confirm my email address" };
+                let org = [("organisation", organisation.as_str())];
                 Notice {
-                    subject: if ja {
-                        format!("【yuimaru】{organisation} への生産者登録を受け付けました")
-                    } else {
-                        format!("[yuimaru] Your producer registration with {organisation}")
-                    },
-                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                    paragraphs: if ja {
-                        vec![
-                            format!("{organisation} への生産者登録を受け付けました。担当者が内容を確認し、結果をメールでお知らせします。"),
-                            "まず、次のリンクからメールアドレスの確認をお願いします。".into(),
-                        ]
-                    } else {
-                        vec![
-                            format!("Thank you for registering as a producer with {organisation}. Our staff will review it and email you the result."),
-                            "First, please confirm your email address with this link.".into(),
-                        ]
-                    },
-                    link: Some((link_label.into(), confirm_link.clone())),
+                    subject: locale.fill("mail.producer_registered.subject", &org),
+                    greeting: greeting(display_name),
+                    paragraphs: vec![
+                        locale.fill("mail.producer_registered.body1", &org),
+                        text("mail.producer_registered.body2"),
+                    ],
+                    link: Some((text("mail.producer_registered.link"), confirm_link.clone())),
                 }
                 .render(locale)?
             }
@@ -347,50 +325,37 @@ impl EmailMessage {
                 organisation,
                 link,
                 expires_hours,
-            } => Notice {
-                subject: if ja {
-                    format!("【yuimaru】{organisation} が生産者アカウントを作成しました")
-                } else {
-                    format!("[yuimaru] {organisation} created your producer account")
-                },
-                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                paragraphs: if ja {
-                    vec![
-                        format!("{organisation} の担当者が、ご同意のうえで生産者登録を代行しました。"),
-                        format!("次のリンクからパスワードを設定すると、ご自身でログインできます（有効期限 {expires_hours} 時間）。"),
-                    ]
-                } else {
-                    vec![
-                        format!("Staff of {organisation} registered you as a producer, with your consent."),
-                        format!("Set a password with this link to log in yourself (valid for {expires_hours} hours)."),
-                    ]
-                },
-                link: Some((
-                    if ja { "パスワードを設定する" } else { "Set my password" }.into(),
-                    link.clone(),
-                )),
+            } => {
+                let org = [("organisation", organisation.as_str())];
+                Notice {
+                    subject: locale.fill("mail.producer_claim.subject", &org),
+                    greeting: greeting(display_name),
+                    paragraphs: vec![
+                        locale.fill("mail.producer_claim.body1", &org),
+                        locale.fill(
+                            "mail.producer_claim.body2",
+                            &[("hours", &expires_hours.to_string())],
+                        ),
+                    ],
+                    link: Some((text("mail.producer_claim.link"), link.clone())),
+                }
+                .render(locale)?
             }
-            .render(locale)?,
             Self::OperatorNewProducer {
                 producer_name,
                 municipality,
                 review_link,
             } => Notice {
-                subject: if ja {
-                    format!("【yuimaru】新しい生産者登録: {producer_name}")
-                } else {
-                    format!("[yuimaru] New producer registration: {producer_name}")
-                },
+                subject: locale.fill(
+                    "mail.operator_new_producer.subject",
+                    &[("producer", producer_name)],
+                ),
                 greeting: String::new(),
-                paragraphs: if ja {
-                    vec![format!("{municipality} の {producer_name} さんから生産者登録がありました。審査をお願いします。")]
-                } else {
-                    vec![format!("{producer_name} ({municipality}) registered as a producer and is waiting for review.")]
-                },
-                link: Some((
-                    if ja { "審査ページを開く" } else { "Open the review queue" }.into(),
-                    review_link.clone(),
-                )),
+                paragraphs: vec![locale.fill(
+                    "mail.operator_new_producer.body",
+                    &[("producer", producer_name), ("municipality", municipality)],
+                )],
+                link: Some((text("mail.operator_new_producer.link"), review_link.clone())),
             }
             .render(locale)?,
             Self::ProducerStatusChanged {
@@ -399,29 +364,25 @@ impl EmailMessage {
                 status,
                 reason,
             } => {
-                let words = status_words(status, ja);
-                let mut paragraphs = vec![if ja {
-                    format!("{organisation} での生産者登録が{words}。")
-                } else {
-                    format!("Your producer registration with {organisation} has been {words}.")
-                }];
+                let words = match status.as_str() {
+                    "approved" | "rejected" | "suspended" => {
+                        locale.text(&format!("mail.producer_status.{status}"))
+                    }
+                    _ => locale.text("mail.producer_status.other"),
+                };
+                let mut paragraphs = vec![locale.fill(
+                    "mail.producer_status.body",
+                    &[("organisation", organisation), ("words", words)],
+                )];
                 if let Some(r) = reason.as_deref().filter(|r| !r.is_empty()) {
-                    paragraphs.push(if ja { format!("理由: {r}") } else { format!("Reason: {r}") });
+                    paragraphs.push(locale.fill("mail.reason", &[("reason", r)]));
                 }
                 if status == "approved" {
-                    paragraphs.push(if ja {
-                        "ログインして商品を登録できます。".into()
-                    } else {
-                        "You can now log in and add your products.".into()
-                    });
+                    paragraphs.push(text("mail.producer_status.approved_next"));
                 }
                 Notice {
-                    subject: if ja {
-                        format!("【yuimaru】生産者登録が{words}")
-                    } else {
-                        format!("[yuimaru] Your producer registration has been {words}")
-                    },
-                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    subject: locale.fill("mail.producer_status.subject", &[("words", words)]),
+                    greeting: greeting(display_name),
                     paragraphs,
                     link: None,
                 }
@@ -430,23 +391,16 @@ impl EmailMessage {
             Self::BankAccountDecision {
                 display_name,
                 approved,
-            } => Notice {
-                subject: match (ja, approved) {
-                    (true, true) => "【yuimaru】振込先口座の変更を承認しました".into(),
-                    (true, false) => "【yuimaru】振込先口座の変更を見送りました".into(),
-                    (false, true) => "[yuimaru] Your new bank account was approved".into(),
-                    (false, false) => "[yuimaru] Your bank account change was not approved".into(),
-                },
-                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                paragraphs: vec![match (ja, approved) {
-                    (true, true) => "次回のお支払いから新しい口座に振り込みます。".into(),
-                    (true, false) => "変更は反映されていません。これまでの口座に振り込みます。ご不明な点は担当者にお問い合わせください。".into(),
-                    (false, true) => "Payouts from now on go to the new account.".into(),
-                    (false, false) => "Nothing changed: payouts keep going to your previous account. Please contact the staff if this is unexpected.".into(),
-                }],
-                link: None,
+            } => {
+                let which = if *approved { "approved" } else { "rejected" };
+                Notice {
+                    subject: text(&format!("mail.bank_decision.subject_{which}")),
+                    greeting: greeting(display_name),
+                    paragraphs: vec![text(&format!("mail.bank_decision.body_{which}"))],
+                    link: None,
+                }
+                .render(locale)?
             }
-            .render(locale)?,
             Self::LotDateAlert {
                 display_name,
                 sku_code,
@@ -454,36 +408,43 @@ impl EmailMessage {
                 best_before,
                 on_hand,
                 expired,
-            } => Notice {
-                subject: match (ja, expired) {
-                    (true, true) => format!("【yuimaru】期限切れの在庫があります（{sku_code}）"),
-                    (true, false) => format!("【yuimaru】期限が近い在庫があります（{sku_code}）"),
-                    (false, true) => format!("[yuimaru] Expired stock of {sku_code}"),
-                    (false, false) => format!("[yuimaru] Stock of {sku_code} is close to its date"),
-                },
-                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                paragraphs: vec![match (ja, expired) {
-                    (true, true) => format!("{sku_code}（ロット {lot_code}、期限 {best_before}）の在庫 {on_hand} 個が期限を過ぎました。廃棄または返送の対象です。"),
-                    (true, false) => format!("{sku_code}（ロット {lot_code}、期限 {best_before}）の在庫 {on_hand} 個は期限が近いため販売を止めました。値引き販売・返送などをご相談ください。"),
-                    (false, true) => format!("{on_hand} unit(s) of {sku_code} (lot {lot_code}, date {best_before}) are past their date and will be disposed of or returned."),
-                    (false, false) => format!("{on_hand} unit(s) of {sku_code} (lot {lot_code}, date {best_before}) are close to their date and no longer offered for sale. Let us know about clearance or return."),
-                }],
-                link: None,
+            } => {
+                let which = if *expired { "expired" } else { "near" };
+                Notice {
+                    subject: locale.fill(
+                        &format!("mail.lot_alert.subject_{which}"),
+                        &[("sku", sku_code)],
+                    ),
+                    greeting: greeting(display_name),
+                    paragraphs: vec![locale.fill(
+                        &format!("mail.lot_alert.body_{which}"),
+                        &[
+                            ("sku", sku_code),
+                            ("lot", lot_code),
+                            ("date", &best_before.to_string()),
+                            ("on_hand", &on_hand.to_string()),
+                        ],
+                    )],
+                    link: None,
+                }
+                .render(locale)?
             }
-            .render(locale)?,
             Self::LowStock {
                 display_name,
                 sku_code,
                 available,
                 threshold,
             } => Notice {
-                subject: if ja { format!("【yuimaru】在庫が少なくなりました（{sku_code}）") } else { format!("[yuimaru] Low stock: {sku_code}") },
-                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                paragraphs: vec![if ja {
-                    format!("{sku_code} の販売可能在庫が {available} 個になりました（お知らせの基準 {threshold} 個）。次の出荷をご検討ください。")
-                } else {
-                    format!("{sku_code} is down to {available} available unit(s) (your threshold: {threshold}). Consider sending more.")
-                }],
+                subject: locale.fill("mail.low_stock.subject", &[("sku", sku_code)]),
+                greeting: greeting(display_name),
+                paragraphs: vec![locale.fill(
+                    "mail.low_stock.body",
+                    &[
+                        ("sku", sku_code),
+                        ("available", &available.to_string()),
+                        ("threshold", &threshold.to_string()),
+                    ],
+                )],
                 link: None,
             }
             .render(locale)?,
@@ -499,18 +460,28 @@ impl EmailMessage {
                 link: link.clone(),
             }
             .render(locale)?,
-            Self::ReceiptNotice { display_name, lines } => {
-                let mut paragraphs = vec![if ja { "次のとおり受け取りました。".to_string() } else { "We received your shipment as follows.".to_string() }];
+            Self::ReceiptNotice {
+                display_name,
+                lines,
+            } => {
+                let mut paragraphs = vec![text("mail.receipt.intro")];
                 for (code, lot, declared, received, damaged, refused, missing) in lines {
-                    paragraphs.push(if ja {
-                        format!("・{code}（ロット {lot}）: 予定 {declared} / 入荷 {received} / 破損 {damaged} / 受入不可 {refused} / 不足 {missing}")
-                    } else {
-                        format!("- {code} (lot {lot}): declared {declared} / received {received} / damaged {damaged} / refused {refused} / missing {missing}")
-                    });
+                    paragraphs.push(locale.fill(
+                        "mail.receipt.line",
+                        &[
+                            ("code", code),
+                            ("lot", lot),
+                            ("declared", &declared.to_string()),
+                            ("received", &received.to_string()),
+                            ("damaged", &damaged.to_string()),
+                            ("refused", &refused.to_string()),
+                            ("missing", &missing.to_string()),
+                        ],
+                    ));
                 }
                 Notice {
-                    subject: if ja { "【yuimaru】入荷のご報告".into() } else { "[yuimaru] Your shipment was received".into() },
-                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    subject: text("mail.receipt.subject"),
+                    greeting: greeting(display_name),
                     paragraphs,
                     link: None,
                 }
@@ -523,23 +494,19 @@ impl EmailMessage {
                 qty,
                 reason,
             } => Notice {
-                subject: if ja {
-                    format!("【yuimaru】在庫の減少（{sku_code}）について")
-                } else {
-                    format!("[yuimaru] Stock loss on {sku_code}")
-                },
-                greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
-                paragraphs: if ja {
-                    vec![
-                        format!("{sku_code}（ロット {lot_code}）の在庫が {qty} 個減りました。この損失は生産者様の負担となります。"),
-                        format!("理由: {reason}"),
-                    ]
-                } else {
-                    vec![
-                        format!("{qty} unit(s) of {sku_code} (lot {lot_code}) were lost; the loss is charged to you."),
-                        format!("Reason: {reason}"),
-                    ]
-                },
+                subject: locale.fill("mail.stock_loss.subject", &[("sku", sku_code)]),
+                greeting: greeting(display_name),
+                paragraphs: vec![
+                    locale.fill(
+                        "mail.stock_loss.body",
+                        &[
+                            ("sku", sku_code),
+                            ("lot", lot_code),
+                            ("qty", &qty.to_string()),
+                        ],
+                    ),
+                    locale.fill("mail.reason", &[("reason", reason)]),
+                ],
                 link: None,
             }
             .render(locale)?,
@@ -549,44 +516,24 @@ impl EmailMessage {
                 status,
                 comments,
             } => {
-                let words = match (status.as_str(), ja) {
-                    ("submitted", true) => "審査を受け付けました",
-                    ("submitted", false) => "was submitted for review",
-                    ("listed", true) => "承認され、販売できる状態になりました",
-                    ("listed", false) => "was approved and is now listed",
-                    ("rejected", true) => "差し戻されました",
-                    ("rejected", false) => "was sent back for changes",
-                    ("paused", true) => "販売を一時停止しました",
-                    ("paused", false) => "was paused",
-                    ("retired", true) => "販売を終了しました",
-                    ("retired", false) => "was retired",
-                    ("revision_approved", true) => "の変更が承認され、反映されました",
-                    ("revision_approved", false) => "were approved and are live",
-                    ("revision_rejected", true) => "の変更が差し戻されました（掲載中の内容はそのままです）",
-                    ("revision_rejected", false) => "were sent back (the live listing is unchanged)",
-                    (_, true) => "の状態が変わりました",
-                    (_, false) => "changed",
+                let key = match status.as_str() {
+                    "submitted" | "listed" | "rejected" | "paused" | "retired"
+                    | "revision_approved" | "revision_rejected" => {
+                        format!("mail.product_status.{status}")
+                    }
+                    _ => "mail.product_status.other".into(),
                 };
-                let mut paragraphs = vec![if ja {
-                    format!("商品「{product_title}」{}{words}。", if words.starts_with('の') { "" } else { "は" })
-                } else if status.starts_with("revision_") {
-                    format!("Your changes to \"{product_title}\" {words}.")
-                } else {
-                    format!("Your product \"{product_title}\" {words}.")
-                }];
+                let title = [("title", product_title.as_str())];
+                let mut paragraphs = vec![locale.fill(&key, &title)];
                 if !comments.is_empty() {
-                    paragraphs.push(if ja { "担当者からのコメント:".into() } else { "Reviewer comments:".into() });
+                    paragraphs.push(text("mail.product_status.comments"));
                     for (field, comment) in comments {
                         paragraphs.push(format!("・{field}: {comment}"));
                     }
                 }
                 Notice {
-                    subject: if ja {
-                        format!("【yuimaru】商品「{product_title}」について")
-                    } else {
-                        format!("[yuimaru] Your product \"{product_title}\"")
-                    },
-                    greeting: if ja { format!("{display_name} 様") } else { format!("Dear {display_name},") },
+                    subject: locale.fill("mail.product_status.subject", &title),
+                    greeting: greeting(display_name),
                     paragraphs,
                     link: None,
                 }

@@ -34,6 +34,11 @@ pub fn cancellable(o: &shop_order::Model) -> bool {
     o.status == OrderStatus::Open && CANCELLABLE.contains(&o.fulfilment_status)
 }
 
+/// Whether an open order still waits for its money (its payment deadline applies).
+pub fn awaiting_payment(o: &shop_order::Model) -> bool {
+    o.status == OrderStatus::Open && o.payment_status == PaymentStatus::Pending
+}
+
 /// The payment status of a newly placed order: cash on delivery is a firm order at once;
 /// the others wait for the money.
 pub fn initial_payment(method: PaymentMethod) -> PaymentStatus {

@@ -75,194 +75,115 @@ fn compose(
     buyer: &BuyerData,
     event: &str,
 ) -> EmailMessage {
-    let ja = buyer.locale != "en";
+    let locale = Locale::parse(&buyer.locale);
     let o = &d.order;
     let shop = if settings.name.is_empty() {
         agg.name.clone()
     } else {
         settings.name.clone()
     };
+    let subject = |key: &str| locale.fill(key, &[("shop", &shop), ("number", &o.number)]);
     let mut paragraphs = Vec::new();
     let items: Vec<String> = d
         .lines
         .iter()
         .map(|l| {
-            let mark = if l.tax_rate == 8 { "※" } else { "" };
-            format!("・{}{mark} × {} … {} 円", l.title, l.qty, yen(l.line_total))
+            locale.fill(
+                "mail.order.item",
+                &[
+                    ("title", &l.title),
+                    ("mark", if l.tax_rate == 8 { "※" } else { "" }),
+                    ("qty", &l.qty.to_string()),
+                    ("amount", &yen(l.line_total)),
+                ],
+            )
         })
         .collect();
-    let totals = if ja {
-        format!(
-            "商品 {} 円 / 送料 {} 円 / クール {} 円 / 離島加算 {} 円 / 代引手数料 {} 円\n合計 {} 円（8%対象 {} 円 うち消費税 {} 円、10%対象 {} 円 うち消費税 {} 円）\n※は軽減税率（8%）対象です。",
-            yen(o.goods_total),
-            yen(o.shipping_total),
-            yen(o.cool_total),
-            yen(o.surcharge_total),
-            yen(o.cod_fee),
-            yen(o.grand_total),
-            yen(o.total8),
-            yen(o.tax8),
-            yen(o.total10),
-            yen(o.tax10)
-        )
-    } else {
-        format!(
-            "Goods ¥{} / shipping ¥{} / cool ¥{} / remote-island ¥{} / cash-on-delivery fee ¥{}\nTotal ¥{} (8%: ¥{} incl. tax ¥{}; 10%: ¥{} incl. tax ¥{}). ※ marks reduced-rate (8%) items.",
-            yen(o.goods_total),
-            yen(o.shipping_total),
-            yen(o.cool_total),
-            yen(o.surcharge_total),
-            yen(o.cod_fee),
-            yen(o.grand_total),
-            yen(o.total8),
-            yen(o.tax8),
-            yen(o.total10),
-            yen(o.tax10)
-        )
-    };
-    let subject;
-    match event {
+    let totals = locale.fill(
+        "mail.order.totals",
+        &[
+            ("goods", &yen(o.goods_total)),
+            ("shipping", &yen(o.shipping_total)),
+            ("cool", &yen(o.cool_total)),
+            ("surcharge", &yen(o.surcharge_total)),
+            ("cod", &yen(o.cod_fee)),
+            ("total", &yen(o.grand_total)),
+            ("total8", &yen(o.total8)),
+            ("tax8", &yen(o.tax8)),
+            ("total10", &yen(o.total10)),
+            ("tax10", &yen(o.tax10)),
+        ],
+    );
+    let number = [("number", o.number.as_str())];
+    let subject = match event {
         CONFIRMATION => {
-            subject = if ja {
-                format!(
-                    "【{shop}】ご注文ありがとうございます（注文番号 {}）",
-                    o.number
-                )
-            } else {
-                format!("[{shop}] Thank you for your order {}", o.number)
-            };
-            paragraphs.push(if ja {
-                format!("ご注文を承りました。注文番号: {}", o.number)
-            } else {
-                format!("We have received your order {}.", o.number)
-            });
+            paragraphs.push(locale.fill("mail.order.received", &number));
             paragraphs.push(items.join("\n"));
             paragraphs.push(totals);
-            match o.payment_method {
-                PaymentMethod::BankTransfer => {
-                    let by = o.pay_by.map(crate::core::jst_text).unwrap_or_default();
-                    paragraphs.push(if ja {
-                        format!(
-                            "お支払い方法: 銀行振込（前払い）\n{} 円を {} までに下記口座へお振込みください。振込依頼人名の前に注文番号 {} を入れてください。\n{}\n期限までにご入金がない場合、ご注文は自動的にキャンセルされます。",
-                            yen(o.grand_total), by, o.number, settings.bank_transfer_instructions
-                        )
-                    } else {
-                        format!(
-                            "Payment: bank transfer in advance. Please transfer ¥{} by {} to the account below, putting the order number {} before your name.\n{}\nUnpaid orders are cancelled after the deadline.",
-                            yen(o.grand_total), by, o.number, settings.bank_transfer_instructions
-                        )
-                    });
+            let total = yen(o.grand_total);
+            paragraphs.push(match o.payment_method {
+                PaymentMethod::BankTransfer => locale.fill(
+                    "mail.order.pay.bank_transfer",
+                    &[
+                        ("total", &total),
+                        (
+                            "by",
+                            &o.pay_by.map(crate::core::jst_text).unwrap_or_default(),
+                        ),
+                        ("number", &o.number),
+                        ("instructions", &settings.bank_transfer_instructions),
+                    ],
+                ),
+                PaymentMethod::CashOnDelivery => {
+                    locale.fill("mail.order.pay.cash_on_delivery", &[("total", &total)])
                 }
-                PaymentMethod::CashOnDelivery => paragraphs.push(if ja {
-                    format!(
-                        "お支払い方法: 代金引換（お届け時に {} 円をお支払いください）",
-                        yen(o.grand_total)
-                    )
-                } else {
-                    format!(
-                        "Payment: cash on delivery (¥{} on delivery).",
-                        yen(o.grand_total)
-                    )
-                }),
-                PaymentMethod::Card => paragraphs.push(if ja {
-                    "お支払い方法: クレジットカード".into()
-                } else {
-                    "Payment: card".into()
-                }),
-            }
-            paragraphs.push(if ja {
-                format!(
-                    "発送: {}\nキャンセル: {}",
-                    settings.delivery_text, settings.cancellation_text
-                )
-            } else {
-                "You can follow the order and cancel it before shipment through the link below."
-                    .into()
+                PaymentMethod::Card => locale.text("mail.order.pay.card").to_string(),
             });
+            paragraphs.push(locale.fill(
+                "mail.order.follow",
+                &[
+                    ("delivery", &settings.delivery_text),
+                    ("cancellation", &settings.cancellation_text),
+                ],
+            ));
+            subject("mail.order.subject.confirmation")
         }
         CANCELLED => {
-            subject = if ja {
-                format!(
-                    "【{shop}】ご注文をキャンセルしました（注文番号 {}）",
-                    o.number
-                )
-            } else {
-                format!("[{shop}] Your order {} was cancelled", o.number)
-            };
-            paragraphs.push(if ja {
-                format!("注文番号 {} をキャンセルしました。", o.number)
-            } else {
-                format!("Order {} has been cancelled.", o.number)
-            });
+            paragraphs.push(locale.fill("mail.order.cancelled", &number));
             if o.refund_owed > 0 || o.refunded_total > 0 {
-                paragraphs.push(if ja {
-                    format!(
-                        "お支払い済みの {} 円は返金いたします。",
-                        yen(o.refund_owed.max(o.refunded_total))
-                    )
-                } else {
-                    format!(
-                        "The ¥{} you paid will be refunded.",
-                        yen(o.refund_owed.max(o.refunded_total))
-                    )
-                });
+                paragraphs.push(locale.fill(
+                    "mail.order.cancel_refund",
+                    &[("amount", &yen(o.refund_owed.max(o.refunded_total)))],
+                ));
             }
+            subject("mail.order.subject.cancelled")
         }
         SHIPPED => {
-            subject = if ja {
-                format!("【{shop}】商品を発送しました（注文番号 {}）", o.number)
-            } else {
-                format!("[{shop}] Your order {} has shipped", o.number)
-            };
-            paragraphs.push(if ja {
-                "ご注文の商品を発送しました。ヤマト運輸の送り状番号でお荷物を追跡できます。".into()
-            } else {
-                "Your order has shipped. Track the parcels with Yamato Transport's tracking numbers:".into()
-            });
+            paragraphs.push(locale.text("mail.order.shipped").to_string());
             for p in &d.parcels {
                 if let Some(t) = &p.tracking_number {
-                    paragraphs.push(format!(
-                        "{} {}: {t}  https://toi.kuronekoyamato.co.jp/cgi-bin/tneko?number00=1&number01={t}",
-                        if ja { "個口" } else { "Parcel" },
-                        p.seq
+                    paragraphs.push(locale.fill(
+                        "mail.order.parcel",
+                        &[("seq", &p.seq.to_string()), ("tracking", t)],
                     ));
                 }
             }
+            subject("mail.order.subject.shipped")
         }
         _ => {
-            subject = if ja {
-                format!("【{shop}】返品・返金のお知らせ（注文番号 {}）", o.number)
-            } else {
-                format!("[{shop}] Return and refund for order {}", o.number)
-            };
-            paragraphs.push(if ja {
-                format!(
-                    "返品を承りました。返金額の合計は {} 円です。",
-                    yen(o.refunded_total + o.refund_owed)
-                )
-            } else {
-                format!(
-                    "We recorded your return. Refunds so far: ¥{}.",
-                    yen(o.refunded_total + o.refund_owed)
-                )
-            });
+            paragraphs.push(locale.fill(
+                "mail.order.refunded",
+                &[("amount", &yen(o.refunded_total + o.refund_owed))],
+            ));
+            subject("mail.order.subject.refunded")
         }
-    }
+    };
     EmailMessage::OrderNotice {
         subject,
-        greeting: if ja {
-            format!("{} 様", buyer.buyer.name)
-        } else {
-            format!("Dear {},", buyer.buyer.name)
-        },
+        greeting: locale.fill("mail.order.greeting", &[("name", &buyer.buyer.name)]),
         paragraphs,
         link: Some((
-            if ja {
-                "ご注文の確認・キャンセル"
-            } else {
-                "View or cancel the order"
-            }
-            .into(),
+            locale.text("mail.order.link").to_string(),
             order_link(app, &agg.slug, o.id),
         )),
     }

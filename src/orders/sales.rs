@@ -135,61 +135,35 @@ pub async fn notice(app: &AppState, actor: &Actor) -> ApiResult<String> {
 }
 
 fn compose(p: &producer::Model, lines: &[SoldLine], digest: bool) -> (Locale, EmailMessage) {
-    let ja = p.locale != "en";
+    let locale = Locale::parse(&p.locale);
     let yen = crate::core::money::grouped;
-    let mut paragraphs = vec![if ja {
-        if digest {
-            "本日までに次の商品が売れました（お客様の情報はお知らせしません）。".to_string()
-        } else {
-            "次の商品が売れました（お客様の情報はお知らせしません）。".to_string()
-        }
-    } else if digest {
-        "These items of yours sold (buyers' details are never shared):".to_string()
-    } else {
-        "Your goods were sold (buyers' details are never shared):".to_string()
-    }];
+    let pick = |one: &'static str, many: &'static str| if digest { many } else { one };
+    let mut paragraphs = vec![
+        locale
+            .text(pick("mail.sold.intro", "mail.sold.intro_digest"))
+            .to_string(),
+    ];
     for l in lines {
-        paragraphs.push(if ja {
-            format!(
-                "・注文 {} {} × {}（単価 {} 円、計 {} 円）",
-                l.order_number,
-                l.title,
-                l.qty,
-                yen(l.unit_price),
-                yen(l.line_total)
-            )
-        } else {
-            format!(
-                "- order {} {} × {} (¥{} each, ¥{})",
-                l.order_number,
-                l.title,
-                l.qty,
-                yen(l.unit_price),
-                yen(l.line_total)
-            )
-        });
+        paragraphs.push(locale.fill(
+            "mail.sold.line",
+            &[
+                ("number", &l.order_number),
+                ("title", &l.title),
+                ("qty", &l.qty.to_string()),
+                ("unit", &yen(l.unit_price)),
+                ("amount", &yen(l.line_total)),
+            ],
+        ));
     }
     let total: i64 = lines.iter().map(|l| l.line_total).sum();
-    paragraphs.push(if ja {
-        format!("合計 {} 円（税込）", yen(total))
-    } else {
-        format!("Total ¥{} (tax included)", yen(total))
-    });
-    let locale = if ja { Locale::Ja } else { Locale::En };
+    paragraphs.push(locale.fill("mail.sold.total", &[("total", &yen(total))]));
     (
         locale,
         EmailMessage::OrderNotice {
-            subject: match (ja, digest) {
-                (true, false) => "【yuimaru】商品が売れました".into(),
-                (true, true) => "【yuimaru】本日の販売まとめ".into(),
-                (false, false) => "[yuimaru] You made a sale".into(),
-                (false, true) => "[yuimaru] Your sales today".into(),
-            },
-            greeting: if ja {
-                format!("{} 様", p.legal_name)
-            } else {
-                format!("Dear {},", p.legal_name)
-            },
+            subject: locale
+                .text(pick("mail.sold.subject", "mail.sold.subject_digest"))
+                .to_string(),
+            greeting: locale.fill("mail.sold.greeting", &[("name", &p.legal_name)]),
             paragraphs,
             link: None,
         },

@@ -60,28 +60,17 @@ async fn render(
     };
     let cancellable = orders::cancellable(&d);
     let o = d.order;
-    let en = cx.t.lang() == "en";
-    let totals = if en {
-        format!(
-            "Total {} (8%: {} incl. tax {}; 10%: {} incl. tax {}; shipping and fees {})",
-            yen(o.grand_total),
-            yen(o.total8),
-            yen(o.tax8),
-            yen(o.total10),
-            yen(o.tax10),
-            yen(order_fees(&o))
-        )
-    } else {
-        format!(
-            "合計 {}（税込。8%対象 {} うち消費税 {}、10%対象 {} うち消費税 {}。送料・手数料 {} を含む）",
-            yen(o.grand_total),
-            yen(o.total8),
-            yen(o.tax8),
-            yen(o.total10),
-            yen(o.tax10),
-            yen(order_fees(&o))
-        )
-    };
+    let totals = cx.t.locale.fill(
+        "shoporder.totals",
+        &[
+            ("total", &yen(o.grand_total)),
+            ("total8", &yen(o.total8)),
+            ("tax8", &yen(o.tax8)),
+            ("total10", &yen(o.total10)),
+            ("tax10", &yen(o.tax10)),
+            ("fees", &yen(order_fees(&o))),
+        ],
+    );
     let page = OrderPage {
         c: cx.chrome(None),
         lines: d
@@ -97,10 +86,7 @@ async fn render(
             .collect(),
         pay_by: o
             .pay_by
-            .filter(|_| {
-                o.payment_status == crate::orders::domain::PaymentStatus::Pending
-                    && o.status == crate::orders::domain::OrderStatus::Open
-            })
+            .filter(|_| crate::orders::domain::awaiting_payment(&o))
             .map(crate::core::jst_text)
             .unwrap_or_default(),
         cancellable,
@@ -206,23 +192,15 @@ pub async fn receipt_page(
         Err(e) => return super::pages::error_page(&req, &e),
     };
     let (r8, r10) = (r.refund_rates[0], r.refund_rates[1]);
-    let refund_rates = if cx.t.lang() == "en" {
-        format!(
-            "Refunded: 8% {} (tax {}), 10% {} (tax {})",
-            yen(r8.total),
-            yen(r8.tax),
-            yen(r10.total),
-            yen(r10.tax)
-        )
-    } else {
-        format!(
-            "返金額: 8%対象 {}（うち消費税 {}）、10%対象 {}（うち消費税 {}）",
-            yen(r8.total),
-            yen(r8.tax),
-            yen(r10.total),
-            yen(r10.tax)
-        )
-    };
+    let refund_rates = cx.t.locale.fill(
+        "receipt.refund_rates",
+        &[
+            ("total8", &yen(r8.total)),
+            ("tax8", &yen(r8.tax)),
+            ("total10", &yen(r10.total)),
+            ("tax10", &yen(r10.tax)),
+        ],
+    );
     let page = ReceiptPage {
         c: cx.chrome(None),
         title: cx
