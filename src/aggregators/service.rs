@@ -52,6 +52,7 @@ pub fn check_slug(slug: &str) -> Result<(), &'static str> {
 ///
 /// # Errors
 /// 422 bad slug/name; 409 `slug_taken`.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: &impl ConnectionTrait,
     slug: &str,
@@ -90,6 +91,7 @@ pub async fn insert(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn exists(db: &impl ConnectionTrait, slug: &str) -> ApiResult<bool> {
     Ok(aggregator::Entity::find()
         .filter(aggregator::Column::Slug.eq(slug))
@@ -103,6 +105,7 @@ pub async fn exists(db: &impl ConnectionTrait, slug: &str) -> ApiResult<bool> {
 ///
 /// # Errors
 /// Database failure or a bad default slug in config.
+#[tracing::instrument(skip_all)]
 pub async fn ensure_default(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
     if aggregator::Entity::find().count(db).await? > 0 {
         return Ok(());
@@ -126,6 +129,7 @@ pub async fn ensure_default(db: &DatabaseConnection, settings: &Settings) -> any
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<aggregator::Model>> {
     let mut q = aggregator::Entity::find().order_by_asc(aggregator::Column::Slug);
     if !actor.is_global_admin() {
@@ -141,6 +145,7 @@ pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<aggregator::Mo
 ///
 /// # Errors
 /// 403, 409 `slug_taken`, 422.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     app: &AppState,
     actor: &Actor,

@@ -52,6 +52,7 @@ fn actor_from_row(row: &QueryResult, via: Via) -> Result<Actor, sea_orm::DbErr> 
 ///
 /// # Errors
 /// 401 for unknown, revoked or expired tokens and deactivated users.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_token(app: &AppState, token: &str) -> ApiResult<Actor> {
     let now = core::now();
     let backend = app.db.get_database_backend();
@@ -87,6 +88,7 @@ pub async fn authenticate_token(app: &AppState, token: &str) -> ApiResult<Actor>
 ///
 /// # Errors
 /// 401 for unknown or expired sessions and deactivated users.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_session(app: &AppState, cookie: &str) -> ApiResult<Actor> {
     let now = core::now();
     let backend = app.db.get_database_backend();
@@ -130,6 +132,7 @@ pub struct LoginOutcome {
 ///
 /// # Errors
 /// 401 `invalid_credentials`, 429 `too_many_requests`, 422 for a malformed email.
+#[tracing::instrument(skip_all)]
 pub async fn login(
     app: &AppState,
     email: &str,
@@ -289,6 +292,7 @@ pub fn actor_from_model(u: &app_user::Model, via: Via) -> ApiResult<Actor> {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn logout(app: &AppState, session_cookie: &str) -> ApiResult<()> {
     session::Entity::delete_by_id(hash_token(session_cookie))
         .exec(&app.db)
@@ -300,6 +304,7 @@ pub async fn logout(app: &AppState, session_cookie: &str) -> ApiResult<()> {
 ///
 /// # Errors
 /// 422 for a bad name or lifetime.
+#[tracing::instrument(skip_all)]
 pub async fn create_token(
     app: &AppState,
     actor: &Actor,
@@ -351,6 +356,7 @@ pub async fn create_token(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn list_tokens(app: &AppState, actor: &Actor) -> ApiResult<Vec<api_token::Model>> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(actor.user_id))
@@ -363,6 +369,7 @@ pub async fn list_tokens(app: &AppState, actor: &Actor) -> ApiResult<Vec<api_tok
 ///
 /// # Errors
 /// 404 when it is not the actor's token.
+#[tracing::instrument(skip_all)]
 pub async fn revoke_token(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
@@ -408,6 +415,7 @@ pub mod link_purpose {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn create_link(
     app: &AppState,
     db: &impl ConnectionTrait,
@@ -444,6 +452,7 @@ pub async fn create_link(
 ///
 /// # Errors
 /// 422 for a malformed email.
+#[tracing::instrument(skip_all)]
 pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()> {
     let email = validate::email(email).map_err(|m| ApiError::field("email", m))?;
     enqueue(
@@ -461,6 +470,7 @@ pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()
 ///
 /// # Errors
 /// Database failure (the job retries).
+#[tracing::instrument(skip_all)]
 pub async fn process_password_reset(app: &AppState, email: &str) -> Result<(), sea_orm::DbErr> {
     let txn = db::begin_write(&app.db).await?;
     let Some(user) = app_user::Entity::find()
@@ -519,6 +529,7 @@ pub async fn process_password_reset(app: &AppState, email: &str) -> Result<(), s
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn enqueue_mail(
     db: &impl ConnectionTrait,
     user: &app_user::Model,
@@ -558,6 +569,7 @@ pub fn check_password(app: &AppState, field: &str, pw: &str) -> ApiResult<()> {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn link_is_valid(app: &AppState, token: &str) -> ApiResult<bool> {
     Ok(one_time_link::Entity::find()
         .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
@@ -575,6 +587,7 @@ pub async fn link_is_valid(app: &AppState, token: &str) -> ApiResult<bool> {
 ///
 /// # Errors
 /// 422 `password` too short; 410-like 422 `token` invalid, used or expired.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_password_reset(
     app: &AppState,
     token: &str,

@@ -117,6 +117,7 @@ fn may_grant(actor: &Actor, role: Role) -> bool {
 ///
 /// # Errors
 /// 403 when the actor may not grant the role or use the tenant; 409 `email_taken`; 422 fields.
+#[tracing::instrument(skip_all)]
 pub async fn invite_user(
     app: &AppState,
     actor: &Actor,
@@ -239,6 +240,7 @@ pub struct UserFilter {
 ///
 /// # Errors
 /// 403 for other roles.
+#[tracing::instrument(skip_all)]
 pub async fn list_users(
     app: &AppState,
     actor: &Actor,
@@ -279,6 +281,7 @@ async fn find_managed(
 ///
 /// # Errors
 /// 404 outside the actor's scope.
+#[tracing::instrument(skip_all)]
 pub async fn get_user(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<app_user::Model> {
     find_managed(&app.db, actor, id).await
 }
@@ -288,6 +291,7 @@ pub async fn get_user(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<app_
 /// # Errors
 /// 404 outside scope; 403 for a role the actor may not grant or for an admin's account;
 /// 409 `cannot_change_own_role`; 422 fields.
+#[tracing::instrument(skip_all)]
 pub async fn update_user(
     app: &AppState,
     actor: &Actor,
@@ -363,6 +367,7 @@ pub async fn update_user(
 ///
 /// # Errors
 /// 404 outside scope; 403 for an admin's account (operators); 409 `cannot_deactivate_self`.
+#[tracing::instrument(skip_all)]
 pub async fn set_active(
     app: &AppState,
     actor: &Actor,
@@ -421,6 +426,7 @@ pub async fn set_active(
 ///
 /// # Errors
 /// 422 fields.
+#[tracing::instrument(skip_all)]
 pub async fn update_me(
     app: &AppState,
     actor: &Actor,
@@ -449,6 +455,7 @@ pub async fn update_me(
 /// # Errors
 /// Validation failures or an existing email.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn create_user_cli(
     db: &DatabaseConnection,
     base_url: &str,

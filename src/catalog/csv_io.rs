@@ -73,6 +73,7 @@ struct ParsedRow {
 /// # Errors
 /// 403 non-staff; 422 `file`/`encoding` for unreadable files. Row errors are in the report;
 /// with `partial = false` any row error means nothing is written (`rolled_back`).
+#[tracing::instrument(skip_all)]
 pub async fn import(
     app: &AppState,
     actor: &Actor,
@@ -358,6 +359,7 @@ async fn parse_row(
 ///
 /// # Errors
 /// 403 officers; database failure.
+#[tracing::instrument(skip_all)]
 pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResult<Vec<u8>> {
     actor.require(&[Role::Operator, Role::Admin, Role::Finance, Role::Producer])?;
     let mut q = product::Entity::find().order_by_asc(product::Column::Id);

@@ -21,6 +21,7 @@ use uuid::Uuid;
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     product_id: Uuid,
@@ -38,6 +39,7 @@ pub async fn list(
 ///
 /// # Errors
 /// 413 too large; 422 `file` for empty or bad images.
+#[tracing::instrument(skip_all)]
 pub async fn prepare(app: &AppState, bytes: Vec<u8>) -> ApiResult<images::Processed> {
     let cfg = &app.settings.uploads;
     if bytes.len() > cfg.max_bytes {
@@ -77,6 +79,7 @@ pub async fn prepare(app: &AppState, bytes: Vec<u8>) -> ApiResult<images::Proces
 ///
 /// # Errors
 /// 404 scope; 409 `too_many_images` / `product_retired`; 413 too large; 422 `file` for bad images.
+#[tracing::instrument(skip_all)]
 pub async fn upload(
     app: &AppState,
     actor: &Actor,
@@ -179,6 +182,7 @@ pub async fn upload(
 ///
 /// # Errors
 /// 404 when missing or not visible.
+#[tracing::instrument(skip_all)]
 pub async fn fetch(
     app: &AppState,
     actor: Option<&Actor>,
@@ -211,6 +215,7 @@ pub async fn fetch(
 ///
 /// # Errors
 /// 404 scope.
+#[tracing::instrument(skip_all)]
 pub async fn delete(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
     let img = product_image::Entity::find_by_id(id)

@@ -78,6 +78,7 @@ pub struct AdjustmentInput {
 ///
 /// # Errors
 /// 403; 404 lot; 409 `insufficient_stock` (would go below reserved or zero); 422 fields.
+#[tracing::instrument(skip_all)]
 pub async fn adjust(
     app: &AppState,
     actor: &Actor,
@@ -189,6 +190,7 @@ pub struct TraceRow {
 ///
 /// # Errors
 /// 403; 422 without a lot or producer.
+#[tracing::instrument(skip_all)]
 pub async fn recall(
     app: &AppState,
     actor: &Actor,

@@ -41,6 +41,7 @@ pub(crate) async fn producer_user(
 ///
 /// # Errors
 /// Database failure (the job retries).
+#[tracing::instrument(skip_all)]
 pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
     let txn = db::begin_write(&app.db).await?;
     let horizon = MinDays::horizon(app, &txn).await?;

@@ -183,7 +183,7 @@ pub async fn receive_shipment(
     let lines = b
         .lines
         .into_iter()
-        .map(|l| shipments::ReceiptLineInput {
+        .map(|l| super::receiving::ReceiptLineInput {
             line_id: l.line_id,
             received: l.received,
             damaged: l.damaged,
@@ -193,7 +193,7 @@ pub async fn receive_shipment(
         })
         .collect();
     let (d, replayed) =
-        shipments::receive(&app, &actor, id.into_inner(), &key, &b.notes, lines).await?;
+        super::receiving::receive(&app, &actor, id.into_inner(), &key, &b.notes, lines).await?;
     let mut resp = if replayed {
         HttpResponse::Ok()
     } else {

@@ -45,6 +45,7 @@ pub struct Change<'a> {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
     if db

@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod jobs;
 pub mod ledger;
 pub mod receipt_photos;
+pub mod receiving;
 pub mod reservations;
 pub mod returns;
 pub mod rules;

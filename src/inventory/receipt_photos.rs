@@ -23,6 +23,7 @@ pub const MAX_PER_RECEIPT: u64 = 10;
 ///
 /// # Errors
 /// 403; 404 scope; 409 `too_many_images`; 413; 422 `file`.
+#[tracing::instrument(skip_all)]
 pub async fn upload(
     app: &AppState,
     actor: &Actor,
@@ -106,6 +107,7 @@ pub async fn upload(
 ///
 /// # Errors
 /// 404 when missing or not visible.
+#[tracing::instrument(skip_all)]
 pub async fn fetch(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<(Vec<u8>, String)> {
     let p = receipt_photo::Entity::find_by_id(id)
         .one(&app.db)

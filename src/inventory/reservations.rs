@@ -81,6 +81,7 @@ async fn load(db: &impl ConnectionTrait, r: reservation::Model, replayed: bool) 
 /// # Errors
 /// 409 `out_of_stock` (details: sku_id, requested, available); 422 fields or a reused
 /// Idempotency-Key with a different body; 403 role.
+#[tracing::instrument(skip_all)]
 pub async fn reserve(
     app: &AppState,
     actor: &Actor,
@@ -431,6 +432,7 @@ async fn replay(
 ///
 /// # Errors
 /// 403; 422 unknown status.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     app: &AppState,
     actor: &Actor,
@@ -477,6 +479,7 @@ pub async fn list(
 ///
 /// # Errors
 /// 404 outside the tenant.
+#[tracing::instrument(skip_all)]
 pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Held> {
     let agg = tenant(actor)?;
     let r = reservation::Entity::find_by_id(id)
@@ -584,6 +587,7 @@ pub(crate) async fn finish_in(
 ///
 /// # Errors
 /// 404; 409 `reservation_not_held`.
+#[tracing::instrument(skip_all)]
 pub async fn release(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reservation::Model> {
     let agg = tenant(actor)?;
     finish(app, agg, Some(actor.user_id), id, status::RELEASED).await
@@ -593,6 +597,7 @@ pub async fn release(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reser
 ///
 /// # Errors
 /// 404; 409 `reservation_not_held`.
+#[tracing::instrument(skip_all)]
 pub async fn consume(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reservation::Model> {
     let agg = tenant(actor)?;
     finish(app, agg, Some(actor.user_id), id, status::CONSUMED).await
@@ -602,6 +607,7 @@ pub async fn consume(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reser
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn release_expired(app: &AppState) -> ApiResult<usize> {
     let overdue = reservation::Entity::find()
         .filter(reservation::Column::Status.eq(status::HELD))

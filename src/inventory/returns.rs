@@ -105,6 +105,7 @@ fn request_hash(reason: &str, lines: &[ReturnLine]) -> String {
 /// # Errors
 /// 403; 404 reservation; 409 `reservation_not_consumed`, `return_exceeds_shipped`; 422 fields,
 /// `idempotency_key_reused`.
+#[tracing::instrument(skip_all)]
 pub async fn return_units(
     app: &AppState,
     actor: &Actor,

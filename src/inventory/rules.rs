@@ -32,6 +32,7 @@ impl RulesCache {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn cached(app: &AppState, agg: Uuid) -> ApiResult<std::sync::Arc<Rules>> {
     app.part::<RulesCache>()?
         .0
@@ -55,6 +56,7 @@ async fn category_of(db: &impl ConnectionTrait, s: &sku::Model) -> ApiResult<Opt
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn min_days(
     app: &AppState,
     db: &impl ConnectionTrait,
@@ -72,6 +74,7 @@ pub async fn min_days(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn required_days(
     app: &AppState,
     db: &impl ConnectionTrait,
@@ -246,6 +249,7 @@ impl MinDays {
 ///
 /// # Errors
 /// 403 non-staff.
+#[tracing::instrument(skip_all)]
 pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<inventory_rule::Model>> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
@@ -261,6 +265,7 @@ pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<inventory_rule
 ///
 /// # Errors
 /// 403; 422 unknown kind, key or days out of range.
+#[tracing::instrument(skip_all)]
 pub async fn set(
     app: &AppState,
     actor: &Actor,

@@ -1,5 +1,4 @@
 //! Inbound shipments (ASN) from producers, receiving events, warehouse locations.
-use super::ledger::{self, Change, kind};
 use crate::{
     audit::{self, AuditRecord},
     catalog::domain::TEMPERATURE_CLASSES,
@@ -12,11 +11,10 @@ use crate::{
 use chrono::{Duration, NaiveDate};
 use entity::{
     inbound_line, inbound_shipment, location, product, receipt, receipt_line, receipt_photo, sku,
-    stock_lot,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -157,6 +155,7 @@ pub(crate) async fn detail(
 ///
 /// # Errors
 /// 403/404 scope; 422 fields (`lines[i].…`).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     app: &AppState,
     actor: &Actor,
@@ -298,6 +297,7 @@ pub async fn create(
 ///
 /// # Errors
 /// 403 other roles.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     app: &AppState,
     actor: &Actor,
@@ -320,6 +320,7 @@ pub async fn list(
 ///
 /// # Errors
 /// 404 scope.
+#[tracing::instrument(skip_all)]
 pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ShipmentDetail> {
     let s = find(&app.db, actor, id).await?;
     detail(&app.db, s).await
@@ -331,6 +332,7 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ShipmentD
 ///
 /// # Errors
 /// 403 close by a producer; 404 scope; 409 `invalid_transition`.
+#[tracing::instrument(skip_all)]
 pub async fn transition(
     app: &AppState,
     actor: &Actor,
@@ -387,295 +389,11 @@ pub async fn transition(
     Ok(d)
 }
 
-/// What arrived for one line in one receiving event.
-#[derive(Debug, Clone)]
-pub struct ReceiptLineInput {
-    pub line_id: Uuid,
-    pub received: i64,
-    pub damaged: i64,
-    pub refused: i64,
-    pub location_id: Option<Uuid>,
-    /// Who bears damaged units (producer, aggregator or carrier); required when `damaged` > 0.
-    pub damage_bearer: Option<String>,
-}
-
-/// Records a receiving event (operators). Received units become stock in the line's lot (in a
-/// location of the shipment's temperature zone); damaged and refused units are recorded on the
-/// line. Idempotent: the same key for the same shipment changes nothing the second time.
-///
-/// # Errors
-/// 403 role; 404 scope; 409 `invalid_transition` (not shipped); 422 fields.
-pub async fn receive(
-    app: &AppState,
-    actor: &Actor,
-    shipment_id: Uuid,
-    key: &str,
-    notes: &str,
-    lines: Vec<ReceiptLineInput>,
-) -> ApiResult<(ShipmentDetail, bool)> {
-    actor.require(&[Role::Operator, Role::Admin])?;
-    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "Idempotency-Key",
-            "is required: 1-200 printable characters",
-        ));
-    }
-    let txn = db::begin_write(&app.db).await?;
-    let s = find(&txn, actor, shipment_id).await?;
-    if receipt::Entity::find()
-        .filter(receipt::Column::ShipmentId.eq(s.id))
-        .filter(receipt::Column::IdempotencyKey.eq(key))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        let d = detail(&txn, s).await?;
-        return Ok((d, true));
-    }
-    if ![status::SHIPPED, status::PARTIALLY_RECEIVED].contains(&s.status.as_str()) {
-        return Err(ApiError::Conflict {
-            code: "invalid_transition",
-            message: format!("a {} shipment cannot be received", s.status),
-            details: serde_json::json!({ "status": s.status }),
-        });
-    }
-    if lines.is_empty() {
-        return Err(ApiError::field("lines", "give at least one line"));
-    }
-    let now = core::now();
-    let rec = receipt::ActiveModel {
-        id: Set(core::new_id()),
-        aggregator_id: Set(s.aggregator_id),
-        shipment_id: Set(s.id),
-        idempotency_key: Set(key.to_string()),
-        notes: Set(notes.chars().take(2000).collect()),
-        received_by: Set(actor.user_id),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    for (i, l) in lines.iter().enumerate() {
-        let f = |n: &str| format!("lines[{i}].{n}");
-        if l.received < 0
-            || l.damaged < 0
-            || l.refused < 0
-            || l.received + l.damaged + l.refused == 0
-        {
-            return Err(ApiError::field(
-                f("received"),
-                "counts must be 0 or more and not all 0",
-            ));
-        }
-        let damage_bearer = match (&l.damage_bearer, l.damaged) {
-            (Some(b), _) if !super::adjustments::BEARERS.contains(&b.as_str()) => {
-                return Err(ApiError::field(
-                    f("damage_bearer"),
-                    "must be producer, aggregator or carrier",
-                ));
-            }
-            (None, d) if d > 0 => {
-                return Err(ApiError::field(
-                    f("damage_bearer"),
-                    "is required for damaged units: producer, aggregator or carrier",
-                ));
-            }
-            (b, d) if d > 0 => b.clone(),
-            _ => None,
-        };
-        let line = inbound_line::Entity::find_by_id(l.line_id)
-            .filter(inbound_line::Column::ShipmentId.eq(s.id))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::field(f("line_id"), "not a line of this shipment"))?;
-        let mut lot_id = None;
-        if l.received > 0 {
-            let loc_id = l.location_id.ok_or_else(|| {
-                ApiError::field(f("location_id"), "is required for received units")
-            })?;
-            let loc = location::Entity::find_by_id(loc_id)
-                .filter(location::Column::AggregatorId.eq(s.aggregator_id))
-                .filter(location::Column::Active.eq(true))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::field(f("location_id"), "unknown location"))?;
-            if loc.zone != s.temperature_class {
-                return Err(ApiError::field(
-                    f("location_id"),
-                    format!(
-                        "a {} lot cannot go into a {} bin",
-                        s.temperature_class, loc.zone
-                    ),
-                ));
-            }
-            let sk = sku::Entity::find_by_id(line.sku_id)
-                .one(&txn)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            // Stock that could never be sold is not taken in: it is refused.
-            let min = super::rules::min_days(app, &txn, s.aggregator_id, &sk).await?;
-            let left = (line.best_before - core::today_jst()).num_days();
-            if left < min {
-                return Err(ApiError::field_coded(
-                    f("received"),
-                    "below_min_shelf_life",
-                    format!(
-                        "only {left} days left before {}, below this category's minimum of {min}: \
-                         count these units as refused",
-                        line.best_before
-                    ),
-                ));
-            }
-            let existing = stock_lot::Entity::find()
-                .filter(stock_lot::Column::SkuId.eq(line.sku_id))
-                .filter(stock_lot::Column::LotCode.eq(line.lot_code.clone()))
-                .filter(stock_lot::Column::BestBefore.eq(line.best_before))
-                .filter(stock_lot::Column::LocationId.eq(loc.id))
-                .one(&txn)
-                .await?;
-            let lot = match existing {
-                Some(l) => l,
-                None => {
-                    stock_lot::ActiveModel {
-                        id: Set(core::new_id()),
-                        aggregator_id: Set(s.aggregator_id),
-                        producer_id: Set(sk.producer_id),
-                        sku_id: Set(sk.id),
-                        lot_code: Set(line.lot_code.clone()),
-                        best_before: Set(line.best_before),
-                        location_id: Set(Some(loc.id)),
-                        on_hand: Set(0),
-                        reserved: Set(0),
-                        created_at: Set(now),
-                    }
-                    .insert(&txn)
-                    .await?
-                }
-            };
-            ledger::apply(
-                &txn,
-                &Change {
-                    aggregator_id: s.aggregator_id,
-                    lot_id: lot.id,
-                    sku_id: sk.id,
-                    kind: kind::RECEIPT,
-                    on_hand_delta: l.received,
-                    reserved_delta: 0,
-                    cause_type: "receipt",
-                    cause_id: Some(rec.id),
-                    actor_user_id: Some(actor.user_id),
-                    loss_bearer: None,
-                    reason: "",
-                },
-            )
-            .await?;
-            lot_id = Some(lot.id);
-        }
-        receipt_line::ActiveModel {
-            id: Set(core::new_id()),
-            aggregator_id: Set(s.aggregator_id),
-            receipt_id: Set(rec.id),
-            line_id: Set(line.id),
-            received: Set(l.received),
-            damaged: Set(l.damaged),
-            refused: Set(l.refused),
-            location_id: Set(if l.received > 0 { l.location_id } else { None }),
-            lot_id: Set(lot_id),
-            damage_bearer: Set(damage_bearer),
-        }
-        .insert(&txn)
-        .await?;
-        inbound_line::Entity::update_many()
-            .col_expr(
-                inbound_line::Column::ReceivedQty,
-                Expr::col(inbound_line::Column::ReceivedQty).add(l.received),
-            )
-            .col_expr(
-                inbound_line::Column::DamagedQty,
-                Expr::col(inbound_line::Column::DamagedQty).add(l.damaged),
-            )
-            .col_expr(
-                inbound_line::Column::RefusedQty,
-                Expr::col(inbound_line::Column::RefusedQty).add(l.refused),
-            )
-            .filter(inbound_line::Column::Id.eq(line.id))
-            .exec(&txn)
-            .await?;
-    }
-    let all = inbound_line::Entity::find()
-        .filter(inbound_line::Column::ShipmentId.eq(s.id))
-        .all(&txn)
-        .await?;
-    let complete = all
-        .iter()
-        .all(|l| l.received_qty + l.damaged_qty + l.refused_qty >= l.declared_qty);
-    inbound_shipment::Entity::update_many()
-        .col_expr(
-            inbound_shipment::Column::Status,
-            Expr::value(if complete {
-                status::RECEIVED
-            } else {
-                status::PARTIALLY_RECEIVED
-            }),
-        )
-        .col_expr(inbound_shipment::Column::UpdatedAt, Expr::value(now))
-        .filter(inbound_shipment::Column::Id.eq(s.id))
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        AuditRecord {
-            aggregator_id: Some(s.aggregator_id),
-            actor_user_id: Some(actor.user_id),
-            action: "shipment_received",
-            subject_type: "inbound_shipment",
-            subject_id: Some(s.id.to_string()),
-            details: serde_json::json!({ "receipt_id": rec.id, "complete": complete }),
-        },
-    )
-    .await?;
-    let s = inbound_shipment::Entity::find_by_id(s.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let d = detail(&txn, s).await?;
-    // The producer gets a receipt of this event with every difference from the notice.
-    if let Some(user) = super::alerts::producer_user(&txn, d.shipment.producer_id).await? {
-        let mut rows = Vec::new();
-        for l in &d.lines {
-            let code = sku::Entity::find_by_id(l.sku_id)
-                .one(&txn)
-                .await?
-                .map(|s| s.code)
-                .unwrap_or_default();
-            rows.push((
-                code,
-                l.lot_code.clone(),
-                l.declared_qty,
-                l.received_qty,
-                l.damaged_qty,
-                l.refused_qty,
-                l.declared_qty - l.received_qty - l.damaged_qty - l.refused_qty,
-            ));
-        }
-        crate::auth::service::enqueue_mail(
-            &txn,
-            &user,
-            &rec.id.to_string(),
-            crate::mail::messages::EmailMessage::ReceiptNotice {
-                display_name: user.display_name.clone(),
-                lines: rows,
-            },
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok((d, false))
-}
-
 /// Adds a warehouse location (operators).
 ///
 /// # Errors
 /// 403; 422 fields; 409 `already_exists`.
+#[tracing::instrument(skip_all)]
 pub async fn create_location(
     app: &AppState,
     actor: &Actor,
@@ -707,6 +425,7 @@ pub async fn create_location(
 ///
 /// # Errors
 /// 403.
+#[tracing::instrument(skip_all)]
 pub async fn locations(app: &AppState, actor: &Actor) -> ApiResult<Vec<location::Model>> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;

@@ -46,6 +46,7 @@ pub struct LotFilter {
 ///
 /// # Errors
 /// 403 officers; 422 bad filter.
+#[tracing::instrument(skip_all)]
 pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<stock_lot::Model>> {
     Ok(stock_lot::Entity::find()
         .filter(condition(actor, &f)?)
@@ -60,6 +61,7 @@ pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<
 ///
 /// # Errors
 /// 403 officers.
+#[tracing::instrument(skip_all)]
 pub async fn lot_codes(
     app: &AppState,
     actor: &Actor,
@@ -89,6 +91,7 @@ pub struct SkuTotal {
 ///
 /// # Errors
 /// As [`lots`].
+#[tracing::instrument(skip_all)]
 pub async fn sku_totals(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<SkuTotal>> {
     let rows: Vec<(Uuid, i64, i64, i64, Option<chrono::NaiveDate>)> = stock_lot::Entity::find()
         .select_only()
@@ -174,6 +177,7 @@ fn condition(actor: &Actor, f: &LotFilter) -> ApiResult<Condition> {
 ///
 /// # Errors
 /// 403 officers; 404 outside the scope.
+#[tracing::instrument(skip_all)]
 pub async fn lot(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<stock_lot::Model> {
     stock_lot::Entity::find()
         .filter(scope(actor)?.add(stock_lot::Column::Id.eq(id)))
@@ -186,6 +190,7 @@ pub async fn lot(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<stock_lot
 ///
 /// # Errors
 /// 404 when the lot is out of scope; 422 without a lot or SKU.
+#[tracing::instrument(skip_all)]
 pub async fn movements(
     app: &AppState,
     actor: &Actor,
@@ -224,6 +229,7 @@ pub async fn movements(
 ///
 /// # Errors
 /// As [`lots`]; 422 for text that Shift_JIS cannot hold.
+#[tracing::instrument(skip_all)]
 pub async fn export(
     app: &AppState,
     actor: &Actor,
@@ -304,6 +310,7 @@ fn csv_bytes(
 ///
 /// # Errors
 /// As [`movements`]; 422 for text that Shift_JIS cannot hold.
+#[tracing::instrument(skip_all)]
 pub async fn export_movements(
     app: &AppState,
     actor: &Actor,
@@ -384,6 +391,7 @@ pub fn sellable_per_sku(
 ///
 /// # Errors
 /// As [`lots`].
+#[tracing::instrument(skip_all)]
 pub async fn sku_summary(
     app: &AppState,
     actor: &Actor,

@@ -244,6 +244,7 @@ async fn claim_receipt(
 /// # Errors
 /// The subscriber's error class; a delivery naming an unknown subscriber or a missing event
 /// is dead-lettered.
+#[tracing::instrument(skip_all, fields(event.id = %d.event_id, event.kind = %d.kind, subscriber = %d.subscriber))]
 pub async fn deliver(app: AppState, d: Deliver, _job: job::Model) -> Result<(), JobError> {
     let retry = |e: DbErr| JobError::Retry(e.to_string());
     let registry = app

@@ -45,6 +45,7 @@ fn scope(actor: &Actor) -> ApiResult<Condition> {
 ///
 /// # Errors
 /// 403 for roles other than admin/operator; 422 for an unknown status filter.
+#[tracing::instrument(skip_all)]
 pub async fn list_jobs(
     app: &AppState,
     actor: &Actor,
@@ -86,6 +87,7 @@ pub async fn list_jobs(
 ///
 /// # Errors
 /// 404 when it does not exist or belongs to another tenant.
+#[tracing::instrument(skip_all)]
 pub async fn get_job(
     app: &AppState,
     actor: &Actor,
@@ -110,6 +112,7 @@ pub async fn get_job(
 ///
 /// # Errors
 /// 404 unknown/other tenant; 409 `job_not_replayable` when it is not dead or paused.
+#[tracing::instrument(skip_all)]
 pub async fn replay_job(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<job::Model> {
     let cond = scope(actor)?.add(job::Column::Id.eq(id));
     let txn = db::begin_write(&app.db).await?;

@@ -243,164 +243,51 @@ impl EmailMessage {
     /// # Errors
     /// A template failed to render.
     pub fn render(&self, locale: Locale) -> Result<Rendered, askama::Error> {
-        let ja = locale == Locale::Ja;
-        let text = |key: &str| locale.text(key).to_string();
-        let greeting = |name: &str| locale.fill("mail.greeting", &[("name", name)]);
-        Ok(match self {
+        let notice = match self {
             Self::PasswordReset {
                 display_name,
                 link,
                 expires_minutes,
-            } => Rendered {
-                subject: if ja {
-                    "【yuimaru】パスワード再設定のご案内".into()
-                } else {
-                    "[yuimaru] Reset your password".into()
-                },
-                text: PasswordResetText {
-                    ja,
-                    display_name,
-                    link,
-                    expires_minutes: *expires_minutes,
-                }
-                .render()?,
-                html: PasswordResetHtml {
-                    ja,
-                    display_name,
-                    link,
-                    expires_minutes: *expires_minutes,
-                }
-                .render()?,
-            },
+            } => return password_reset(locale, display_name, link, *expires_minutes),
             Self::Invitation {
                 display_name,
                 link,
                 role,
                 organisation,
-                expires_hours,
-            } => Rendered {
-                subject: if ja {
-                    format!("【yuimaru】{organisation} へのご招待")
-                } else {
-                    format!("[yuimaru] You are invited to {organisation}")
-                },
-                text: InvitationText {
-                    ja,
-                    display_name,
-                    link,
-                    role,
-                    organisation,
-                    expires_hours: *expires_hours,
-                }
-                .render()?,
-                html: InvitationHtml {
-                    ja,
-                    display_name,
-                    link,
-                    role,
-                    organisation,
-                    expires_hours: *expires_hours,
-                }
-                .render()?,
-            },
+                expires_hours: hours,
+            } => return invitation(locale, display_name, link, role, organisation, *hours),
             Self::ProducerRegistered {
                 display_name,
                 organisation,
                 confirm_link,
-            } => {
-                let org = [("organisation", organisation.as_str())];
-                Notice {
-                    subject: locale.fill("mail.producer_registered.subject", &org),
-                    greeting: greeting(display_name),
-                    paragraphs: vec![
-                        locale.fill("mail.producer_registered.body1", &org),
-                        text("mail.producer_registered.body2"),
-                    ],
-                    link: Some((text("mail.producer_registered.link"), confirm_link.clone())),
-                }
-                .render(locale)?
-            }
+            } => producer_registered(locale, display_name, organisation, confirm_link),
             Self::ProducerClaim {
                 display_name,
                 organisation,
                 link,
                 expires_hours,
-            } => {
-                let org = [("organisation", organisation.as_str())];
-                Notice {
-                    subject: locale.fill("mail.producer_claim.subject", &org),
-                    greeting: greeting(display_name),
-                    paragraphs: vec![
-                        locale.fill("mail.producer_claim.body1", &org),
-                        locale.fill(
-                            "mail.producer_claim.body2",
-                            &[("hours", &expires_hours.to_string())],
-                        ),
-                    ],
-                    link: Some((text("mail.producer_claim.link"), link.clone())),
-                }
-                .render(locale)?
-            }
+            } => producer_claim(locale, display_name, organisation, link, *expires_hours),
             Self::OperatorNewProducer {
                 producer_name,
                 municipality,
                 review_link,
-            } => Notice {
-                subject: locale.fill(
-                    "mail.operator_new_producer.subject",
-                    &[("producer", producer_name)],
-                ),
-                greeting: String::new(),
-                paragraphs: vec![locale.fill(
-                    "mail.operator_new_producer.body",
-                    &[("producer", producer_name), ("municipality", municipality)],
-                )],
-                link: Some((text("mail.operator_new_producer.link"), review_link.clone())),
-            }
-            .render(locale)?,
+            } => operator_new_producer(locale, producer_name, municipality, review_link),
             Self::ProducerStatusChanged {
                 display_name,
                 organisation,
                 status,
                 reason,
-            } => {
-                let words = match status.as_str() {
-                    "approved" | "rejected" | "suspended" => {
-                        locale.text(&format!("mail.producer_status.{status}"))
-                    }
-                    _ => locale.text("mail.producer_status.other"),
-                };
-                let mut paragraphs = vec![locale.fill(
-                    "mail.producer_status.body",
-                    &[("organisation", organisation), ("words", words)],
-                )];
-                if let Some(r) = reason.as_deref().filter(|r| !r.is_empty()) {
-                    paragraphs.push(locale.fill("mail.reason", &[("reason", r)]));
-                }
-                if status == "approved" {
-                    paragraphs.push(text("mail.producer_status.approved_next"));
-                }
-                Notice {
-                    subject: locale.fill("mail.producer_status.subject", &[("words", words)]),
-                    greeting: greeting(display_name),
-                    paragraphs,
-                    link: None,
-                }
-                .render(locale)?
-            }
+            } => producer_status_changed(
+                locale,
+                display_name,
+                organisation,
+                status,
+                reason.as_deref(),
+            ),
             Self::BankAccountDecision {
                 display_name,
                 approved,
-            } => {
-                let which = if *approved { "approved" } else { "rejected" };
-                Notice {
-                    subject: text(&format!("mail.bank_decision.subject_{which}")),
-                    greeting: greeting(display_name),
-                    paragraphs: vec![text(&format!("mail.bank_decision.body_{which}"))],
-                    link: None,
-                }
-                .render(locale)?
-            }
+            } => bank_account_decision(locale, display_name, *approved),
             Self::LotDateAlert {
                 display_name,
                 sku_code,
@@ -408,138 +295,389 @@ impl EmailMessage {
                 best_before,
                 on_hand,
                 expired,
-            } => {
-                let which = if *expired { "expired" } else { "near" };
-                Notice {
-                    subject: locale.fill(
-                        &format!("mail.lot_alert.subject_{which}"),
-                        &[("sku", sku_code)],
-                    ),
-                    greeting: greeting(display_name),
-                    paragraphs: vec![locale.fill(
-                        &format!("mail.lot_alert.body_{which}"),
-                        &[
-                            ("sku", sku_code),
-                            ("lot", lot_code),
-                            ("date", &best_before.to_string()),
-                            ("on_hand", &on_hand.to_string()),
-                        ],
-                    )],
-                    link: None,
-                }
-                .render(locale)?
-            }
+            } => lot_date_alert(
+                locale,
+                display_name,
+                sku_code,
+                lot_code,
+                best_before,
+                *on_hand,
+                *expired,
+            ),
             Self::LowStock {
                 display_name,
                 sku_code,
                 available,
                 threshold,
-            } => Notice {
-                subject: locale.fill("mail.low_stock.subject", &[("sku", sku_code)]),
-                greeting: greeting(display_name),
-                paragraphs: vec![locale.fill(
-                    "mail.low_stock.body",
-                    &[
-                        ("sku", sku_code),
-                        ("available", &available.to_string()),
-                        ("threshold", &threshold.to_string()),
-                    ],
-                )],
-                link: None,
-            }
-            .render(locale)?,
+            } => low_stock(locale, display_name, sku_code, *available, *threshold),
             Self::OrderNotice {
                 subject,
                 greeting,
                 paragraphs,
                 link,
-            } => Notice {
-                subject: subject.clone(),
-                greeting: greeting.clone(),
-                paragraphs: paragraphs.clone(),
-                link: link.clone(),
-            }
-            .render(locale)?,
+            } => order_notice(subject, greeting, paragraphs, link.as_ref()),
             Self::ReceiptNotice {
                 display_name,
                 lines,
-            } => {
-                let mut paragraphs = vec![text("mail.receipt.intro")];
-                for (code, lot, declared, received, damaged, refused, missing) in lines {
-                    paragraphs.push(locale.fill(
-                        "mail.receipt.line",
-                        &[
-                            ("code", code),
-                            ("lot", lot),
-                            ("declared", &declared.to_string()),
-                            ("received", &received.to_string()),
-                            ("damaged", &damaged.to_string()),
-                            ("refused", &refused.to_string()),
-                            ("missing", &missing.to_string()),
-                        ],
-                    ));
-                }
-                Notice {
-                    subject: text("mail.receipt.subject"),
-                    greeting: greeting(display_name),
-                    paragraphs,
-                    link: None,
-                }
-                .render(locale)?
-            }
+            } => receipt_notice(locale, display_name, lines),
             Self::StockLoss {
                 display_name,
                 sku_code,
                 lot_code,
                 qty,
                 reason,
-            } => Notice {
-                subject: locale.fill("mail.stock_loss.subject", &[("sku", sku_code)]),
-                greeting: greeting(display_name),
-                paragraphs: vec![
-                    locale.fill(
-                        "mail.stock_loss.body",
-                        &[
-                            ("sku", sku_code),
-                            ("lot", lot_code),
-                            ("qty", &qty.to_string()),
-                        ],
-                    ),
-                    locale.fill("mail.reason", &[("reason", reason)]),
-                ],
-                link: None,
-            }
-            .render(locale)?,
+            } => stock_loss(locale, display_name, sku_code, lot_code, *qty, reason),
             Self::ProductStatusChanged {
                 display_name,
                 product_title,
                 status,
                 comments,
-            } => {
-                let key = match status.as_str() {
-                    "submitted" | "listed" | "rejected" | "paused" | "retired"
-                    | "revision_approved" | "revision_rejected" => {
-                        format!("mail.product_status.{status}")
-                    }
-                    _ => "mail.product_status.other".into(),
-                };
-                let title = [("title", product_title.as_str())];
-                let mut paragraphs = vec![locale.fill(&key, &title)];
-                if !comments.is_empty() {
-                    paragraphs.push(text("mail.product_status.comments"));
-                    for (field, comment) in comments {
-                        paragraphs.push(format!("・{field}: {comment}"));
-                    }
-                }
-                Notice {
-                    subject: locale.fill("mail.product_status.subject", &title),
-                    greeting: greeting(display_name),
-                    paragraphs,
-                    link: None,
-                }
-                .render(locale)?
-            }
-        })
+            } => product_status_changed(locale, display_name, product_title, status, comments),
+        };
+        notice.render(locale)
+    }
+}
+
+/// The text `key` in `locale`, owned.
+fn text(locale: Locale, key: &str) -> String {
+    locale.text(key).to_string()
+}
+
+/// The salutation line addressed to `name`.
+fn greeting(locale: Locale, name: &str) -> String {
+    locale.fill("mail.greeting", &[("name", name)])
+}
+
+/// Renders the password-reset email from its own templates.
+fn password_reset(
+    locale: Locale,
+    display_name: &str,
+    link: &str,
+    expires_minutes: i64,
+) -> Result<Rendered, askama::Error> {
+    let ja = locale == Locale::Ja;
+    Ok(Rendered {
+        subject: if ja {
+            "【yuimaru】パスワード再設定のご案内".into()
+        } else {
+            "[yuimaru] Reset your password".into()
+        },
+        text: PasswordResetText {
+            ja,
+            display_name,
+            link,
+            expires_minutes,
+        }
+        .render()?,
+        html: PasswordResetHtml {
+            ja,
+            display_name,
+            link,
+            expires_minutes,
+        }
+        .render()?,
+    })
+}
+
+/// Renders the invitation email from its own templates.
+fn invitation(
+    locale: Locale,
+    display_name: &str,
+    link: &str,
+    role: &str,
+    organisation: &str,
+    expires_hours: i64,
+) -> Result<Rendered, askama::Error> {
+    let ja = locale == Locale::Ja;
+    Ok(Rendered {
+        subject: if ja {
+            format!("【yuimaru】{organisation} へのご招待")
+        } else {
+            format!("[yuimaru] You are invited to {organisation}")
+        },
+        text: InvitationText {
+            ja,
+            display_name,
+            link,
+            role,
+            organisation,
+            expires_hours,
+        }
+        .render()?,
+        html: InvitationHtml {
+            ja,
+            display_name,
+            link,
+            role,
+            organisation,
+            expires_hours,
+        }
+        .render()?,
+    })
+}
+
+/// Thanks a self-registered producer and asks them to confirm their address.
+fn producer_registered(
+    locale: Locale,
+    display_name: &str,
+    organisation: &str,
+    confirm_link: &str,
+) -> Notice {
+    let org = [("organisation", organisation)];
+    Notice {
+        subject: locale.fill("mail.producer_registered.subject", &org),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![
+            locale.fill("mail.producer_registered.body1", &org),
+            text(locale, "mail.producer_registered.body2"),
+        ],
+        link: Some((
+            text(locale, "mail.producer_registered.link"),
+            confirm_link.to_string(),
+        )),
+    }
+}
+
+/// Invites a producer registered by an operator to claim the account.
+fn producer_claim(
+    locale: Locale,
+    display_name: &str,
+    organisation: &str,
+    link: &str,
+    expires_hours: i64,
+) -> Notice {
+    let org = [("organisation", organisation)];
+    Notice {
+        subject: locale.fill("mail.producer_claim.subject", &org),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![
+            locale.fill("mail.producer_claim.body1", &org),
+            locale.fill(
+                "mail.producer_claim.body2",
+                &[("hours", &expires_hours.to_string())],
+            ),
+        ],
+        link: Some((text(locale, "mail.producer_claim.link"), link.to_string())),
+    }
+}
+
+/// Tells an operator a new producer is waiting for review.
+fn operator_new_producer(
+    locale: Locale,
+    producer_name: &str,
+    municipality: &str,
+    review_link: &str,
+) -> Notice {
+    Notice {
+        subject: locale.fill(
+            "mail.operator_new_producer.subject",
+            &[("producer", producer_name)],
+        ),
+        greeting: String::new(),
+        paragraphs: vec![locale.fill(
+            "mail.operator_new_producer.body",
+            &[("producer", producer_name), ("municipality", municipality)],
+        )],
+        link: Some((
+            text(locale, "mail.operator_new_producer.link"),
+            review_link.to_string(),
+        )),
+    }
+}
+
+/// Tells a producer their status changed, with the reason when one was given.
+fn producer_status_changed(
+    locale: Locale,
+    display_name: &str,
+    organisation: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> Notice {
+    let words = match status {
+        "approved" | "rejected" | "suspended" => {
+            locale.text(&format!("mail.producer_status.{status}"))
+        }
+        _ => locale.text("mail.producer_status.other"),
+    };
+    let mut paragraphs = vec![locale.fill(
+        "mail.producer_status.body",
+        &[("organisation", organisation), ("words", words)],
+    )];
+    if let Some(r) = reason.filter(|r| !r.is_empty()) {
+        paragraphs.push(locale.fill("mail.reason", &[("reason", r)]));
+    }
+    if status == "approved" {
+        paragraphs.push(text(locale, "mail.producer_status.approved_next"));
+    }
+    Notice {
+        subject: locale.fill("mail.producer_status.subject", &[("words", words)]),
+        greeting: greeting(locale, display_name),
+        paragraphs,
+        link: None,
+    }
+}
+
+/// Tells a producer whether their bank-account change was approved.
+fn bank_account_decision(locale: Locale, display_name: &str, approved: bool) -> Notice {
+    let which = if approved { "approved" } else { "rejected" };
+    Notice {
+        subject: text(locale, &format!("mail.bank_decision.subject_{which}")),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![text(locale, &format!("mail.bank_decision.body_{which}"))],
+        link: None,
+    }
+}
+
+/// Warns that a lot is close to its date, or past it.
+fn lot_date_alert(
+    locale: Locale,
+    display_name: &str,
+    sku_code: &str,
+    lot_code: &str,
+    best_before: &str,
+    on_hand: i64,
+    expired: bool,
+) -> Notice {
+    let which = if expired { "expired" } else { "near" };
+    Notice {
+        subject: locale.fill(
+            &format!("mail.lot_alert.subject_{which}"),
+            &[("sku", sku_code)],
+        ),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![locale.fill(
+            &format!("mail.lot_alert.body_{which}"),
+            &[
+                ("sku", sku_code),
+                ("lot", lot_code),
+                ("date", best_before),
+                ("on_hand", &on_hand.to_string()),
+            ],
+        )],
+        link: None,
+    }
+}
+
+/// Warns that the available stock of a SKU fell below its threshold.
+fn low_stock(
+    locale: Locale,
+    display_name: &str,
+    sku_code: &str,
+    available: i64,
+    threshold: i64,
+) -> Notice {
+    Notice {
+        subject: locale.fill("mail.low_stock.subject", &[("sku", sku_code)]),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![locale.fill(
+            "mail.low_stock.body",
+            &[
+                ("sku", sku_code),
+                ("available", &available.to_string()),
+                ("threshold", &threshold.to_string()),
+            ],
+        )],
+        link: None,
+    }
+}
+
+/// An order notice, already composed in the buyer's language when it was queued.
+fn order_notice(
+    subject: &str,
+    greeting: &str,
+    paragraphs: &[String],
+    link: Option<&(String, String)>,
+) -> Notice {
+    Notice {
+        subject: subject.to_string(),
+        greeting: greeting.to_string(),
+        paragraphs: paragraphs.to_vec(),
+        link: link.cloned(),
+    }
+}
+
+/// Lists what arrived in a receiving event, one paragraph per line.
+fn receipt_notice(
+    locale: Locale,
+    display_name: &str,
+    lines: &[(String, String, i64, i64, i64, i64, i64)],
+) -> Notice {
+    let mut paragraphs = vec![text(locale, "mail.receipt.intro")];
+    for (code, lot, declared, received, damaged, refused, missing) in lines {
+        paragraphs.push(locale.fill(
+            "mail.receipt.line",
+            &[
+                ("code", code),
+                ("lot", lot),
+                ("declared", &declared.to_string()),
+                ("received", &received.to_string()),
+                ("damaged", &damaged.to_string()),
+                ("refused", &refused.to_string()),
+                ("missing", &missing.to_string()),
+            ],
+        ));
+    }
+    Notice {
+        subject: text(locale, "mail.receipt.subject"),
+        greeting: greeting(locale, display_name),
+        paragraphs,
+        link: None,
+    }
+}
+
+/// Tells a producer a loss of their stock is charged to them, and why.
+fn stock_loss(
+    locale: Locale,
+    display_name: &str,
+    sku_code: &str,
+    lot_code: &str,
+    qty: i64,
+    reason: &str,
+) -> Notice {
+    Notice {
+        subject: locale.fill("mail.stock_loss.subject", &[("sku", sku_code)]),
+        greeting: greeting(locale, display_name),
+        paragraphs: vec![
+            locale.fill(
+                "mail.stock_loss.body",
+                &[
+                    ("sku", sku_code),
+                    ("lot", lot_code),
+                    ("qty", &qty.to_string()),
+                ],
+            ),
+            locale.fill("mail.reason", &[("reason", reason)]),
+        ],
+        link: None,
+    }
+}
+
+/// Tells a producer their product moved in review, with the reviewer's comments per field.
+fn product_status_changed(
+    locale: Locale,
+    display_name: &str,
+    product_title: &str,
+    status: &str,
+    comments: &[(String, String)],
+) -> Notice {
+    let key = match status {
+        "submitted" | "listed" | "rejected" | "paused" | "retired" | "revision_approved"
+        | "revision_rejected" => format!("mail.product_status.{status}"),
+        _ => "mail.product_status.other".into(),
+    };
+    let title = [("title", product_title)];
+    let mut paragraphs = vec![locale.fill(&key, &title)];
+    if !comments.is_empty() {
+        paragraphs.push(text(locale, "mail.product_status.comments"));
+        for (field, comment) in comments {
+            paragraphs.push(format!("・{field}: {comment}"));
+        }
+    }
+    Notice {
+        subject: locale.fill("mail.product_status.subject", &title),
+        greeting: greeting(locale, display_name),
+        paragraphs,
+        link: None,
     }
 }
 

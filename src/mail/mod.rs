@@ -128,6 +128,7 @@ impl Mailer {
     ///
     /// # Errors
     /// Classified failures; their text never contains the recipient's address.
+    #[tracing::instrument(skip_all, fields(adapter = "mail"))]
     pub async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
         if let Self::Memory(store, _) = self {
             let mut v = store

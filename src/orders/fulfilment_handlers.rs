@@ -2,7 +2,9 @@
 //! numbers (one or a CSV import) and delivery.
 use super::{
     dto::OrderView,
-    fulfilment::{self, PackingList, PickList, TrackingImport},
+    fulfilment::{self, PackingList, PickList},
+    labels,
+    tracking::{self, TrackingImport},
 };
 use crate::{
     error::{ApiResult, ErrorBody},
@@ -102,7 +104,7 @@ pub async fn carrier_export(
     body: Json<CarrierExportBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let f = fulfilment::carrier_file(&app, &actor, &b.carrier, &b.order_ids, b.ship_date).await?;
+    let f = labels::carrier_file(&app, &actor, &b.carrier, &b.order_ids, b.ship_date).await?;
     Ok(HttpResponse::Ok()
         .content_type(f.content_type)
         .insert_header((
@@ -129,7 +131,7 @@ pub async fn set_tracking(
     body: Json<TrackingBody>,
 ) -> ApiResult<HttpResponse> {
     let (id, seq) = path.into_inner();
-    let d = fulfilment::set_tracking(&app, &actor, id, seq, &body.0.tracking_number).await?;
+    let d = tracking::set_tracking(&app, &actor, id, seq, &body.0.tracking_number).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(d, None, None)))
 }
 
@@ -146,7 +148,7 @@ pub async fn import_tracking(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let body = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
-    Ok(HttpResponse::Ok().json(fulfilment::import_tracking(&app, &actor, &body).await?))
+    Ok(HttpResponse::Ok().json(tracking::import_tracking(&app, &actor, &body).await?))
 }
 
 /// Marks a shipped order delivered (cash on delivery becomes paid).

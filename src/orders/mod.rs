@@ -6,11 +6,13 @@
 pub mod carriers;
 pub mod domain;
 pub mod dto;
+pub mod error;
 pub mod events;
 pub mod fulfilment;
 pub mod fulfilment_handlers;
 pub mod handlers;
 pub mod jobs;
+pub mod labels;
 pub mod notify;
 pub mod placement;
 pub mod privacy;
@@ -19,6 +21,7 @@ pub mod returns;
 pub mod sales;
 pub mod seller;
 pub mod service;
+pub mod tracking;
 
 use crate::{area::Area, http::route::RouteSpec, route};
 

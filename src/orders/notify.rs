@@ -39,6 +39,7 @@ pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
 ///
 /// # Errors
 /// Retry on database or mail failures; reject for an order that is gone.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<(), JobError> {
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let Some(o) = shop_order::Entity::find_by_id(id)

@@ -329,6 +329,7 @@ pub fn prepare(app: &AppState, d: OrderDraft) -> ApiResult<NewOrder> {
 ///
 /// # Errors
 /// 409 `out_of_stock`; a conflict coded [`KEY_TAKEN`] when another order holds its key.
+#[tracing::instrument(skip_all)]
 pub async fn write(app: &AppState, order: NewOrder) -> ApiResult<Stored> {
     let mut stored = app.part::<OrdersWriter>()?.run(order).await?;
     stored.parcels.sort_by_key(|p| p.seq);
@@ -512,6 +513,7 @@ async fn taken_keys(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn find_by_key(
     app: &AppState,
     agg: Uuid,
@@ -532,11 +534,7 @@ pub async fn find_by_key(
 /// 422 `idempotency_key_reused` for another body.
 pub fn replay(existing: shop_order::Model, hash: &str) -> ApiResult<Placed> {
     if existing.request_hash != hash {
-        return Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used with a different order".into(),
-            details: serde_json::json!({}),
-        });
+        return Err(super::error::OrderError::IdempotencyKeyReused { what: "order" }.into());
     }
     Ok(Placed {
         order: existing,

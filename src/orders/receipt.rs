@@ -72,6 +72,7 @@ pub struct Receipt {
 ///
 /// # Errors
 /// 404; database failure.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn for_buyer(app: &AppState, agg: Uuid, id: Uuid, token: &str) -> ApiResult<Receipt> {
     let (d, _) = service::for_buyer(app, agg, id, token).await?;
     build(app, d).await

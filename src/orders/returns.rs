@@ -25,8 +25,8 @@ use crate::{
 };
 use entity::{order_line, order_return, reservation_line, shop_order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -126,6 +126,7 @@ fn check(req: &ReturnRequest) -> ApiResult<String> {
 /// # Errors
 /// 403; 404; 409 `invalid_transition`, `return_exceeds_shipped`; 422 fields,
 /// `idempotency_key_reused`.
+#[tracing::instrument(skip_all, fields(order.id = %order_id))]
 pub async fn create(
     app: &AppState,
     actor: &Actor,
@@ -145,14 +146,7 @@ pub async fn create(
         ));
     }
     let hash = hash_token(&serde_json::to_string(&req).unwrap_or_default());
-    let batch = match key {
-        Some(k) => {
-            let digest = hash_token(&format!("order-return:{order_id}:{k}"));
-            let bytes = hex::decode(&digest[..32]).map_err(|e| ApiError::Internal(e.into()))?;
-            Uuid::from_slice(&bytes).map_err(|e| ApiError::Internal(e.into()))?
-        }
-        None => core::new_id(),
-    };
+    let batch = batch_id(order_id, key)?;
     let s = seller(app, agg).await?;
     let txn = db::begin_write(&app.db).await?;
     let o = find(&txn, agg, order_id).await?;
@@ -161,20 +155,7 @@ pub async fn create(
         drop(txn);
         return replayed(app, &s.tax_rounding, batch, &earlier, o).await;
     }
-    // Claims the order row: returns of one order run one at a time.
-    let claimed = shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(
-            shop_order::Column::FulfilmentStatus
-                .is_in([FulfilmentStatus::Shipped, FulfilmentStatus::Delivered]),
-        )
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(invalid(&o, "take a return (it has not shipped)"));
-    }
+    claim_order(&txn, &o).await?;
     // … and so does one that raced this request and won the claim above.
     if let Some(earlier) = earlier_return(&txn, batch, &hash).await? {
         drop(txn);
@@ -185,148 +166,279 @@ pub async fn create(
         .reservation_id
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order {} has no reservation", o.id)))?;
     stock_returns::claim(&txn, agg, rid).await?;
-    let returned: HashMap<Uuid, i64> = reservation_line::Entity::find()
+    let returned = returned_per_lot(&txn, rid).await?;
+    let route = refund_route(&o);
+    let r = Return {
+        agg,
+        actor,
+        order: &o,
+        rid,
+        batch,
+        hash: &hash,
+        reason: &reason,
+        route,
+        refund_status: match route {
+            RefundRoute::Card => refund::PENDING,
+            RefundRoute::Owed => refund::OWED,
+            RefundRoute::None => refund::NONE,
+        },
+        rounding: &s.tax_rounding,
+    };
+    let (stock_lines, rows) = r.take_lines(&txn, &req.lines, &lines, &returned).await?;
+    let summary = r
+        .finish(app, &txn, &stock_lines, &rows, &lines, &req.lines)
+        .await?;
+    txn.commit().await?;
+    let o = find(&app.db, agg, order_id).await?;
+    Ok((orders::detail(&app.db, o).await?, summary))
+}
+
+/// The return's batch id: derived from the order and the Idempotency-Key (so a retry finds
+/// the earlier return), or new without a key.
+fn batch_id(order_id: Uuid, key: Option<&str>) -> ApiResult<Uuid> {
+    Ok(match key {
+        Some(k) => {
+            let digest = hash_token(&format!("order-return:{order_id}:{k}"));
+            let bytes = hex::decode(&digest[..32]).map_err(|e| ApiError::Internal(e.into()))?;
+            Uuid::from_slice(&bytes).map_err(|e| ApiError::Internal(e.into()))?
+        }
+        None => core::new_id(),
+    })
+}
+
+/// Claims the order row: returns of one order run one at a time (409 unless it is open and
+/// has shipped).
+async fn claim_order(txn: &DatabaseTransaction, o: &shop_order::Model) -> ApiResult<()> {
+    let claimed = shop_order::Entity::update_many()
+        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(shop_order::Column::Id.eq(o.id))
+        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
+        .filter(
+            shop_order::Column::FulfilmentStatus
+                .is_in([FulfilmentStatus::Shipped, FulfilmentStatus::Delivered]),
+        )
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(invalid(o, "take a return (it has not shipped)"));
+    }
+    Ok(())
+}
+
+/// Units already returned per lot of reservation `rid`.
+async fn returned_per_lot(txn: &DatabaseTransaction, rid: Uuid) -> ApiResult<HashMap<Uuid, i64>> {
+    Ok(reservation_line::Entity::find()
         .filter(reservation_line::Column::ReservationId.eq(rid))
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|l| (l.lot_id, l.returned_qty))
-        .collect();
-    let route = match (o.payment_status, o.payment_method) {
+        .collect())
+}
+
+/// How the order's money goes back: by card for paid card orders, owed for other paid orders,
+/// nothing when nothing was paid.
+fn refund_route(o: &shop_order::Model) -> RefundRoute {
+    match (o.payment_status, o.payment_method) {
         (PaymentStatus::Paid | PaymentStatus::PartiallyRefunded, PaymentMethod::Card) => {
             RefundRoute::Card
         }
         (PaymentStatus::Paid | PaymentStatus::PartiallyRefunded, _) => RefundRoute::Owed,
         _ => RefundRoute::None,
-    };
-    let refund_status = match route {
-        RefundRoute::Card => refund::PENDING,
-        RefundRoute::Owed => refund::OWED,
-        RefundRoute::None => refund::NONE,
-    };
-    let mut stock_lines = Vec::new();
-    let mut rows = Vec::new();
-    for (i, l) in req.lines.iter().enumerate() {
-        let line = lines.get(&l.line_id).ok_or_else(|| {
-            ApiError::field(format!("lines[{i}].line_id"), "is not a line of this order")
-        })?;
-        let took = order_line::Entity::update_many()
-            .col_expr(
-                order_line::Column::ReturnedQty,
-                Expr::col(order_line::Column::ReturnedQty).add(l.qty),
-            )
-            .filter(order_line::Column::Id.eq(line.id))
-            .filter(
-                Expr::col(order_line::Column::ReturnedQty)
-                    .add(l.qty)
-                    .lte(Expr::col(order_line::Column::Qty)),
-            )
-            .exec(&txn)
-            .await?;
-        if took.rows_affected != 1 {
-            return Err(ApiError::Conflict {
-                code: "return_exceeds_shipped",
-                message: format!(
-                    "lines[{i}]: {} shipped, {} already returned",
-                    line.qty, line.returned_qty
-                ),
-                details: serde_json::json!({ "line": i, "shipped": line.qty, "returned": line.returned_qty }),
-            });
+    }
+}
+
+/// One return being recorded, inside its transaction.
+struct Return<'a> {
+    agg: Uuid,
+    actor: &'a Actor,
+    order: &'a shop_order::Model,
+    /// The order's reservation.
+    rid: Uuid,
+    batch: Uuid,
+    hash: &'a str,
+    reason: &'a str,
+    route: RefundRoute,
+    refund_status: &'static str,
+    /// The shop's tax rounding.
+    rounding: &'a str,
+}
+
+impl Return<'_> {
+    /// Books each requested line in turn: its returned units, the lots they go back to, and
+    /// its return row; gives the stock lines and the rows.
+    async fn take_lines(
+        &self,
+        txn: &DatabaseTransaction,
+        requested: &[ReturnLineInput],
+        lines: &HashMap<Uuid, order_line::Model>,
+        returned: &HashMap<Uuid, i64>,
+    ) -> ApiResult<(Vec<ReturnLine>, Vec<order_return::Model>)> {
+        let mut stock_lines = Vec::new();
+        let mut rows = Vec::new();
+        for (i, l) in requested.iter().enumerate() {
+            let line = lines.get(&l.line_id).ok_or_else(|| {
+                ApiError::field(format!("lines[{i}].line_id"), "is not a line of this order")
+            })?;
+            mark_returned(txn, i, line, l.qty).await?;
+            back_to_lots(line, l, returned, &mut stock_lines)?;
+            rows.push(self.insert_row(txn, line, l).await?);
         }
-        // Units go back to the lots they came from, first lot first.
-        let mut left = l.qty;
-        for (lot, qty) in allocations_of(line)? {
-            let room = qty - returned.get(&lot).copied().unwrap_or(0);
-            let take = std::cmp::min(left, std::cmp::max(room, 0));
-            if take > 0 {
-                stock_lines.push(ReturnLine {
-                    lot_id: lot,
-                    qty: take,
-                    disposition: l.disposition.clone(),
-                    loss_bearer: l.loss_bearer.clone(),
-                });
-                left -= take;
-            }
-        }
-        if left > 0 {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "order line {} has fewer allocated units than returned",
-                line.id
-            )));
-        }
-        let amount = if refund_status == refund::NONE {
+        Ok((stock_lines, rows))
+    }
+
+    /// Inserts the return row of one line (its refund is nothing when nothing was paid).
+    async fn insert_row(
+        &self,
+        txn: &DatabaseTransaction,
+        line: &order_line::Model,
+        l: &ReturnLineInput,
+    ) -> ApiResult<order_return::Model> {
+        let amount = if self.refund_status == refund::NONE {
             0
         } else {
             line.unit_price * l.qty
         };
-        rows.push(
-            order_return::ActiveModel {
-                id: Set(core::new_id()),
-                aggregator_id: Set(agg),
-                order_id: Set(o.id),
-                order_line_id: Set(line.id),
-                qty: Set(l.qty),
-                disposition: Set(l.disposition.clone()),
-                loss_bearer: Set(l.loss_bearer.clone()),
-                refund_amount: Set(amount),
-                refund_status: Set(refund_status.into()),
-                provider_refund_id: Set(None),
-                reason: Set(reason.clone()),
-                created_by: Set(actor.user_id),
-                created_at: Set(core::now()),
-                batch_id: Set(Some(batch)),
-                request_hash: Set(Some(hash.clone())),
-            }
-            .insert(&txn)
-            .await?,
-        );
+        Ok(order_return::ActiveModel {
+            id: Set(core::new_id()),
+            aggregator_id: Set(self.agg),
+            order_id: Set(self.order.id),
+            order_line_id: Set(line.id),
+            qty: Set(l.qty),
+            disposition: Set(l.disposition.clone()),
+            loss_bearer: Set(l.loss_bearer.clone()),
+            refund_amount: Set(amount),
+            refund_status: Set(self.refund_status.into()),
+            provider_refund_id: Set(None),
+            reason: Set(self.reason.to_string()),
+            created_by: Set(self.actor.user_id),
+            created_at: Set(core::now()),
+            batch_id: Set(Some(self.batch)),
+            request_hash: Set(Some(self.hash.to_string())),
+        }
+        .insert(txn)
+        .await?)
     }
-    stock_returns::apply_lines(
-        &txn,
-        agg,
-        actor.user_id,
-        rid,
-        batch,
-        &reason,
-        &hash,
-        &stock_lines,
-    )
-    .await?;
-    let total: i64 = rows.iter().map(|r| r.refund_amount).sum();
-    let summary = summarise(&s.tax_rounding, batch, &rows, &lines, false);
-    orders::audit_order(
-        &txn,
-        &o,
-        Some(actor.user_id),
-        "order_returned",
-        serde_json::json!({
-            "batch_id": batch, "reason": reason, "refund_total": total,
-            "refund_tax8": summary.refund_tax8, "refund_tax10": summary.refund_tax10,
-            "lines": req.lines,
-        }),
-    )
-    .await?;
-    events::record(
-        &txn,
-        app,
-        &OrderReturned {
-            aggregator_id: o.aggregator_id,
-            order_id: o.id,
-            batch_id: batch,
-            refund_total: total,
-            refund_tax8: summary.refund_tax8,
-            refund_tax10: summary.refund_tax10,
-            route,
-            refund_key: format!("return-{batch}"),
-        },
-    )
-    .await?;
-    if total > 0 {
-        orders::refund_due(app, &txn, &o, total, format!("return-{batch}"), Some(batch)).await?;
+
+    /// Puts the units back in the stock ledger, audits the return, records its event and,
+    /// when money goes back, the refund due; gives the return's summary.
+    async fn finish(
+        &self,
+        app: &AppState,
+        txn: &DatabaseTransaction,
+        stock_lines: &[ReturnLine],
+        rows: &[order_return::Model],
+        lines: &HashMap<Uuid, order_line::Model>,
+        requested: &[ReturnLineInput],
+    ) -> ApiResult<ReturnSummary> {
+        let (o, batch) = (self.order, self.batch);
+        stock_returns::apply_lines(
+            txn,
+            self.agg,
+            self.actor.user_id,
+            self.rid,
+            batch,
+            self.reason,
+            self.hash,
+            stock_lines,
+        )
+        .await?;
+        let total: i64 = rows.iter().map(|r| r.refund_amount).sum();
+        let summary = summarise(self.rounding, batch, rows, lines, false);
+        orders::audit_order(
+            txn,
+            o,
+            Some(self.actor.user_id),
+            "order_returned",
+            serde_json::json!({
+                "batch_id": batch, "reason": self.reason, "refund_total": total,
+                "refund_tax8": summary.refund_tax8, "refund_tax10": summary.refund_tax10,
+                "lines": requested,
+            }),
+        )
+        .await?;
+        events::record(
+            txn,
+            app,
+            &OrderReturned {
+                aggregator_id: o.aggregator_id,
+                order_id: o.id,
+                batch_id: batch,
+                refund_total: total,
+                refund_tax8: summary.refund_tax8,
+                refund_tax10: summary.refund_tax10,
+                route: self.route,
+                refund_key: format!("return-{batch}"),
+            },
+        )
+        .await?;
+        if total > 0 {
+            orders::refund_due(app, txn, o, total, format!("return-{batch}"), Some(batch)).await?;
+        }
+        Ok(summary)
     }
-    txn.commit().await?;
-    let o = find(&app.db, agg, order_id).await?;
-    Ok((orders::detail(&app.db, o).await?, summary))
+}
+
+/// Adds `qty` to the line's returned units (409 `return_exceeds_shipped` past what it shipped).
+async fn mark_returned(
+    txn: &DatabaseTransaction,
+    i: usize,
+    line: &order_line::Model,
+    qty: i64,
+) -> ApiResult<()> {
+    let took = order_line::Entity::update_many()
+        .col_expr(
+            order_line::Column::ReturnedQty,
+            Expr::col(order_line::Column::ReturnedQty).add(qty),
+        )
+        .filter(order_line::Column::Id.eq(line.id))
+        .filter(
+            Expr::col(order_line::Column::ReturnedQty)
+                .add(qty)
+                .lte(Expr::col(order_line::Column::Qty)),
+        )
+        .exec(txn)
+        .await?;
+    if took.rows_affected != 1 {
+        return Err(super::error::OrderError::ReturnExceedsShipped {
+            line: i,
+            shipped: line.qty,
+            returned: line.returned_qty,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Adds the stock lines that put a returned line's units back in the lots they came from,
+/// first lot first, within what each lot has not had back yet.
+fn back_to_lots(
+    line: &order_line::Model,
+    l: &ReturnLineInput,
+    returned: &HashMap<Uuid, i64>,
+    stock_lines: &mut Vec<ReturnLine>,
+) -> ApiResult<()> {
+    let mut left = l.qty;
+    for (lot, qty) in allocations_of(line)? {
+        let room = qty - returned.get(&lot).copied().unwrap_or(0);
+        let take = std::cmp::min(left, std::cmp::max(room, 0));
+        if take > 0 {
+            stock_lines.push(ReturnLine {
+                lot_id: lot,
+                qty: take,
+                disposition: l.disposition.clone(),
+                loss_bearer: l.loss_bearer.clone(),
+            });
+            left -= take;
+        }
+    }
+    if left > 0 {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "order line {} has fewer allocated units than returned",
+            line.id
+        )));
+    }
+    Ok(())
 }
 
 async fn lines_of(
@@ -375,11 +487,7 @@ async fn earlier_return(
         .iter()
         .any(|r| r.request_hash.as_deref() != Some(hash))
     {
-        return Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used with a different return".into(),
-            details: serde_json::json!({}),
-        });
+        return Err(super::error::OrderError::IdempotencyKeyReused { what: "return" }.into());
     }
     Ok(Some(earlier))
 }

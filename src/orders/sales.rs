@@ -53,6 +53,7 @@ fn own(actor: &Actor) -> ApiResult<Uuid> {
 ///
 /// # Errors
 /// 403 for anyone but a producer.
+#[tracing::instrument(skip_all)]
 pub async fn sold_lines(app: &AppState, actor: &Actor, page: Page) -> ApiResult<Vec<SoldLine>> {
     let pid = own(actor)?;
     let mut q = order_line::Entity::find()
@@ -104,6 +105,7 @@ async fn with_orders(
 ///
 /// # Errors
 /// 403; 422 `sold_notice`.
+#[tracing::instrument(skip_all)]
 pub async fn set_notice(app: &AppState, actor: &Actor, choice: &str) -> ApiResult<()> {
     let pid = own(actor)?;
     if !SOLD_NOTICES.contains(&choice) {
@@ -125,6 +127,7 @@ pub async fn set_notice(app: &AppState, actor: &Actor, choice: &str) -> ApiResul
 ///
 /// # Errors
 /// 403; 404.
+#[tracing::instrument(skip_all)]
 pub async fn notice(app: &AppState, actor: &Actor) -> ApiResult<String> {
     let pid = own(actor)?;
     Ok(producer::Entity::find_by_id(pid)
@@ -206,6 +209,7 @@ async fn send_to(
 ///
 /// # Errors
 /// Retry on database or mail failures.
+#[tracing::instrument(skip_all, fields(order.id = %order_id))]
 pub async fn per_order(app: &AppState, order_id: Uuid, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let lines = order_line::Entity::find()
@@ -237,6 +241,7 @@ pub async fn per_order(app: &AppState, order_id: Uuid, key: &str) -> Result<(), 
 ///
 /// # Errors
 /// Retry on database or mail failures.
+#[tracing::instrument(skip_all)]
 pub async fn digest(app: &AppState, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let producers = producer::Entity::find()

@@ -36,6 +36,7 @@ pub struct OrderDetail {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn detail(db: &impl ConnectionTrait, order: shop_order::Model) -> ApiResult<OrderDetail> {
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order.id))
@@ -71,6 +72,7 @@ pub fn cancellable(d: &OrderDetail) -> bool {
 ///
 /// # Errors
 /// 404.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn for_buyer(
     app: &AppState,
     agg: Uuid,
@@ -114,6 +116,7 @@ pub(super) async fn find(
 ///
 /// # Errors
 /// 403; 404.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn get(
     app: &AppState,
     actor: &Actor,
@@ -149,6 +152,7 @@ fn jst_start(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
 ///
 /// # Errors
 /// 403; 422 naming a bad filter.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     app: &AppState,
     actor: &Actor,
@@ -259,17 +263,7 @@ pub async fn list(
 
 /// 409 `invalid_transition` naming the order and its three statuses.
 pub(super) fn invalid(o: &shop_order::Model, what: &str) -> ApiError {
-    ApiError::Conflict {
-        code: "invalid_transition",
-        message: format!(
-            "cannot {what}: order {} is {} / {} / {}",
-            o.number, o.status, o.payment_status, o.fulfilment_status
-        ),
-        details: serde_json::json!({
-            "order_id": o.id, "number": o.number, "status": o.status,
-            "payment_status": o.payment_status, "fulfilment_status": o.fulfilment_status,
-        }),
-    }
+    super::error::OrderError::invalid(o, what).into()
 }
 
 /// Records an order event in the audit log.
@@ -302,6 +296,7 @@ pub(crate) async fn audit_order(
 ///
 /// # Errors
 /// 404; 409 `invalid_transition`.
+#[tracing::instrument(skip_all)]
 pub async fn mark_paid_in(
     app: &AppState,
     txn: &DatabaseTransaction,
@@ -354,6 +349,7 @@ pub async fn mark_paid_in(
 ///
 /// # Errors
 /// 403; 404; 409 `invalid_transition`.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn mark_paid(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<OrderDetail> {
     let agg = staff(actor)?;
     let txn = db::begin_write(&app.db).await?;
@@ -368,6 +364,7 @@ pub async fn mark_paid(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Ord
 ///
 /// # Errors
 /// 409 `invalid_transition` once shipped or already cancelled.
+#[tracing::instrument(skip_all)]
 pub async fn cancel_in(
     app: &AppState,
     txn: &DatabaseTransaction,
@@ -457,6 +454,7 @@ pub async fn cancel_in(
 ///
 /// # Errors
 /// 403; 404; 409 `invalid_transition`; 422 reason.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn cancel(
     app: &AppState,
     actor: &Actor,
@@ -477,6 +475,7 @@ pub async fn cancel(
 ///
 /// # Errors
 /// 404 wrong link; 409 `invalid_transition`.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn cancel_by_buyer(
     app: &AppState,
     agg: Uuid,
@@ -498,6 +497,7 @@ pub async fn cancel_by_buyer(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
     let due = shop_order::Entity::find()
         .filter(shop_order::Column::Status.eq(OrderStatus::Open))
@@ -525,6 +525,7 @@ pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
     let before = core::now() - Duration::days(app.settings.shop.personal_data_retention_days);
     let r = shop_order::Entity::update_many()
@@ -552,6 +553,7 @@ pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn refund_due(
     app: &AppState,
     txn: &DatabaseTransaction,
@@ -589,6 +591,7 @@ pub async fn refund_due(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn paid_after_cancel_in(
     app: &AppState,
     txn: &DatabaseTransaction,
@@ -611,6 +614,7 @@ pub async fn paid_after_cancel_in(
 ///
 /// # Errors
 /// 404 for an unknown order; database failure.
+#[tracing::instrument(skip_all, fields(order.id = %order_id))]
 pub async fn record_card_refund(
     app: &AppState,
     txn: &DatabaseTransaction,

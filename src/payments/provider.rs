@@ -104,6 +104,7 @@ impl<'a> Provider<'a> {
     ///
     /// # Errors
     /// [`ProviderError`].
+    #[tracing::instrument(skip_all, fields(adapter = "payment_provider", order.id = %order_id))]
     pub async fn create_intent(
         &self,
         amount: i64,
@@ -128,6 +129,7 @@ impl<'a> Provider<'a> {
     ///
     /// # Errors
     /// [`ProviderError`].
+    #[tracing::instrument(skip_all, fields(adapter = "payment_provider"))]
     pub async fn refund(
         &self,
         intent: &str,

@@ -21,6 +21,7 @@ use sea_orm::{
 /// Retry on provider or database trouble; pause when the provider refuses our credentials or
 /// cards are not configured; reject a refund the provider refuses or an order without a card
 /// payment.
+#[tracing::instrument(skip_all)]
 pub async fn refund(app: &AppState, due: &RefundDue) -> Result<(), JobError> {
     let (order_id, amount, key, batch) = (due.order_id, due.amount, due.key.as_str(), due.batch_id);
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());

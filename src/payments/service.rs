@@ -30,6 +30,7 @@ use uuid::Uuid;
 /// # Errors
 /// 502 `payment_provider_unavailable` (the order stays pending; retry with the same
 /// Idempotency-Key).
+#[tracing::instrument(skip_all)]
 pub async fn ensure_intent(app: &AppState, o: &shop_order::Model) -> ApiResult<CardPayment> {
     let unavailable = |e: ProviderError| {
         tracing::warn!(order = %o.id, error = %e, "payment intent failed");
@@ -68,6 +69,7 @@ pub async fn ensure_intent(app: &AppState, o: &shop_order::Model) -> ApiResult<C
 ///
 /// # Errors
 /// As [`ensure_intent`].
+#[tracing::instrument(skip_all)]
 pub async fn card_payment_for(
     app: &AppState,
     o: &shop_order::Model,
@@ -87,6 +89,7 @@ pub async fn card_payment_for(
 ///
 /// # Errors
 /// 400 `invalid_signature`, `stale_signature`, `malformed_event`.
+#[tracing::instrument(skip_all)]
 pub async fn webhook(
     app: &AppState,
     signature: Option<&str>,
@@ -202,6 +205,7 @@ pub async fn webhook(
 ///
 /// # Errors
 /// 403; 422 `file`.
+#[tracing::instrument(skip_all)]
 pub async fn import_bank(app: &AppState, actor: &Actor, bytes: &[u8]) -> ApiResult<BankImport> {
     actor.require(&[Role::Finance, Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn prefectures(db: &impl ConnectionTrait) -> ApiResult<Vec<prefecture::Model>> {
     Ok(prefecture::Entity::find()
         .order_by_asc(prefecture::Column::Code)
@@ -18,6 +19,7 @@ pub async fn prefectures(db: &impl ConnectionTrait) -> ApiResult<Vec<prefecture:
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn municipalities(
     db: &impl ConnectionTrait,
     prefecture_code: Option<&str>,
@@ -33,6 +35,7 @@ pub async fn municipalities(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn islands(
     db: &impl ConnectionTrait,
     prefecture_code: Option<&str>,

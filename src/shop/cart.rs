@@ -35,6 +35,7 @@ pub struct Cart {
 ///
 /// # Errors
 /// Database failure (a page shows its error page, never an empty cart).
+#[tracing::instrument(skip_all)]
 pub async fn cart(app: &AppState, agg: Uuid, lines: &[(Uuid, i64)]) -> ApiResult<Cart> {
     // Two queries for the whole cart: its SKUs, then their sellable products.
     let skus: Vec<sku::Model> = sku::Entity::find()

@@ -96,6 +96,7 @@ pub struct Page {
 ///
 /// # Errors
 /// 404.
+#[tracing::instrument(skip_all)]
 pub async fn shop_aggregator(app: &AppState, slug: &str) -> ApiResult<Arc<aggregator::Model>> {
     app.part::<ShopCache>()?
         .aggregators
@@ -107,6 +108,7 @@ pub async fn shop_aggregator(app: &AppState, slug: &str) -> ApiResult<Arc<aggreg
 ///
 /// # Errors
 /// 404.
+#[tracing::instrument(skip_all)]
 pub async fn aggregator_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
@@ -123,6 +125,7 @@ pub async fn aggregator_by_slug(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn open_producers(
     db: &impl ConnectionTrait,
     agg: Uuid,
@@ -134,6 +137,7 @@ pub async fn open_producers(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn open_producers_among(
     db: &impl ConnectionTrait,
     agg: Uuid,
@@ -189,6 +193,7 @@ pub async fn open_producers_among(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn available(
     app: &AppState,
     agg: Uuid,
@@ -214,6 +219,7 @@ pub async fn available(
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn shop_rules(app: &AppState, agg: Uuid) -> ApiResult<Arc<Rules>> {
     crate::inventory::rules::cached(app, agg).await
 }
@@ -242,6 +248,7 @@ fn like_pattern(q: &str) -> String {
 ///
 /// # Errors
 /// 422 naming the bad filter; 404 unknown shop.
+#[tracing::instrument(skip_all)]
 pub async fn list(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Arc<Page>> {
     let key = format!("{agg}|{f:?}");
     app.part::<ShopCache>()?
@@ -250,7 +257,41 @@ pub async fn list(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Arc<Pag
         .await
 }
 
+/// One page of the shop listing, read from the database.
 async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page> {
+    let (sort, limit, after) = validated(&f)?;
+    let producers = open_producers(&app.db, agg).await?;
+    let producer_ids = matching_producers(&producers, &f);
+    if producer_ids.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
+    }
+    let backend = app.db.get_database_backend();
+    let mut args = Args::default();
+    let wh = conditions(app, agg, &f, &producer_ids, &mut args).await?;
+    let sql = page_sql(&wh, sort, after.as_ref(), limit, &mut args);
+    let stmt = Statement::from_sql_and_values(backend, sql_for(backend, &sql), args.0);
+    let mut rows = Row::find_by_statement(stmt).all(&app.db).await?;
+    let next = next_cursor(&mut rows, sort, limit);
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let rows = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.clone()))
+        .all(&app.db)
+        .await?;
+    let mut products = load(app, agg, &producers, rows).await?;
+    // Keep the SQL order.
+    products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
+    Ok(Page {
+        items: products,
+        next,
+    })
+}
+
+/// Checks the filter, the first bad field refusing it; gives the sort, the page size and the
+/// decoded cursor.
+fn validated(f: &ShopFilter) -> ApiResult<(&str, u64, Option<Cursor>)> {
     let sort = f.sort.as_deref().unwrap_or("new");
     if !SORTS.contains(&sort) {
         return Err(bad("sort", "must be new, price_asc or price_desc"));
@@ -259,15 +300,7 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
     if !(1..=100).contains(&limit) {
         return Err(bad("limit", "must be between 1 and 100"));
     }
-    let after: Option<Cursor> = match &f.cursor {
-        None => None,
-        Some(c) => Some(
-            hex::decode(c)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| bad("cursor", "is not a valid cursor"))?,
-        ),
-    };
+    let after = decode_cursor(f.cursor.as_deref())?;
     for (name, v) in [("price_min", f.price_min), ("price_max", f.price_max)] {
         if v.is_some_and(|v| !(0..=100_000_000).contains(&v)) {
             return Err(bad(name, "must be 0 to 100,000,000 yen"));
@@ -298,9 +331,25 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
             validate::code(v, 32).map_err(|m| bad(name, m))?;
         }
     }
+    Ok((sort, limit, after))
+}
 
-    let producers = open_producers(&app.db, agg).await?;
-    let producer_ids: Vec<Uuid> = producers
+/// The keyset cursor a page link carries (hex of its JSON), if one is given.
+fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<Cursor>> {
+    match cursor {
+        None => Ok(None),
+        Some(c) => Ok(Some(
+            hex::decode(c)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| bad("cursor", "is not a valid cursor"))?,
+        )),
+    }
+}
+
+/// The open producers the filter's producer, island and municipality leave.
+fn matching_producers(producers: &HashMap<Uuid, producer::Model>, f: &ShopFilter) -> Vec<Uuid> {
+    producers
         .values()
         .filter(|p| f.producer_id.is_none_or(|id| id == p.id))
         .filter(|p| {
@@ -314,28 +363,39 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
                 .is_none_or(|m| &p.municipality_code == m)
         })
         .map(|p| p.id)
-        .collect();
-    if producer_ids.is_empty() {
-        return Ok(Page {
-            items: Vec::new(),
-            next: None,
-        });
-    }
+        .collect()
+}
 
-    let backend = app.db.get_database_backend();
-    let mut values: Vec<Value> = Vec::new();
-    let mut arg = |v: Value| {
-        values.push(v);
-        format!("${}", values.len())
-    };
+/// The values of a statement, each named by its `$n` placeholder in the order added.
+#[derive(Default)]
+struct Args(Vec<Value>);
+
+impl Args {
+    /// Adds a value and gives its placeholder.
+    fn arg(&mut self, v: Value) -> String {
+        self.0.push(v);
+        format!("${}", self.0.len())
+    }
+}
+
+/// The WHERE conditions of the listing over `product p JOIN sku s` (listed products of the
+/// matching producers with an active SKU, and the filter's category, temperature, tag, text,
+/// prices and stock).
+async fn conditions(
+    app: &AppState,
+    agg: Uuid,
+    f: &ShopFilter,
+    producer_ids: &[Uuid],
+    args: &mut Args,
+) -> ApiResult<Vec<String>> {
     let mut wh = vec![
-        format!("p.aggregator_id = {}", arg(agg.into())),
-        format!("p.status = {}", arg("listed".into())),
+        format!("p.aggregator_id = {}", args.arg(agg.into())),
+        format!("p.status = {}", args.arg("listed".into())),
         "s.active = TRUE".to_string(),
     ];
     let list = producer_ids
         .iter()
-        .map(|id| arg((*id).into()))
+        .map(|id| args.arg((*id).into()))
         .collect::<Vec<_>>()
         .join(", ");
     wh.push(format!("p.producer_id IN ({list})"));
@@ -350,59 +410,79 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
             .collect();
         let list = children
             .into_iter()
-            .map(|c| arg(c.into()))
+            .map(|c| args.arg(c.into()))
             .collect::<Vec<_>>()
             .join(", ");
         wh.push(format!("p.category_code IN ({list})"));
     }
     if let Some(t) = &f.temperature {
-        wh.push(format!("p.temperature_class = {}", arg(t.clone().into())));
+        wh.push(format!(
+            "p.temperature_class = {}",
+            args.arg(t.clone().into())
+        ));
     }
     if let Some(t) = f.tag.as_deref().filter(|t| !t.is_empty()) {
         let quoted = serde_json::to_string(t).unwrap_or_default();
-        let p = arg(like_pattern(&quoted).into());
+        let p = args.arg(like_pattern(&quoted).into());
         wh.push(format!("LOWER(p.tags) LIKE {p} ESCAPE '\\'"));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let p = arg(like_pattern(q).into());
+        let p = args.arg(like_pattern(q).into());
         wh.push(format!(
             "(LOWER(p.title_ja) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(p.title_en, '')) LIKE {p} ESCAPE '\\' \
              OR LOWER(p.description_ja) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(p.description_en, '')) LIKE {p} ESCAPE '\\')"
         ));
     }
     if let Some(v) = f.price_min {
-        wh.push(format!("s.price_yen >= {}", arg(v.into())));
+        wh.push(format!("s.price_yen >= {}", args.arg(v.into())));
     }
     if let Some(v) = f.price_max {
-        wh.push(format!("s.price_yen <= {}", arg(v.into())));
+        wh.push(format!("s.price_yen <= {}", args.arg(v.into())));
     }
     if f.in_stock == Some(true) {
-        // Lots count when they keep their category's minimum days (rule or default).
-        let today = core::today_jst();
-        let rules = inventory_rule::Entity::find()
-            .filter(inventory_rule::Column::AggregatorId.eq(agg))
-            .filter(inventory_rule::Column::Kind.eq(crate::inventory::rules::MIN_DAYS_CATEGORY))
-            .all(&app.db)
-            .await?;
-        let mut case = String::from("CASE p.category_code");
-        for r in rules {
-            let k = arg(r.key.clone().into());
-            let d = arg((today + chrono::Duration::days(i64::from(r.days))).into());
-            case.push_str(&format!(" WHEN {k} THEN {d}"));
-        }
-        let d =
-            arg((today + chrono::Duration::days(app.settings.inventory.min_remaining_days)).into());
-        // Without per-category rules the default date applies to every lot.
-        let case = if case.contains("WHEN") {
-            format!("{case} ELSE {d} END")
-        } else {
-            d
-        };
-        wh.push(format!(
-            "EXISTS (SELECT 1 FROM stock_lot l WHERE l.sku_id = s.id AND l.on_hand > l.reserved \
-             AND l.best_before >= {case})"
-        ));
+        wh.push(in_stock_condition(app, agg, args).await?);
     }
+    Ok(wh)
+}
+
+/// The condition that a SKU has a lot with unreserved units that keeps its category's minimum
+/// days (rule or default).
+async fn in_stock_condition(app: &AppState, agg: Uuid, args: &mut Args) -> ApiResult<String> {
+    let today = core::today_jst();
+    let rules = inventory_rule::Entity::find()
+        .filter(inventory_rule::Column::AggregatorId.eq(agg))
+        .filter(inventory_rule::Column::Kind.eq(crate::inventory::rules::MIN_DAYS_CATEGORY))
+        .all(&app.db)
+        .await?;
+    let mut case = String::from("CASE p.category_code");
+    for r in rules {
+        let k = args.arg(r.key.clone().into());
+        let d = args.arg((today + chrono::Duration::days(i64::from(r.days))).into());
+        case.push_str(&format!(" WHEN {k} THEN {d}"));
+    }
+    let d = args
+        .arg((today + chrono::Duration::days(app.settings.inventory.min_remaining_days)).into());
+    // Without per-category rules the default date applies to every lot.
+    let case = if case.contains("WHEN") {
+        format!("{case} ELSE {d} END")
+    } else {
+        d
+    };
+    Ok(format!(
+        "EXISTS (SELECT 1 FROM stock_lot l WHERE l.sku_id = s.id AND l.on_hand > l.reserved \
+         AND l.best_before >= {case})"
+    ))
+}
+
+/// The page query: products matching `wh` with their lowest price, in the sort's order, after
+/// the cursor's row, one more than `limit` (to know whether a next page exists).
+fn page_sql(
+    wh: &[String],
+    sort: &str,
+    after: Option<&Cursor>,
+    limit: u64,
+    args: &mut Args,
+) -> String {
     let inner = format!(
         "SELECT p.id AS id, MIN(s.price_yen) AS min_price, p.listed_at AS listed_at \
          FROM product p JOIN sku s ON s.product_id = p.id WHERE {} GROUP BY p.id, p.listed_at",
@@ -423,26 +503,31 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
         ),
     };
     let mut outer = format!("SELECT t.id, t.min_price, t.listed_at FROM ({inner}) t");
-    if let Some(c) = &after {
+    if let Some(c) = after {
         let k = if sort == "new" {
-            arg(DateTime::<Utc>::from_timestamp_micros(c.k)
-                .unwrap_or_default()
-                .into())
+            args.arg(
+                DateTime::<Utc>::from_timestamp_micros(c.k)
+                    .unwrap_or_default()
+                    .into(),
+            )
         } else {
-            arg(c.k.into())
+            args.arg(c.k.into())
         };
-        let i = arg(c.id.into());
+        let i = args.arg(c.id.into());
         outer.push_str(&format!(
             " WHERE {}",
             keyset.replace("$K", &k).replace("$I", &i)
         ));
     }
     outer.push_str(&format!(" ORDER BY {order} LIMIT {}", limit + 1));
-    let stmt = Statement::from_sql_and_values(backend, sql_for(backend, &outer), values);
-    let mut rows = Row::find_by_statement(stmt).all(&app.db).await?;
+    outer
+}
+
+/// Cuts `rows` to `limit` and gives the cursor of the next page when there were more.
+fn next_cursor(rows: &mut Vec<Row>, sort: &str, limit: u64) -> Option<String> {
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more {
+    if more {
         rows.last().map(|r| {
             let k = if sort == "new" {
                 r.listed_at.map_or(0, |t| t.timestamp_micros())
@@ -453,19 +538,7 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
         })
     } else {
         None
-    };
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let rows = product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.clone()))
-        .all(&app.db)
-        .await?;
-    let mut products = load(app, agg, &producers, rows).await?;
-    // Keep the SQL order.
-    products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
-    Ok(Page {
-        items: products,
-        next,
-    })
+    }
 }
 
 /// Loads products with their producer, category, active SKUs, availability and photo ids.
@@ -541,6 +614,7 @@ async fn load(
 ///
 /// # Errors
 /// 404.
+#[tracing::instrument(skip_all)]
 pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProduct>> {
     app.part::<ShopCache>()?
         .products
@@ -557,6 +631,7 @@ pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProdu
 ///
 /// # Errors
 /// Database failure.
+#[tracing::instrument(skip_all)]
 pub async fn get_many(app: &AppState, agg: Uuid, ids: &[Uuid]) -> ApiResult<Vec<ShopProduct>> {
     let listed = product::Entity::find()
         .filter(product::Column::AggregatorId.eq(agg))

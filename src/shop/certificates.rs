@@ -15,6 +15,7 @@ use uuid::Uuid;
 ///
 /// # Errors
 /// 403; 404 outside the tenant; 422 `certificate`.
+#[tracing::instrument(skip_all)]
 pub async fn set(app: &AppState, actor: &Actor, id: Uuid, cert: Option<&str>) -> ApiResult<()> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;

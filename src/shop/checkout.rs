@@ -4,6 +4,7 @@
 //! totals exactly as previewed or a conflict.
 use super::{
     catalogue,
+    error::Refusal,
     pricing::{self, PricedLine, Quote},
     settings::{self, ShopSettings},
 };
@@ -11,7 +12,7 @@ use crate::{
     core::jp::{Phone, PostalCode},
     core::{self, secrets::hash_token},
     error::{ApiError, ApiResult},
-    inventory::reservations,
+    inventory::{reservations, rules::Rules},
     orders::{
         domain::{BuyerData, Contact, OrderSource, PaymentMethod, TIME_SLOTS},
         placement::{
@@ -21,11 +22,12 @@ use crate::{
     state::AppState,
 };
 use chrono::Duration;
-use entity::{aggregator, category, municipality, product, sku};
+use entity::{aggregator, category, municipality, producer, product, sku};
 use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -150,9 +152,9 @@ pub fn quarantine_refusal(
     }
 }
 
-fn refusal(code: &'static str, message: impl Into<String>, details: serde_json::Value) -> ApiError {
+fn refusal(why: Refusal, message: impl Into<String>, details: serde_json::Value) -> ApiError {
     ApiError::Unprocessable {
-        code,
+        code: why.code(),
         message: message.into(),
         details,
     }
@@ -199,6 +201,7 @@ async fn categories(app: &AppState) -> ApiResult<std::sync::Arc<HashMap<String, 
 /// 422 naming fields, or with a code: `not_sellable`, `producer_closed`, `quarantine_restricted`,
 /// `age_confirmation_required`, `alcohol_not_sold`, `over_limit`, `payment_method_unavailable`;
 /// 409 `out_of_stock`, `shop_not_configured`.
+#[tracing::instrument(skip_all)]
 pub async fn check(
     app: &AppState,
     agg: &aggregator::Model,
@@ -208,11 +211,49 @@ pub async fn check(
     let missing = settings.missing_disclosure();
     if !missing.is_empty() {
         return Err(ApiError::Conflict {
-            code: "shop_not_configured",
+            code: super::error::SHOP_NOT_CONFIGURED,
             message: "the shop's seller disclosure (特定商取引法) is incomplete; orders are not taken yet".into(),
             details: serde_json::json!({ "missing": missing }),
         });
     }
+    let (method, locale) = validate_fields(&settings, &mut req)?;
+    accept_payment(app, &settings, &req.payment_method, method)?;
+    let demand = merged_demand(&settings, &req.lines)?;
+    let dest = req.ship_to.clone().unwrap_or_else(|| req.buyer.clone());
+    let destination_municipality = municipality_of(app, &dest).await?;
+    let cart = load_cart(app, agg.id, demand.keys().copied().collect()).await?;
+    let (lines, wants) = LineCheck {
+        settings: &settings,
+        cart: &cart,
+        age_confirmed: req.age_confirmed,
+        dest: &dest,
+        destination_municipality: destination_municipality.as_deref(),
+    }
+    .priced_lines(&demand)?;
+    let quote = price(&settings, lines, &dest, method)?;
+    let pay_by = pay_by(&settings, method);
+    Ok(Checked {
+        settings,
+        quote,
+        buyer: BuyerData {
+            buyer: req.buyer,
+            ship_to: req.ship_to,
+            locale: locale.into(),
+        },
+        payment_method: method,
+        destination_municipality,
+        pay_by,
+        time_slot: req.time_slot,
+        wants,
+    })
+}
+
+/// Checks the request's fields (normalising the contacts), every field error at once; gives the
+/// payment method and the email locale.
+fn validate_fields(
+    settings: &ShopSettings,
+    req: &mut CheckoutRequest,
+) -> ApiResult<(PaymentMethod, &'static str)> {
     let mut errors = Vec::new();
     if req.lines.is_empty() || req.lines.len() > 50 {
         errors.push(("lines".to_string(), "give 1 to 50 lines".to_string()));
@@ -255,33 +296,64 @@ pub async fn check(
     let Some(method) = method.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid(errors));
     };
-    if !settings.payment_methods.contains(&req.payment_method)
+    Ok((method, locale))
+}
+
+/// Refuses a payment method the shop does not take (card also needs a configured provider).
+fn accept_payment(
+    app: &AppState,
+    settings: &ShopSettings,
+    requested: &str,
+    method: PaymentMethod,
+) -> ApiResult<()> {
+    if !settings.payment_methods.iter().any(|m| m == requested)
         || (method == PaymentMethod::Card && app.settings.payments.provider_url.is_empty())
     {
         return Err(refusal(
-            "payment_method_unavailable",
+            Refusal::PaymentMethodUnavailable,
             "this shop does not take that payment method",
             serde_json::json!({ "field": "payment_method", "accepted": settings.payment_methods }),
         ));
     }
+    Ok(())
+}
 
-    // Merge lines of the same SKU, keeping the first position for messages.
+/// The units wanted per SKU (lines of the same SKU merged, keeping the first position for
+/// messages), within the shop's units-per-order limit.
+fn merged_demand(
+    settings: &ShopSettings,
+    lines: &[CartLine],
+) -> ApiResult<BTreeMap<Uuid, (usize, i64)>> {
     let mut demand: BTreeMap<Uuid, (usize, i64)> = BTreeMap::new();
-    for (i, l) in req.lines.iter().enumerate() {
+    for (i, l) in lines.iter().enumerate() {
         demand.entry(l.sku_id).or_insert((i, 0)).1 += l.qty;
     }
     let units: i64 = demand.values().map(|(_, q)| q).sum();
     if units > settings.max_units_per_order {
         return Err(refusal(
-            "over_limit",
+            Refusal::OverLimit,
             format!("at most {} units per order", settings.max_units_per_order),
             serde_json::json!({ "field": "lines", "limit": settings.max_units_per_order }),
         ));
     }
-    let dest = req.ship_to.clone().unwrap_or_else(|| req.buyer.clone());
-    let destination_municipality = municipality_of(app, &dest).await?;
-    let ids: Vec<Uuid> = demand.keys().copied().collect();
-    // The cart's SKUs with their products, in one query.
+    Ok(demand)
+}
+
+/// What the cart's lines are checked and priced from.
+struct Cart {
+    skus: HashMap<Uuid, sku::Model>,
+    products: HashMap<Uuid, product::Model>,
+    /// The open producers among the products' producers.
+    producers: HashMap<Uuid, producer::Model>,
+    categories: Arc<HashMap<String, category::Model>>,
+    /// Sellable units per SKU.
+    available: HashMap<Uuid, i64>,
+    rules: Arc<Rules>,
+}
+
+/// Loads the cart's SKUs with their products (in one query), their open producers, the
+/// categories, the sellable stock and the inventory rules.
+async fn load_cart(app: &AppState, agg: Uuid, ids: Vec<Uuid>) -> ApiResult<Cart> {
     let mut skus: HashMap<Uuid, sku::Model> = HashMap::new();
     let mut products: HashMap<Uuid, product::Model> = HashMap::new();
     let of_product = sku::Entity::belongs_to(product::Entity)
@@ -291,8 +363,8 @@ pub async fn check(
     for (s, p) in sku::Entity::find()
         .select_also(product::Entity)
         .join(JoinType::InnerJoin, of_product)
-        .filter(sku::Column::Id.is_in(ids.clone()))
-        .filter(sku::Column::AggregatorId.eq(agg.id))
+        .filter(sku::Column::Id.is_in(ids))
+        .filter(sku::Column::AggregatorId.eq(agg))
         .all(&app.db)
         .await?
     {
@@ -302,7 +374,7 @@ pub async fn check(
         skus.insert(s.id, s);
     }
     let producer_ids: Vec<Uuid> = products.values().map(|p| p.producer_id).collect();
-    let producers = catalogue::open_producers_among(&app.db, agg.id, Some(&producer_ids)).await?;
+    let producers = catalogue::open_producers_among(&app.db, agg, Some(&producer_ids)).await?;
     let categories = categories(app).await?;
     // Stock as the order will take it: unreserved units in lots with the category's minimum
     // days left (the days the destination adds are checked when the order takes its lots).
@@ -310,35 +382,103 @@ pub async fn check(
         .values()
         .filter_map(|s| Some((s.id, products.get(&s.product_id)?.category_code.clone())))
         .collect();
-    let available = catalogue::available(app, agg.id, category_of_sku).await?;
-    let rules = catalogue::shop_rules(app, agg.id).await?;
-    let mut required_days = BTreeMap::new();
-    let mut lines = Vec::new();
-    for (sku_id, (i, qty)) in &demand {
+    let available = catalogue::available(app, agg, category_of_sku).await?;
+    let rules = catalogue::shop_rules(app, agg).await?;
+    Ok(Cart {
+        skus,
+        products,
+        producers,
+        categories,
+        available,
+        rules,
+    })
+}
+
+/// What every cart line is checked against: the shop, the loaded cart, the buyer's age
+/// confirmation and the destination.
+struct LineCheck<'a> {
+    settings: &'a ShopSettings,
+    cart: &'a Cart,
+    age_confirmed: bool,
+    dest: &'a Contact,
+    destination_municipality: Option<&'a str>,
+}
+
+impl<'a> LineCheck<'a> {
+    /// Checks every merged line in SKU order, the first failure refusing the checkout; gives
+    /// the priced lines and what the order takes of each SKU.
+    fn priced_lines(
+        &self,
+        demand: &BTreeMap<Uuid, (usize, i64)>,
+    ) -> ApiResult<(Vec<PricedLine>, BTreeMap<Uuid, reservations::Want>)> {
+        let mut wants = BTreeMap::new();
+        let mut lines = Vec::new();
+        for (sku_id, (i, qty)) in demand {
+            let (s, p) = self.line(sku_id, *i, *qty)?;
+            wants.insert(
+                *sku_id,
+                reservations::Want {
+                    qty: *qty,
+                    days: self
+                        .cart
+                        .rules
+                        .required_days(Some(&p.category_code), Some(&self.dest.prefecture)),
+                    code: s.code.clone(),
+                },
+            );
+            lines.push(PricedLine {
+                sku_id: *sku_id,
+                product_id: p.id,
+                producer_id: p.producer_id,
+                title: if s.name.is_empty() || s.name == p.title_ja {
+                    p.title_ja.clone()
+                } else {
+                    format!("{} {}", p.title_ja, s.name)
+                },
+                sku_code: s.code.clone(),
+                qty: *qty,
+                unit_price: s.price_yen,
+                tax_rate: p.tax_rate,
+                temperature_class: p.temperature_class.clone(),
+            });
+        }
+        Ok((lines, wants))
+    }
+
+    /// Checks one merged line (sellable, producer open, per-line limit, alcohol licence, age,
+    /// plant quarantine, stock) and gives its SKU and product.
+    fn line(
+        &self,
+        sku_id: &Uuid,
+        i: usize,
+        qty: i64,
+    ) -> ApiResult<(&'a sku::Model, &'a product::Model)> {
+        let (settings, cart) = (self.settings, self.cart);
         let at = format!("lines[{i}]");
-        let (s, p) = match skus
+        let (s, p) = match cart
+            .skus
             .get(sku_id)
-            .and_then(|s| Some((s, products.get(&s.product_id)?)))
+            .and_then(|s| Some((s, cart.products.get(&s.product_id)?)))
         {
             Some((s, p)) if s.active && p.status == "listed" => (s, p),
             _ => {
                 return Err(refusal(
-                    "not_sellable",
+                    Refusal::NotSellable,
                     "this item is not for sale",
                     serde_json::json!({ "field": at, "sku_id": sku_id }),
                 ));
             }
         };
-        let Some(producer) = producers.get(&p.producer_id) else {
+        let Some(producer) = cart.producers.get(&p.producer_id) else {
             return Err(refusal(
-                "producer_closed",
+                Refusal::ProducerClosed,
                 "this producer is closed at the moment (holiday, ferry or typhoon closure)",
                 serde_json::json!({ "field": at, "sku_id": sku_id }),
             ));
         };
-        if *qty > settings.max_qty_per_line {
+        if qty > settings.max_qty_per_line {
             return Err(refusal(
-                "over_limit",
+                Refusal::OverLimit,
                 format!(
                     "at most {} of one item per order",
                     settings.max_qty_per_line
@@ -346,17 +486,21 @@ pub async fn check(
                 serde_json::json!({ "field": at, "limit": settings.max_qty_per_line }),
             ));
         }
-        let alcohol = p.alcohol || categories.get(&p.category_code).is_some_and(|c| c.alcohol);
+        let alcohol = p.alcohol
+            || cart
+                .categories
+                .get(&p.category_code)
+                .is_some_and(|c| c.alcohol);
         if alcohol && !settings.liquor_licence {
             return Err(refusal(
-                "alcohol_not_sold",
+                Refusal::AlcoholNotSold,
                 "this shop has no mail-order liquor licence; alcohol cannot be ordered",
                 serde_json::json!({ "field": at, "sku_id": sku_id }),
             ));
         }
-        if alcohol && !req.age_confirmed {
+        if alcohol && !self.age_confirmed {
             return Err(refusal(
-                "age_confirmation_required",
+                Refusal::AgeConfirmationRequired,
                 "alcohol is sold only to buyers aged 20 or over: confirm your age",
                 serde_json::json!({ "field": "age_confirmed", "sku_id": sku_id }),
             ));
@@ -368,85 +512,62 @@ pub async fn check(
         if let Some(why) = quarantine_refusal(
             &p.quarantine_class,
             origin.get(..2).unwrap_or_default(),
-            &dest.prefecture,
-            destination_municipality.as_deref(),
+            &self.dest.prefecture,
+            self.destination_municipality,
             p.quarantine_certificate.is_some(),
         ) {
             return Err(refusal(
-                "quarantine_restricted",
+                Refusal::QuarantineRestricted,
                 why,
                 serde_json::json!({ "field": at, "sku_id": sku_id, "quarantine_class": p.quarantine_class }),
             ));
         }
-        let have = available.get(sku_id).copied().unwrap_or(0);
-        if *qty > have {
+        let have = cart.available.get(sku_id).copied().unwrap_or(0);
+        if qty > have {
             return Err(ApiError::Conflict {
                 code: "out_of_stock",
                 message: format!("only {have} of {} available for {}", qty, s.code),
                 details: serde_json::json!({ "field": at, "sku_id": sku_id, "requested": qty, "available": have }),
             });
         }
-        required_days.insert(
-            *sku_id,
-            reservations::Want {
-                qty: *qty,
-                days: rules.required_days(Some(&p.category_code), Some(&dest.prefecture)),
-                code: s.code.clone(),
-            },
-        );
-        lines.push(PricedLine {
-            sku_id: *sku_id,
-            product_id: p.id,
-            producer_id: p.producer_id,
-            title: if s.name.is_empty() || s.name == p.title_ja {
-                p.title_ja.clone()
-            } else {
-                format!("{} {}", p.title_ja, s.name)
-            },
-            sku_code: s.code.clone(),
-            qty: *qty,
-            unit_price: s.price_yen,
-            tax_rate: p.tax_rate,
-            temperature_class: p.temperature_class.clone(),
-        });
+        Ok((s, p))
     }
+}
+
+/// Prices the lines for the destination and payment method, within the shop's order limit.
+fn price(
+    settings: &ShopSettings,
+    lines: Vec<PricedLine>,
+    dest: &Contact,
+    method: PaymentMethod,
+) -> ApiResult<Quote> {
     let quote = pricing::quote(
         lines,
-        &settings,
+        settings,
         &dest.prefecture,
         &dest.postal_code,
         method == PaymentMethod::CashOnDelivery,
     );
     if quote.grand_total > settings.max_order_yen {
         return Err(refusal(
-            "over_limit",
+            Refusal::OverLimit,
             format!("orders are limited to {} yen", settings.max_order_yen),
             serde_json::json!({ "field": "lines", "limit_yen": settings.max_order_yen }),
         ));
     }
-    // Unpaid orders give their stock back: bank transfers after the configured days, card
-    // payments never confirmed by the provider after an hour.
-    let pay_by = match method {
+    Ok(quote)
+}
+
+/// When an unpaid order gives its stock back: bank transfers after the configured days, card
+/// payments never confirmed by the provider after an hour.
+fn pay_by(settings: &ShopSettings, method: PaymentMethod) -> Option<chrono::DateTime<chrono::Utc>> {
+    match method {
         PaymentMethod::BankTransfer => {
             Some(core::now() + Duration::days(settings.bank_transfer_days))
         }
         PaymentMethod::Card => Some(core::now() + Duration::minutes(CARD_PAYMENT_MINUTES)),
         PaymentMethod::CashOnDelivery => None,
-    };
-    Ok(Checked {
-        settings,
-        quote,
-        buyer: BuyerData {
-            buyer: req.buyer,
-            ship_to: req.ship_to,
-            locale: locale.into(),
-        },
-        payment_method: method,
-        destination_municipality,
-        pay_by,
-        time_slot: req.time_slot,
-        wants: required_days,
-    })
+    }
 }
 
 /// The six items 特商法 requires on the final confirmation screen (since 2022-06).
@@ -510,6 +631,7 @@ pub fn final_confirmation(c: &Checked) -> FinalConfirmation {
 /// # Errors
 /// As [`check`]; 422 `expected_total` missing, a reused key with another body; 409
 /// `price_changed`, `out_of_stock`, `idempotency_in_progress`.
+#[tracing::instrument(skip_all)]
 pub async fn place(
     app: &AppState,
     agg: &aggregator::Model,
@@ -537,7 +659,7 @@ pub async fn place(
     let c = check(app, agg, req).await?;
     if c.quote.grand_total != expected {
         return Err(ApiError::Conflict {
-            code: "price_changed",
+            code: super::error::PRICE_CHANGED,
             message: format!(
                 "the total is now {} yen, not {} yen: please review the order again",
                 c.quote.grand_total, expected
@@ -574,10 +696,7 @@ pub async fn place(
             ..
         }) => match placement::find_by_key(app, agg.id, &client_key, key).await? {
             Some(existing) => placement::replay(existing, &request_hash),
-            None => Err(ApiError::conflict(
-                "idempotency_in_progress",
-                "an order with this Idempotency-Key is being placed",
-            )),
+            None => Err(crate::orders::error::OrderError::IdempotencyInProgress.into()),
         },
         Err(e) => Err(e),
     }

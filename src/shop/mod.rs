@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod certificates;
 pub mod checkout;
 pub mod dto;
+pub mod error;
 pub mod handlers;
 pub mod pricing;
 pub mod settings;

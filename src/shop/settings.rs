@@ -156,6 +156,21 @@ impl ShopSettings {
     /// 422 with every invalid field.
     pub fn validate(&mut self) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
+        self.check_texts(&mut errors);
+        self.check_codes(&mut errors);
+        self.check_payment_methods(&mut errors);
+        self.check_limits(&mut errors);
+        self.check_shipping_fees(&mut errors);
+        self.check_surcharges(&mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+
+    /// Trims the seller and 特商法 texts and checks they are present and not too long.
+    fn check_texts(&mut self, errors: &mut Vec<(String, String)>) {
         let mut text =
             |name: &str, value: &mut String, max: usize| match crate::core::validate::text(
                 value, max,
@@ -181,6 +196,11 @@ impl ShopSettings {
         text("returns_text", &mut self.returns_text, 2000);
         text("cancellation_text", &mut self.cancellation_text, 2000);
         text("other_fees_text", &mut self.other_fees_text, 2000);
+    }
+
+    /// Checks and normalises the coded values: the seller's postal code, the Yamato customer
+    /// code, the seller's email and phone, and the invoice registration number.
+    fn check_codes(&mut self, errors: &mut Vec<(String, String)>) {
         if !self.seller.postal_code.is_empty() {
             match PostalCode::parse(&self.seller.postal_code) {
                 Ok(p) => self.seller.postal_code = p.as_str().into(),
@@ -213,6 +233,10 @@ impl ShopSettings {
         } else {
             self.invoice_number = None;
         }
+    }
+
+    /// Checks the payment methods are known and at least one, then sorts and dedupes them.
+    fn check_payment_methods(&mut self, errors: &mut Vec<(String, String)>) {
         if self.payment_methods.is_empty()
             || self
                 .payment_methods
@@ -226,7 +250,10 @@ impl ShopSettings {
         }
         self.payment_methods.sort();
         self.payment_methods.dedup();
-        let yen = |v: i64| (0..=1_000_000).contains(&v);
+    }
+
+    /// Checks the ranges of the day counts, the fees, the per-order limits and tax rounding.
+    fn check_limits(&self, errors: &mut Vec<(String, String)>) {
         let mut check = |name: &str, ok: bool, msg: &str| {
             if !ok {
                 errors.push((name.into(), msg.into()));
@@ -244,17 +271,17 @@ impl ShopSettings {
         );
         check(
             "cod_fee_yen",
-            yen(self.cod_fee_yen),
+            is_fee_yen(self.cod_fee_yen),
             "must be 0 to 1,000,000 yen",
         );
         check(
             "cool_fees.chilled",
-            yen(self.cool_fees.chilled),
+            is_fee_yen(self.cool_fees.chilled),
             "must be 0 to 1,000,000 yen",
         );
         check(
             "cool_fees.frozen",
-            yen(self.cool_fees.frozen),
+            is_fee_yen(self.cool_fees.frozen),
             "must be 0 to 1,000,000 yen",
         );
         check(
@@ -277,6 +304,11 @@ impl ShopSettings {
             ROUNDING.contains(&self.tax_rounding.as_str()),
             "must be floor, ceil or half_up",
         );
+    }
+
+    /// Checks every row of the shipping fee table, that no row repeats an earlier one, and that
+    /// each temperature class has a default row (without a prefecture).
+    fn check_shipping_fees(&self, errors: &mut Vec<(String, String)>) {
         if self.shipping_fees.len() > 500 {
             errors.push(("shipping_fees".into(), "at most 500 rows".into()));
         }
@@ -296,7 +328,7 @@ impl ShopSettings {
                     "must be a JIS X 0401 code 01-47".into(),
                 ));
             }
-            if !yen(f.fee_yen) {
+            if !is_fee_yen(f.fee_yen) {
                 errors.push((
                     format!("shipping_fees[{i}].fee_yen"),
                     "must be 0 to 1,000,000 yen".into(),
@@ -317,6 +349,11 @@ impl ShopSettings {
                 ));
             }
         }
+    }
+
+    /// Checks the remote-island surcharges and normalises their postal prefixes (half-width
+    /// digits, no hyphen).
+    fn check_surcharges(&mut self, errors: &mut Vec<(String, String)>) {
         if self.remote_surcharges.len() > 200 {
             errors.push(("remote_surcharges".into(), "at most 200 rows".into()));
         }
@@ -329,7 +366,7 @@ impl ShopSettings {
                 ));
             }
             s.postal_prefix = p.replace('-', "");
-            if !yen(s.fee_yen) {
+            if !is_fee_yen(s.fee_yen) {
                 errors.push((
                     format!("remote_surcharges[{i}].fee_yen"),
                     "must be 0 to 1,000,000 yen".into(),
@@ -341,11 +378,6 @@ impl ShopSettings {
                     "at most 100 characters".into(),
                 ));
             }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid(errors))
         }
     }
 
@@ -396,6 +428,11 @@ impl ShopSettings {
     }
 }
 
+/// Whether `v` is an allowed fee: 0 to 1,000,000 yen.
+fn is_fee_yen(v: i64) -> bool {
+    (0..=1_000_000).contains(&v)
+}
+
 /// Whether `p` is a JIS X 0401 prefecture code.
 pub fn is_prefecture(p: &str) -> bool {
     p.len() == 2 && p.parse::<u8>().is_ok_and(|n| (1..=47).contains(&n))
@@ -405,6 +442,7 @@ pub fn is_prefecture(p: &str) -> bool {
 ///
 /// # Errors
 /// Database failures, or a stored document that no longer reads.
+#[tracing::instrument(skip_all)]
 pub async fn load(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<ShopSettings> {
     match shop_settings::Entity::find_by_id(agg).one(db).await? {
         Some(row) => serde_json::from_str(&row.body)
@@ -418,6 +456,7 @@ pub async fn load(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<ShopSetting
 ///
 /// # Errors
 /// As [`load`].
+#[tracing::instrument(skip_all)]
 pub async fn cached(app: &AppState, agg: Uuid) -> ApiResult<std::sync::Arc<ShopSettings>> {
     app.part::<super::cache::ShopCache>()?
         .settings
@@ -434,6 +473,7 @@ fn tenant(actor: &Actor) -> ApiResult<Uuid> {
 ///
 /// # Errors
 /// 403.
+#[tracing::instrument(skip_all)]
 pub async fn get(app: &AppState, actor: &Actor) -> ApiResult<ShopSettings> {
     load(&app.db, tenant(actor)?).await
 }
@@ -442,6 +482,7 @@ pub async fn get(app: &AppState, actor: &Actor) -> ApiResult<ShopSettings> {
 ///
 /// # Errors
 /// 403; 422 naming each invalid field (nothing is saved then).
+#[tracing::instrument(skip_all)]
 pub async fn put(app: &AppState, actor: &Actor, mut s: ShopSettings) -> ApiResult<ShopSettings> {
     let agg = tenant(actor)?;
     s.validate()?;

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
+pub mod checkout_pages;
 pub mod extract;
 pub mod i18n;
 pub mod manage;
@@ -7,6 +8,9 @@ pub mod order_pages;
 pub mod pages;
 pub mod portal;
 pub mod producer_pages;
+pub mod review_pages;
+pub mod rules_pages;
+pub mod shipment_pages;
 pub mod shop_pages;
 pub mod stock_pages;
 pub mod storefront;
@@ -84,33 +88,37 @@ pub fn routes() -> Vec<RouteSpec> {
             "/stock/lots/{id}/adjust",
             warehouse_pages::adjust_submit
         ),
-        route!(GET, "/stock/rules", warehouse_pages::rules_page),
-        route!(POST, "/stock/rules", warehouse_pages::rule_submit),
+        route!(GET, "/stock/rules", rules_pages::rules_page),
+        route!(POST, "/stock/rules", rules_pages::rule_submit),
         route!(GET, "/holds", warehouse_pages::holds_page),
         route!(POST, "/holds", warehouse_pages::create_hold_submit),
         route!(POST, "/holds/{id}/release", warehouse_pages::release_submit),
         route!(POST, "/holds/{id}/consume", warehouse_pages::consume_submit),
         route!(POST, "/holds/{id}/returns", warehouse_pages::return_submit),
-        route!(GET, "/recall", warehouse_pages::recall_page),
+        route!(GET, "/recall", rules_pages::recall_page),
         route!(POST, "/stock/locations", stock_pages::add_location_submit),
-        route!(GET, "/shipments", stock_pages::shipments_page),
-        route!(POST, "/shipments", stock_pages::create_shipment_submit),
-        route!(POST, "/shipments/{id}/receive", stock_pages::receive_submit),
+        route!(GET, "/shipments", shipment_pages::shipments_page),
+        route!(POST, "/shipments", shipment_pages::create_shipment_submit),
+        route!(
+            POST,
+            "/shipments/{id}/receive",
+            shipment_pages::receive_submit
+        ),
         route!(
             POST,
             "/shipments/{id}/receipts/{receipt_id}/photos",
-            stock_pages::receipt_photo_submit
+            shipment_pages::receipt_photo_submit
         ),
         route!(
             POST,
             "/shipments/{id}/{action}",
-            stock_pages::shipment_action_submit
+            shipment_pages::shipment_action_submit
         ),
-        route!(GET, "/operator/review", portal::review_page),
+        route!(GET, "/operator/review", review_pages::review_page),
         route!(
             POST,
             "/operator/review/{kind}/{id}/{decision}",
-            portal::review_decision
+            review_pages::review_decision
         ),
         route!(GET, "/operator/orders", order_pages::list_page),
         route!(GET, "/operator/orders/{id}", order_pages::detail_page),
@@ -129,9 +137,13 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/{slug}/shop/products/{id}", storefront::product_page),
         route!(GET, "/{slug}/shop/cart", storefront::cart),
         route!(POST, "/{slug}/shop/cart", storefront::cart_submit),
-        route!(POST, "/{slug}/shop/checkout", storefront::checkout_submit),
-        route!(POST, "/{slug}/shop/place", storefront::place_submit),
-        route!(GET, "/{slug}/shop/legal", storefront::legal_page),
+        route!(
+            POST,
+            "/{slug}/shop/checkout",
+            checkout_pages::checkout_submit
+        ),
+        route!(POST, "/{slug}/shop/place", checkout_pages::place_submit),
+        route!(GET, "/{slug}/shop/legal", checkout_pages::legal_page),
         route!(GET, "/{slug}/shop/orders/{id}", shop_pages::order_page),
         route!(
             GET,
@@ -177,9 +189,9 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     storefront::product_page,
     storefront::cart,
     storefront::cart_submit,
-    storefront::checkout_submit,
-    storefront::place_submit,
-    storefront::legal_page,
+    checkout_pages::checkout_submit,
+    checkout_pages::place_submit,
+    checkout_pages::legal_page,
     pages::home_page,
     pages::login_page,
     pages::login_submit,
@@ -202,24 +214,24 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     portal::add_sku_submit,
     portal::upload_photo_submit,
     portal::submit_product_submit,
-    portal::review_page,
+    review_pages::review_page,
     stock_pages::stock_page,
     stock_pages::add_location_submit,
-    stock_pages::shipments_page,
-    stock_pages::create_shipment_submit,
-    stock_pages::receive_submit,
-    stock_pages::receipt_photo_submit,
+    shipment_pages::shipments_page,
+    shipment_pages::create_shipment_submit,
+    shipment_pages::receive_submit,
+    shipment_pages::receipt_photo_submit,
     warehouse_pages::lot_page,
     warehouse_pages::adjust_submit,
-    warehouse_pages::rules_page,
-    warehouse_pages::rule_submit,
+    rules_pages::rules_page,
+    rules_pages::rule_submit,
     warehouse_pages::holds_page,
     warehouse_pages::create_hold_submit,
     warehouse_pages::release_submit,
     warehouse_pages::consume_submit,
     warehouse_pages::return_submit,
-    warehouse_pages::recall_page,
-    stock_pages::shipment_action_submit,
+    rules_pages::recall_page,
+    shipment_pages::shipment_action_submit,
     manage::product_state_submit,
     manage::profile_page,
     manage::add_closure_submit,
@@ -231,7 +243,7 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     manage::island_closure_submit,
     manage::import_page,
     manage::import_submit,
-    portal::review_decision,
+    review_pages::review_decision,
 ))]
 pub struct Api;
 

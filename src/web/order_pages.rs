@@ -237,9 +237,15 @@ pub async fn action_submit(
         "pick" => fulfilment::pick(&app, &actor, &[id]).await.map(|_| ()),
         "pack" => fulfilment::pack(&app, &actor, id).await.map(|_| ()),
         "tracking" => match field("seq").parse::<i32>() {
-            Ok(seq) => fulfilment::set_tracking(&app, &actor, id, seq, &field("tracking_number"))
-                .await
-                .map(|_| ()),
+            Ok(seq) => crate::orders::tracking::set_tracking(
+                &app,
+                &actor,
+                id,
+                seq,
+                &field("tracking_number"),
+            )
+            .await
+            .map(|_| ()),
             Err(_) => Err(ApiError::NotFound),
         },
         "delivered" => fulfilment::deliver(&app, &actor, id).await.map(|_| ()),

@@ -1,0 +1,157 @@
+//! The carrier label file of a batch of packed orders (Yamato B2 Cloud today; carriers sit
+//! behind [`super::carriers::CarrierExporter`]).
+use super::{
+    carriers::{self, Collect, LabelAddress, LabelRow},
+    domain::{FulfilmentStatus, OrderStatus, PaymentMethod},
+    privacy::buyer_of,
+    seller::seller,
+    service::{self as orders, find, invalid},
+};
+use super::{
+    error::OrderError,
+    fulfilment::{batch, warehouse},
+};
+use crate::{
+    core,
+    error::{ApiError, ApiResult},
+    http::actor::Actor,
+    state::AppState,
+};
+use chrono::NaiveDate;
+use entity::prefecture;
+use sea_orm::EntityTrait;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The label file for the parcels of packed orders.
+pub struct LabelFile {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub filename: String,
+    pub parcels: usize,
+}
+
+/// The carrier's label-import file for every parcel of the given packed orders. Cash-on-
+/// delivery orders collect the whole amount with their first parcel.
+///
+/// # Errors
+/// 403; 404; 409 `invalid_transition` (not packed), `carrier_not_configured`,
+/// `personal_data_purged`; 422 `carrier`, `order_ids`, a value the file cannot hold.
+#[tracing::instrument(skip_all)]
+pub async fn carrier_file(
+    app: &AppState,
+    actor: &Actor,
+    carrier: &str,
+    ids: &[Uuid],
+    ship_date: Option<NaiveDate>,
+) -> ApiResult<LabelFile> {
+    let agg = warehouse(actor)?;
+    let Some(exporter) = carriers::exporter(carrier) else {
+        return Err(ApiError::field(
+            "carrier",
+            format!("must be one of {}", carriers::CARRIERS.join(", ")),
+        ));
+    };
+    batch(ids)?;
+    let today = core::today_jst();
+    let ship_date = ship_date.unwrap_or(today);
+    if ship_date < today || ship_date > today + chrono::Duration::days(30) {
+        return Err(ApiError::field(
+            "ship_date",
+            "must be today or within the next 30 days",
+        ));
+    }
+    let s = seller(app, agg).await?;
+    if s.yamato_customer_code.is_empty() || s.name.is_empty() || s.phone.is_empty() {
+        return Err(OrderError::CarrierNotConfigured.into());
+    }
+    let prefectures: HashMap<String, String> = prefecture::Entity::find()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.code, p.name_ja))
+        .collect();
+    let from = LabelAddress {
+        phone: carriers::hyphenated_phone(&s.phone),
+        postal_code: s.postal_code.clone(),
+        address: s.address.clone(),
+        building: String::new(),
+        name: s.name.clone(),
+        kana: String::new(),
+    };
+    let mut rows = Vec::new();
+    for id in ids {
+        let o = find(&app.db, agg, *id).await?;
+        if o.status != OrderStatus::Open || o.fulfilment_status != FulfilmentStatus::Packed {
+            return Err(invalid(&o, "print its labels (pack it first)"));
+        }
+        let Some(buyer) = buyer_of(app, &o)? else {
+            return Err(OrderError::PersonalDataPurged { number: o.number }.into());
+        };
+        let to = buyer.destination();
+        let d = orders::detail(&app.db, o).await?;
+        for p in &d.parcels {
+            let mut titles: Vec<&str> = d
+                .lines
+                .iter()
+                .filter(|l| l.parcel_seq == p.seq)
+                .map(|l| l.title.as_str())
+                .collect();
+            titles.sort_unstable();
+            let mut item: String = titles
+                .first()
+                .copied()
+                .unwrap_or("食品")
+                .chars()
+                .take(20)
+                .collect();
+            if titles.len() > 1 {
+                item.push_str(" 他");
+            }
+            let collect = (d.order.payment_method == PaymentMethod::CashOnDelivery && p.seq == 1)
+                .then(|| Collect {
+                    amount: d.order.grand_total,
+                    tax: d.order.tax8 + d.order.tax10,
+                });
+            rows.push(LabelRow {
+                reference: format!("{}-{}", d.order.number, p.seq),
+                temperature_class: p.temperature_class.clone(),
+                collect,
+                ship_date,
+                delivery_date: p.delivery_date,
+                time_slot: p.time_slot.clone(),
+                to: LabelAddress {
+                    phone: carriers::hyphenated_phone(&to.phone),
+                    postal_code: to.postal_code.clone(),
+                    address: format!(
+                        "{}{}{}",
+                        prefectures.get(&to.prefecture).cloned().unwrap_or_default(),
+                        to.city,
+                        to.address1
+                    ),
+                    building: to.address2.clone(),
+                    name: to.name.clone(),
+                    kana: to.kana.clone(),
+                },
+                from: from.clone(),
+                item_name: item,
+                handling: if p.temperature_class == "ambient" {
+                    String::new()
+                } else {
+                    "ナマモノ".into()
+                },
+                note: format!("注文番号 {}", d.order.number),
+                billing_code: s.yamato_customer_code.clone(),
+            });
+        }
+    }
+    let bytes = exporter
+        .export(&rows)
+        .map_err(|e| ApiError::field(e.field, format!("parcel {}: {}", e.reference, e.message)))?;
+    Ok(LabelFile {
+        bytes,
+        content_type: exporter.content_type(),
+        filename: exporter.filename(ship_date),
+        parcels: rows.len(),
+    })
+}
