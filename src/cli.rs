@@ -183,6 +183,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     tracing::info!(port = app.port(), "yuimaru serving");
+    if !crate::auth::users::any_admin(&app.state().db).await? {
+        eprintln!(
+            "yuimaru: no admin account yet. Create the first one with:\n  \
+             echo 'a-long-password' | yuimaru user create --role admin --email you@example.jp --password-stdin\n\
+             (with cargo: cargo run --release -- user create …). Producers register at {0}/register; the shop is at {0}/shop.",
+            app.state().settings.server.base_url.trim_end_matches('/')
+        );
+    }
     app.run_until_stopped().await
 }
 

@@ -260,8 +260,24 @@ impl Settings {
         }
         let mut settings: Settings = fig.extract()?;
         settings.environment = env;
+        settings.derive_base_url();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Outside production, emailed links follow the address the server listens on when only the
+    /// host or port was changed (a base URL set explicitly is kept).
+    fn derive_base_url(&mut self) {
+        let default = "http://127.0.0.1:8080";
+        let s = &mut self.server;
+        let moved = s.port != 8080 || s.host != "127.0.0.1";
+        if self.environment != Environment::Production
+            && s.base_url == default
+            && moved
+            && s.port != 0
+        {
+            s.base_url = format!("http://{}:{}", s.host, s.port);
+        }
     }
 
     /// Refuses configurations that must not run (checked at start).
@@ -292,5 +308,28 @@ impl Settings {
     /// Whether the database URL points at PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.database.url.expose_secret().starts_with("postgres")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emailed_links_follow_a_changed_port_outside_production() {
+        let mut s = Settings::load(Environment::Development).unwrap_or_else(|e| panic!("{e}"));
+        s.server.port = 9090;
+        s.derive_base_url();
+        assert_eq!(s.server.base_url, "http://127.0.0.1:9090");
+        // An explicit base URL is kept.
+        s.server.base_url = "https://shop.example".into();
+        s.server.port = 9191;
+        s.derive_base_url();
+        assert_eq!(s.server.base_url, "https://shop.example");
+        // Production never guesses.
+        s.server.base_url = "http://127.0.0.1:8080".into();
+        s.environment = Environment::Production;
+        s.derive_base_url();
+        assert_eq!(s.server.base_url, "http://127.0.0.1:8080");
     }
 }

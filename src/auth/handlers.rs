@@ -189,7 +189,7 @@ pub async fn revoke_token(
 pub async fn list_users(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<UserQuery>,
+    q: crate::http::Query<UserQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageQuery {

@@ -554,3 +554,17 @@ pub async fn create_user_cli(
     txn.commit().await?;
     Ok((user, link))
 }
+
+/// Whether any active admin account exists (a fresh deployment has none).
+///
+/// # Errors
+/// Database failure.
+pub async fn any_admin(db: &impl sea_orm::ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(entity::app_user::Column::Active.eq(true))
+        .count(db)
+        .await?
+        > 0)
+}

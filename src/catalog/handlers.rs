@@ -33,7 +33,7 @@ pub async fn list_categories(app: web::Data<AppState>) -> ApiResult<HttpResponse
 pub async fn list_products(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ProductQuery>,
+    q: crate::http::Query<ProductQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageQuery {
@@ -410,7 +410,7 @@ pub struct ImportQuery {
 pub async fn import_products(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ImportQuery>,
+    q: crate::http::Query<ImportQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
@@ -448,7 +448,7 @@ pub struct ExportQuery {
 pub async fn export_products(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ExportQuery>,
+    q: crate::http::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let enc = crate::core::csv::CsvEncoding::parse(q.encoding.as_deref())?;
     let bytes = super::csv_io::export(&app, &actor, enc).await?;

@@ -4,9 +4,11 @@ pub mod actor;
 pub mod docs;
 pub mod json;
 pub mod multipart;
+pub mod query;
 pub mod request_id;
 pub mod route;
 
+pub use query::Query;
 pub use route::RouteSpec;
 
 use crate::error::ApiError;

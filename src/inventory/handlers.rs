@@ -44,7 +44,7 @@ pub async fn create_location(
 pub async fn list_shipments(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ShipmentQuery>,
+    q: crate::http::Query<ShipmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let items = shipments::list(&app, &actor, q.into_inner().status).await?;
     Ok(HttpResponse::Ok().json(ShipmentList {
@@ -211,7 +211,7 @@ pub async fn receive_shipment(
 pub async fn list_stock(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<StockQuery>,
+    q: crate::http::Query<StockQuery>,
 ) -> ApiResult<HttpResponse> {
     let items = stock::lots(&app, &actor, q.into_inner().into()).await?;
     let min_days = super::rules::MinDays::load(&app, &app.db, &items).await?;
@@ -239,7 +239,7 @@ pub async fn list_stock(
 pub async fn list_movements(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<MovementQuery>,
+    q: crate::http::Query<MovementQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let items = stock::movements(&app, &actor, q.lot_id, q.sku_id).await?;
@@ -391,7 +391,7 @@ pub async fn create_adjustment(
 pub async fn recall(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<RecallQuery>,
+    q: crate::http::Query<RecallQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let rows =
@@ -434,7 +434,7 @@ pub struct StockExportQuery {
 pub async fn export_stock(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<StockExportQuery>,
+    q: crate::http::Query<StockExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let enc = export_encoding(q.encoding.as_deref())?;
@@ -526,7 +526,7 @@ pub struct MovementExportQuery {
 pub async fn export_movements(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<MovementExportQuery>,
+    q: crate::http::Query<MovementExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let enc = export_encoding(q.encoding.as_deref())?;
@@ -635,7 +635,7 @@ pub async fn get_receipt_photo(
 pub async fn list_reservations(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ReservationQuery>,
+    q: crate::http::Query<ReservationQuery>,
 ) -> ApiResult<HttpResponse> {
     let items = reservations::list(&app, &actor, q.status.as_deref()).await?;
     Ok(HttpResponse::Ok().json(ReservationList {
@@ -653,7 +653,7 @@ pub async fn list_reservations(
 pub async fn list_sku_stock(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<StockQuery>,
+    q: crate::http::Query<StockQuery>,
 ) -> ApiResult<HttpResponse> {
     let rows = stock::sku_summary(&app, &actor, q.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(SkuStockList {

@@ -114,7 +114,7 @@ pub struct JobQuery {
 pub async fn list_jobs(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<JobQuery>,
+    q: crate::http::Query<JobQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageQuery {

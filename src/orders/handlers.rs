@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub async fn list_orders(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<OrderQuery>,
+    q: crate::http::Query<OrderQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageQuery {
@@ -114,7 +114,7 @@ pub struct SoldLineList {
 pub async fn sold_lines(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<PageQuery>,
+    q: crate::http::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = q.into_inner().page()?;
     let items = sales::sold_lines(&app, &actor, page).await?;

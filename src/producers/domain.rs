@@ -43,42 +43,48 @@ impl BankAccount {
     /// zero-padded) and the holder's name (converted to Zengin kana).
     ///
     /// # Errors
-    /// `(field, message)` for the first bad field.
+    /// `(field, message)` for every bad field.
     pub fn new(
         bank_code: &str,
         branch_code: &str,
         account_type: AccountType,
         number: &str,
         holder: &str,
-    ) -> Result<Self, (&'static str, String)> {
+    ) -> Result<Self, Vec<(&'static str, String)>> {
         let bank = to_half_width_ascii(bank_code.trim());
         let branch = to_half_width_ascii(branch_code.trim());
         let number = to_half_width_ascii(number.trim());
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        // Every bad field at once.
+        let mut errors = Vec::new();
         if bank.len() != 4 || !all_digits(&bank) {
-            return Err(("bank_code", "must be 4 digits".into()));
+            errors.push(("bank_code", "must be 4 digits".into()));
         }
         if branch.len() != 3 || !all_digits(&branch) {
-            return Err(("branch_code", "must be 3 digits".into()));
+            errors.push(("branch_code", "must be 3 digits".into()));
         }
         if number.len() > 7 || !all_digits(&number) {
-            return Err(("account_number", "must be up to 7 digits".into()));
+            errors.push(("account_number", "must be up to 7 digits".into()));
         }
-        let holder_kana = zengin_kana(holder).map_err(|m| ("holder_kana", m))?;
-        if holder_kana.chars().count() > 30 {
+        match zengin_kana(holder) {
             // Half-width kana are one byte each in Shift_JIS: 30 bytes is the payee field.
-            return Err((
+            Ok(k) if k.chars().count() > 30 => errors.push((
                 "holder_kana",
                 "must be at most 30 half-width characters".into(),
-            ));
+            )),
+            Ok(k) if errors.is_empty() => {
+                return Ok(Self {
+                    bank_code: bank,
+                    branch_code: branch,
+                    account_type,
+                    number: format!("{number:0>7}"),
+                    holder_kana: k,
+                });
+            }
+            Ok(_) => {}
+            Err(m) => errors.push(("holder_kana", m)),
         }
-        Ok(Self {
-            bank_code: bank,
-            branch_code: branch,
-            account_type,
-            number: format!("{number:0>7}"),
-            holder_kana,
-        })
+        Err(errors)
     }
 
     /// A Japan Post Bank account from its 記号 (5 digits, starting with 1) and 番号 (up to 8
@@ -86,27 +92,34 @@ impl BankAccount {
     /// number = the 番号 without its last digit, zero-padded to 7 *(verify: DOMAIN-JP.md §2)*.
     ///
     /// # Errors
-    /// `(field, message)` for the first bad field.
+    /// `(field, message)` for every bad field.
     pub fn japan_post(
         kigou: &str,
         bangou: &str,
         holder: &str,
-    ) -> Result<Self, (&'static str, String)> {
+    ) -> Result<Self, Vec<(&'static str, String)>> {
         let kigou = to_half_width_ascii(kigou.trim());
         let bangou = to_half_width_ascii(bangou.trim());
+        let mut errors = Vec::new();
         if kigou.len() != 5 || !kigou.bytes().all(|b| b.is_ascii_digit()) || !kigou.starts_with('1')
         {
-            return Err(("jp_bank_symbol", "must be 5 digits starting with 1".into()));
+            errors.push(("jp_bank_symbol", "must be 5 digits starting with 1".into()));
         }
         if bangou.is_empty()
             || bangou.len() > 8
             || !bangou.bytes().all(|b| b.is_ascii_digit())
             || !bangou.ends_with('1')
         {
-            return Err((
+            errors.push((
                 "jp_bank_number",
                 "must be up to 8 digits ending with 1".into(),
             ));
+        }
+        if !errors.is_empty() {
+            if let Err(m) = zengin_kana(holder) {
+                errors.push(("holder_kana", m));
+            }
+            return Err(errors);
         }
         let branch = format!("{}8", &kigou[1..3]);
         let number = &bangou[..bangou.len() - 1];
@@ -131,32 +144,43 @@ mod tests {
         assert_eq!(
             BankAccount::new("187", "101", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ")
                 .err()
-                .map(|e| e.0),
+                .map(|e| e[0].0),
             Some("bank_code")
         );
         assert_eq!(
             BankAccount::new("0187", "10", AccountType::Ordinary, "1", "ﾔﾏﾀﾞ")
                 .err()
-                .map(|e| e.0),
+                .map(|e| e[0].0),
             Some("branch_code")
         );
         assert_eq!(
             BankAccount::new("0187", "101", AccountType::Ordinary, "12345678", "ﾔﾏﾀﾞ")
                 .err()
-                .map(|e| e.0),
+                .map(|e| e[0].0),
             Some("account_number")
         );
         assert_eq!(
             BankAccount::new("0187", "101", AccountType::Ordinary, "1", "山田")
                 .err()
-                .map(|e| e.0),
+                .map(|e| e[0].0),
             Some("holder_kana")
+        );
+        // Every bad field at once.
+        let all: Vec<&str> = BankAccount::new("1", "2", AccountType::Ordinary, "x", "山田")
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            all,
+            ["bank_code", "branch_code", "account_number", "holder_kana"]
         );
         let long = "ｱ".repeat(31);
         assert_eq!(
             BankAccount::new("0187", "101", AccountType::Ordinary, "1", &long)
                 .err()
-                .map(|e| e.0),
+                .map(|e| e[0].0),
             Some("holder_kana")
         );
     }

@@ -71,7 +71,7 @@ pub async fn create_producer(
 pub async fn list_producers(
     app: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ProducerQuery>,
+    q: crate::http::Query<ProducerQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageQuery {

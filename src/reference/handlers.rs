@@ -101,7 +101,7 @@ pub async fn list_prefectures(app: web::Data<AppState>) -> ApiResult<HttpRespons
     responses((status = 200, body = MunicipalityList), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_municipalities(
     app: web::Data<AppState>,
-    q: web::Query<ByPrefecture>,
+    q: crate::http::Query<ByPrefecture>,
 ) -> ApiResult<HttpResponse> {
     check(&q.prefecture_code)?;
     let rows = service::municipalities(&app.db, q.prefecture_code.as_deref()).await?;
@@ -125,7 +125,7 @@ pub async fn list_municipalities(
     responses((status = 200, body = IslandList), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_islands(
     app: web::Data<AppState>,
-    q: web::Query<ByPrefecture>,
+    q: crate::http::Query<ByPrefecture>,
 ) -> ApiResult<HttpResponse> {
     check(&q.prefecture_code)?;
     let rows = service::islands(&app.db, q.prefecture_code.as_deref()).await?;

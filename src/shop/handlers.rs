@@ -59,7 +59,7 @@ pub async fn put_settings(
 pub async fn list_products(
     app: web::Data<AppState>,
     slug: web::Path<String>,
-    q: web::Query<ShopQuery>,
+    q: crate::http::Query<ShopQuery>,
 ) -> ApiResult<HttpResponse> {
     let agg = catalogue::shop_aggregator(&app, &slug).await?;
     let q = q.into_inner();
@@ -178,7 +178,7 @@ pub async fn place_order(
 pub async fn buyer_order(
     app: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
-    q: web::Query<LinkQuery>,
+    q: crate::http::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let agg = catalogue::shop_aggregator(&app, &slug).await?;
@@ -195,7 +195,7 @@ pub async fn buyer_order(
 pub async fn buyer_receipt(
     app: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
-    q: web::Query<LinkQuery>,
+    q: crate::http::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let agg = catalogue::shop_aggregator(&app, &slug).await?;
@@ -210,7 +210,7 @@ pub async fn buyer_receipt(
 pub async fn buyer_cancel(
     app: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
-    q: web::Query<LinkQuery>,
+    q: crate::http::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let agg = catalogue::shop_aggregator(&app, &slug).await?;

@@ -31,6 +31,7 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/password-reset/{token}", pages::reset_page),
         route!(POST, "/password-reset/{token}", pages::reset_submit),
         route!(GET, "/assets/app.css", pages::stylesheet),
+        route!(GET, "/shop", storefront::default_shop),
         route!(GET, "/register", producer_pages::register_page),
         route!(POST, "/register", producer_pages::register_submit),
         route!(
@@ -186,6 +187,7 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     order_pages::settings_page,
     order_pages::settings_submit,
     storefront::browse,
+    storefront::default_shop,
     storefront::product_page,
     storefront::cart,
     storefront::cart_submit,

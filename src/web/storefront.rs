@@ -109,6 +109,18 @@ struct ListPage {
     cart_units: i64,
 }
 
+/// The default aggregator's shop (`server.default_aggregator`): the bare public path.
+#[utoipa::path(get, path = "/shop", tag = "pages",
+    responses((status = 303, description = "to /{default}/shop")))]
+pub async fn default_shop(app: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            "location",
+            format!("/{}/shop", app.settings.server.default_aggregator),
+        ))
+        .finish()
+}
+
 /// Browse query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -175,3 +175,90 @@ db_test!(
     missing_or_bad_credentials_get_401,
     missing_or_bad_credentials_are_401
 );
+
+async fn every_bad_field_and_query_parameter_is_named_at_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app
+        .user_with_token(yuimaru::http::actor::Role::Operator)
+        .await;
+    // A JSON body with several problems: every one is reported, nested ones by path.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/aggregators/default/producer-registrations"))
+        .json(&serde_json::json!({
+            "legal_name": 5, "phone": "0980-12-3456", "role": "admin",
+            "bank": {"bank_code": "0187"}
+        }))
+        .send()
+        .await
+        .expect("post");
+    let e = assert_error(r, 422, "validation_failed").await;
+    let fields = e["error"]["details"]["fields"]
+        .as_object()
+        .expect("fields")
+        .clone();
+    for f in [
+        "legal_name",
+        "legal_name_kana",
+        "representative",
+        "municipality_code",
+        "postal_code",
+        "address",
+        "email",
+        "role",
+        "bank.holder_kana",
+    ] {
+        assert!(fields.contains_key(f), "{f} in {fields:?}");
+    }
+    assert_eq!(fields["legal_name_kana"], "is required");
+    // Bank fields that parse but are wrong come back together too.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/aggregators/default/producer-registrations"))
+        .json(&serde_json::json!({
+            "legal_name": "比嘉農園", "legal_name_kana": "ヒガノウエン", "representative": "比嘉 ゆい",
+            "municipality_code": "47207", "postal_code": "907-0004", "address": "石垣市登野城1-1",
+            "phone": "0980-12-3456", "email": "yui@example.jp", "tax_exempt": true, "consent": true,
+            "password": "ishigaki-mango-2026",
+            "bank": {"bank_code": "18", "branch_code": "x", "account_type": "ordinary",
+                     "account_number": "12345678", "holder_kana": "比嘉"}
+        }))
+        .send()
+        .await
+        .expect("post");
+    let e = assert_error(r, 422, "validation_failed").await;
+    let fields = &e["error"]["details"]["fields"];
+    for f in ["bank_code", "branch_code", "account_number", "holder_kana"] {
+        assert!(fields.get(f).is_some(), "{f} in {fields}");
+    }
+    // Query strings: each bad parameter by name, in words.
+    let e = assert_error(
+        app.get_as(&op, "/api/v1/orders?from=2026-99-99&limit=-1&status=open")
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    let fields = &e["error"]["details"]["fields"];
+    assert_eq!(fields["from"], "must be a date written YYYY-MM-DD", "{e}");
+    assert_eq!(
+        fields["limit"], "must be a whole number of 0 or more",
+        "{e}"
+    );
+    assert!(fields.get("status").is_none());
+    let e = assert_error(
+        app.get_as(&op, "/api/v1/stock?expiring_within_days=abc")
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert!(
+        e["error"]["details"]["fields"]
+            .get("expiring_within_days")
+            .is_some(),
+        "{e}"
+    );
+}
+db_test!(
+    every_bad_field_and_query_parameter_is_named,
+    every_bad_field_and_query_parameter_is_named_at_once
+);

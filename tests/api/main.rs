@@ -20,6 +20,7 @@ mod pages;
 mod payments;
 mod photos;
 mod producers;
+mod readme;
 mod reference;
 mod shop;
 mod shutdown;

@@ -358,3 +358,37 @@ db_test!(
     the_registration_page_names_errors_and_keeps_input,
     the_registration_page_keeps_input_and_names_errors
 );
+
+async fn a_newcomer_finds_registration_and_the_shop_from_the_login_page(b: Backend) {
+    let app = spawn_app(b).await;
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("href=\"/register\"") && html.contains("生産者登録"));
+    assert!(html.contains("href=\"/shop\"") && html.contains("ショップへ"));
+    let html = c
+        .get(app.url("/login?lang=en"))
+        .send()
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Register as a producer") && html.contains("Go to the shop"));
+    // The bare shop path goes to the default aggregator's shop, which answers.
+    let r = c.get(app.url("/shop")).send().await.expect("shop");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/default/shop");
+    let r = c.get(app.url("/default/shop")).send().await.expect("shop");
+    assert_eq!(r.status(), 200);
+}
+db_test!(
+    a_newcomer_finds_registration_and_the_shop,
+    a_newcomer_finds_registration_and_the_shop_from_the_login_page
+);

@@ -72,8 +72,8 @@ pub(super) fn parse_bank(b: &BankInput, errors: &mut Vec<(String, String)>) -> O
     };
     match res {
         Ok(a) => Some(a),
-        Err((field, msg)) => {
-            errors.push((field.into(), msg));
+        Err(problems) => {
+            errors.extend(problems.into_iter().map(|(f, m)| (f.to_string(), m)));
             None
         }
     }

@@ -333,7 +333,7 @@ async fn insert_producer(
             EmailMessage::OperatorNewProducer {
                 producer_name: producer.legal_name.clone(),
                 municipality: v.municipality.name_ja.clone(),
-                review_link: format!("{base}/operator/producers?status=pending"),
+                review_link: format!("{base}/operator/review"),
             },
         )
         .await?;
