@@ -547,6 +547,7 @@ pub struct ReturnLineRequest {
 
 /// Units of a shipped reservation coming back.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = StockReturnRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     pub reason: String,
@@ -555,6 +556,7 @@ pub struct ReturnRequest {
 
 /// The ledger entries a return wrote.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = StockReturnView)]
 pub struct ReturnView {
     pub return_id: Uuid,
     pub reservation_id: Uuid,

@@ -59,6 +59,7 @@ pub struct ReturnLineInput {
 
 /// A return request.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = OrderReturnRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     pub reason: String,
