@@ -81,7 +81,9 @@ pub async fn import(
     enc: CsvEncoding,
     partial: bool,
 ) -> ApiResult<ImportReport> {
-    actor.require(&[Role::Operator, Role::Admin])?;
+    // Staff import for any producer of their aggregator; a producer imports its own products
+    // (its rows name no producer, or itself).
+    actor.require(&[Role::Operator, Role::Admin, Role::Producer])?;
     let text = decode(bytes, enc)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -92,8 +94,14 @@ pub async fn import(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let staff = actor.role != Role::Producer;
+    if staff && !headers.iter().any(|h| h == "producer_id") {
+        return Err(ApiError::field(
+            "file",
+            "the header has no column producer_id",
+        ));
+    }
     for required in [
-        "producer_id",
         "title_ja",
         "category_code",
         "sku_code",
@@ -232,7 +240,26 @@ async fn parse_row(
         message: message.into(),
     };
     let mut errors = Vec::new();
-    let producer = match Uuid::parse_str(&get("producer_id")) {
+    let named = get("producer_id");
+    let wanted = match (actor.producer_id, named.is_empty()) {
+        // A producer's rows are its own; naming another producer is refused.
+        (Some(own), true) => Ok(own),
+        (Some(own), false) => match Uuid::parse_str(&named) {
+            Ok(id) if id == own => Ok(own),
+            _ => {
+                errors.push(err(
+                    "producer_id",
+                    "a producer imports only its own products",
+                ));
+                Err(())
+            }
+        },
+        (None, _) => Uuid::parse_str(&named).map_err(|_| {
+            errors.push(err("producer_id", "must be a producer id (UUID)"));
+        }),
+    };
+    let producer = match wanted {
+        Err(()) => None,
         Ok(id) => match producer::Entity::find_by_id(id).one(&app.db).await {
             Ok(Some(p)) if actor.in_tenant(Some(p.aggregator_id)) => Some(p),
             Ok(_) => {
@@ -241,10 +268,6 @@ async fn parse_row(
             }
             Err(_) => return Err(vec![err("row", "database error")]),
         },
-        Err(_) => {
-            errors.push(err("producer_id", "must be a producer id (UUID)"));
-            None
-        }
     };
     let int = |k: &str, errors: &mut Vec<RowError>| -> Option<i64> {
         let v = get(k);

@@ -237,6 +237,8 @@ pub struct ShipmentSummary {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentQuery {
     pub status: Option<String>,
+    /// One producer's shipments (producers: their own id, or nothing).
+    pub producer_id: Option<Uuid>,
 }
 
 /// One line of a receiving event.
@@ -383,6 +385,8 @@ pub struct MovementList {
 pub struct MovementQuery {
     pub lot_id: Option<Uuid>,
     pub sku_id: Option<Uuid>,
+    /// One producer's lots (producers: their own id, or nothing).
+    pub producer_id: Option<Uuid>,
 }
 
 /// One line to hold.

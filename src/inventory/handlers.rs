@@ -46,7 +46,8 @@ pub async fn list_shipments(
     actor: Actor,
     q: crate::http::Query<ShipmentQuery>,
 ) -> ApiResult<HttpResponse> {
-    let items = shipments::list(&app, &actor, q.into_inner().status).await?;
+    let q = q.into_inner();
+    let items = shipments::list(&app, &actor, q.status, q.producer_id).await?;
     Ok(HttpResponse::Ok().json(ShipmentList {
         items: items
             .into_iter()
@@ -242,7 +243,7 @@ pub async fn list_movements(
     q: crate::http::Query<MovementQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let items = stock::movements(&app, &actor, q.lot_id, q.sku_id).await?;
+    let items = stock::movements(&app, &actor, q.lot_id, q.sku_id, q.producer_id).await?;
     Ok(HttpResponse::Ok().json(MovementList {
         items: items.into_iter().map(MovementView::from).collect(),
     }))
@@ -512,6 +513,8 @@ pub async fn set_rule(
 pub struct MovementExportQuery {
     pub lot_id: Option<Uuid>,
     pub sku_id: Option<Uuid>,
+    /// One producer's lots (producers: their own id, or nothing).
+    pub producer_id: Option<Uuid>,
     /// utf-8-bom (default) or shift_jis.
     pub encoding: Option<String>,
 }
@@ -530,7 +533,8 @@ pub async fn export_movements(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let enc = export_encoding(q.encoding.as_deref())?;
-    let bytes = stock::export_movements(&app, &actor, q.lot_id, q.sku_id, enc).await?;
+    let bytes =
+        stock::export_movements(&app, &actor, q.lot_id, q.sku_id, q.producer_id, enc).await?;
     Ok(csv_response(bytes, enc, "movements.csv"))
 }
 

@@ -302,8 +302,13 @@ pub async fn list(
     app: &AppState,
     actor: &Actor,
     status_filter: Option<String>,
+    producer_id: Option<Uuid>,
 ) -> ApiResult<Vec<inbound_shipment::Model>> {
+    // Within the caller's scope: a producer naming itself sees its own, naming another nothing.
     let mut cond = scope(actor)?;
+    if let Some(p) = producer_id {
+        cond = cond.add(inbound_shipment::Column::ProducerId.eq(p));
+    }
     if let Some(s) = status_filter {
         let s = validate::code(&s, 24).map_err(|m| ApiError::field("status", m))?;
         cond = cond.add(inbound_shipment::Column::Status.eq(s));

@@ -196,23 +196,43 @@ pub async fn movements(
     actor: &Actor,
     lot_id: Option<Uuid>,
     sku_id: Option<Uuid>,
+    producer_id: Option<Uuid>,
 ) -> ApiResult<Vec<stock_movement::Model>> {
+    // Within the caller's scope; a producer naming itself (or anyone) sees only its own lots.
+    let mut scope = scope(actor)?;
+    if let Some(p) = producer_id {
+        scope = scope.add(stock_lot::Column::ProducerId.eq(p));
+    }
     let lots: Vec<Uuid> = match (lot_id, sku_id) {
         (Some(l), _) => stock_lot::Entity::find()
-            .filter(scope(actor)?.add(stock_lot::Column::Id.eq(l)))
+            .filter(scope.add(stock_lot::Column::Id.eq(l)))
             .all(&app.db)
             .await?
             .into_iter()
             .map(|l| l.id)
             .collect(),
         (None, Some(s)) => stock_lot::Entity::find()
-            .filter(scope(actor)?.add(stock_lot::Column::SkuId.eq(s)))
+            .filter(scope.add(stock_lot::Column::SkuId.eq(s)))
             .all(&app.db)
             .await?
             .into_iter()
             .map(|l| l.id)
             .collect(),
-        (None, None) => return Err(ApiError::field("lot_id", "give lot_id or sku_id")),
+        (None, None) if producer_id.is_some() || actor.role == Role::Producer => {
+            stock_lot::Entity::find()
+                .filter(scope)
+                .all(&app.db)
+                .await?
+                .into_iter()
+                .map(|l| l.id)
+                .collect()
+        }
+        (None, None) => {
+            return Err(ApiError::field(
+                "lot_id",
+                "give lot_id, sku_id or producer_id",
+            ));
+        }
     };
     if lots.is_empty() && lot_id.is_some() {
         return Err(ApiError::NotFound);
@@ -316,9 +336,10 @@ pub async fn export_movements(
     actor: &Actor,
     lot_id: Option<Uuid>,
     sku_id: Option<Uuid>,
+    producer_id: Option<Uuid>,
     enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
-    let rows = movements(app, actor, lot_id, sku_id).await?;
+    let rows = movements(app, actor, lot_id, sku_id, producer_id).await?;
     let lots: std::collections::HashMap<Uuid, stock_lot::Model> = stock_lot::Entity::find()
         .filter(stock_lot::Column::Id.is_in(rows.iter().map(|m| m.lot_id).collect::<Vec<_>>()))
         .all(&app.db)

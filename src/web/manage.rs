@@ -2,9 +2,9 @@
 //! the operators' producer list (suspend / reinstate, bank-change decisions, island closures,
 //! proxy registration) and CSV import; product pause / resume / retire.
 use super::extract::CheckedForm;
-use super::extract::{SignedForm, SignedIn};
+use super::extract::{SignedForm, SignedIn, SignedUpload};
 use super::{
-    pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page},
+    pages::{Chrome, FieldErrors, ctx, error_page, message_page},
     producer_pages::{RegisterForm, input_of, registration_errors, render_form},
 };
 use crate::{
@@ -21,7 +21,6 @@ use crate::{
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -536,41 +535,15 @@ pub async fn import_page(req: HttpRequest, SignedIn(actor): SignedIn) -> HttpRes
 pub async fn import_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(actor): SignedIn,
-    payload: web::Payload,
+    upload: SignedUpload,
 ) -> HttpResponse {
-    let limit = app.settings.uploads.max_bytes;
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let (mut csrf, mut file, mut partial) = (String::new(), Vec::new(), false);
-    let mut broken = false;
-    while let Some(field) = form.next().await {
-        let Ok(mut field) = field else {
-            broken = true;
-            break;
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
-            match chunk {
-                Ok(chunk) if buf.len() + chunk.len() <= limit => buf.extend_from_slice(&chunk),
-                // Too large or unreadable: never import a cut-off file.
-                _ => {
-                    broken = true;
-                    break;
-                }
-            }
-        }
-        if broken {
-            break;
-        }
-        match name.as_str() {
-            "csrf_token" => csrf = String::from_utf8_lossy(&buf).to_string(),
-            "file" => file = buf,
-            "partial" => partial = buf == b"on",
-            _ => {}
-        }
-    }
-    if broken {
+    let SignedUpload {
+        actor,
+        fields,
+        file,
+        too_large,
+    } = upload;
+    if too_large {
         return message_page(
             &req,
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -578,9 +551,7 @@ pub async fn import_submit(
             "ops.import_too_large",
         );
     }
-    if !csrf_ok(&req, &csrf) {
-        return csrf_failure(&req);
-    }
+    let partial = fields.get("partial") == "on";
     let cx = ctx(&req, Some(&actor.locale));
     let (status, page) = match csv_io::import(
         &app,

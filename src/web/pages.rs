@@ -627,36 +627,6 @@ pub async fn stylesheet() -> HttpResponse {
         .body(include_str!("assets/app.css"))
 }
 
-/// Reads a page's photo form (`multipart/form-data` with `csrf_token` and `file`): returns
-/// (CSRF token, file bytes, whether a field was over `limit` bytes).
-pub(crate) async fn photo_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> (String, Vec<u8>, bool) {
-    use futures_util::StreamExt;
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let (mut csrf, mut file) = (String::new(), Vec::new());
-    let mut too_large = false;
-    while let Some(Ok(mut field)) = form.next().await {
-        let name = field.name().unwrap_or("").to_string();
-        let mut buf = Vec::new();
-        while let Some(Ok(chunk)) = field.next().await {
-            if buf.len() + chunk.len() > limit {
-                too_large = true;
-                break;
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => csrf = String::from_utf8_lossy(&buf).to_string(),
-            "file" => file = buf,
-            _ => {}
-        }
-    }
-    (csrf, file, too_large)
-}
-
 /// The fields of a URL-encoded form body.
 pub(crate) fn pairs(body: &[u8]) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()

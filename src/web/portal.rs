@@ -1,7 +1,7 @@
 //! The producer portal (`/portal/...`): my products, create / edit / submit, SKUs, photos; and
 //! the operators' review page (`/operator/review`). Pages call the same services as the API.
-use super::extract::{FormFields, SignedForm, SignedIn};
-use super::pages::{Chrome, Ctx, FieldErrors, csrf_failure, csrf_ok, ctx, error_page};
+use super::extract::{FormFields, SignedForm, SignedIn, SignedUpload};
+use super::pages::{Chrome, Ctx, FieldErrors, ctx, error_page};
 use crate::{
     catalog::{
         content::ProductContent,
@@ -588,15 +588,15 @@ pub async fn add_sku_submit(
 pub async fn upload_photo_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(actor): SignedIn,
     id: web::Path<Uuid>,
-    payload: web::Payload,
+    upload: SignedUpload,
 ) -> HttpResponse {
-    let (csrf, file, too_large) =
-        super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
-    if !csrf_ok(&req, &csrf) {
-        return csrf_failure(&req);
-    }
+    let SignedUpload {
+        actor,
+        file,
+        too_large,
+        ..
+    } = upload;
     let cx = ctx(&req, Some(&actor.locale));
     let id = id.into_inner();
     let result = if too_large {

@@ -1,7 +1,7 @@
 //! Shipment notices on pages: the producer's own (with the form for a new one), or every
 //! shipment for operators with the receiving forms and the photos of each receiving event.
-use super::extract::{SignedForm, SignedIn};
-use super::pages::{Chrome, FieldErrors, csrf_failure, csrf_ok, ctx, error_page, message_page};
+use super::extract::{SignedForm, SignedIn, SignedUpload};
+use super::pages::{Chrome, FieldErrors, ctx, error_page, message_page};
 use crate::{
     catalog::service as catalog,
     core::secrets::random_token,
@@ -65,7 +65,7 @@ async fn shipments_view(
     let cx = ctx(req, Some(&actor.locale));
     let staff = matches!(actor.role, Role::Operator | Role::Admin);
     let built = async {
-        let list = shipments::list(app, actor, None).await?;
+        let list = shipments::list(app, actor, None, None).await?;
         let skus_all = catalog::skus_in_scope(app, actor).await?;
         let names: BTreeMap<Uuid, String> = skus_all
             .iter()
@@ -454,15 +454,15 @@ pub async fn receive_submit(
 pub async fn receipt_photo_submit(
     app: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(actor): SignedIn,
     path: web::Path<(Uuid, Uuid)>,
-    payload: web::Payload,
+    upload: SignedUpload,
 ) -> HttpResponse {
-    let (csrf, file, too_large) =
-        super::pages::photo_form(&req, payload, app.settings.uploads.max_bytes).await;
-    if !csrf_ok(&req, &csrf) {
-        return csrf_failure(&req);
-    }
+    let SignedUpload {
+        actor,
+        file,
+        too_large,
+        ..
+    } = upload;
     let cx = ctx(&req, Some(&actor.locale));
     let (shipment, receipt) = path.into_inner();
     let result = if too_large {

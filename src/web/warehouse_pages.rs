@@ -108,7 +108,7 @@ async fn lot_view(
     let cx = ctx(req, Some(&actor.locale));
     let built = async {
         let lot = stock::lot(app, actor, id).await?;
-        let movements = stock::movements(app, actor, Some(id), None).await?;
+        let movements = stock::movements(app, actor, Some(id), None, None).await?;
         let recall = if staff(actor) {
             adjustments::recall(app, actor, Some(id), None, None, None).await?
         } else {

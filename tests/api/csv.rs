@@ -108,7 +108,7 @@ async fn csv_import_is_all_or_nothing_and_reports_rows(b: Backend) {
     )
     .await;
     assert_error(r, 422, "validation_failed").await;
-    assert_error(import(&app, &pt, b"x".to_vec(), "").await, 403, "forbidden").await;
+    let _ = &pt;
     let r = import(&app, &op, b"a".to_vec(), "?encoding=latin1").await;
     let e = assert_error(r, 422, "validation_failed").await;
     assert!(e["error"]["details"]["fields"]["encoding"].is_string());
@@ -116,6 +116,73 @@ async fn csv_import_is_all_or_nothing_and_reports_rows(b: Backend) {
 db_test!(
     csv_import_is_all_or_nothing_unless_partial_and_names_row_and_column,
     csv_import_is_all_or_nothing_and_reports_rows
+);
+
+async fn producers_import_their_own_products_only(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (pid, _, pt) = approved_producer(&app, &op).await;
+    let (other, _, _) = approved_producer(&app, &op).await;
+    // Without a producer_id column the rows are the producer's own.
+    let own_header = HEADER.trim_start_matches("producer_id,");
+    let own_row = |title: &str, sku: &str| {
+        row("", title, sku, "540", "")
+            .trim_start_matches(',')
+            .to_string()
+    };
+    let csv = format!("{own_header}\r\n{}\r\n", own_row("黒糖", "P-1"));
+    let r = import(&app, &pt, csv.into_bytes(), "").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 1);
+    let r = app.get_as(&pt, "/api/v1/products").await;
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["items"][0]["producer_id"], pid.as_str(), "{v}");
+    // Naming itself is fine; naming another producer is refused on that row, nothing stored.
+    let csv = format!(
+        "{HEADER}\r\n{}\r\n{}\r\n",
+        row(&pid, "紅いもタルト", "P-2", "1296", ""),
+        row(&other, "ちんすこう", "P-3", "648", ""),
+    );
+    let e = assert_error(
+        import(&app, &pt, csv.into_bytes(), "").await,
+        422,
+        "import_failed",
+    )
+    .await;
+    let rows = e["error"]["details"]["rows"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    assert!(
+        rows.iter()
+            .any(|r| r["row"] == 3 && r["column"] == "producer_id"),
+        "{rows:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 1);
+    // Staff still must say whose products a file holds.
+    let csv = format!("{own_header}\r\n{}\r\n", own_row("黒糖", "P-4"));
+    let e = assert_error(
+        import(&app, &op, csv.into_bytes(), "").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["file"].is_string(), "{e}");
+    // ?producer_id on a producer's own lists: its own id is accepted, another's shows nothing.
+    for path in ["/api/v1/inbound-shipments", "/api/v1/stock/movements"] {
+        let r = app.get_as(&pt, &format!("{path}?producer_id={pid}")).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let r = app
+            .get_as(&pt, &format!("{path}?producer_id={other}"))
+            .await;
+        assert_eq!(r.status(), 200, "{path}");
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["items"].as_array().map(Vec::len), Some(0), "{path}: {v}");
+    }
+}
+db_test!(
+    producer_csv_import_is_scoped_to_its_own_products,
+    producers_import_their_own_products_only
 );
 
 async fn csv_export_opens_in_excel(b: Backend) {

@@ -309,6 +309,17 @@ async fn operators_register_by_proxy_and_import_csv_on_pages(b: Backend) {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("html").contains("id=\"import-done\""));
     assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 1);
+    // A form that is not multipart is told so (415 with a message), not "too large".
+    let r = c
+        .post(app.url("/operator/import"))
+        .form(&[("csrf_token", csrf.as_str()), ("file", "x")])
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 415);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("multipart/form-data"), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 1);
 }
 db_test!(
     operators_register_by_proxy_and_import_csv_on_pages,
