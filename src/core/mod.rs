@@ -2,6 +2,7 @@
 pub mod cache;
 pub mod csv;
 pub mod jp;
+pub mod label;
 pub mod locale;
 pub mod money;
 pub mod pagination;

@@ -68,12 +68,18 @@ pub trait CarrierExporter: Send + Sync {
     fn content_type(&self) -> &'static str;
     /// A file name for the download.
     fn filename(&self, ship_date: NaiveDate) -> String;
-    /// The file's bytes.
-    ///
-    /// # Errors
-    /// A value the file cannot hold (a character outside the charset), naming the parcel and
-    /// field.
-    fn export(&self, rows: &[LabelRow]) -> Result<Vec<u8>, ExportError>;
+    /// The file with every row it can hold; a row with a value the carrier cannot print is
+    /// left out and named in [`LabelExport::skipped`] (one bad parcel never blocks a batch).
+    fn export(&self, rows: &[LabelRow]) -> LabelExport;
+}
+
+/// A carrier file and the parcels it could not hold.
+#[derive(Debug, Clone, Default)]
+pub struct LabelExport {
+    pub bytes: Vec<u8>,
+    /// Rows written (the header not counted).
+    pub written: usize,
+    pub skipped: Vec<ExportError>,
 }
 
 /// The exporter of `carrier`, if there is one.
@@ -247,33 +253,70 @@ const FIELD_NAMES: [&str; 42] = [
     "freight_number",
 ];
 
-/// One CSV field: quoted, inner quotes doubled, line breaks and controls turned into spaces.
-fn field(v: &str) -> String {
-    let clean: String = v
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("\"{}\"", clean.replace('"', "\"\""))
+/// One encoded CSV field: quoted, inner quotes doubled (a quote is one byte in Shift_JIS and
+/// never a trail byte), line breaks and controls already turned into spaces.
+fn field_bytes(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() + 2);
+    out.push(b'"');
+    for b in v {
+        if *b == b'"' {
+            out.push(b'"');
+        }
+        out.push(*b);
+    }
+    out.push(b'"');
+    out
 }
 
+/// Line breaks and other controls turned into spaces.
+fn flatten(v: &str) -> String {
+    v.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// One CSV field: quoted, inner quotes doubled, line breaks and controls turned into spaces.
+fn field(v: &str) -> String {
+    format!("\"{}\"", flatten(v).replace('"', "\"\""))
+}
+
+/// One field in Shift_JIS: people's names and addresses as they print on a label
+/// ([`crate::core::label::label_text`]: NFKC, the variant table, JIS X 0208 only); our own
+/// texts (item name, handling, note) with what cannot print dropped.
 fn sjis(reference: &str, name: &'static str, text: &str) -> Result<Vec<u8>, ExportError> {
-    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    let printable = if PEOPLE_FIELDS.contains(&name) {
+        crate::core::label::label_text(text).map_err(|message| ExportError {
+            reference: reference.into(),
+            field: name,
+            message,
+        })?
+    } else {
+        crate::core::label::label_text_lossy(text)
+    };
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&printable);
     if unmappable {
-        let bad: String = text
-            .chars()
-            .filter(|c| {
-                let mut b = [0u8; 4];
-                encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut b)).2
-            })
-            .collect();
         return Err(ExportError {
             reference: reference.into(),
             field: name,
-            message: format!("「{bad}」 cannot be written in Shift_JIS"),
+            message: "cannot be written in Shift_JIS".into(),
         });
     }
     Ok(bytes.into_owned())
 }
+
+/// Fields typed by people (checked, never altered beyond the documented normalisation).
+const PEOPLE_FIELDS: [&str; 10] = [
+    "to.address",
+    "to.building",
+    "to.name",
+    "to.kana",
+    "from.address",
+    "from.building",
+    "from.name",
+    "from.kana",
+    "to.phone",
+    "from.phone",
+];
 
 impl CarrierExporter for YamatoB2 {
     fn code(&self) -> &'static str {
@@ -288,22 +331,40 @@ impl CarrierExporter for YamatoB2 {
         format!("b2-{}.csv", ship_date.format("%Y%m%d"))
     }
 
-    fn export(&self, rows: &[LabelRow]) -> Result<Vec<u8>, ExportError> {
-        let mut out = Vec::new();
+    fn export(&self, rows: &[LabelRow]) -> LabelExport {
         let header: Vec<String> = B2_HEADER.iter().map(|h| field(h)).collect();
-        out.extend(sjis("header", "header", &header.join(","))?);
-        out.extend_from_slice(b"\r\n");
+        let header = header.join(",");
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&header);
+        let mut out = LabelExport {
+            bytes: bytes.into_owned(),
+            ..LabelExport::default()
+        };
+        out.bytes.extend_from_slice(b"\r\n");
         for r in rows {
-            let cols = Self::columns(r);
-            for (i, c) in cols.iter().enumerate() {
+            let mut line = Vec::new();
+            let mut failed = None;
+            for (i, c) in Self::columns(r).iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    line.push(b',');
                 }
-                out.extend(sjis(&r.reference, FIELD_NAMES[i], &field(c))?);
+                match sjis(&r.reference, FIELD_NAMES[i], &flatten(c)) {
+                    Ok(b) => line.extend(field_bytes(&b)),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
             }
-            out.extend_from_slice(b"\r\n");
+            match failed {
+                Some(e) => out.skipped.push(e),
+                None => {
+                    out.bytes.extend(line);
+                    out.bytes.extend_from_slice(b"\r\n");
+                    out.written += 1;
+                }
+            }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -347,31 +408,57 @@ mod tests {
         assert_eq!(b2_cool_code("chilled"), "2");
     }
 
-    #[test]
-    fn characters_outside_shift_jis_are_named() {
-        let row = LabelRow {
-            reference: "ABCD2345-1".into(),
+    fn row(reference: &str, name: &str) -> LabelRow {
+        LabelRow {
+            reference: reference.into(),
             temperature_class: "ambient".into(),
             collect: None,
             ship_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
             delivery_date: None,
             time_slot: None,
             to: LabelAddress {
-                name: "𠮷田 太郎".into(),
+                name: name.into(),
                 ..LabelAddress::default()
             },
             from: LabelAddress::default(),
-            item_name: String::new(),
+            item_name: "紅いも😀タルト".into(),
             handling: String::new(),
             note: String::new(),
             billing_code: String::new(),
-        };
-        match YamatoB2.export(&[row]) {
-            Err(e) => {
-                assert_eq!(e.field, "to.name");
-                assert!(e.message.contains('𠮷'), "{}", e.message);
-            }
-            Ok(_) => panic!("𠮷 is not in Shift_JIS"),
         }
+    }
+
+    #[test]
+    fn an_unprintable_parcel_is_named_and_the_rest_exported() {
+        let out = YamatoB2.export(&[
+            row("ABCD2345-1", "髙橋 太郎"),
+            row("ABCD2346-1", "田中😀"),
+            row("ABCD2347-1", "山﨑 花子"),
+        ]);
+        assert_eq!(out.written, 2);
+        assert_eq!(out.skipped.len(), 1);
+        assert_eq!(out.skipped[0].reference, "ABCD2346-1");
+        assert_eq!(out.skipped[0].field, "to.name");
+        assert!(out.skipped[0].message.contains('😀'), "{:?}", out.skipped);
+        let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&out.bytes);
+        assert!(!bad);
+        assert!(
+            text.contains("\"高橋 太郎\"") && text.contains("\"山崎 花子\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"紅いもタルト\""),
+            "item names drop what cannot print"
+        );
+        assert!(!text.contains("ABCD2346"), "{text}");
+    }
+
+    #[test]
+    fn quotes_are_doubled_and_line_breaks_flattened() {
+        let mut r = row("ABCD2348-1", "山田");
+        r.to.building = "\"梅田\"ビル\n3F".into();
+        let out = YamatoB2.export(&[r]);
+        let (text, _, _) = encoding_rs::SHIFT_JIS.decode(&out.bytes);
+        assert!(text.contains("\"\"\"梅田\"\"ビル 3F\""), "{text}");
     }
 }

@@ -93,7 +93,7 @@ pub async fn pack(
 /// The carrier's label-import file (Yamato B2 Cloud CSV in Shift_JIS) for packed orders.
 #[utoipa::path(post, path = "/api/v1/fulfilment/carrier-export", tag = "fulfilment",
     request_body = CarrierExportBody,
-    responses((status = 200, description = "the label file", content_type = "text/csv"), (status = 400, body = ErrorBody),
+    responses((status = 200, description = "the label file of every printable parcel; `x-parcel-count` rows written, `x-skipped-count` and `x-skipped-parcels` (`{reference} {field}`, comma-separated) the parcels left out because the carrier cannot print one of their values", content_type = "text/csv"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "`invalid_transition`, `carrier_not_configured`, `personal_data_purged`"),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -112,6 +112,15 @@ pub async fn carrier_export(
             format!("attachment; filename=\"{}\"", f.filename),
         ))
         .insert_header(("x-parcel-count", f.parcels.to_string()))
+        .insert_header(("x-skipped-count", f.skipped.len().to_string()))
+        .insert_header((
+            "x-skipped-parcels",
+            f.skipped
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.field))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
         .body(f.bytes))
 }
 

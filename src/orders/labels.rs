@@ -28,11 +28,15 @@ pub struct LabelFile {
     pub bytes: Vec<u8>,
     pub content_type: &'static str,
     pub filename: String,
+    /// Rows written.
     pub parcels: usize,
+    /// Parcels left out because the carrier cannot print one of their values.
+    pub skipped: Vec<carriers::ExportError>,
 }
 
-/// The carrier's label-import file for every parcel of the given packed orders. Cash-on-
-/// delivery orders collect the whole amount with their first parcel.
+/// The carrier's label-import file for every parcel of the given packed orders. A parcel with
+/// a name or address the carrier cannot print is left out and named (the rest are exported);
+/// only when none can be is the request refused.
 ///
 /// # Errors
 /// 403; 404; 409 `invalid_transition` (not packed), `carrier_not_configured`,
@@ -145,13 +149,26 @@ pub async fn carrier_file(
             });
         }
     }
-    let bytes = exporter
-        .export(&rows)
-        .map_err(|e| ApiError::field(e.field, format!("parcel {}: {}", e.reference, e.message)))?;
+    let out = exporter.export(&rows);
+    if out.written == 0 && !out.skipped.is_empty() {
+        // Nothing printable: every parcel named (the batch as a whole is a bad request).
+        return Err(ApiError::invalid(
+            out.skipped
+                .iter()
+                .map(|e| {
+                    (
+                        format!("parcels.{}.{}", e.reference, e.field),
+                        e.message.clone(),
+                    )
+                })
+                .collect(),
+        ));
+    }
     Ok(LabelFile {
-        bytes,
+        bytes: out.bytes,
         content_type: exporter.content_type(),
         filename: exporter.filename(ship_date),
-        parcels: rows.len(),
+        parcels: out.written,
+        skipped: out.skipped,
     })
 }

@@ -83,7 +83,18 @@ pub struct Checked {
     pub(crate) wants: BTreeMap<Uuid, reservations::Want>,
 }
 
-fn contact(prefix: &str, c: &mut Contact, needs_email: bool, errors: &mut Vec<(String, String)>) {
+/// Field codes of contact problems a page explains in its own words.
+pub const NOT_KATAKANA: &str = "not_katakana";
+/// A name or address a carrier cannot print on the label.
+pub const NOT_PRINTABLE: &str = "not_printable";
+
+fn contact(
+    prefix: &str,
+    c: &mut Contact,
+    needs_email: bool,
+    errors: &mut Vec<(String, String)>,
+    codes: &mut Vec<(String, &'static str)>,
+) {
     let mut text = |name: &str, v: &mut String, min: usize, max: usize| {
         if min == 0 && v.trim().is_empty() {
             v.clear();
@@ -96,10 +107,33 @@ fn contact(prefix: &str, c: &mut Contact, needs_email: bool, errors: &mut Vec<(S
         }
     };
     text("name", &mut c.name, 1, 100);
-    text("kana", &mut c.kana, 0, 100);
     text("city", &mut c.city, 1, 100);
     text("address1", &mut c.address1, 1, 200);
     text("address2", &mut c.address2, 0, 200);
+    // What goes on the label must be printable there (JIS X 0208 after the safe
+    // normalisations); the buyer's own spelling is kept for the receipt and emails.
+    for (name, v) in [
+        ("name", &c.name),
+        ("city", &c.city),
+        ("address1", &c.address1),
+        ("address2", &c.address2),
+    ] {
+        if let Err(m) = core::label::label_text(v) {
+            errors.push((format!("{prefix}.{name}"), m));
+            codes.push((format!("{prefix}.{name}"), NOT_PRINTABLE));
+        }
+    }
+    if !c.kana.trim().is_empty() {
+        match core::jp::Kana::parse(&c.kana, 100) {
+            Ok(k) => c.kana = k.as_str().to_string(),
+            Err(m) => {
+                errors.push((format!("{prefix}.kana"), m));
+                codes.push((format!("{prefix}.kana"), NOT_KATAKANA));
+            }
+        }
+    } else {
+        c.kana.clear();
+    }
     match Phone::parse(&c.phone) {
         Ok(p) => c.phone = p.as_str().into(),
         Err(m) => errors.push((format!("{prefix}.phone"), m.into())),
@@ -266,9 +300,10 @@ fn validate_fields(
             ));
         }
     }
-    contact("buyer", &mut req.buyer, true, &mut errors);
+    let mut codes = Vec::new();
+    contact("buyer", &mut req.buyer, true, &mut errors, &mut codes);
     if let Some(s) = req.ship_to.as_mut() {
-        contact("ship_to", s, false, &mut errors);
+        contact("ship_to", s, false, &mut errors, &mut codes);
     }
     if let Some(t) = &req.time_slot
         && !TIME_SLOTS.contains(&t.as_str())
@@ -294,7 +329,10 @@ fn validate_fields(
         }
     };
     let Some(method) = method.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::invalid(errors));
+        return Err(ApiError::Validation {
+            fields: errors,
+            codes,
+        });
     };
     Ok((method, locale))
 }
@@ -650,13 +688,23 @@ pub async fn place(
     if let Some(existing) = placement::find_by_key(app, agg.id, &client_key, key).await? {
         return placement::replay(existing, &request_hash);
     }
-    let Some(expected) = req.expected_total else {
-        return Err(ApiError::field(
-            "expected_total",
-            "give the grand_total shown by the checkout preview",
-        ));
+    let expected = req.expected_total;
+    let checked = check(app, agg, req).await;
+    let Some(expected) = expected else {
+        // Named together with the request's other field errors.
+        let missing = (
+            "expected_total".to_string(),
+            "give the grand_total shown by the checkout preview".to_string(),
+        );
+        return Err(match checked {
+            Err(ApiError::Validation { mut fields, codes }) => {
+                fields.push(missing);
+                ApiError::Validation { fields, codes }
+            }
+            _ => ApiError::invalid(vec![missing]),
+        });
     };
-    let c = check(app, agg, req).await?;
+    let c = checked?;
     if c.quote.grand_total != expected {
         return Err(ApiError::Conflict {
             code: super::error::PRICE_CHANGED,

@@ -59,7 +59,12 @@ fn explain(e: &ApiError, t: &super::i18n::T) -> (FieldErrors, Option<String>) {
     match e {
         ApiError::Validation { fields, .. } => {
             for (f, _) in fields {
-                errors.set(&form_field(f), "shop.err.check");
+                let key = match e.field_code(f) {
+                    Some(crate::shop::checkout::NOT_KATAKANA) => "shop.err.kana",
+                    Some(crate::shop::checkout::NOT_PRINTABLE) => "shop.err.unprintable",
+                    _ => "shop.err.check",
+                };
+                errors.set(&form_field(f), key);
             }
             (errors, None)
         }

@@ -13,6 +13,7 @@ mod fake_provider;
 mod fulfilment;
 mod group_commit;
 mod jobs;
+mod labels;
 mod mail;
 mod manage_pages;
 mod openapi;

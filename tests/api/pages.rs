@@ -286,7 +286,7 @@ async fn the_registration_page_keeps_input_and_names_errors(b: Backend) {
     let form = [
         ("csrf_token", csrf.as_str()),
         ("legal_name", "比嘉農園"),
-        ("legal_name_kana", "ひがのうえん"),
+        ("legal_name_kana", "比嘉のうえん"),
         ("representative", "比嘉 ゆい"),
         ("municipality_code", "47207"),
         ("postal_code", "907-0004"),
@@ -311,12 +311,21 @@ async fn the_registration_page_keeps_input_and_names_errors(b: Backend) {
         .expect("post");
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("html");
-    for id in ["invoice_number-error", "holder_kana-error", "consent-error"] {
+    for id in [
+        "invoice_number-error",
+        "holder_kana-error",
+        "consent-error",
+        "legal_name_kana-error",
+    ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(
         html.contains("チェック数字"),
         "Japanese message for the check digit"
+    );
+    assert!(
+        html.contains("フリガナはカタカナで"),
+        "Japanese message for the reading"
     );
     assert!(html.contains("value=\"比嘉農園\""));
     assert!(

@@ -12,7 +12,7 @@ use yuimaru::http::actor::Role;
 
 const SLUG: &str = "default";
 
-fn shop(path: &str) -> String {
+pub fn shop(path: &str) -> String {
     format!("/api/v1/aggregators/{SLUG}/shop{path}")
 }
 

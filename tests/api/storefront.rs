@@ -130,6 +130,27 @@ async fn a_buyer_browses_fills_the_cart_confirms_and_orders_through_pages(b: Bac
         "typed values are kept"
     );
     form[5].1 = "100-0001".into();
+    // A reading that is not katakana and an address a label cannot print, in the buyer's words.
+    form[2].1 = "yamada".into();
+    form[8].1 = "1-2-3🏠".into();
+    let r = c
+        .post(app.url("/default/shop/checkout"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("id=\"kana-error\"") && html.contains("フリガナはカタカナで"),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"address1-error\"") && html.contains("配送伝票に印字できない"),
+        "{html}"
+    );
+    form[2].1 = "ﾔﾏﾀﾞ ﾊﾅｺ".into();
+    form[8].1 = "1-2-3".into();
     // Card is API-only: an edited form asking for it is refused beside the field.
     form[10].1 = "card".into();
     let r = c

@@ -90,6 +90,13 @@ async fn validate_registration(
     min_password: usize,
 ) -> ApiResult<ValidRegistration> {
     let mut errors: Vec<(String, String)> = Vec::new();
+    let legal_name_kana = match crate::core::jp::Kana::parse(&input.legal_name_kana, 200) {
+        Ok(k) => Some(k.as_str().to_string()),
+        Err(m) => {
+            errors.push(("legal_name_kana".into(), m));
+            None
+        }
+    };
     let mut text = |field: &str, v: &str, max: usize| match validate::text(v, max) {
         Ok(t) => Some(t),
         Err(m) => {
@@ -98,7 +105,6 @@ async fn validate_registration(
         }
     };
     let legal_name = text("legal_name", &input.legal_name, 200);
-    let legal_name_kana = text("legal_name_kana", &input.legal_name_kana, 200);
     let representative = text("representative", &input.representative, 100);
     let address = text("address", &input.address, 300);
     let postal_code = match PostalCode::parse(&input.postal_code) {

@@ -271,8 +271,8 @@ pub async fn update_profile(
     let mut am: producer::ActiveModel = p.clone().into();
     let mut errors: Vec<(String, String)> = Vec::new();
     if let Some(v) = &patch.legal_name_kana {
-        match validate::text(v, 200) {
-            Ok(t) => am.legal_name_kana = Set(t),
+        match crate::core::jp::Kana::parse(v, 200) {
+            Ok(k) => am.legal_name_kana = Set(k.as_str().to_string()),
             Err(m) => errors.push(("legal_name_kana".into(), m)),
         }
     }
