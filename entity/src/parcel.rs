@@ -18,6 +18,11 @@ pub struct Model {
     pub shipping_fee: i64,
     pub cool_fee: i64,
     pub surcharge: i64,
+    /// Cash on delivery: this parcel's slip fee, the amount it collects (tax included; 0 =
+    /// prepaid) and the consumption tax in that amount.
+    pub cod_fee: i64,
+    pub cod_amount: i64,
+    pub cod_tax: i64,
     pub tracking_number: Option<String>,
     pub status: ParcelStatus,
     pub packed_at: Option<DateTimeUtc>,

@@ -17,6 +17,7 @@ mod m20261121_000012_receipt_lines;
 mod m20261121_000013_shop;
 mod m20261121_000014_fulfilment;
 mod m20261202_000015_orders_events;
+mod m20261202_000016_cod_slips;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000013_shop::Migration),
             Box::new(m20261121_000014_fulfilment::Migration),
             Box::new(m20261202_000015_orders_events::Migration),
+            Box::new(m20261202_000016_cod_slips::Migration),
         ]
     }
 }

@@ -39,15 +39,7 @@ pub fn is_printable(c: char) -> bool {
 /// # Errors
 /// The characters that have no printable form, in a message for the person who typed them.
 pub fn label_text(raw: &str) -> Result<String, String> {
-    let text: String = raw
-        .nfkc()
-        .map(|c| {
-            ITAIJI
-                .iter()
-                .find(|(from, _)| *from == c)
-                .map_or(c, |(_, to)| *to)
-        })
-        .collect();
+    let text = normalised(raw);
     let mut bad: Vec<char> = text.chars().filter(|c| !is_printable(*c)).collect();
     if bad.is_empty() {
         return Ok(text);
@@ -72,17 +64,22 @@ pub fn label_text(raw: &str) -> Result<String, String> {
 /// `raw` for a label with what cannot be printed dropped (our own texts, such as item names,
 /// never block a parcel).
 pub fn label_text_lossy(raw: &str) -> String {
-    label_text(raw).unwrap_or_else(|_| {
-        raw.nfkc()
-            .map(|c| {
-                ITAIJI
-                    .iter()
-                    .find(|(from, _)| *from == c)
-                    .map_or(c, |(_, to)| *to)
-            })
-            .filter(|c| is_printable(*c))
-            .collect()
-    })
+    normalised(raw)
+        .chars()
+        .filter(|c| is_printable(*c))
+        .collect()
+}
+
+/// NFKC, then the variant table.
+fn normalised(raw: &str) -> String {
+    raw.nfkc()
+        .map(|c| {
+            ITAIJI
+                .iter()
+                .find(|(from, _)| *from == c)
+                .map_or(c, |(_, to)| *to)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ pub struct ParcelView {
     pub shipping_fee: i64,
     pub cool_fee: i64,
     pub surcharge: i64,
+    /// Cash on delivery: this parcel's slip fee, the amount it collects (0 = prepaid) and the
+    /// consumption tax in that amount.
+    pub cod_fee: i64,
+    pub cod_amount: i64,
+    pub cod_tax: i64,
     pub tracking_number: Option<String>,
     pub status: String,
     pub shipped_at: Option<DateTime<Utc>>,
@@ -186,6 +191,9 @@ impl OrderView {
                     shipping_fee: p.shipping_fee,
                     cool_fee: p.cool_fee,
                     surcharge: p.surcharge,
+                    cod_fee: p.cod_fee,
+                    cod_amount: p.cod_amount,
+                    cod_tax: p.cod_tax,
                     tracking_number: p.tracking_number,
                     status: p.status.as_str().to_string(),
                     shipped_at: p.shipped_at,

@@ -112,10 +112,12 @@ pub async fn carrier_file(
             if titles.len() > 1 {
                 item.push_str(" 他");
             }
-            let collect = (d.order.payment_method == PaymentMethod::CashOnDelivery && p.seq == 1)
-                .then(|| Collect {
-                    amount: d.order.grand_total,
-                    tax: d.order.tax8 + d.order.tax10,
+            // The parcel's own slip (DOMAIN-JP.md §4): what the order fixed when it was placed.
+            let collect = (d.order.payment_method == PaymentMethod::CashOnDelivery
+                && p.cod_amount > 0)
+                .then_some(Collect {
+                    amount: p.cod_amount,
+                    tax: p.cod_tax,
                 });
             rows.push(LabelRow {
                 reference: format!("{}-{}", d.order.number, p.seq),

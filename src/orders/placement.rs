@@ -60,6 +60,11 @@ pub struct DraftParcel {
     pub shipping_fee: i64,
     pub cool_fee: i64,
     pub surcharge: i64,
+    /// Cash on delivery: this parcel's slip fee, what it collects and the tax in it (0 when
+    /// it does not collect).
+    pub cod_fee: i64,
+    pub cod_amount: i64,
+    pub cod_tax: i64,
     pub lines: Vec<DraftLine>,
 }
 
@@ -265,6 +270,9 @@ pub fn prepare(app: &AppState, d: OrderDraft) -> ApiResult<NewOrder> {
             shipping_fee: p.shipping_fee,
             cool_fee: p.cool_fee,
             surcharge: p.surcharge,
+            cod_fee: p.cod_fee,
+            cod_amount: p.cod_amount,
+            cod_tax: p.cod_tax,
             tracking_number: None,
             status: ParcelStatus::Pending,
             packed_at: None,

@@ -45,6 +45,17 @@ pub struct RateTotal {
     pub tax: i64,
 }
 
+/// A cash-on-delivery slip: what the carrier collects with one parcel.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct CodSlip {
+    /// The parcel's number.
+    pub parcel: i32,
+    /// Collected, tax included.
+    pub amount: i64,
+    /// Consumption tax in it (the order's tax apportioned).
+    pub tax: i64,
+}
+
 /// A receipt.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Receipt {
@@ -63,6 +74,8 @@ pub struct Receipt {
     pub fees: i64,
     pub rates: Vec<RateTotal>,
     pub grand_total: i64,
+    /// Cash on delivery: the slips that collect (empty for other payment methods).
+    pub cash_on_delivery: Vec<CodSlip>,
     pub returns: Vec<ReceiptReturn>,
     /// The refunds of the returns per rate, tax computed once per rate.
     pub refund_rates: Vec<RateTotal>,
@@ -117,6 +130,16 @@ async fn build(app: &AppState, d: OrderDetail) -> ApiResult<Receipt> {
             },
         ],
         grand_total: o.grand_total,
+        cash_on_delivery: d
+            .parcels
+            .iter()
+            .filter(|p| p.cod_amount > 0)
+            .map(|p| CodSlip {
+                parcel: p.seq,
+                amount: p.cod_amount,
+                tax: p.cod_tax,
+            })
+            .collect(),
         returns: d
             .returns
             .iter()

@@ -593,6 +593,17 @@ fn price(
             serde_json::json!({ "field": "lines", "limit_yen": settings.max_order_yen }),
         ));
     }
+    let limit = settings.cash_on_delivery.slip_limit();
+    if let Some(p) = quote.parcels.iter().find(|p| p.cod_amount > limit) {
+        return Err(refusal(
+            Refusal::CodOverLimit,
+            format!(
+                "cash on delivery collects at most {limit} yen per parcel; parcel {} would collect {} yen: choose another payment method",
+                p.seq, p.cod_amount
+            ),
+            serde_json::json!({ "field": "payment_method", "limit_yen": limit, "parcel": p.seq, "amount": p.cod_amount }),
+        ));
+    }
     Ok(quote)
 }
 
@@ -628,10 +639,18 @@ pub fn final_confirmation(c: &Checked) -> FinalConfirmation {
             "銀行振込（前払い）: ご注文から{}日以内にお振込みください。入金確認後に発送します。",
             s.bank_transfer_days
         ),
-        PaymentMethod::CashOnDelivery => format!(
-            "代金引換: 商品お届け時に配達員へお支払いください（代引手数料 {} 円/個口）。",
-            s.cod_fee_yen
-        ),
+        PaymentMethod::CashOnDelivery => {
+            let slips = c.quote.parcels.iter().filter(|p| p.cod_amount > 0).count();
+            let how = if slips > 1 {
+                format!("{slips} 個口それぞれのお届け時にお支払い")
+            } else {
+                "お届け時に 1 回でお支払い".into()
+            };
+            format!(
+                "代金引換: 商品お届け時に配達員へお支払いください（{how}、代引手数料 計 {} 円）。",
+                core::money::grouped(c.quote.cod_fee)
+            )
+        }
         PaymentMethod::Card => "クレジットカード: ご注文確定時に決済します。".into(),
     };
     let deadline = match c.pay_by {
@@ -762,6 +781,9 @@ fn draft(agg: Uuid, c: Checked, idempotency: Idempotency) -> OrderDraft {
             shipping_fee: p.shipping_fee,
             cool_fee: p.cool_fee,
             surcharge: p.surcharge,
+            cod_fee: p.cod_fee,
+            cod_amount: p.cod_amount,
+            cod_tax: p.cod_tax,
             lines: p
                 .lines
                 .iter()

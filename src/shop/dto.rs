@@ -226,7 +226,10 @@ impl From<&ShopSettings> for LegalDisclosure {
                     s.bank_transfer_days
                 ),
                 "cash_on_delivery" => {
-                    format!("代金引換: 商品お届け時（手数料 {} 円）", s.cod_fee_yen)
+                    format!(
+                        "代金引換: 商品お届け時（手数料 {}）",
+                        s.cash_on_delivery.tiers_text()
+                    )
                 }
                 _ => "クレジットカード: ご注文時".to_string(),
             });
@@ -278,7 +281,12 @@ pub struct ParcelQuoteView {
     pub shipping_fee: i64,
     pub cool_fee: i64,
     pub surcharge: i64,
+    /// The fee of this parcel's cash-on-delivery slip (0 when it does not collect).
     pub cod_fee: i64,
+    /// What this parcel's cash-on-delivery slip collects, tax included (0: prepaid).
+    pub cod_amount: i64,
+    /// The consumption tax in `cod_amount` (the order's tax apportioned).
+    pub cod_tax: i64,
 }
 
 /// The checkout preview.
@@ -335,6 +343,8 @@ impl PreviewView {
                     cool_fee: p.cool_fee,
                     surcharge: p.surcharge,
                     cod_fee: p.cod_fee,
+                    cod_amount: p.cod_amount,
+                    cod_tax: p.cod_tax,
                 })
                 .collect(),
             totals: TotalsView {

@@ -7,6 +7,8 @@ pub enum Refusal {
     PaymentMethodUnavailable,
     /// Over a per-line, per-order units or per-order yen limit.
     OverLimit,
+    /// A cash-on-delivery slip would collect more than one slip may (¥300,000).
+    CodOverLimit,
     /// The item is not for sale (not listed, inactive, another shop's).
     NotSellable,
     /// The producer is closed (holiday, ferry or typhoon closure).
@@ -25,6 +27,7 @@ impl Refusal {
         match self {
             Self::PaymentMethodUnavailable => "payment_method_unavailable",
             Self::OverLimit => "over_limit",
+            Self::CodOverLimit => "cod_over_limit",
             Self::NotSellable => "not_sellable",
             Self::ProducerClosed => "producer_closed",
             Self::AlcoholNotSold => "alcohol_not_sold",

@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalogue;
 pub mod certificates;
 pub mod checkout;
+pub mod cod;
 pub mod dto;
 pub mod error;
 pub mod handlers;

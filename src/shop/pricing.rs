@@ -1,6 +1,7 @@
 //! Order arithmetic, pure: parcels per temperature class, fees, and consumption tax computed
 //! once per rate for the whole order (DESIGN.md §5, DOMAIN-JP.md §1). Prices are tax-included
 //! yen; fees belong to the 10 % sum.
+use super::cod::{Collection, apportion};
 use super::settings::ShopSettings;
 use crate::catalog::domain::TEMPERATURE_CLASSES;
 use uuid::Uuid;
@@ -40,13 +41,16 @@ pub struct ParcelQuote {
     pub shipping_fee: i64,
     pub cool_fee: i64,
     pub surcharge: i64,
-    /// Cash-on-delivery fee collected with this parcel (0 for other methods).
+    /// Cash-on-delivery fee of this parcel's slip (0 when it does not collect).
     pub cod_fee: i64,
+    /// What this parcel's コレクト slip collects, tax included (0: prepaid).
+    pub cod_amount: i64,
+    /// The consumption tax in [`Self::cod_amount`] (the order's tax apportioned).
+    pub cod_tax: i64,
 }
 
 impl ParcelQuote {
-    /// What this parcel costs the buyer (goods and its fees); the amount collected on delivery
-    /// for cash on delivery.
+    /// What this parcel costs the buyer (goods and its fees).
     pub fn total(&self) -> i64 {
         self.goods + self.shipping_fee + self.cool_fee + self.surcharge + self.cod_fee
     }
@@ -81,7 +85,8 @@ impl Quote {
 pub use crate::core::money::{grouped, included_tax, yen};
 
 /// Prices `lines` for delivery to `prefecture` / `postal_code`: one parcel per temperature
-/// class, fees from `settings`, tax once per rate.
+/// class, fees from `settings`, tax once per rate; for cash on delivery the slips of
+/// [`super::cod`] (their amounts add up to the grand total, their tax to the order's tax).
 pub fn quote(
     lines: Vec<PricedLine>,
     settings: &ShopSettings,
@@ -109,12 +114,26 @@ pub fn quote(
             shipping_fee: settings.shipping_fee(class, prefecture),
             cool_fee: settings.cool_fee(class),
             surcharge,
-            cod_fee: if cash_on_delivery {
-                settings.cod_fee_yen
-            } else {
-                0
-            },
+            cod_fee: 0,
+            cod_amount: 0,
+            cod_tax: 0,
         });
+    }
+    let cod = &settings.cash_on_delivery;
+    if cash_on_delivery {
+        match cod.collection {
+            Collection::OneParcel => {
+                let base: i64 = parcels.iter().map(ParcelQuote::total).sum();
+                if let Some(first) = parcels.first_mut() {
+                    first.cod_fee = cod.fee_for(base);
+                }
+            }
+            Collection::EachParcel => {
+                for p in &mut parcels {
+                    p.cod_fee = cod.fee_for(p.total());
+                }
+            }
+        }
     }
     let goods_total = lines.iter().map(PricedLine::total).sum();
     let shipping_total = parcels.iter().map(|p| p.shipping_fee).sum();
@@ -128,9 +147,14 @@ pub fn quote(
         .sum();
     let total8 = goods8;
     let total10 = goods_total - goods8 + shipping_total + cool_total + surcharge_total + cod_fee;
+    let tax8 = included_tax(total8, 8, &settings.tax_rounding);
+    let tax10 = included_tax(total10, 10, &settings.tax_rounding);
+    if cash_on_delivery {
+        slips(&mut parcels, &lines, cod.collection, tax8, tax10);
+    }
     Quote {
-        tax8: included_tax(total8, 8, &settings.tax_rounding),
-        tax10: included_tax(total10, 10, &settings.tax_rounding),
+        tax8,
+        tax10,
         grand_total: total8 + total10,
         lines,
         parcels,
@@ -141,6 +165,51 @@ pub fn quote(
         cod_fee,
         total8,
         total10,
+    }
+}
+
+/// The amount and tax of each collecting slip: one slip with the whole order, or each parcel
+/// with its own total and its share of the order's tax of each rate (by its 8 % and 10 %
+/// amounts, the remainder on the last).
+fn slips(
+    parcels: &mut [ParcelQuote],
+    lines: &[PricedLine],
+    collection: Collection,
+    tax8: i64,
+    tax10: i64,
+) {
+    match collection {
+        Collection::OneParcel => {
+            let total = parcels.iter().map(ParcelQuote::total).sum();
+            if let Some(first) = parcels.first_mut() {
+                first.cod_amount = total;
+                first.cod_tax = tax8 + tax10;
+            }
+        }
+        Collection::EachParcel => {
+            let at8: Vec<i64> = parcels
+                .iter()
+                .map(|p| {
+                    p.lines
+                        .iter()
+                        .filter_map(|i| lines.get(*i))
+                        .filter(|l| l.tax_rate == 8)
+                        .map(PricedLine::total)
+                        .sum()
+                })
+                .collect();
+            let at10: Vec<i64> = parcels
+                .iter()
+                .zip(&at8)
+                .map(|(p, g8)| p.total() - g8)
+                .collect();
+            let shares8 = apportion(tax8, &at8);
+            let shares10 = apportion(tax10, &at10);
+            for ((p, t8), t10) in parcels.iter_mut().zip(shares8).zip(shares10) {
+                p.cod_amount = p.total();
+                p.cod_tax = t8 + t10;
+            }
+        }
     }
 }
 
@@ -197,14 +266,86 @@ mod tests {
         );
         assert_eq!(q.parcels.len(), 2);
         assert_eq!(q.total8, 2_160);
-        // 2,200 + shipping 1,200 × 2 + cool 330 + COD 330 × 2.
-        assert_eq!(q.total10, 2_200 + 2_400 + 330 + 660);
+        // 2,200 + shipping 1,200 × 2 + cool 330 + one COD fee (one parcel collects 7,090).
+        assert_eq!(q.total10, 2_200 + 2_400 + 330 + 330);
         assert_eq!(q.tax8, 160);
-        assert_eq!(q.tax10, included_tax(5_590, 10, "floor"));
+        assert_eq!(q.tax10, included_tax(5_260, 10, "floor"));
         assert_eq!(
             q.grand_total,
             q.parcels.iter().map(ParcelQuote::total).sum::<i64>()
         );
+    }
+
+    /// Three parcels to Naha, one per temperature class (the case).
+    fn naha(s: &ShopSettings) -> Quote {
+        quote(
+            vec![
+                line(1_080, 3, 8, "ambient"),
+                line(2_200, 1, 10, "ambient"),
+                line(540, 4, 8, "chilled"),
+                line(2_160, 2, 8, "frozen"),
+            ],
+            s,
+            "47",
+            "900-0001",
+            true,
+        )
+    }
+
+    #[test]
+    fn one_parcel_collects_the_whole_order_with_one_fee() {
+        let q = naha(&ShopSettings::default());
+        let fees: Vec<i64> = q.parcels.iter().map(|p| p.cod_fee).collect();
+        assert_eq!(fees, [330, 0, 0]);
+        assert_eq!(q.cod_fee, 330);
+        assert_eq!(q.parcels[0].cod_amount, q.grand_total);
+        assert_eq!(q.parcels[0].cod_tax, q.tax8 + q.tax10);
+        assert!(
+            q.parcels[1..]
+                .iter()
+                .all(|p| p.cod_amount == 0 && p.cod_tax == 0)
+        );
+    }
+
+    #[test]
+    fn each_parcel_collects_its_own_total_and_share_of_the_tax() {
+        let mut s = ShopSettings::default();
+        s.cash_on_delivery.collection = Collection::EachParcel;
+        let q = naha(&s);
+        // Ambient 3,240 + 2,200 + 800 shipping = 6,240 → 330; chilled 2,160 + 800 + 330 cool
+        // = 3,290 → 330; frozen 4,320 + 800 + 330 = 5,450 → 330.
+        let fees: Vec<i64> = q.parcels.iter().map(|p| p.cod_fee).collect();
+        assert_eq!(fees, [330, 330, 330]);
+        let amounts: Vec<i64> = q.parcels.iter().map(|p| p.cod_amount).collect();
+        assert_eq!(amounts, [6_570, 3_620, 5_780]);
+        assert_eq!(amounts.iter().sum::<i64>(), q.grand_total);
+        let taxes: i64 = q.parcels.iter().map(|p| p.cod_tax).sum();
+        assert_eq!(taxes, q.tax8 + q.tax10, "the order's tax, apportioned");
+        // 8 %: 9,720 → 720 over 3,240 / 2,160 / 4,320 = 240, 160, 320; 10 %: the rest.
+        assert_eq!(q.tax8, 720);
+        let tax10: Vec<i64> = q
+            .parcels
+            .iter()
+            .zip([240, 160, 320])
+            .map(|(p, t8)| p.cod_tax - t8)
+            .collect();
+        assert_eq!(tax10.iter().sum::<i64>(), q.tax10);
+        assert!(tax10.iter().all(|t| *t >= 0), "{tax10:?}");
+    }
+
+    #[test]
+    fn a_fee_tier_is_chosen_by_what_the_slip_collects() {
+        let s = ShopSettings::default();
+        // 9,000 + 800 shipping = 9,800; + 330 = 10,130 is over ¥10,000 → ¥440.
+        let q = quote(
+            vec![line(9_000, 1, 8, "ambient")],
+            &s,
+            "47",
+            "900-0001",
+            true,
+        );
+        assert_eq!(q.parcels[0].cod_fee, 440);
+        assert_eq!(q.parcels[0].cod_amount, 10_240);
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub struct ShopSettings {
     pub bank_transfer_days: i64,
     /// Where to transfer (bank, branch, account), shown in the confirmation email.
     pub bank_transfer_instructions: String,
-    pub cod_fee_yen: i64,
+    /// Cash on delivery: which parcels collect and the fee tiers (DOMAIN-JP.md §4).
+    pub cash_on_delivery: super::cod::CashOnDelivery,
     pub shipping_fees: Vec<ShippingFee>,
     pub cool_fees: CoolFees,
     pub remote_surcharges: Vec<Surcharge>,
@@ -131,7 +132,7 @@ impl Default for ShopSettings {
             payment_methods: PAYMENT_METHODS.iter().map(|s| (*s).to_string()).collect(),
             bank_transfer_days: 7,
             bank_transfer_instructions: String::new(),
-            cod_fee_yen: 330,
+            cash_on_delivery: super::cod::CashOnDelivery::default(),
             shipping_fees: fees,
             cool_fees: CoolFees::default(),
             remote_surcharges: Vec::new(),
@@ -162,6 +163,7 @@ impl ShopSettings {
         self.check_limits(&mut errors);
         self.check_shipping_fees(&mut errors);
         self.check_surcharges(&mut errors);
+        self.cash_on_delivery.check(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -268,11 +270,6 @@ impl ShopSettings {
             "ships_within_days",
             (0..=30).contains(&self.ships_within_days),
             "must be 0 to 30 days",
-        );
-        check(
-            "cod_fee_yen",
-            is_fee_yen(self.cod_fee_yen),
-            "must be 0 to 1,000,000 yen",
         );
         check(
             "cool_fees.chilled",

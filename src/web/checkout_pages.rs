@@ -48,6 +48,7 @@ fn refusal_key(code: &str) -> &'static str {
         "age_confirmation_required" => "shop.refuse.age",
         "producer_closed" => "shop.refuse.closed",
         "over_limit" => "shop.refuse.limit",
+        "cod_over_limit" => "shop.refuse.cod_limit",
         "price_changed" => "shop.refuse.price_changed",
         "shop_not_configured" => "shop.refuse.not_configured",
         _ => "shop.refuse.other",

@@ -182,3 +182,255 @@ db_test!(
     label_text_is_checked_at_checkout_and_per_parcel_in_exports,
     checkout_refuses_unprintable_text_and_batches_skip_one_bad_parcel
 );
+
+/// Column 2 (送り状種類), 34 (コレクト代金引換額) and 35 (内消費税額等) of each row, by reference.
+fn slips(bytes: &[u8]) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
+    assert!(!bad);
+    let mut rd = ::csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    rd.records()
+        .map(|r| {
+            let r = r.expect("row");
+            (
+                r[0].to_string(),
+                (r[1].to_string(), r[33].to_string(), r[34].to_string()),
+            )
+        })
+        .collect()
+}
+
+fn amounts(parcels: &Value, key: &str) -> Vec<i64> {
+    parcels
+        .as_array()
+        .expect("parcels")
+        .iter()
+        .map(|p| p[key].as_i64().expect(key))
+        .collect()
+}
+
+/// Packs `o` and exports its labels.
+async fn labels_of(app: &TestApp, op: &str, o: &Value) -> Vec<u8> {
+    let id = o["id"].as_str().expect("id");
+    let r = app
+        .post_as(
+            op,
+            "/api/v1/fulfilment/pick-list",
+            &json!({"order_ids": [id]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post_as(op, &format!("/api/v1/orders/{id}/pack"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = export(app, op, &[id]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    r.bytes().await.expect("bytes").to_vec()
+}
+
+async fn receipt_of(app: &TestApp, o: &Value) -> Value {
+    let link = o["link"].as_str().expect("link");
+    let url = link.replace("?t=", "/receipt?t=");
+    let path = &url[url.find("/default/").expect("slug")..];
+    client()
+        .get(app.url(&format!("/api/v1/aggregators{path}")))
+        .send()
+        .await
+        .expect("receipt")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn cash_on_delivery_is_one_rule_from_preview_to_label(b: Backend) {
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    // Three parcels (ambient, chilled, frozen) to Naha.
+    let mut body = cart(
+        json!([{"sku_id": g.chinsuko, "qty": 1}, {"sku_id": g.mozuku, "qty": 1}, {"sku_id": g.mango, "qty": 1}]),
+        "cash_on_delivery",
+    );
+    body["buyer"] = crate::shop::buyer("47", "900-0001", "那覇市港町");
+
+    // The shop's rule: one parcel collects the whole order, one fee.
+    let p: Value = post_public(&app, &shop("/checkout/preview"), &body, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let grand = p["totals"]["grand_total"].as_i64().expect("total");
+    let tax =
+        p["totals"]["tax8"].as_i64().expect("tax8") + p["totals"]["tax10"].as_i64().expect("tax10");
+    assert_eq!(amounts(&p["parcels"], "cod_fee"), [330, 0, 0], "{p}");
+    assert_eq!(p["totals"]["cod_fee"], 330);
+    assert_eq!(amounts(&p["parcels"], "cod_amount"), [grand, 0, 0]);
+    assert_eq!(amounts(&p["parcels"], "cod_tax"), [tax, 0, 0]);
+    assert!(
+        p["final_confirmation"]["payment"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 回"),
+        "{p}"
+    );
+    let o = order(&app, &body, "cod-1").await;
+    assert_eq!(amounts(&o["parcels"], "cod_amount"), [grand, 0, 0], "{o}");
+    let r = receipt_of(&app, &o).await;
+    assert_eq!(
+        r["cash_on_delivery"],
+        json!([{"parcel": 1, "amount": grand, "tax": tax}])
+    );
+    let n = o["number"].as_str().expect("n");
+    let rows = slips(&labels_of(&app, &g.op, &o).await);
+    assert_eq!(
+        rows[&format!("{n}-1")],
+        ("2".into(), grand.to_string(), tax.to_string())
+    );
+    for seq in [2, 3] {
+        assert_eq!(
+            rows[&format!("{n}-{seq}")],
+            ("0".into(), String::new(), String::new())
+        );
+    }
+
+    // Or each parcel collects its own goods and fees, with its share of the order's tax.
+    let mut s: Value = app
+        .get_as(&g.op, "/api/v1/shop-settings")
+        .await
+        .json()
+        .await
+        .expect("settings");
+    s["cash_on_delivery"]["collection"] = json!("each_parcel");
+    let r = app.put_as(&g.op, "/api/v1/shop-settings", &s).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let p: Value = post_public(&app, &shop("/checkout/preview"), &body, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let grand = p["totals"]["grand_total"].as_i64().expect("total");
+    let tax =
+        p["totals"]["tax8"].as_i64().expect("tax8") + p["totals"]["tax10"].as_i64().expect("tax10");
+    assert_eq!(amounts(&p["parcels"], "cod_fee"), [330, 330, 330], "{p}");
+    let collected = amounts(&p["parcels"], "cod_amount");
+    assert_eq!(collected.iter().sum::<i64>(), grand);
+    assert_eq!(amounts(&p["parcels"], "cod_tax").iter().sum::<i64>(), tax);
+    for (parcel, amount) in p["parcels"]
+        .as_array()
+        .expect("parcels")
+        .iter()
+        .zip(&collected)
+    {
+        let own = ["goods", "shipping_fee", "cool_fee", "surcharge", "cod_fee"]
+            .iter()
+            .map(|k| parcel[*k].as_i64().expect(k))
+            .sum::<i64>();
+        assert_eq!(own, *amount, "a slip collects its own parcel: {parcel}");
+    }
+    let o = order(&app, &body, "cod-2").await;
+    let n = o["number"].as_str().expect("n");
+    let r = receipt_of(&app, &o).await;
+    let slips_json = r["cash_on_delivery"].as_array().expect("slips").clone();
+    assert_eq!(slips_json.len(), 3, "{r}");
+    let rows = slips(&labels_of(&app, &g.op, &o).await);
+    for (i, slip) in slips_json.iter().enumerate() {
+        assert_eq!(slip["amount"], json!(collected[i]));
+        assert_eq!(
+            rows[&format!("{n}-{}", i + 1)],
+            (
+                "2".into(),
+                slip["amount"].to_string(),
+                slip["tax"].to_string()
+            ),
+            "the B2 slip is the receipt's"
+        );
+    }
+
+    // One slip collects at most ¥300,000 (fee and tax included); other methods still may.
+    let (_, awamori) = crate::shop::stocked_sku(
+        &app,
+        &g.op,
+        &g.producers[0],
+        json!({"title_ja": "古酒 甕"}),
+        150_000,
+        5,
+    )
+    .await;
+    let mut big = cart(json!([{"sku_id": awamori, "qty": 2}]), "cash_on_delivery");
+    big["buyer"] = crate::shop::buyer("47", "900-0001", "那覇市港町");
+    let e = assert_error(
+        post_public(&app, &shop("/checkout/preview"), &big, None).await,
+        422,
+        "cod_over_limit",
+    )
+    .await;
+    assert_eq!(e["error"]["details"]["field"], "payment_method", "{e}");
+    assert_eq!(e["error"]["details"]["limit_yen"], 300_000);
+    big["payment_method"] = json!("bank_transfer");
+    let r = post_public(&app, &shop("/checkout/preview"), &big, None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+db_test!(
+    cash_on_delivery_one_rule_in_preview_order_receipt_and_b2,
+    cash_on_delivery_is_one_rule_from_preview_to_label
+);
+
+async fn orders_and_settings_from_before_move_to_slips(b: Backend) {
+    use migration::MigratorTrait;
+    use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let mut body = cart(
+        json!([{"sku_id": g.chinsuko, "qty": 1}, {"sku_id": g.mango, "qty": 1}]),
+        "cash_on_delivery",
+    );
+    body["buyer"] = crate::shop::buyer("47", "900-0001", "那覇市港町");
+    let o = order(&app, &body, "old-cod").await;
+    let grand = o["totals"]["grand_total"].as_i64().expect("total");
+    // Back to the schema before slips, with a settings document of that time.
+    let db = &app.state.db;
+    migration::Migrator::down(db, Some(1)).await.expect("down");
+    let row = entity::shop_settings::Entity::find()
+        .one(db)
+        .await
+        .expect("db")
+        .expect("settings");
+    let mut doc: Value = serde_json::from_str(&row.body).expect("json");
+    doc.as_object_mut()
+        .expect("object")
+        .remove("cash_on_delivery");
+    doc["cod_fee_yen"] = json!(440);
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => "UPDATE shop_settings SET body = $1",
+            _ => "UPDATE shop_settings SET body = ?",
+        },
+        [doc.to_string().into()],
+    ))
+    .await
+    .expect("legacy settings");
+    migration::Migrator::up(db, None).await.expect("up");
+    // Parcel 1 collected the whole order; the shop keeps its fee.
+    assert_eq!(
+        app.count("SELECT CAST(SUM(cod_amount) AS BIGINT) FROM parcel WHERE seq = 1")
+            .await,
+        grand
+    );
+    assert_eq!(
+        app.count("SELECT CAST(SUM(cod_amount) AS BIGINT) FROM parcel WHERE seq = 2")
+            .await,
+        0
+    );
+    let agg = row.aggregator_id;
+    let s = yuimaru::shop::settings::load(db, agg)
+        .await
+        .expect("the migrated document reads");
+    assert_eq!(s.cash_on_delivery.fee_tiers.len(), 1);
+    assert_eq!(s.cash_on_delivery.fee_tiers[0].fee_yen, 440);
+    assert_eq!(s.cash_on_delivery.slip_limit(), 300_000);
+}
+db_test!(
+    migration_16_backfills_cod_slips_and_settings,
+    orders_and_settings_from_before_move_to_slips
+);

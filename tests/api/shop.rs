@@ -30,7 +30,7 @@ pub fn settings_body() -> Value {
         ],
         "cool_fees": {"chilled": 300, "frozen": 400},
         "remote_surcharges": [{"postal_prefix": "9013", "fee_yen": 500, "label": "久米島"}],
-        "cod_fee_yen": 330,
+        "cash_on_delivery": {"collection": "one_parcel"},
         "max_qty_per_line": 10,
         "yamato_customer_code": "012345678901"
     })
@@ -482,12 +482,28 @@ async fn preview_prices_parcels_fees_and_tax_and_refuses_clearly(b: Backend) {
         (t["total8"].clone(), t["tax8"].clone()),
         (json!(3480), json!(257))
     );
-    // 10 %: 2,200 + shipping 2,200 + cool 300 + COD 2 × 330 = 5,360 → 487.
+    // 10 %: 2,200 + shipping 2,200 + cool 300 + one COD fee 330 (parcel 1 collects the
+    // whole 8,510 yen) = 5,030 → 457.
     assert_eq!(
         (t["total10"].clone(), t["tax10"].clone()),
-        (json!(5360), json!(487))
+        (json!(5030), json!(457))
     );
-    assert_eq!(t["grand_total"], 8840);
+    assert_eq!(t["grand_total"], 8510);
+    assert_eq!(
+        (
+            parcels[0]["cod_fee"].clone(),
+            parcels[0]["cod_amount"].clone(),
+            parcels[0]["cod_tax"].clone()
+        ),
+        (json!(330), json!(8510), json!(257 + 457))
+    );
+    assert_eq!(
+        (
+            parcels[1]["cod_fee"].clone(),
+            parcels[1]["cod_amount"].clone()
+        ),
+        (json!(0), json!(0))
+    );
     let fc = &p["final_confirmation"];
     for k in [
         "quantity",
@@ -500,8 +516,8 @@ async fn preview_prices_parcels_fees_and_tax_and_refuses_clearly(b: Backend) {
         assert!(!fc[k].as_str().unwrap_or_default().is_empty(), "{k}");
     }
     assert!(
-        fc["total"].as_str().expect("total").contains("8840")
-            || fc["total"].as_str().expect("total").contains("8,840")
+        fc["total"].as_str().expect("total").contains("8510")
+            || fc["total"].as_str().expect("total").contains("8,510")
     );
     // Remote-island surcharge by postal code.
     let mut kume = body.clone();

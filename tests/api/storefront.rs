@@ -321,7 +321,7 @@ async fn staff_run_an_order_from_its_page_and_edit_shop_settings(b: Backend) {
     assert_eq!(status, 200);
     let json = hidden_textarea(&html);
     let mut v: serde_json::Value = serde_json::from_str(&json).expect("settings json");
-    v["cod_fee_yen"] = serde_json::json!(-5);
+    v["cash_on_delivery"]["fee_tiers"][0]["fee_yen"] = serde_json::json!(-5);
     let r = c
         .post(app.url("/operator/shop-settings"))
         .form(&[
@@ -332,8 +332,13 @@ async fn staff_run_an_order_from_its_page_and_edit_shop_settings(b: Backend) {
         .await
         .expect("post");
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.expect("html").contains("cod_fee_yen"));
-    v["cod_fee_yen"] = serde_json::json!(440);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("cash_on_delivery.fee_tiers[0].fee_yen")
+    );
+    v["cash_on_delivery"]["fee_tiers"][0]["fee_yen"] = serde_json::json!(440);
     let r = c
         .post(app.url("/operator/shop-settings"))
         .form(&[
@@ -350,7 +355,7 @@ async fn staff_run_an_order_from_its_page_and_edit_shop_settings(b: Backend) {
         .json()
         .await
         .expect("json");
-    assert_eq!(saved["cod_fee_yen"], 440);
+    assert_eq!(saved["cash_on_delivery"]["fee_tiers"][0]["fee_yen"], 440);
 }
 
 fn hidden_textarea(html: &str) -> String {
