@@ -295,9 +295,10 @@ mod tests {
     #[test]
     fn one_parcel_collects_the_whole_order_with_one_fee() {
         let q = naha(&ShopSettings::default());
+        // 14,980 yen collected on one slip: the ¥30,000 tier.
         let fees: Vec<i64> = q.parcels.iter().map(|p| p.cod_fee).collect();
-        assert_eq!(fees, [330, 0, 0]);
-        assert_eq!(q.cod_fee, 330);
+        assert_eq!(fees, [440, 0, 0]);
+        assert_eq!(q.cod_fee, 440);
         assert_eq!(q.parcels[0].cod_amount, q.grand_total);
         assert_eq!(q.parcels[0].cod_tax, q.tax8 + q.tax10);
         assert!(
