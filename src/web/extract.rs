@@ -167,7 +167,6 @@ impl FromRequest for SignedUpload {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        use futures_util::StreamExt;
         let req = req.clone();
         let actor = MaybeActor::from_request(&req, payload);
         let payload = web::Payload::from_request(&req, payload);
@@ -175,59 +174,23 @@ impl FromRequest for SignedUpload {
             let Some(actor) = actor.await?.0 else {
                 return Err(login_redirect(&req));
             };
-            let is_multipart = req
-                .headers()
-                .get(actix_web::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-            if !is_multipart {
-                return Err(reject(super::pages::message_page(
-                    &req,
+            let page =
+                |status, key| reject(super::pages::message_page(&req, status, "error.title", key));
+            if !crate::http::multipart::is_multipart(&req) {
+                return Err(page(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "error.title",
                     "form.not_multipart",
-                )));
+                ));
             }
             let limit = req
                 .app_data::<web::Data<crate::state::AppState>>()
                 .map_or(10 * 1024 * 1024, |a| a.settings.uploads.max_bytes);
-            let mut form = actix_multipart::Multipart::new(req.headers(), payload.await?);
-            let (mut texts, mut file, mut too_large) = (Vec::new(), Vec::new(), false);
-            while let Some(field) = form.next().await {
-                let Ok(mut field) = field else {
-                    return Err(reject(super::pages::message_page(
-                        &req,
-                        StatusCode::BAD_REQUEST,
-                        "error.title",
-                        "form.unreadable",
-                    )));
-                };
-                let name = field.name().unwrap_or("").to_string();
-                let mut buf = Vec::new();
-                let mut over = false;
-                while let Some(chunk) = field.next().await {
-                    let Ok(chunk) = chunk else {
-                        return Err(reject(super::pages::message_page(
-                            &req,
-                            StatusCode::BAD_REQUEST,
-                            "error.title",
-                            "form.unreadable",
-                        )));
-                    };
-                    if buf.len() + chunk.len() > limit {
-                        over = true;
-                        continue;
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                if over {
-                    too_large = true;
-                } else if name == "file" {
-                    file = buf;
-                } else {
-                    texts.push((name, String::from_utf8_lossy(&buf).to_string()));
-                }
-            }
+            let Ok(parts) = crate::http::multipart::read_parts(&req, payload.await?, limit).await
+            else {
+                return Err(page(StatusCode::BAD_REQUEST, "form.unreadable"));
+            };
+            let (texts, file, too_large) =
+                (parts.texts, parts.file.unwrap_or_default(), parts.too_large);
             let fields = FormFields(texts);
             if !csrf_ok(&req, &fields.get("csrf_token")) {
                 return Err(reject(csrf_failure(&req)));

@@ -242,6 +242,17 @@ async fn receipt_of(app: &TestApp, o: &Value) -> Value {
         .expect("json")
 }
 
+/// The preview of `body` with its grand total and its tax (both rates).
+async fn preview(app: &TestApp, body: &Value) -> (Value, i64, i64) {
+    let r = post_public(app, &shop("/checkout/preview"), body, None).await;
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.expect("json");
+    let grand = p["totals"]["grand_total"].as_i64().expect("total");
+    let tax =
+        p["totals"]["tax8"].as_i64().expect("tax8") + p["totals"]["tax10"].as_i64().expect("tax10");
+    (p, grand, tax)
+}
+
 async fn cash_on_delivery_is_one_rule_from_preview_to_label(b: Backend) {
     let app = spawn_app(b).await;
     let g = goods(&app).await;
@@ -253,14 +264,7 @@ async fn cash_on_delivery_is_one_rule_from_preview_to_label(b: Backend) {
     body["buyer"] = crate::shop::buyer("47", "900-0001", "那覇市港町");
 
     // The shop's rule: one parcel collects the whole order, one fee.
-    let p: Value = post_public(&app, &shop("/checkout/preview"), &body, None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let grand = p["totals"]["grand_total"].as_i64().expect("total");
-    let tax =
-        p["totals"]["tax8"].as_i64().expect("tax8") + p["totals"]["tax10"].as_i64().expect("tax10");
+    let (p, grand, tax) = preview(&app, &body).await;
     assert_eq!(amounts(&p["parcels"], "cod_fee"), [330, 0, 0], "{p}");
     assert_eq!(p["totals"]["cod_fee"], 330);
     assert_eq!(amounts(&p["parcels"], "cod_amount"), [grand, 0, 0]);
@@ -302,14 +306,7 @@ async fn cash_on_delivery_is_one_rule_from_preview_to_label(b: Backend) {
     s["cash_on_delivery"]["collection"] = json!("each_parcel");
     let r = app.put_as(&g.op, "/api/v1/shop-settings", &s).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let p: Value = post_public(&app, &shop("/checkout/preview"), &body, None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let grand = p["totals"]["grand_total"].as_i64().expect("total");
-    let tax =
-        p["totals"]["tax8"].as_i64().expect("tax8") + p["totals"]["tax10"].as_i64().expect("tax10");
+    let (p, grand, tax) = preview(&app, &body).await;
     assert_eq!(amounts(&p["parcels"], "cod_fee"), [330, 330, 330], "{p}");
     let collected = amounts(&p["parcels"], "cod_amount");
     assert_eq!(collected.iter().sum::<i64>(), grand);
