@@ -47,6 +47,19 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Sales channels.
+    Channels {
+        #[command(subcommand)]
+        action: ChannelsAction,
+    },
+}
+
+/// `channels` actions.
+#[derive(Debug, Subcommand)]
+pub enum ChannelsAction {
+    /// Re-seal every channel's credentials with `channels.credential_key` (after adding a new
+    /// key to `channels.credential_keys`); the old key can be removed afterwards.
+    Rekey,
 }
 
 /// `migrate` actions.
@@ -118,6 +131,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve => serve(settings).await,
             Command::Worker { once } => worker(settings, once).await,
             Command::Migrate { action } => migrate(settings, action).await,
+            Command::Channels {
+                action: ChannelsAction::Rekey,
+            } => {
+                let db = db::connect(&settings.database).await?;
+                db::migrate(&db).await?;
+                let (moved, current) =
+                    crate::channels::service::rekey(&db, &settings.channels).await?;
+                println!(
+                    "re-sealed {moved} channel credential(s) with key {}; {current} already used it",
+                    settings.channels.credential_key
+                );
+                Ok(())
+            }
             Command::Aggregator {
                 action: AggregatorAction::Create { slug, name },
             } => {

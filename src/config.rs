@@ -7,6 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// The development key for channel credentials (refused in production).
+const DEFAULT_CHANNEL_KEY: &str = "dev-insecure-channel-key-change-me-0123456789";
+
 const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../config/development.toml");
 const TEST_TOML: &str = include_str!("../config/test.toml");
@@ -66,6 +69,7 @@ pub struct Settings {
     pub inventory: InventorySettings,
     pub shop: ShopConfig,
     pub payments: PaymentSettings,
+    pub channels: ChannelConfig,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -222,6 +226,46 @@ pub struct PaymentSettings {
     pub timeout_seconds: u64,
 }
 
+/// Sales channels: the keys that seal channel credentials and the stock sync's timing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// The id (in `credential_keys`) of the key new credentials are sealed with.
+    pub credential_key: String,
+    /// Every key that may have sealed stored credentials, by id (old ones stay until
+    /// `yuimaru channels rekey` has moved everything to the current key).
+    pub credential_keys: std::collections::BTreeMap<String, SecretString>,
+    /// How often a runner reads the stock ledger for changes, in milliseconds.
+    pub follow_interval_ms: u64,
+    /// How far back each read looks again, in seconds (a transaction that wrote a movement
+    /// may commit after a later one; its change is still seen within this window).
+    pub lookback_seconds: i64,
+    /// How long one sync run holds its channel, in seconds (renewed while it runs).
+    pub lease_seconds: i64,
+    /// Seconds before a call to a channel gives up.
+    pub timeout_ms: u64,
+    /// Days before a credential expiry on which operators are emailed (and on the day).
+    pub expiry_alert_days: Vec<i64>,
+}
+
+impl ChannelConfig {
+    /// The current key's id and secret.
+    ///
+    /// # Errors
+    /// The current key is not configured.
+    pub fn current_key(&self) -> anyhow::Result<(&str, &SecretString)> {
+        self.credential_keys
+            .get(&self.credential_key)
+            .map(|k| (self.credential_key.as_str(), k))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "channels.credential_key {} is not in channels.credential_keys",
+                    self.credential_key
+                )
+            })
+    }
+}
+
 /// Logging settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -301,6 +345,17 @@ impl Settings {
         }
         if self.jobs.daily_hour_jst > 23 {
             anyhow::bail!("jobs.daily_hour_jst must be 0-23");
+        }
+        let (_, key) = self.channels.current_key()?;
+        if key.expose_secret().len() < 32 {
+            anyhow::bail!(
+                "channels.credential_keys.{} must be at least 32 characters",
+                self.channels.credential_key
+            );
+        }
+        if self.environment == Environment::Production && key.expose_secret() == DEFAULT_CHANNEL_KEY
+        {
+            anyhow::bail!("the channel credential key still has its default value in production");
         }
         Ok(())
     }

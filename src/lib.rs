@@ -10,6 +10,7 @@ pub mod area;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod core;

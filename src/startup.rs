@@ -40,6 +40,7 @@ pub fn areas() -> Vec<Area> {
         crate::orders::area(),
         crate::payments::area(),
         crate::shop::area(),
+        crate::channels::area(),
         crate::web::area(),
         Area {
             routes: http::docs::routes,

@@ -50,11 +50,24 @@ pub(super) struct Subscriber {
     pub handle: SubscriberFn,
 }
 
+type TickFn = Arc<dyn Fn(AppState) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// Work every runner does in its own loop at a short interval without a job row (e.g. the
+/// channels area reading the stock ledger): it must be safe to run on many runners at once.
+#[derive(Clone)]
+pub struct Ticker {
+    pub name: &'static str,
+    /// The interval in milliseconds, from the settings.
+    pub interval_ms: fn(&crate::config::Settings) -> u64,
+    pub run: TickFn,
+}
+
 /// Every job kind, schedule and event subscriber.
 #[derive(Default)]
 pub struct Registry {
     kinds: BTreeMap<&'static str, Handler>,
     schedules: Vec<Schedule>,
+    tickers: Vec<Ticker>,
     pub(super) subscribers: BTreeMap<&'static str, Vec<Subscriber>>,
 }
 
@@ -91,6 +104,32 @@ impl Registry {
             every,
             kind: J::KIND,
         });
+    }
+
+    /// Adds a ticker (see [`Ticker`]).
+    pub fn ticker<F, Fut>(
+        &mut self,
+        name: &'static str,
+        interval_ms: fn(&crate::config::Settings) -> u64,
+        f: F,
+    ) where
+        F: Fn(AppState) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.tickers.push(Ticker {
+            name,
+            interval_ms,
+            run: Arc::new(move |app| {
+                let f = f.clone();
+                Box::pin(async move { f(app).await })
+            }),
+        });
+    }
+
+    /// The tickers.
+    pub fn tickers(&self) -> &[Ticker] {
+        &self.tickers
     }
 
     /// The schedules.

@@ -33,6 +33,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let slots = cfg.concurrency.max(1);
     let sem = Arc::new(Semaphore::new(slots));
     tracing::info!(runner = %runner, concurrency = slots, "job runner started");
+    let mut last_ticks: std::collections::HashMap<&'static str, std::time::Instant> =
+        std::collections::HashMap::new();
     loop {
         if *stop.borrow() {
             break;
@@ -40,6 +42,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = schedule::tick(&state).await {
             tracing::warn!(error = %e, "schedule tick failed");
         }
+        run_tickers(&state, Some(&mut last_ticks)).await;
         let mut claimed = 0usize;
         while let Ok(permit) = sem.clone().try_acquire_owned() {
             match queue::claim(&state.db, &runner, cfg.lease_seconds).await {
@@ -76,6 +79,7 @@ pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
     let runner = runner_id();
     let mut n = 0;
     schedule::tick(state).await?;
+    run_tickers(state, None).await;
     while let Some(job) =
         queue::claim(&state.db, &runner, state.settings.jobs.lease_seconds).await?
     {
@@ -83,6 +87,28 @@ pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
         n += 1;
     }
     Ok(n)
+}
+
+/// Runs the registry's tickers that are due (every one when `last` is `None`).
+async fn run_tickers(
+    state: &AppState,
+    mut last: Option<&mut std::collections::HashMap<&'static str, std::time::Instant>>,
+) {
+    let Ok(registry) = state.part::<Registry>() else {
+        return;
+    };
+    for t in registry.tickers() {
+        let every = Duration::from_millis((t.interval_ms)(&state.settings));
+        if let Some(last) = last.as_deref_mut() {
+            if last.get(t.name).is_some_and(|at| at.elapsed() < every) {
+                continue;
+            }
+            last.insert(t.name, std::time::Instant::now());
+        }
+        if let Err(e) = (t.run)(state.clone()).await {
+            tracing::warn!(ticker = t.name, error = %e, "ticker failed");
+        }
+    }
 }
 
 /// Runs one claimed job and records the outcome. The job's request id is the current request

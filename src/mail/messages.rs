@@ -92,6 +92,17 @@ pub enum EmailMessage {
         qty: i64,
         reason: String,
     },
+    /// Something about a sales channel needs an operator: `alert` is `auth_failed` (the
+    /// channel refused our credentials; syncing stopped), `expires` (credentials expire in
+    /// `days` days; 0 = today).
+    ChannelAlert {
+        display_name: String,
+        channel_name: String,
+        alert: String,
+        days: i64,
+        detail: String,
+        link: String,
+    },
     /// A product (or an edit of a listed product) moved in the review workflow.
     ProductStatusChanged {
         display_name: String,
@@ -231,6 +242,7 @@ impl EmailMessage {
             Self::BankAccountDecision { .. } => "bank_account_decision",
             Self::ProductStatusChanged { .. } => "product_status_changed",
             Self::StockLoss { .. } => "stock_loss",
+            Self::ChannelAlert { .. } => "channel_alert",
             Self::LotDateAlert { .. } => "lot_date_alert",
             Self::LowStock { .. } => "low_stock",
             Self::ReceiptNotice { .. } => "receipt_notice",
@@ -320,6 +332,22 @@ impl EmailMessage {
                 display_name,
                 lines,
             } => receipt_notice(locale, display_name, lines),
+            Self::ChannelAlert {
+                display_name,
+                channel_name,
+                alert,
+                days,
+                detail,
+                link,
+            } => channel_alert(
+                locale,
+                display_name,
+                channel_name,
+                alert,
+                *days,
+                detail,
+                link,
+            ),
             Self::StockLoss {
                 display_name,
                 sku_code,
@@ -622,6 +650,43 @@ fn receipt_notice(
         greeting: greeting(locale, display_name),
         paragraphs,
         link: None,
+    }
+}
+
+/// Tells an operator a channel stopped or its credentials expire soon.
+fn channel_alert(
+    locale: Locale,
+    display_name: &str,
+    channel: &str,
+    alert: &str,
+    days: i64,
+    detail: &str,
+    link: &str,
+) -> Notice {
+    let days_text = days.to_string();
+    let (subject, body) = match alert {
+        "auth_failed" => (
+            "mail.channel_alert.auth_subject",
+            "mail.channel_alert.auth_body",
+        ),
+        _ if days <= 0 => (
+            "mail.channel_alert.today_subject",
+            "mail.channel_alert.today_body",
+        ),
+        _ => (
+            "mail.channel_alert.expiry_subject",
+            "mail.channel_alert.expiry_body",
+        ),
+    };
+    let mut paragraphs = vec![locale.fill(body, &[("channel", channel), ("days", &days_text)])];
+    if !detail.is_empty() {
+        paragraphs.push(locale.fill("mail.reason", &[("reason", detail)]));
+    }
+    Notice {
+        subject: locale.fill(subject, &[("channel", channel), ("days", &days_text)]),
+        greeting: greeting(locale, display_name),
+        paragraphs,
+        link: Some((text(locale, "mail.channel_alert.link"), link.to_string())),
     }
 }
 

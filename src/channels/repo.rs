@@ -1,0 +1,446 @@
+//! The channels area's queries: channel accounts, their sync lease and call clock, listings
+//! and their dirty marks, and the cursor over the stock ledger.
+use crate::{core, db::sql_for};
+use chrono::{DateTime, Duration, Utc};
+use entity::{channel, channel_cursor, listing};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
+};
+use uuid::Uuid;
+
+/// The channel `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn channel_of(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<channel::Model>, DbErr> {
+    channel::Entity::find_by_id(id)
+        .filter(channel::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// The channel `id` (any tenant; jobs).
+///
+/// # Errors
+/// Database failure.
+pub async fn channel(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<channel::Model>, DbErr> {
+    channel::Entity::find_by_id(id).one(db).await
+}
+
+/// Every channel of `agg` (every channel when `None`), by name.
+///
+/// # Errors
+/// Database failure.
+pub async fn channels(
+    db: &impl ConnectionTrait,
+    agg: Option<Uuid>,
+) -> Result<Vec<channel::Model>, DbErr> {
+    let mut q = channel::Entity::find().order_by_asc(channel::Column::Name);
+    if let Some(a) = agg {
+        q = q.filter(channel::Column::AggregatorId.eq(a));
+    }
+    q.all(db).await
+}
+
+/// Takes (or renews) the sync lease of channel `id` for `runner` until `until`: `true` when
+/// this runner holds it now. One conditional UPDATE, so two runners never both hold it.
+///
+/// # Errors
+/// Database failure.
+pub async fn take_lease(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    runner: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let now = core::now();
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql_for(
+            backend,
+            "UPDATE channel SET sync_locked_by = $1, sync_lease_until = $2 WHERE id = $3 \
+             AND (sync_locked_by IS NULL OR sync_locked_by = $1 OR sync_lease_until < $4)",
+        ),
+        [runner.into(), until.into(), id.into(), now.into()],
+    );
+    Ok(db.execute_raw(stmt).await?.rows_affected() == 1)
+}
+
+/// Gives the lease back (when `runner` still holds it).
+///
+/// # Errors
+/// Database failure.
+pub async fn release_lease(db: &impl ConnectionTrait, id: Uuid, runner: &str) -> Result<(), DbErr> {
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::SyncLockedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            channel::Column::SyncLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(channel::Column::Id.eq(id))
+        .filter(channel::Column::SyncLockedBy.eq(runner))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Books the next call slot of channel `id` for the lease holder `runner`: returns when the
+/// call may go out (the later of now and the stored clock) after moving the clock to that
+/// instant plus `interval` and counting the call in its minute. `None` when `runner` lost the
+/// lease.
+///
+/// # Errors
+/// Database failure.
+pub async fn book_call(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    runner: &str,
+    interval: Duration,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let Some(c) = channel::Entity::find_by_id(id)
+        .filter(channel::Column::SyncLockedBy.eq(runner))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = core::now();
+    let at = c.next_call_at.map_or(now, |n| Ord::max(n, now));
+    let same_minute = c
+        .calls_window_start
+        .is_some_and(|w| at - w < Duration::minutes(1));
+    let res = channel::Entity::update_many()
+        .col_expr(
+            channel::Column::NextCallAt,
+            Expr::value(Some(at + interval)),
+        )
+        .col_expr(
+            channel::Column::CallsWindowStart,
+            Expr::value(Some(if same_minute {
+                c.calls_window_start.unwrap_or(at)
+            } else {
+                at
+            })),
+        )
+        .col_expr(
+            channel::Column::CallsInWindow,
+            Expr::value(if same_minute {
+                c.calls_in_window + 1
+            } else {
+                1
+            }),
+        )
+        .filter(channel::Column::Id.eq(id))
+        .filter(channel::Column::SyncLockedBy.eq(runner))
+        .exec(db)
+        .await?;
+    Ok((res.rows_affected == 1).then_some(at))
+}
+
+/// Moves the call clock of channel `id` to at least `at` (the channel asked us to wait).
+///
+/// # Errors
+/// Database failure.
+pub async fn push_clock(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql_for(
+            backend,
+            "UPDATE channel SET next_call_at = $1 WHERE id = $2 \
+             AND (next_call_at IS NULL OR next_call_at < $1)",
+        ),
+        [at.into(), id.into()],
+    );
+    db.execute_raw(stmt).await?;
+    Ok(())
+}
+
+/// Listings of channel `id` whose stock needs writing and that exist at the channel, oldest
+/// mark first, at most `limit`.
+///
+/// # Errors
+/// Database failure.
+pub async fn dirty_listings(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    limit: u64,
+) -> Result<Vec<listing::Model>, DbErr> {
+    listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(Expr::col(listing::Column::DirtySeq).gt(Expr::col(listing::Column::SyncedSeq)))
+        .filter(listing::Column::State.is_in(["live", "paused"]))
+        .filter(listing::Column::ExternalVariantId.is_not_null())
+        .order_by_asc(listing::Column::UpdatedAt)
+        .order_by_asc(listing::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Listings of channel `id` waiting for their content push, at most `limit`.
+///
+/// # Errors
+/// Database failure.
+pub async fn pending_listings(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    limit: u64,
+) -> Result<Vec<listing::Model>, DbErr> {
+    listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::State.eq("pending"))
+        .order_by_asc(listing::Column::ProductId)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The listing of SKU `sku` on channel `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn listing_of(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    sku: Uuid,
+) -> Result<Option<listing::Model>, DbErr> {
+    listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::SkuId.eq(sku))
+        .one(db)
+        .await
+}
+
+/// Every listing of channel `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn listings(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<listing::Model>, DbErr> {
+    listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .all(db)
+        .await
+}
+
+/// Records a stock write: the quantity now at the channel and the mark it answers (a newer
+/// mark made meanwhile stays dirty).
+///
+/// # Errors
+/// Database failure.
+pub async fn mark_written(
+    db: &impl ConnectionTrait,
+    l: &listing::Model,
+    qty: i64,
+    error: Option<String>,
+) -> Result<(), DbErr> {
+    let now = core::now();
+    let mut q = listing::Entity::update_many()
+        .col_expr(listing::Column::SyncedSeq, Expr::value(l.dirty_seq))
+        .col_expr(listing::Column::Resync, Expr::value(false))
+        .col_expr(listing::Column::UpdatedAt, Expr::value(now));
+    if error.is_none() {
+        q = q
+            .col_expr(listing::Column::PushedQty, Expr::value(Some(qty)))
+            .col_expr(listing::Column::SyncedAt, Expr::value(Some(now)))
+            .col_expr(
+                listing::Column::LastError,
+                Expr::value(Option::<String>::None),
+            );
+    } else {
+        q = q.col_expr(listing::Column::LastError, Expr::value(error));
+    }
+    q.filter(listing::Column::Id.eq(l.id))
+        .filter(listing::Column::SyncedSeq.lt(l.dirty_seq))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the listings of the SKUs that have stock movements since `since` dirty (those that
+/// are clean now), on every channel. Returns the channels that got a mark.
+///
+/// # Errors
+/// Database failure.
+pub async fn mark_moved_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        channel_id: Uuid,
+    }
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql_for(
+            backend,
+            "UPDATE listing SET dirty_seq = dirty_seq + 1, updated_at = $2 \
+             WHERE dirty_seq = synced_seq AND sku_id IN \
+             (SELECT DISTINCT sku_id FROM stock_movement WHERE created_at > $1) \
+             RETURNING channel_id",
+        ),
+        [since.into(), core::now().into()],
+    );
+    let mut ids: Vec<Uuid> = Row::find_by_statement(stmt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.channel_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Marks every listing of channel `id` in `states` dirty (`resync`: write even an unchanged
+/// quantity). Returns how many.
+///
+/// # Errors
+/// Database failure.
+pub async fn mark_all(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    states: &[&str],
+    resync: bool,
+) -> Result<u64, DbErr> {
+    let res = listing::Entity::update_many()
+        .col_expr(
+            listing::Column::DirtySeq,
+            Expr::col(listing::Column::DirtySeq).add(1),
+        )
+        .col_expr(listing::Column::Resync, Expr::value(resync))
+        .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::State.is_in(states.iter().copied()))
+        .filter(listing::Column::ExternalVariantId.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Marks the listings `ids` dirty.
+///
+/// # Errors
+/// Database failure.
+pub async fn mark_listings(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    listing::Entity::update_many()
+        .col_expr(
+            listing::Column::DirtySeq,
+            Expr::col(listing::Column::DirtySeq).add(1),
+        )
+        .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(listing::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Listings of channel `id` still to write and still part of a full resync.
+///
+/// # Errors
+/// Database failure.
+pub async fn counts(db: &impl ConnectionTrait, id: Uuid) -> Result<(u64, u64), DbErr> {
+    let dirty = listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(Expr::col(listing::Column::DirtySeq).gt(Expr::col(listing::Column::SyncedSeq)))
+        .filter(listing::Column::State.is_in(["live", "paused"]))
+        .filter(listing::Column::ExternalVariantId.is_not_null())
+        .count(db)
+        .await?;
+    let resync = listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::Resync.eq(true))
+        .count(db)
+        .await?;
+    Ok((dirty, resync))
+}
+
+/// Listings of channel `id` per state.
+///
+/// # Errors
+/// Database failure.
+pub async fn state_counts(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        state: String,
+        n: i64,
+    }
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql_for(
+            backend,
+            "SELECT state, COUNT(*) AS n FROM listing WHERE channel_id = $1 GROUP BY state",
+        ),
+        [id.into()],
+    );
+    Ok(Row::find_by_statement(stmt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.state, r.n))
+        .collect())
+}
+
+/// The position of cursor `name` (None before its first read).
+///
+/// # Errors
+/// Database failure.
+pub async fn cursor(db: &impl ConnectionTrait, name: &str) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(channel_cursor::Entity::find_by_id(name.to_string())
+        .one(db)
+        .await?
+        .map(|c| c.position))
+}
+
+/// Moves cursor `name` forward to `to` (never back).
+///
+/// # Errors
+/// Database failure.
+pub async fn advance_cursor(
+    db: &impl ConnectionTrait,
+    name: &str,
+    to: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let now = core::now();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql_for(
+            backend,
+            "UPDATE channel_cursor SET position = $1, updated_at = $2 \
+             WHERE name = $3 AND position < $1",
+        ),
+        [to.into(), now.into(), name.into()],
+    );
+    db.execute_raw(stmt).await?;
+    let insert = channel_cursor::Entity::insert(channel_cursor::ActiveModel {
+        name: sea_orm::ActiveValue::Set(name.to_string()),
+        position: sea_orm::ActiveValue::Set(to),
+        updated_at: sea_orm::ActiveValue::Set(now),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(db)
+    .await;
+    insert.map(|_| ())
+}
