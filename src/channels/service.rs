@@ -274,11 +274,11 @@ fn check_common(
         problems.push(("name".into(), "must be 1-100 characters".into()));
     }
     if let Some(u) = base_url
-        && !domain::base_url_ok(u)
+        && (u.len() > 500 || !domain::base_url_ok(u))
     {
         problems.push((
             "base_url".into(),
-            "must be an http(s) URL without credentials or query".into(),
+            "must be an http(s) URL of at most 500 characters, without credentials or query".into(),
         ));
     }
     if let Some(c) = currency
