@@ -169,6 +169,16 @@ pub async fn push_clock(
     Ok(())
 }
 
+/// Listings of channel `id` whose stock waits to be written: marked, and existing at the
+/// channel (live or paused, with their variant id there).
+fn to_write(id: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(listing::Column::ChannelId.eq(id))
+        .add(Expr::col(listing::Column::DirtySeq).gt(Expr::col(listing::Column::SyncedSeq)))
+        .add(listing::Column::State.is_in(["live", "paused"]))
+        .add(listing::Column::ExternalVariantId.is_not_null())
+}
+
 /// Listings of channel `id` whose stock needs writing and that exist at the channel, oldest
 /// mark first, at most `limit`.
 ///
@@ -180,10 +190,7 @@ pub async fn dirty_listings(
     limit: u64,
 ) -> Result<Vec<listing::Model>, DbErr> {
     listing::Entity::find()
-        .filter(listing::Column::ChannelId.eq(id))
-        .filter(Expr::col(listing::Column::DirtySeq).gt(Expr::col(listing::Column::SyncedSeq)))
-        .filter(listing::Column::State.is_in(["live", "paused"]))
-        .filter(listing::Column::ExternalVariantId.is_not_null())
+        .filter(to_write(id))
         .order_by_asc(listing::Column::UpdatedAt)
         .order_by_asc(listing::Column::Id)
         .limit(limit)
@@ -191,22 +198,33 @@ pub async fn dirty_listings(
         .await
 }
 
-/// Listings of channel `id` waiting for their content push, at most `limit`.
+/// Listings of channel `id` the channel still has to be told of (a push or a delist).
 ///
 /// # Errors
 /// Database failure.
-pub async fn pending_listings(
+pub async fn with_action(
     db: &impl ConnectionTrait,
     id: Uuid,
-    limit: u64,
 ) -> Result<Vec<listing::Model>, DbErr> {
     listing::Entity::find()
         .filter(listing::Column::ChannelId.eq(id))
-        .filter(listing::Column::State.eq("pending"))
+        .filter(listing::Column::Action.is_not_null())
         .order_by_asc(listing::Column::ProductId)
-        .limit(limit)
         .all(db)
         .await
+}
+
+/// Whether channel `id` has listings to push or delist.
+///
+/// # Errors
+/// Database failure.
+pub async fn has_action(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    Ok(listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::Action.is_not_null())
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// The listing of SKU `sku` on channel `id`.
@@ -332,36 +350,13 @@ pub async fn mark_all(
     Ok(res.rows_affected)
 }
 
-/// Marks the listings `ids` dirty.
-///
-/// # Errors
-/// Database failure.
-pub async fn mark_listings(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    listing::Entity::update_many()
-        .col_expr(
-            listing::Column::DirtySeq,
-            Expr::col(listing::Column::DirtySeq).add(1),
-        )
-        .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(listing::Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// Listings of channel `id` still to write and still part of a full resync.
 ///
 /// # Errors
 /// Database failure.
 pub async fn counts(db: &impl ConnectionTrait, id: Uuid) -> Result<(u64, u64), DbErr> {
     let dirty = listing::Entity::find()
-        .filter(listing::Column::ChannelId.eq(id))
-        .filter(Expr::col(listing::Column::DirtySeq).gt(Expr::col(listing::Column::SyncedSeq)))
-        .filter(listing::Column::State.is_in(["live", "paused"]))
-        .filter(listing::Column::ExternalVariantId.is_not_null())
+        .filter(to_write(id))
         .count(db)
         .await?;
     let resync = listing::Entity::find()

@@ -42,7 +42,6 @@ const SYNC_ATTEMPTS: i32 = 100;
 pub mod code {
     pub const NAME_TAKEN: &str = "channel_name_taken";
     pub const NOT_ACTIVE: &str = "channel_not_active";
-    pub const CREDENTIALS: &str = "channel_credentials_unreadable";
 }
 
 fn tenant(actor: &Actor) -> ApiResult<Uuid> {
@@ -973,14 +972,4 @@ pub async fn listings(
         .collect();
     out.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
     Ok(out)
-}
-
-/// Refuses an unreadable credential record by name (for the page that shows it).
-pub fn credentials_readable(app: &AppState, c: &channel::Model) -> bool {
-    Credentials::open(
-        &app.settings.channels,
-        &c.credentials_key_id,
-        &c.credentials,
-    )
-    .is_ok()
 }

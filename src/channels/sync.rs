@@ -87,10 +87,7 @@ pub async fn run(app: &AppState, channel_id: Uuid) -> Result<(), JobError> {
     if result.is_ok() && active {
         // Marks made after the last look (their own run found the lease taken).
         let (dirty, _) = repo::counts(&app.db, channel_id).await.map_err(retry)?;
-        let waiting = !repo::pending_listings(&app.db, channel_id, 1)
-            .await
-            .map_err(retry)?
-            .is_empty();
+        let waiting = repo::has_action(&app.db, channel_id).await.map_err(retry)?;
         if dirty > 0 || waiting {
             service::enqueue_sync(&app.db, channel_id)
                 .await
@@ -178,12 +175,7 @@ async fn push_items(
     pacer: &DbPacer,
 ) -> Result<usize, CallError> {
     let db_err = |e: sea_orm::DbErr| CallError::transient(e.to_string());
-    let waiting = listing::Entity::find()
-        .filter(listing::Column::ChannelId.eq(c.id))
-        .filter(listing::Column::Action.is_not_null())
-        .all(&app.db)
-        .await
-        .map_err(db_err)?;
+    let waiting = repo::with_action(&app.db, c.id).await.map_err(db_err)?;
     let mut products: Vec<Uuid> = waiting.iter().map(|l| l.product_id).collect();
     products.sort();
     products.dedup();

@@ -245,6 +245,15 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .map(|s| Duration::from_millis((s.min(3600.0) * 1000.0) as u64))
 }
 
+/// `code message` of one error object of a channel's answer (Rakuten `errors[]`, Shopify
+/// `userErrors[]`), in the channel's own words.
+pub fn code_message(e: &serde_json::Value) -> String {
+    let field = |k: &str| e.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+    format!("{} {}", field("code"), field("message"))
+        .trim()
+        .to_string()
+}
+
 /// At most `n` characters of a channel's answer (kept as its own words for operators).
 pub fn clip(text: &str, n: usize) -> String {
     text.chars().take(n).collect()

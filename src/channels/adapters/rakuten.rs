@@ -6,8 +6,8 @@
 //! `articleNumber {value | exemptionReason}`). API errors come as `{"errors":[{code, message,
 //! metadata.propertyPath}]}`; the gateway's own as `{"Results":{errorCode, message}}`.
 use super::{
-    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, retry_after,
-    transport_error,
+    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, code_message,
+    retry_after, transport_error,
 };
 use crate::channels::vault::{Credentials, scrub};
 use base64::Engine;
@@ -104,18 +104,7 @@ impl Rakuten {
 pub fn message_of(body: &str) -> String {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if let Some(errs) = v.get("errors").and_then(Value::as_array) {
-        let parts: Vec<String> = errs
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}",
-                    e.get("code").and_then(Value::as_str).unwrap_or(""),
-                    e.get("message").and_then(Value::as_str).unwrap_or("")
-                )
-                .trim()
-                .to_string()
-            })
-            .collect();
+        let parts: Vec<String> = errs.iter().map(code_message).collect();
         return clip(&parts.join("; "), 1000);
     }
     if let Some(r) = v.get("Results") {
@@ -146,16 +135,7 @@ fn entry_errors(body: &str) -> Vec<(usize, String)> {
                 .next()?
                 .parse()
                 .ok()?;
-            Some((
-                idx,
-                format!(
-                    "{} {}",
-                    e.get("code").and_then(Value::as_str).unwrap_or(""),
-                    e.get("message").and_then(Value::as_str).unwrap_or("")
-                )
-                .trim()
-                .to_string(),
-            ))
+            Some((idx, code_message(e)))
         })
         .collect()
 }

@@ -8,8 +8,8 @@
 //! through `productSet` (synchronous, identified by handle), retired through `productUpdate`
 //! to `ARCHIVED`.
 use super::{
-    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, retry_after,
-    transport_error,
+    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, code_message,
+    retry_after, transport_error,
 };
 use crate::channels::vault::{Credentials, scrub};
 use serde_json::{Value, json};
@@ -268,16 +268,6 @@ fn errors_text(body: &Value, raw: &str) -> String {
     }
 }
 
-fn user_error_text(e: &Value) -> String {
-    format!(
-        "{} {}",
-        e.get("code").and_then(Value::as_str).unwrap_or(""),
-        e.get("message").and_then(Value::as_str).unwrap_or("")
-    )
-    .trim()
-    .to_string()
-}
-
 /// The quantity index a user error's `field` (`["input","quantities","3",…]`) points at.
 fn quantity_index(e: &Value) -> Option<usize> {
     let f = e.get("field")?.as_array()?;
@@ -321,14 +311,14 @@ impl super::Adapter for Shopify {
             let mut named = false;
             for e in &errors {
                 if let Some(i) = quantity_index(e).filter(|i| *i < writes.len()) {
-                    out[i] = WriteOutcome::Rejected(user_error_text(e));
+                    out[i] = WriteOutcome::Rejected(code_message(e));
                     named = true;
                 }
             }
             if !named {
                 let text = errors
                     .iter()
-                    .map(user_error_text)
+                    .map(code_message)
                     .collect::<Vec<_>>()
                     .join("; ");
                 if errors.iter().any(|e| {
@@ -401,7 +391,7 @@ impl super::Adapter for Shopify {
             return Err(CallError::Rejected(
                 errors
                     .iter()
-                    .map(user_error_text)
+                    .map(code_message)
                     .collect::<Vec<_>>()
                     .join("; "),
             ));
@@ -451,7 +441,7 @@ impl super::Adapter for Shopify {
             Err(CallError::Rejected(
                 errors
                     .iter()
-                    .map(user_error_text)
+                    .map(code_message)
                     .collect::<Vec<_>>()
                     .join("; "),
             ))
