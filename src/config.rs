@@ -237,6 +237,9 @@ pub struct ChannelConfig {
     pub credential_keys: std::collections::BTreeMap<String, SecretString>,
     /// How often a runner reads the stock ledger for changes, in milliseconds.
     pub follow_interval_ms: u64,
+    /// How often a runner looks for channels whose look for orders is due (each channel's
+    /// `order_poll_seconds` says how often that is), in milliseconds.
+    pub order_tick_ms: u64,
     /// How far back each read looks again, in seconds (a transaction that wrote a movement
     /// may commit after a later one; its change is still seen within this window).
     pub lookback_seconds: i64,

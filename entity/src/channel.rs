@@ -39,6 +39,8 @@ pub struct Model {
     pub resync_started_at: Option<DateTimeUtc>,
     pub resync_finished_at: Option<DateTimeUtc>,
     pub import_cursor: Option<String>,
+    /// When the last look for orders began (successful or not).
+    pub orders_polled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,8 @@ pub mod audit_event;
 pub mod category;
 pub mod channel;
 pub mod channel_cursor;
+pub mod channel_order;
+pub mod channel_webhook;
 pub mod domain_event;
 pub mod event_receipt;
 pub mod inbound_line;

@@ -77,6 +77,8 @@ stored_enum! {
     OrderSource {
         /// The aggregator's own shared shop.
         Shop = "shop",
+        /// A sales channel account (Rakuten, Shopify, …): `channel_id` names it.
+        Channel = "channel",
     }
 }
 
@@ -86,6 +88,8 @@ stored_enum! {
         BankTransfer = "bank_transfer",
         CashOnDelivery = "cash_on_delivery",
         Card = "card",
+        /// Paid to the marketplace, which pays the aggregator out (Rakuten, Shopify).
+        Marketplace = "marketplace",
     }
 }
 

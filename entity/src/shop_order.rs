@@ -60,6 +60,9 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     pub shipped_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
+    /// Why staff must look at the order (JSON list of `{code, detail}`: `oversold`,
+    /// `buyer_name`), None when nothing is wrong. Not a status: the order flows as usual.
+    pub attention: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

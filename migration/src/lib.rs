@@ -19,6 +19,7 @@ mod m20261121_000014_fulfilment;
 mod m20261202_000015_orders_events;
 mod m20261202_000016_cod_slips;
 mod m20261203_000017_channels;
+mod m20261203_000018_channel_orders;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_orders_events::Migration),
             Box::new(m20261202_000016_cod_slips::Migration),
             Box::new(m20261203_000017_channels::Migration),
+            Box::new(m20261203_000018_channel_orders::Migration),
         ]
     }
 }

@@ -247,6 +247,14 @@ pub struct ChannelSettings {
     pub offer: Offer,
     /// Shopify: the location (GID) whose quantities we set.
     pub location_id: Option<String>,
+    /// Seconds between two looks for new and changed orders (Rakuten: the only way orders
+    /// arrive; Shopify: the reconciliation behind the webhooks).
+    #[serde(default = "default_order_poll")]
+    pub order_poll_seconds: u32,
+}
+
+fn default_order_poll() -> u32 {
+    60
 }
 
 impl ChannelSettings {
@@ -261,6 +269,10 @@ impl ChannelSettings {
             category_map: BTreeMap::new(),
             offer: Offer::default(),
             location_id: None,
+            order_poll_seconds: match kind {
+                Kind::Rakuten => 60,
+                Kind::Shopify => 300,
+            },
         }
     }
 
@@ -278,6 +290,12 @@ impl ChannelSettings {
             out.push((
                 "settings.stock_batch".into(),
                 format!("must be 1-{max_batch} (the channel's own limit)"),
+            ));
+        }
+        if !(1..=86_400).contains(&self.order_poll_seconds) {
+            out.push((
+                "settings.order_poll_seconds".into(),
+                "must be 1-86400 seconds".into(),
             ));
         }
         if !(0..=100_000).contains(&self.stock_buffer) {

@@ -226,3 +226,63 @@ pub struct ListingQuery {
     /// `pending`, `live`, `rejected`, `paused` or `delisted`.
     pub state: Option<String>,
 }
+
+/// One order of a channel account as the operator follows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChannelOrderView {
+    /// The order's number at the channel.
+    pub external_id: String,
+    /// The order here (absent until imported, or for one cancelled before it was seen open).
+    pub order_id: Option<Uuid>,
+    /// `open`, `shipped` or `cancelled`, as the channel last said.
+    pub remote_status: String,
+    /// Still to be read from the channel.
+    pub import_due: bool,
+    /// Our cancellation still to be told to the channel.
+    pub cancel_due: bool,
+    /// `out_of_stock` or `other`: the reason the channel is told.
+    pub cancel_reason: Option<String>,
+    /// Tracking numbers still to be told to the channel.
+    pub ship_due: bool,
+    /// `channel` or `us`: who cancelled first.
+    pub cancelled_by: Option<String>,
+    /// The channel's words for the last refusal.
+    pub last_error: Option<String>,
+    pub imported_at: Option<DateTime<Utc>>,
+    pub cancel_pushed_at: Option<DateTime<Utc>>,
+    pub shipped_pushed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::channel_order::Model> for ChannelOrderView {
+    fn from(r: entity::channel_order::Model) -> Self {
+        Self {
+            external_id: r.external_id,
+            order_id: r.order_id,
+            remote_status: r.remote_status,
+            import_due: r.import_due,
+            cancel_due: r.cancel_due,
+            cancel_reason: r.cancel_reason,
+            ship_due: r.ship_due,
+            cancelled_by: r.cancelled_by,
+            last_error: r.last_error,
+            imported_at: r.imported_at,
+            cancel_pushed_at: r.cancel_pushed_at,
+            shipped_pushed_at: r.shipped_pushed_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The orders of a channel account, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChannelOrderList {
+    pub items: Vec<ChannelOrderView>,
+}
+
+/// A webhook's receipt.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookAck {
+    /// The delivery was received before (it changed nothing).
+    pub duplicate: bool,
+}

@@ -36,3 +36,19 @@ pub async fn follow(app: AppState) -> anyhow::Result<()> {
     repo::advance_cursor(&app.db, CURSOR, now).await?;
     Ok(())
 }
+
+/// Queues a sync of every active channel whose look for orders is due (the run looks).
+///
+/// # Errors
+/// Database failure.
+#[tracing::instrument(skip_all)]
+pub async fn orders_due(app: AppState) -> anyhow::Result<()> {
+    for c in repo::channels(&app.db, None).await? {
+        if super::domain::State::parse(&c.state) == super::domain::State::Active
+            && super::orders::poll_due(&c, &service::settings_of(&c))
+        {
+            service::enqueue_sync(&app.db, c.id).await?;
+        }
+    }
+    Ok(())
+}

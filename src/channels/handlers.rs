@@ -5,7 +5,7 @@ use crate::{
     http::{actor::Actor, json::Json},
     state::AppState,
 };
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
 async fn view(app: &AppState, c: entity::channel::Model) -> ApiResult<ChannelView> {
@@ -171,4 +171,57 @@ pub async fn replay_listing(
     let (id, sku) = path.into_inner();
     let l = service::replay_listing(&app, &actor, id, sku).await?;
     Ok(HttpResponse::Ok().json(ListingView::of(l, String::new(), String::new())))
+}
+
+/// The orders of a channel account (newest 200): what each became here, what the channel
+/// last said, what is still to be told to it, and the channel's words for a refusal.
+#[utoipa::path(get, path = "/api/v1/channels/{id}/orders", tag = "channels",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ChannelOrderList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn channel_orders(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let items = service::channel_orders(&app, &actor, id.into_inner())
+        .await?
+        .into_iter()
+        .map(ChannelOrderView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(ChannelOrderList { items }))
+}
+
+/// Shopify's order webhooks (`orders/create`, `orders/updated`, `orders/cancelled`) for a
+/// channel account. `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body with
+/// the account's webhook secret; a delivery id (`X-Shopify-Webhook-Id`) seen before changes
+/// nothing. Answered at once: the order is read from the Admin API by the channel's sync.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/webhooks/shopify", tag = "channels",
+    params(("id" = Uuid, Path),
+        ("X-Shopify-Hmac-Sha256" = String, Header, description = "base64 HMAC-SHA256 of the raw body"),
+        ("X-Shopify-Topic" = String, Header), ("X-Shopify-Webhook-Id" = String, Header)),
+    request_body(content = String, content_type = "application/json", description = "Shopify's order payload"),
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody, description = "`invalid_signature`, `missing_webhook_id`, `malformed_event`"),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn shopify_webhook(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = crate::http::read_body(payload, 1024 * 1024).await?;
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
+    let ack = service::shopify_webhook(
+        &app,
+        id.into_inner(),
+        service::WebhookHeaders {
+            hmac: header("x-shopify-hmac-sha256"),
+            topic: header("x-shopify-topic"),
+            webhook_id: header("x-shopify-webhook-id"),
+        },
+        &body,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ack))
 }

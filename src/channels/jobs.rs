@@ -63,6 +63,14 @@ pub fn register(reg: &mut Registry) {
         |s| s.channels.follow_interval_ms,
         follow::follow,
     );
+    reg.ticker(
+        "channels.orders",
+        |s| s.channels.order_tick_ms,
+        follow::orders_due,
+    );
+    // What the channels are told of orders placed from them: cancellations and tracking.
+    reg.subscribe("channels.push_back", super::orders::on_cancelled);
+    reg.subscribe("channels.push_back", super::orders::on_shipped);
 }
 
 async fn refresh(app: &AppState, id: Uuid) -> Result<(), JobError> {

@@ -9,6 +9,7 @@ pub mod follow;
 pub mod handlers;
 pub mod jobs;
 pub mod offer;
+pub mod orders;
 pub mod repo;
 pub mod service;
 pub mod sync;
@@ -48,6 +49,16 @@ pub fn routes() -> Vec<RouteSpec> {
             "/api/v1/channels/{id}/listings/{sku_id}/replay",
             handlers::replay_listing
         ),
+        route!(
+            GET,
+            "/api/v1/channels/{id}/orders",
+            handlers::channel_orders
+        ),
+        route!(
+            POST,
+            "/api/v1/channels/{id}/webhooks/shopify",
+            handlers::shopify_webhook
+        ),
         route!(GET, "/api/v1/listings", handlers::list_listings),
     ]
 }
@@ -65,6 +76,8 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::set_buffer,
     handlers::replay_listing,
     handlers::list_listings,
+    handlers::channel_orders,
+    handlers::shopify_webhook,
 ))]
 pub struct Api;
 

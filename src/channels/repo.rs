@@ -2,7 +2,8 @@
 //! and their dirty marks, and the cursor over the stock ledger.
 use crate::{core, db::sql_for};
 use chrono::{DateTime, Duration, Utc};
-use entity::{channel, channel_cursor, listing};
+use entity::{channel, channel_cursor, channel_order, channel_webhook, listing};
+use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
@@ -438,4 +439,229 @@ pub async fn advance_cursor(
     .exec_without_returning(db)
     .await;
     insert.map(|_| ())
+}
+
+/// The order numbered `external_id` of channel `c` (its row, if seen before).
+///
+/// # Errors
+/// Database failure.
+pub async fn channel_order(
+    db: &impl ConnectionTrait,
+    channel_id: Uuid,
+    external_id: &str,
+) -> Result<Option<channel_order::Model>, DbErr> {
+    channel_order::Entity::find()
+        .filter(channel_order::Column::ChannelId.eq(channel_id))
+        .filter(channel_order::Column::ExternalId.eq(external_id))
+        .one(db)
+        .await
+}
+
+/// The channel row of order `order_id`, if it came from a channel.
+///
+/// # Errors
+/// Database failure.
+pub async fn channel_order_of(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+) -> Result<Option<channel_order::Model>, DbErr> {
+    channel_order::Entity::find()
+        .filter(channel_order::Column::OrderId.eq(order_id))
+        .one(db)
+        .await
+}
+
+/// Marks order `external_id` of channel `c` to be read: a new row, or `import_due` on the
+/// existing one (the unique index makes two markers agree on one row).
+///
+/// # Errors
+/// Database failure.
+pub async fn mark_order_due(
+    db: &impl ConnectionTrait,
+    c: &channel::Model,
+    external_id: &str,
+) -> Result<(), DbErr> {
+    let now = core::now();
+    let row = channel_order::ActiveModel {
+        id: Set(core::new_id()),
+        aggregator_id: Set(c.aggregator_id),
+        channel_id: Set(c.id),
+        external_id: Set(external_id.to_string()),
+        order_id: Set(None),
+        remote_status: Set("open".into()),
+        remote_ref: Set("{}".into()),
+        import_due: Set(true),
+        cancel_due: Set(false),
+        cancel_reason: Set(None),
+        ship_due: Set(false),
+        cancelled_by: Set(None),
+        last_error: Set(None),
+        imported_at: Set(None),
+        cancel_pushed_at: Set(None),
+        shipped_pushed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    channel_order::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                channel_order::Column::ChannelId,
+                channel_order::Column::ExternalId,
+            ])
+            .update_columns([
+                channel_order::Column::ImportDue,
+                channel_order::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// Rows of channel `id` with `flag` set (oldest first, at most `n`).
+///
+/// # Errors
+/// Database failure.
+pub async fn orders_due(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    flag: channel_order::Column,
+    n: u64,
+) -> Result<Vec<channel_order::Model>, DbErr> {
+    channel_order::Entity::find()
+        .filter(channel_order::Column::ChannelId.eq(id))
+        .filter(flag.eq(true))
+        .order_by_asc(channel_order::Column::UpdatedAt)
+        .limit(n)
+        .all(db)
+        .await
+}
+
+/// Whether channel `id` owes or is owed order work (a read, a cancellation, tracking).
+///
+/// # Errors
+/// Database failure.
+pub async fn has_order_work(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    Ok(channel_order::Entity::find()
+        .filter(channel_order::Column::ChannelId.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(channel_order::Column::ImportDue.eq(true))
+                .add(channel_order::Column::CancelDue.eq(true))
+                .add(channel_order::Column::ShipDue.eq(true)),
+        )
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The imported orders of channel `id` the channel may still cancel (open there, not
+/// cancelled here), oldest first, at most `n`: re-read where the channel has no push.
+///
+/// # Errors
+/// Database failure.
+pub async fn open_channel_orders(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    n: u64,
+) -> Result<Vec<String>, DbErr> {
+    channel_order::Entity::find()
+        .select_only()
+        .column(channel_order::Column::ExternalId)
+        .filter(channel_order::Column::ChannelId.eq(id))
+        .filter(channel_order::Column::RemoteStatus.eq("open"))
+        .filter(channel_order::Column::OrderId.is_not_null())
+        .filter(channel_order::Column::CancelledBy.is_null())
+        .order_by_asc(channel_order::Column::CreatedAt)
+        .limit(n)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The channel's orders, newest first (the operator's view).
+///
+/// # Errors
+/// Database failure.
+pub async fn channel_orders(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    n: u64,
+) -> Result<Vec<channel_order::Model>, DbErr> {
+    channel_order::Entity::find()
+        .filter(channel_order::Column::ChannelId.eq(id))
+        .order_by_desc(channel_order::Column::CreatedAt)
+        .limit(n)
+        .all(db)
+        .await
+}
+
+/// Sets the channel's order cursor (the end of the last look for orders).
+///
+/// # Errors
+/// Database failure.
+pub async fn set_import_cursor(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    to: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::ImportCursor,
+            Expr::value(Some(
+                to.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            )),
+        )
+        .filter(channel::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a webhook delivery id of channel `id`: `false` when it was received before.
+///
+/// # Errors
+/// Database failure.
+pub async fn first_webhook(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    webhook_id: &str,
+    topic: &str,
+) -> Result<bool, DbErr> {
+    let r = channel_webhook::Entity::insert(channel_webhook::ActiveModel {
+        id: Set(core::new_id()),
+        channel_id: Set(id),
+        webhook_id: Set(webhook_id.to_string()),
+        topic: Set(topic.to_string()),
+        received_at: Set(core::now()),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            channel_webhook::Column::ChannelId,
+            channel_webhook::Column::WebhookId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(r == 1)
+}
+
+/// Records the start of a look for orders of channel `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn note_order_poll(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    channel::Entity::update_many()
+        .col_expr(channel::Column::OrdersPolledAt, Expr::value(Some(at)))
+        .filter(channel::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

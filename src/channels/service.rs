@@ -175,7 +175,7 @@ pub async fn note_error(app: &AppState, c: &channel::Model, e: &CallError) -> Re
 }
 
 /// Emails every active operator of `c`'s aggregator about `c`.
-async fn alert_operators(
+pub(super) async fn alert_operators(
     app: &AppState,
     db: &impl ConnectionTrait,
     c: &channel::Model,
@@ -392,6 +392,7 @@ pub async fn create(
         resync_started_at: Set(None),
         resync_finished_at: Set(None),
         import_cursor: Set(None),
+        orders_polled_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -972,4 +973,112 @@ pub async fn listings(
         .collect();
     out.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
     Ok(out)
+}
+
+/// The newest orders of channel `id` (at most 200).
+///
+/// # Errors
+/// 403; 404.
+pub async fn channel_orders(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<Vec<entity::channel_order::Model>> {
+    let c = get(app, actor, id).await?;
+    Ok(repo::channel_orders(&app.db, c.id, 200).await?)
+}
+
+/// The Shopify topics that mark an order to be read.
+const ORDER_TOPICS: [&str; 4] = [
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/paid",
+];
+
+/// What a Shopify webhook delivery carries besides its body.
+pub struct WebhookHeaders<'a> {
+    pub hmac: Option<&'a str>,
+    pub topic: Option<&'a str>,
+    pub webhook_id: Option<&'a str>,
+}
+
+/// A Shopify webhook for channel `id`: the HMAC of the raw body checked (constant time)
+/// against the account's webhook secret, a delivery id seen before changing nothing, and the
+/// order only marked to be read — the channel's sync run reads it from the Admin API (the
+/// webhook's own copy is not trusted for content, and no buyer data goes into a job).
+///
+/// # Errors
+/// 404 no such Shopify channel; 400 `invalid_signature`, `missing_webhook_id`,
+/// `malformed_event`.
+pub async fn shopify_webhook(
+    app: &AppState,
+    id: Uuid,
+    h: WebhookHeaders<'_>,
+    body: &[u8],
+) -> ApiResult<super::dto::WebhookAck> {
+    let c = repo::channel(&app.db, id)
+        .await?
+        .filter(|c| Kind::parse(&c.kind) == Some(Kind::Shopify))
+        .ok_or(ApiError::NotFound)?;
+    let creds = Credentials::open(
+        &app.settings.channels,
+        &c.credentials_key_id,
+        &c.credentials,
+    )
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("channel credentials: {e}")))?;
+    let secret = creds.get("webhook_secret");
+    if secret.is_empty()
+        || !super::adapters::shopify::webhook_valid(secret, body, h.hmac.unwrap_or(""))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_signature",
+            "X-Shopify-Hmac-Sha256 does not match the body",
+        ));
+    }
+    let webhook_id = h
+        .webhook_id
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && w.len() <= 100)
+        .ok_or_else(|| {
+            ApiError::bad_request("missing_webhook_id", "X-Shopify-Webhook-Id is required")
+        })?;
+    let topic = h.topic.unwrap_or("").trim();
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| ApiError::bad_request("malformed_event", "the body is not JSON"))?;
+    let order = if ORDER_TOPICS.contains(&topic) {
+        let gid = match (v.get("admin_graphql_api_id"), v.get("id")) {
+            (Some(Value::String(g)), _) if g.starts_with("gid://shopify/Order/") => g.clone(),
+            (_, Some(Value::Number(n))) => format!("gid://shopify/Order/{n}"),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "malformed_event",
+                    "the order has no id",
+                ));
+            }
+        };
+        Some(gid)
+    } else {
+        None
+    };
+    let txn = db::begin_write(&app.db).await?;
+    if !repo::first_webhook(
+        &txn,
+        c.id,
+        webhook_id,
+        &topic.chars().take(64).collect::<String>(),
+    )
+    .await?
+    {
+        txn.commit().await?;
+        return Ok(super::dto::WebhookAck { duplicate: true });
+    }
+    if let Some(gid) = order {
+        repo::mark_order_due(&txn, &c, &gid).await?;
+        if State::parse(&c.state) == State::Active {
+            enqueue_sync(&txn, c.id).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(super::dto::WebhookAck { duplicate: false })
 }

@@ -87,7 +87,10 @@ pub async fn run(app: &AppState, channel_id: Uuid) -> Result<(), JobError> {
     if result.is_ok() && active {
         // Marks made after the last look (their own run found the lease taken).
         let (dirty, _) = repo::counts(&app.db, channel_id).await.map_err(retry)?;
-        let waiting = repo::has_action(&app.db, channel_id).await.map_err(retry)?;
+        let waiting = repo::has_action(&app.db, channel_id).await.map_err(retry)?
+            || repo::has_order_work(&app.db, channel_id)
+                .await
+                .map_err(retry)?;
         if dirty > 0 || waiting {
             service::enqueue_sync(&app.db, channel_id)
                 .await
@@ -106,6 +109,7 @@ async fn drain(
 ) -> Result<(), JobError> {
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     let mut idle_batches = 0;
+    let mut orders_looked = false;
     loop {
         if !repo::take_lease(&app.db, channel_id, runner, core::now() + lease)
             .await
@@ -129,7 +133,15 @@ async fn drain(
             interval: ChronoDuration::milliseconds(i64::from(settings.call_interval_ms)),
         };
         let outcome = async {
-            let pushed = push_items(app, &c, &settings, &client, &pacer).await?;
+            // Orders first, once per run (what is left waits for the next run): what they
+            // reserve changes the stock written below.
+            let ordered = if orders_looked {
+                0
+            } else {
+                orders_looked = true;
+                super::orders::work(app, &c, &settings, &client, &pacer).await?
+            };
+            let pushed = ordered + push_items(app, &c, &settings, &client, &pacer).await?;
             let written = write_stock(app, &c, &settings, &client, &pacer).await?;
             Ok::<_, CallError>((pushed, written))
         }

@@ -137,6 +137,7 @@ mod tests {
             .into_iter()
             .collect(),
             follow_interval_ms: 500,
+            order_tick_ms: 5000,
             lookback_seconds: 15,
             lease_seconds: 60,
             timeout_ms: 1000,

@@ -669,6 +669,14 @@ fn channel_alert(
             "mail.channel_alert.auth_subject",
             "mail.channel_alert.auth_body",
         ),
+        "oversold" => (
+            "mail.channel_alert.oversold_subject",
+            "mail.channel_alert.oversold_body",
+        ),
+        "order_refused" => (
+            "mail.channel_alert.order_subject",
+            "mail.channel_alert.order_body",
+        ),
         _ if days <= 0 => (
             "mail.channel_alert.today_subject",
             "mail.channel_alert.today_body",

@@ -45,13 +45,18 @@ pub fn initial_payment(method: PaymentMethod) -> PaymentStatus {
     match method {
         PaymentMethod::CashOnDelivery => PaymentStatus::CashOnDelivery,
         PaymentMethod::BankTransfer | PaymentMethod::Card => PaymentStatus::Pending,
+        // The marketplace took the money before it passed the order on.
+        PaymentMethod::Marketplace => PaymentStatus::Paid,
     }
 }
 
 /// Whether producers hear of the sale when the order is placed (cash on delivery) rather than
 /// when it is paid.
 pub fn firm_when_placed(method: PaymentMethod) -> bool {
-    method == PaymentMethod::CashOnDelivery
+    matches!(
+        method,
+        PaymentMethod::CashOnDelivery | PaymentMethod::Marketplace
+    )
 }
 
 /// The payment status after `refunded` of `grand_total` went back.
@@ -66,6 +71,45 @@ pub fn after_refund(refunded: i64, grand_total: i64) -> PaymentStatus {
 /// Shipping, cool, surcharge and cash-on-delivery fees of an order (all in the 10 % sum).
 pub fn order_fees(o: &shop_order::Model) -> i64 {
     o.shipping_total + o.cool_total + o.surcharge_total + o.cod_fee
+}
+
+/// Why staff must look at an order (stored on it as a JSON list; not a status: the order keeps
+/// its three statuses). `code` is stable ([`attention`]), `detail` says what in words.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Attention {
+    pub code: String,
+    pub detail: String,
+}
+
+/// The attention codes.
+pub mod attention {
+    /// A channel order arrived for stock already gone: nothing is reserved, it cannot be
+    /// picked; staff cancel it on the channel (or receive stock and re-place it).
+    pub const OVERSOLD: &str = "oversold";
+    /// The buyer's name is one the shop would refuse (romaji, emoji): kept as the channel
+    /// sent it, to be checked before the label is printed.
+    pub const BUYER_NAME: &str = "buyer_name";
+}
+
+/// The attention list of an order (empty when none, or unreadable).
+pub fn attention_of(o: &shop_order::Model) -> Vec<Attention> {
+    attention_of_text(o.attention.as_deref())
+}
+
+/// The attention list of its stored form.
+pub fn attention_of_text(text: Option<&str>) -> Vec<Attention> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The stored form of `list` (None when empty).
+pub fn attention_text(list: &[Attention]) -> Option<String> {
+    (!list.is_empty()).then(|| serde_json::to_string(list).unwrap_or_default())
+}
+
+/// Whether `o` is flagged `code`.
+pub fn has_attention(o: &shop_order::Model, code: &str) -> bool {
+    attention_of(o).iter().any(|a| a.code == code)
 }
 
 /// A postal contact (buyer or ship-to). Personal data: stored encrypted, never logged.

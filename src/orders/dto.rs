@@ -93,7 +93,11 @@ pub struct OrderView {
     pub id: Uuid,
     pub number: String,
     pub source: String,
+    /// The channel account an imported order came from.
+    pub channel_id: Option<Uuid>,
     pub external_id: Option<String>,
+    /// Why staff must look at the order (an oversell, an unusual buyer name); empty when none.
+    pub attention: Vec<super::domain::Attention>,
     pub status: String,
     pub payment_status: String,
     pub fulfilment_status: String,
@@ -128,10 +132,13 @@ impl OrderView {
     /// From an order and, when the caller may see it, its buyer.
     pub fn new(d: OrderDetail, buyer: Option<BuyerData>, link: Option<String>) -> Self {
         let o = d.order;
+        let attention = super::domain::attention_of(&o);
         Self {
             id: o.id,
             number: o.number,
             source: o.source.as_str().to_string(),
+            channel_id: o.channel_id,
+            attention,
             external_id: o.external_id,
             status: o.status.as_str().to_string(),
             payment_status: o.payment_status.as_str().to_string(),

@@ -170,6 +170,16 @@ pub async fn pick(app: &AppState, actor: &Actor, ids: &[Uuid]) -> ApiResult<Pick
                 "pick it (it must be open and paid or cash on delivery)",
             ));
         }
+        if super::domain::has_attention(&o, super::domain::attention::OVERSOLD) {
+            return Err(ApiError::Conflict {
+                code: "order_oversold",
+                message: format!(
+                    "order {} was sold on its channel without stock here: cancel it first",
+                    o.number
+                ),
+                details: serde_json::json!({ "field": "order_ids", "order_id": o.id }),
+            });
+        }
         if o.fulfilment_status == FulfilmentStatus::Unfulfilled {
             if !advance(
                 &txn,

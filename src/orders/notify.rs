@@ -49,6 +49,10 @@ pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<()
     else {
         return Err(JobError::Reject("no such order".into()));
     };
+    if o.source != super::domain::OrderSource::Shop {
+        // A channel writes to its own buyers (Rakuten allows no shop mail outside its system).
+        return Ok(());
+    }
     let Some(buyer) = buyer_of(app, &o).map_err(|e| JobError::Reject(e.describe()))? else {
         // Purged: nobody to write to any more.
         return Ok(());
@@ -138,7 +142,9 @@ fn compose(
                 PaymentMethod::CashOnDelivery => {
                     locale.fill("mail.order.pay.cash_on_delivery", &[("total", &total)])
                 }
-                PaymentMethod::Card => locale.text("mail.order.pay.card").to_string(),
+                PaymentMethod::Card | PaymentMethod::Marketplace => {
+                    locale.text("mail.order.pay.card").to_string()
+                }
             });
             paragraphs.push(locale.fill(
                 "mail.order.follow",

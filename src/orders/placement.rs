@@ -100,6 +100,8 @@ pub struct OrderDraft {
     pub idempotency: Idempotency,
     /// When an unpaid order is cancelled and its stock released.
     pub pay_by: Option<DateTime<Utc>>,
+    /// Why staff must look at the order (see [`super::domain::Attention`]), as stored.
+    pub attention: Option<String>,
 }
 
 /// An order number: 8 characters of Crockford base-32 (no I, L, O, U), unique per aggregator;
@@ -239,6 +241,7 @@ pub fn prepare(app: &AppState, d: OrderDraft) -> ApiResult<NewOrder> {
         cancelled_at: None,
         shipped_at: None,
         delivered_at: None,
+        attention: d.attention.clone(),
         created_at: now,
         updated_at: now,
     };

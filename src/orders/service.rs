@@ -100,7 +100,7 @@ fn staff(actor: &Actor) -> ApiResult<Uuid> {
 ///
 /// # Errors
 /// 404.
-pub(super) async fn find(
+pub(crate) async fn find(
     db: &impl ConnectionTrait,
     agg: Uuid,
     id: Uuid,
@@ -418,7 +418,10 @@ pub async fn cancel_in(
     }
     // Money already received goes back in full: owed until the card provider or a bank
     // transfer pays it back.
-    let refund = if o.payment_status == PaymentStatus::Paid {
+    // A marketplace gives its buyer's money back itself.
+    let refund = if o.payment_status == PaymentStatus::Paid
+        && o.payment_method != domain::PaymentMethod::Marketplace
+    {
         o.grand_total
     } else {
         0

@@ -313,7 +313,9 @@ fn validate_fields(
             "must be 0812, 1416, 1618, 1820 or 1921".into(),
         ));
     }
-    let method = PaymentMethod::parse(&req.payment_method);
+    // Marketplace payments belong to channel orders: a buyer cannot choose one.
+    let method =
+        PaymentMethod::parse(&req.payment_method).filter(|m| *m != PaymentMethod::Marketplace);
     if method.is_none() {
         errors.push((
             "payment_method".into(),
@@ -615,7 +617,7 @@ fn pay_by(settings: &ShopSettings, method: PaymentMethod) -> Option<chrono::Date
             Some(core::now() + Duration::days(settings.bank_transfer_days))
         }
         PaymentMethod::Card => Some(core::now() + Duration::minutes(CARD_PAYMENT_MINUTES)),
-        PaymentMethod::CashOnDelivery => None,
+        PaymentMethod::CashOnDelivery | PaymentMethod::Marketplace => None,
     }
 }
 
@@ -652,6 +654,8 @@ pub fn final_confirmation(c: &Checked) -> FinalConfirmation {
             )
         }
         PaymentMethod::Card => "クレジットカード: ご注文確定時に決済します。".into(),
+        // Never chosen at checkout (refused when read).
+        PaymentMethod::Marketplace => String::new(),
     };
     let deadline = match c.pay_by {
         Some(_) if c.payment_method == PaymentMethod::Card => format!(
@@ -832,6 +836,7 @@ fn draft(agg: Uuid, c: Checked, idempotency: Idempotency) -> OrderDraft {
         idempotency,
         pay_by: c.pay_by,
         buyer: c.buyer,
+        attention: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
+pub mod channel_pages;
 pub mod checkout_pages;
 pub mod extract;
 pub mod i18n;
@@ -121,6 +122,14 @@ pub fn routes() -> Vec<RouteSpec> {
             "/operator/review/{kind}/{id}/{decision}",
             review_pages::review_decision
         ),
+        route!(GET, "/operator/channels", channel_pages::list_page),
+        route!(GET, "/operator/channels/{id}", channel_pages::detail_page),
+        route!(
+            POST,
+            "/operator/channels/{id}/{action}",
+            channel_pages::action_submit
+        ),
+        route!(GET, "/portal/channels", channel_pages::producer_page),
         route!(GET, "/operator/orders", order_pages::list_page),
         route!(GET, "/operator/orders/{id}", order_pages::detail_page),
         route!(
@@ -181,6 +190,10 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     shop_pages::order_page,
     shop_pages::cancel_submit,
     shop_pages::receipt_page,
+    channel_pages::list_page,
+    channel_pages::detail_page,
+    channel_pages::action_submit,
+    channel_pages::producer_page,
     order_pages::list_page,
     order_pages::detail_page,
     order_pages::action_submit,

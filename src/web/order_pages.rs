@@ -123,6 +123,9 @@ struct DetailPage {
     /// (qty, disposition, refund, refund status)
     returns: Vec<(i64, String, String, String)>,
     error: Option<String>,
+    /// (code, detail) of what needs a look.
+    attention: Vec<(String, String)>,
+    oversold: bool,
 }
 
 /// One order with its next step as buttons.
@@ -212,6 +215,14 @@ pub async fn detail_page(
             })
             .collect(),
         error,
+        attention: crate::orders::domain::attention_of(&d.order)
+            .into_iter()
+            .map(|a| (a.code, a.detail))
+            .collect(),
+        oversold: crate::orders::domain::has_attention(
+            &d.order,
+            crate::orders::domain::attention::OVERSOLD,
+        ),
         o: d.order,
     };
     cx.respond(StatusCode::OK, page.render())
@@ -255,20 +266,7 @@ pub async fn action_submit(
         _ => Err(ApiError::NotFound),
     };
     let cx = ctx(&req, Some(&actor.locale));
-    let back = format!("/operator/orders/{id}");
-    let refused = |text: &str| {
-        cx.redirect(&format!(
-            "{back}?error={}",
-            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-        ))
-        .finish()
-    };
-    match result {
-        Ok(()) => cx.redirect(&back).finish(),
-        Err(e @ ApiError::Validation { .. }) => refused(&e.describe()),
-        Err(ApiError::Conflict { message, .. }) => refused(&message),
-        Err(e) => error_page(&req, &e),
-    }
+    super::pages::back_to(&cx, &req, &format!("/operator/orders/{id}"), result)
 }
 
 #[derive(Template)]

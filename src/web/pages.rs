@@ -663,3 +663,28 @@ pub(crate) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
         }
     }
 }
+
+/// The answer to a page's action: back to `back`, with the refusal's text shown there
+/// (`?error=`) when the input was refused or the step is not possible now; an error page
+/// otherwise.
+pub(crate) fn back_to(
+    cx: &Ctx,
+    req: &HttpRequest,
+    back: &str,
+    result: Result<(), crate::error::ApiError>,
+) -> HttpResponse {
+    use crate::error::ApiError;
+    let refused = |text: &str| {
+        cx.redirect(&format!(
+            "{back}?error={}",
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        ))
+        .finish()
+    };
+    match result {
+        Ok(()) => cx.redirect(back).finish(),
+        Err(e @ ApiError::Validation { .. }) => refused(&e.describe()),
+        Err(ApiError::Conflict { message, .. }) => refused(&message),
+        Err(e) => error_page(req, &e),
+    }
+}

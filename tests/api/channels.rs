@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn rakuten_body(base: &str) -> Value {
+pub(crate) fn rakuten_body(base: &str) -> Value {
     json!({"kind": "rakuten", "name": "楽天市場店", "base_url": base,
         "credentials": {"service_secret": fake_rakuten::SERVICE_SECRET, "license_key": fake_rakuten::LICENSE_KEY},
         "credentials_expire_on": "2027-02-28",
@@ -21,23 +21,23 @@ fn rakuten_body(base: &str) -> Value {
                      "price": {"markup_bp": 1000, "rounding": "yen10"}}})
 }
 
-fn shopify_body(base: &str) -> Value {
+pub(crate) fn shopify_body(base: &str) -> Value {
     json!({"kind": "shopify", "name": "Shopify 本店", "base_url": base,
         "credentials": {"access_token": fake_shopify::TOKEN, "webhook_secret": fake_shopify::WEBHOOK_SECRET},
         "settings": {"location_id": fake_shopify::LOCATION, "call_interval_ms": 100}})
 }
 
-async fn create(app: &TestApp, op: &str, body: &Value) -> Value {
+pub(crate) async fn create(app: &TestApp, op: &str, body: &Value) -> Value {
     let r = app.post_as(op, "/api/v1/channels", body).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     r.json().await.expect("json")
 }
 
-fn manage(pid: &str) -> String {
+pub(crate) fn manage(pid: &str) -> String {
     Uuid::parse_str(pid).expect("pid").simple().to_string()
 }
 
-async fn listing(app: &TestApp, op: &str, channel: &str, sku: &str) -> Value {
+pub(crate) async fn listing(app: &TestApp, op: &str, channel: &str, sku: &str) -> Value {
     let r = app
         .get_as(op, &format!("/api/v1/listings?channel_id={channel}"))
         .await;
@@ -53,7 +53,11 @@ async fn listing(app: &TestApp, op: &str, channel: &str, sku: &str) -> Value {
 }
 
 /// Runs due jobs until `done` holds (bounded: `rounds` rounds).
-async fn run_until(app: &TestApp, rounds: usize, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) async fn run_until(
+    app: &TestApp,
+    rounds: usize,
+    mut done: impl FnMut() -> bool,
+) -> bool {
     for round in 0..rounds {
         let t = std::time::Instant::now();
         let n = app.run_pending_jobs().await;
@@ -68,7 +72,7 @@ async fn run_until(app: &TestApp, rounds: usize, mut done: impl FnMut() -> bool)
     done()
 }
 
-fn quick(s: &mut yuimaru::config::Settings) {
+pub(crate) fn quick(s: &mut yuimaru::config::Settings) {
     s.channels.timeout_ms = 500;
 }
 
@@ -568,7 +572,7 @@ db_test!(
 
 /// Copies of `template` under new ids (product, SKU and a lot of `qty_of(i)` units each), and a
 /// live listing per SKU on `channel`, inserted directly: the shape a catalogue of `n` SKUs has.
-async fn bulk_catalogue(
+pub(crate) async fn bulk_catalogue(
     app: &TestApp,
     channel: Uuid,
     template_sku: Uuid,
@@ -767,4 +771,126 @@ async fn full_resync_of_ten_thousand_skus_at_the_rate_limit(b: Backend) {
 db_test!(
     full_resync_of_ten_thousand_skus_at_the_rate_limit,
     full_resync_of_ten_thousand_skus_at_the_rate_limit
+);
+
+/// A `yuimaru worker` process on `app`'s database logging everything (JSON, debug) to `log`.
+fn channel_worker(app: &TestApp, log: &std::path::Path) -> std::process::Child {
+    let out = std::fs::File::create(log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    std::process::Command::new(env!("CARGO_BIN_EXE_yuimaru"))
+        .arg("worker")
+        .env("YUIMARU_ENV", "test")
+        .env("YUIMARU__DATABASE__URL", &app.db_url)
+        .env("YUIMARU__JOBS__POLL_INTERVAL_MS", "50")
+        .env("YUIMARU__JOBS__LEASE_SECONDS", "3")
+        .env("YUIMARU__CHANNELS__LEASE_SECONDS", "3")
+        .env("YUIMARU__CHANNELS__TIMEOUT_MS", "2000")
+        .env("YUIMARU__MAIL__TRANSPORT", "memory")
+        .env("YUIMARU__LOG__FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("worker starts")
+}
+
+async fn a_killed_worker_mid_sync_converges_within_the_rate_and_logs_no_secret(b: Backend) {
+    let rakuten = fake_rakuten::start();
+    let app = spawn_app_with(b, quick).await;
+    let op = open_shop(&app).await;
+    let (_, _, pt) = approved_producer(&app, &op).await;
+    let (tpl, sku) = stocked_sku(&app, &op, &pt, json!({}), 800, 5).await;
+    let r = app
+        .post_as(&pt, &format!("/api/v1/products/{tpl}/pause"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let body = json!({"kind": "rakuten", "name": "楽天 再起動", "base_url": rakuten.base_url(),
+        "credentials": {"service_secret": fake_rakuten::SERVICE_SECRET, "license_key": fake_rakuten::LICENSE_KEY},
+        "settings": {"category_map": {"sweets": "100227"}, "stock_batch": 20}});
+    let id =
+        Uuid::parse_str(create(&app, &op, &body).await["id"].as_str().expect("id")).expect("uuid");
+    app.run_pending_jobs().await;
+    let rows = bulk_catalogue(&app, id, Uuid::parse_str(&sku).expect("sku"), 200, |i| {
+        (i % 13) as i64 + 1
+    })
+    .await;
+    let before = rakuten.calls("bulk-upsert").len();
+    let r = app
+        .post_as(&op, &format!("/api/v1/channels/{id}/resync"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 202);
+    // Two worker processes on the one database share the channel: one holds its lease.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("workers-{id}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let logs = [dir.join("w1.log"), dir.join("w2.log"), dir.join("w3.log")];
+    let mut w1 = channel_worker(&app, &logs[0]);
+    let mut w2 = channel_worker(&app, &logs[1]);
+    let start = std::time::Instant::now();
+    while rakuten.calls("bulk-upsert").len() < before + 3 && start.elapsed().as_secs() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        rakuten.calls("bulk-upsert").len() >= before + 3,
+        "the sync started"
+    );
+    // Kill -9 both in the middle of the run; a new worker takes over after the lease.
+    w1.kill().expect("kill -9");
+    w2.kill().expect("kill -9");
+    let _ = w1.wait();
+    let _ = w2.wait();
+    let written = rakuten.calls("bulk-upsert").len() - before;
+    assert!(
+        written < 10,
+        "killed before the end ({written} of 10 calls)"
+    );
+    let mut w3 = channel_worker(&app, &logs[2]);
+    let start = std::time::Instant::now();
+    let wrong = |r: &fake_rakuten::FakeRakuten| {
+        rows.iter()
+            .filter(|(m, v, q)| r.qty(m, v) != Some(*q))
+            .count()
+    };
+    while wrong(&rakuten) > 0 && start.elapsed().as_secs() < 90 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = w3.kill();
+    let _ = w3.wait();
+    assert_eq!(wrong(&rakuten), 0, "every quantity right after the restart");
+    assert_eq!(
+        rakuten.with(|s| (s.rate_violations, s.relative_writes)),
+        (0, 0),
+        "never faster than 1 call/s, never a relative write, across three processes"
+    );
+    // No log line of any worker holds a credential or the ESA header built from them.
+    use base64::Engine;
+    let esa = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        fake_rakuten::SERVICE_SECRET,
+        fake_rakuten::LICENSE_KEY
+    ));
+    let mut lines = 0;
+    for log in &logs {
+        let text = std::fs::read_to_string(log).expect("log");
+        lines += text.lines().count();
+        for secret in [
+            fake_rakuten::SERVICE_SECRET,
+            fake_rakuten::LICENSE_KEY,
+            esa.as_str(),
+        ] {
+            assert!(!text.contains(secret), "{log:?} holds a secret");
+        }
+    }
+    assert!(lines > 20, "the workers logged ({lines} lines)");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM job WHERE payload LIKE '%{}%' OR payload LIKE '%{esa}%'",
+            fake_rakuten::LICENSE_KEY
+        ))
+        .await,
+        0
+    );
+}
+db_test!(
+    a_killed_worker_mid_sync_converges_within_the_rate_and_logs_no_secret,
+    a_killed_worker_mid_sync_converges_within_the_rate_and_logs_no_secret
 );

@@ -12,6 +12,14 @@
 //!   manageNumber/variantId is **accepted silently** (stored as an orphan);
 //! - `PUT /es/2.0/items/manage-numbers/{m}` (title, 6-digit genreId, variants keyed by
 //!   variantId with string prices, articleNumber value or exemptionReason) and `DELETE`;
+//! - RakutenPay Order API: `POST /es/2.0/order/searchOrder/` (dates only as
+//!   `yyyy-MM-ddTHH:mm:ss+0900` — `+09:00` or `Z` is refused —, at most 63 days, pages of
+//!   30–1000), `getOrder/` (1–100 numbers, `version` 7 or later required), `confirmOrder/`,
+//!   `cancelOrder/` (only at 100/200/300; `inventoryRestoreType` 0–2; a reason code of the
+//!   documented list), `updateOrderShipping/` (a basketId of the order, `deliveryCompany`
+//!   code, `shippingDate` `yyyy-MM-dd`); business errors as HTTP 200 or 400 with
+//!   `MessageModelList` entries of `messageType` `ERROR`; and the quirk that a list of one
+//!   entry comes as an object, not an array;
 //! - injected failures: a share of calls answered 500 before writing, or written and then
 //!   answered only after the client's timeout (the write landed, the answer was lost).
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -34,6 +42,15 @@ pub struct State {
     pub rate_violations: usize,
     pub orphans: usize,
     pub expired: bool,
+    /// orderNumber → OrderModel (version 7 fields).
+    pub orders: HashMap<String, Value>,
+    /// Every accepted cancelOrder: (orderNumber, changeReasonDetailApply, inventoryRestoreType).
+    pub cancels: Vec<(String, i64, i64)>,
+    /// Every accepted updateOrderShipping: (orderNumber, shippingNumber).
+    pub shipping_updates: Vec<(String, String)>,
+    pub confirms: Vec<String>,
+    /// Requests refused for their date format.
+    pub bad_dates: usize,
     /// Share of calls (0-100 %) that fail: half 500 before writing, half written then late.
     pub fail_percent: u32,
     /// How long a "late" answer waits (longer than the client's timeout).
@@ -362,6 +379,365 @@ async fn item(
     answer(fate, resp).await
 }
 
+/// One line of a fake order: (manageNumber, variantId, merchantDefinedSkuId, units, price, taxRate).
+pub type OrderLine<'a> = (&'a str, &'a str, &'a str, i64, i64, f64);
+
+impl FakeRakuten {
+    /// Adds an order placed `minutes_ago` in status 100 (注文確認待ち), with one package,
+    /// written as the API writes it (a package, an item or a SKU list of one as an object).
+    pub fn add_order(
+        &self,
+        number: &str,
+        family: &str,
+        first: &str,
+        lines: &[OrderLine<'_>],
+        minutes_ago: i64,
+    ) {
+        let at = chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)
+            + chrono::Duration::hours(9);
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|(m, v, code, units, price, rate)| {
+                json!({"itemName": format!("item {m}"), "manageNumber": m, "itemNumber": m,
+                    "price": price, "units": units, "taxRate": rate, "includeTaxFlag": 1,
+                    "SkuModelList": [{"variantId": v, "merchantDefinedSkuId": code}]})
+            })
+            .collect();
+        let goods: i64 = lines.iter().map(|l| l.3 * l.4).sum();
+        let mut tax: HashMap<String, (i64, i64)> = HashMap::new();
+        for l in lines {
+            let key = format!("{}", l.5);
+            let e = tax.entry(key).or_default();
+            e.0 += l.3 * l.4;
+        }
+        let postage = 800;
+        let summary: Vec<Value> = tax
+            .iter()
+            .map(|(rate, (sum, _))| {
+                let r: f64 = rate.parse().unwrap_or(0.1);
+                let pct = (r * 100.0).round() as i64;
+                let sum = if pct == 10 { sum + postage } else { *sum };
+                json!({"taxRate": r, "reqPrice": sum, "reqPriceTax": sum * pct / (100 + pct),
+                    "totalPrice": sum, "totalPriceTax": sum * pct / (100 + pct)})
+            })
+            .collect();
+        let person = |fam: &str, fst: &str| {
+            json!({"zipCode1": "901", "zipCode2": "3192",
+            "prefecture": "沖縄県", "city": "島尻郡久米島町", "subAddress": "字比嘉1-2",
+            "familyName": fam, "firstName": fst, "familyNameKana": "クメ", "firstNameKana": "タロウ",
+            "phoneNumber1": "098", "phoneNumber2": "985", "phoneNumber3": "0000",
+            "emailAddress": "buyer@pc.fw.rakuten.ne.jp"})
+        };
+        let order = json!({
+            "orderNumber": number,
+            "orderProgress": 100,
+            "orderDatetime": at.format("%Y-%m-%dT%H:%M:%S+0900").to_string(),
+            "OrdererModel": person(family, first),
+            "goodsPrice": goods, "postagePrice": postage, "deliveryPrice": 0,
+            "totalPrice": goods + postage, "requestPrice": goods + postage,
+            "PackageModelList": [{"basketId": 1000 + self.with(|s| s.orders.len()) as i64,
+                "postagePrice": postage, "SenderModel": person(family, first),
+                "ItemModelList": items, "ShippingModelList": []}],
+            "TaxSummaryModelList": summary,
+        });
+        self.with(|s| s.orders.insert(number.to_string(), order));
+    }
+
+    /// The status of an order.
+    pub fn progress(&self, number: &str) -> Option<i64> {
+        self.with(|s| {
+            s.orders
+                .get(number)
+                .and_then(|o| o["orderProgress"].as_i64())
+        })
+    }
+
+    /// Sets an order's status (the shop or the buyer acted at Rakuten).
+    pub fn set_progress(&self, number: &str, progress: i64) {
+        self.with(|s| {
+            if let Some(o) = s.orders.get_mut(number) {
+                o["orderProgress"] = json!(progress);
+            }
+        });
+    }
+}
+
+/// A RakutenPay business error (HTTP 200 or 400) in its own body.
+fn order_error(status: u16, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
+        .content_type("application/json")
+        .body(json!({"MessageModelList": [{"messageType": "ERROR", "messageCode": code, "message": message}]}).to_string())
+}
+
+/// Lists of one entry as an object (the documented quirk), deeper lists too.
+fn quirky(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let x = quirky(x);
+                    let x = match x {
+                        Value::Array(a) if a.len() == 1 && k.ends_with("ModelList") => a[0].clone(),
+                        other => other,
+                    };
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(quirky).collect()),
+        other => other.clone(),
+    }
+}
+
+fn jst(s: &str) -> Option<chrono::NaiveDateTime> {
+    let t = s.strip_suffix("+0900")?;
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok()
+}
+
+async fn order_api(
+    req: HttpRequest,
+    body: web::Bytes,
+    path: web::Path<String>,
+    st: web::Data<Arc<Mutex<State>>>,
+) -> HttpResponse {
+    let op = path.into_inner();
+    let (fate, resp) = {
+        let mut s = st.lock().expect("lock");
+        let fate = match gate(&req, &mut s, true) {
+            Ok(f) => f,
+            Err(r) => {
+                record(&mut s, &req, r.status().as_u16());
+                return *r;
+            }
+        };
+        if matches!(fate, Fate::FailBefore) {
+            record(&mut s, &req, 500);
+            return err(500, "GE0001", "Internal Server Error", None);
+        }
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let resp = match op.as_str() {
+            "searchOrder" => {
+                let from = v["startDatetime"].as_str().and_then(jst);
+                let to = v["endDatetime"].as_str().and_then(jst);
+                match (from, to) {
+                    (Some(f), Some(t)) if t >= f && t - f <= chrono::Duration::days(63) => {
+                        let per = v
+                            .pointer("/PaginationRequestModel/requestRecordsAmount")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(30);
+                        let page = v
+                            .pointer("/PaginationRequestModel/requestPage")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(1);
+                        if !(30..=1000).contains(&per) || page < 1 {
+                            order_error(
+                                400,
+                                "ORDER_EXT_API_SEARCH_ORDER_ERROR_019",
+                                "requestRecordsAmountが不正です。",
+                            )
+                        } else {
+                            let mut numbers: Vec<String> = s
+                                .orders
+                                .values()
+                                .filter(|o| {
+                                    o["orderDatetime"]
+                                        .as_str()
+                                        .and_then(jst)
+                                        .is_some_and(|d| d >= f && d <= t)
+                                })
+                                .filter_map(|o| o["orderNumber"].as_str().map(str::to_string))
+                                .collect();
+                            numbers.sort();
+                            let total = numbers.len() as i64;
+                            let pages = ((total + per - 1) / per).max(1);
+                            let slice: Vec<String> = numbers
+                                .into_iter()
+                                .skip(((page - 1) * per) as usize)
+                                .take(per as usize)
+                                .collect();
+                            HttpResponse::Ok().content_type("application/json").body(
+                                quirky(&json!({"orderNumberList": slice,
+                                    "MessageModelList": [{"messageType": "INFO", "messageCode": "ORDER_EXT_API_SEARCH_ORDER_INFO_101", "message": "注文検索に成功しました。"}],
+                                    "PaginationResponseModel": {"totalRecordsAmount": total, "totalPages": pages, "requestPage": page}}))
+                                .to_string(),
+                            )
+                        }
+                    }
+                    (Some(_), Some(_)) => order_error(
+                        400,
+                        "ORDER_EXT_API_SEARCH_ORDER_ERROR_008",
+                        "期間指定が不正です。",
+                    ),
+                    _ => {
+                        s.bad_dates += 1;
+                        order_error(
+                            400,
+                            "ORDER_EXT_API_SEARCH_ORDER_ERROR_007",
+                            "日付の形式が不正です。",
+                        )
+                    }
+                }
+            }
+            "getOrder" => {
+                let numbers: Vec<String> = v["orderNumberList"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect();
+                let version = v["version"].as_i64().unwrap_or(0);
+                if numbers.is_empty() || numbers.len() > 100 {
+                    order_error(
+                        400,
+                        "ORDER_EXT_API_GET_ORDER_ERROR_002",
+                        "orderNumberListは1件以上100件以下で指定してください。",
+                    )
+                } else if version < 7 {
+                    order_error(
+                        400,
+                        "ORDER_EXT_API_GET_ORDER_ERROR_011",
+                        "versionが不正です。",
+                    )
+                } else {
+                    let found: Vec<Value> = numbers
+                        .iter()
+                        .filter_map(|n| s.orders.get(n).cloned())
+                        .collect();
+                    HttpResponse::Ok().content_type("application/json").body(
+                        quirky(&json!({"OrderModelList": found,
+                            "MessageModelList": [{"messageType": "INFO", "messageCode": "ORDER_EXT_API_GET_ORDER_INFO_101", "message": "受注情報取得に成功しました。"}]}))
+                        .to_string(),
+                    )
+                }
+            }
+            "confirmOrder" => {
+                let numbers: Vec<String> = v["orderNumberList"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect();
+                for n in &numbers {
+                    if let Some(o) = s.orders.get_mut(n)
+                        && o["orderProgress"] == 100
+                    {
+                        o["orderProgress"] = json!(300);
+                    }
+                }
+                s.confirms.extend(numbers);
+                HttpResponse::Ok().content_type("application/json").body(r#"{"MessageModelList":[{"messageType":"INFO","messageCode":"ORDER_EXT_API_CONFIRM_ORDER_INFO_101","message":"注文確認に成功しました。"}]}"#)
+            }
+            "cancelOrder" => {
+                let n = v["orderNumber"].as_str().unwrap_or("").to_string();
+                let restore = v["inventoryRestoreType"].as_i64().unwrap_or(-1);
+                let reason = v["changeReasonDetailApply"].as_i64().unwrap_or(-1);
+                let progress = s.orders.get(&n).and_then(|o| o["orderProgress"].as_i64());
+                if !(0..=2).contains(&restore) {
+                    order_error(
+                        400,
+                        "ORDER_EXT_API_CANCEL_ORDER_ERROR_004",
+                        "inventoryRestoreTypeが不正です。",
+                    )
+                } else if ![1, 2, 3, 4, 5, 6, 8, 10, 13, 14, 15].contains(&reason) {
+                    order_error(
+                        400,
+                        "ORDER_EXT_API_CANCEL_ORDER_ERROR_005",
+                        "changeReasonDetailApplyが不正です。",
+                    )
+                } else {
+                    match progress {
+                        None => order_error(
+                            200,
+                            "ORDER_EXT_API_CANCEL_ORDER_ERROR_001",
+                            "注文が存在しません。",
+                        ),
+                        Some(100 | 200 | 300) => {
+                            if let Some(o) = s.orders.get_mut(&n) {
+                                o["orderProgress"] = json!(900);
+                            }
+                            s.cancels.push((n, reason, restore));
+                            HttpResponse::Ok().content_type("application/json").body(r#"{"MessageModelList":[{"messageType":"INFO","messageCode":"ORDER_EXT_API_CANCEL_ORDER_INFO_101","message":"キャンセル申請に成功しました。"}]}"#)
+                        }
+                        Some(_) => order_error(
+                            200,
+                            "ORDER_EXT_API_CANCEL_ORDER_ERROR_009",
+                            "このステータスの注文はキャンセルできません。",
+                        ),
+                    }
+                }
+            }
+            "updateOrderShipping" => {
+                let n = v["orderNumber"].as_str().unwrap_or("").to_string();
+                let baskets = v["BasketidModelList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                match s.orders.get(&n).cloned() {
+                    None => order_error(
+                        200,
+                        "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_001",
+                        "注文が存在しません。",
+                    ),
+                    Some(o) => {
+                        let known = o["PackageModelList"][0]["basketId"].clone();
+                        let mut problem = None;
+                        let mut numbers = Vec::new();
+                        for b in &baskets {
+                            if b["basketId"] != known {
+                                problem = Some("basketIdが不正です。");
+                            }
+                            for sh in b["ShippingModelList"].as_array().into_iter().flatten() {
+                                let company = sh["deliveryCompany"].as_str().unwrap_or("");
+                                let date = sh["shippingDate"].as_str().unwrap_or("");
+                                if company.len() != 4
+                                    || !company.bytes().all(|c| c.is_ascii_digit())
+                                {
+                                    problem = Some("deliveryCompanyが不正です。");
+                                }
+                                if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+                                    problem = Some("shippingDateの形式が不正です。");
+                                    s.bad_dates += 1;
+                                }
+                                numbers
+                                    .push(sh["shippingNumber"].as_str().unwrap_or("").to_string());
+                            }
+                        }
+                        if baskets.is_empty() {
+                            problem = Some("BasketidModelListは必須です。");
+                        }
+                        match problem {
+                            Some(p) => {
+                                order_error(400, "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_010", p)
+                            }
+                            None => {
+                                if let Some(o) = s.orders.get_mut(&n) {
+                                    for num in &numbers {
+                                        let entry = json!({"shippingDetailId": 1, "shippingNumber": num, "deliveryCompany": "1001"});
+                                        if let Some(list) =
+                                            o["PackageModelList"][0]["ShippingModelList"]
+                                                .as_array_mut()
+                                        {
+                                            list.push(entry);
+                                        }
+                                    }
+                                }
+                                for num in numbers {
+                                    s.shipping_updates.push((n.clone(), num));
+                                }
+                                HttpResponse::Ok().content_type("application/json").body(r#"{"MessageModelList":[{"messageType":"INFO","messageCode":"ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101","message":"発送情報の更新に成功しました。"}]}"#)
+                            }
+                        }
+                    }
+                }
+            }
+            _ => err(404, "GE0014", "Not Found", None),
+        };
+        record(&mut s, &req, resp.status().as_u16());
+        (fate, resp)
+    };
+    answer(fate, resp).await
+}
+
 /// Starts the fake on a loopback port.
 pub fn start() -> FakeRakuten {
     let state = Arc::new(Mutex::new(State {
@@ -380,6 +756,7 @@ pub fn start() -> FakeRakuten {
             )
             .route("/es/2.0/items/manage-numbers/{m}", web::put().to(item))
             .route("/es/2.0/items/manage-numbers/{m}", web::delete().to(item))
+            .route("/es/2.0/order/{op}/", web::post().to(order_api))
     })
     .workers(2)
     .bind(("127.0.0.1", 0))

@@ -12,6 +12,12 @@
 //!   without writing again; unknown items answer `INVALID_INVENTORY_ITEM` with their index;
 //! - `nodes(ids:)` reads inventory levels; `productSet` (by handle) creates or replaces a
 //!   product with its variants and inventory items; `productUpdate` archives;
+//! - orders: `orders(query: "updated_at:>='…' AND updated_at:<='…'")` (first ≤ 250, paged),
+//!   `nodes(ids:)` on `Order` (line items with the variant's inventory item, tax lines,
+//!   fulfillment orders, fulfillments' tracking), `orderCancel` (`reason` of the enum,
+//!   `refundMethod` and `restock` required; an order cancelled before answers
+//!   `orderCancelUserErrors`), `fulfillmentCreate` (fulfillment orders must be open);
+//!   webhooks are signed by [`webhook_hmac`] as Shopify signs them;
 //! - injected failures: 503 before writing, or written and answered after the client's timeout.
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -45,6 +51,12 @@ pub struct State {
     pub fail_percent: u32,
     pub late_ms: u64,
     pub revoked: bool,
+    /// Order GID → Order node (as the fake answers it), with its update time.
+    pub orders: HashMap<String, (Value, chrono::DateTime<chrono::Utc>)>,
+    /// Accepted orderCancel calls: (order GID, reason).
+    pub cancels: Vec<(String, String)>,
+    /// Accepted fulfillmentCreate calls: (order GID, tracking numbers).
+    pub fulfilments: Vec<(String, Vec<String>)>,
     bucket: f64,
     bucket_at: Option<Instant>,
     next_id: u64,
@@ -207,6 +219,195 @@ fn product_set(s: &mut State, vars: &Value) -> Value {
     json!({"productSet": {"product": {"id": pid, "variants": {"nodes": nodes}}, "userErrors": []}})
 }
 
+/// The base64 HMAC-SHA256 of `body` with the app's webhook secret (X-Shopify-Hmac-Sha256).
+pub fn webhook_hmac(body: &[u8]) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).expect("key");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+impl FakeShopify {
+    /// Adds an order of `lines` (inventory item GID, sku, quantity, unit price) shipped to
+    /// `name` in Okinawa; its id.
+    pub fn add_order(&self, name: &str, lines: &[(&str, &str, i64, i64)]) -> String {
+        self.with(|s| {
+            let n = s.id();
+            let id = format!("gid://shopify/Order/{}", 5_000_000 + n);
+            let total: i64 = lines.iter().map(|l| l.2 * l.3).sum::<i64>() + 1000;
+            let address = json!({"name": name, "phone": "+81989850000", "zip": "901-3192",
+                "provinceCode": "JP-47", "city": "久米島町", "address1": "字比嘉1-2", "address2": "",
+                "countryCodeV2": "JP"});
+            let items: Vec<Value> = lines.iter().map(|(inv, sku, q, p)| json!({
+                "sku": sku, "name": format!("item {sku}"), "quantity": q,
+                "originalUnitPriceSet": {"shopMoney": {"amount": format!("{p}.0"), "currencyCode": "JPY"}},
+                "taxLines": [{"rate": 0.08}],
+                "variant": {"inventoryItem": {"id": inv}}})).collect();
+            let goods: i64 = lines.iter().map(|l| l.2 * l.3).sum();
+            let order = json!({"id": id, "name": format!("#{}", 1000 + n), "email": "buyer@example.com",
+                "phone": null, "cancelledAt": null, "displayFulfillmentStatus": "UNFULFILLED",
+                "currencyCode": "JPY",
+                "totalPriceSet": {"shopMoney": {"amount": format!("{total}.0")}},
+                "totalShippingPriceSet": {"shopMoney": {"amount": "1000.0"}},
+                "taxLines": [{"rate": 0.08, "priceSet": {"shopMoney": {"amount": format!("{}.0", goods * 8 / 108)}}},
+                             {"rate": 0.1, "priceSet": {"shopMoney": {"amount": "90.0"}}}],
+                "billingAddress": address, "shippingAddress": address,
+                "lineItems": {"nodes": items},
+                "fulfillmentOrders": {"nodes": [{"id": format!("gid://shopify/FulfillmentOrder/{}", 7_000_000 + n), "status": "OPEN"}]},
+                "fulfillments": []});
+            s.orders.insert(id.clone(), (order, chrono::Utc::now()));
+            id
+        })
+    }
+
+    /// Cancels an order at Shopify (staff or the buyer there).
+    pub fn cancel_there(&self, id: &str) {
+        self.with(|s| {
+            if let Some((o, at)) = s.orders.get_mut(id) {
+                o["cancelledAt"] = json!(chrono::Utc::now().to_rfc3339());
+                *at = chrono::Utc::now();
+            }
+        });
+    }
+
+    /// The order node as the fake holds it.
+    pub fn order(&self, id: &str) -> Option<Value> {
+        self.with(|s| s.orders.get(id).map(|o| o.0.clone()))
+    }
+}
+
+/// Reads `updated_at:>='A' AND updated_at:<='B'`.
+fn updated_range(
+    q: &str,
+) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let grab = |op: &str| {
+        let rest = q.split(&format!("updated_at:{op}'")).nth(1)?;
+        let t = rest.split('\'').next()?;
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    };
+    Some((grab(">=")?, grab("<=")?))
+}
+
+fn orders_op(s: &mut State, query: &str, vars: &Value) -> Value {
+    if query.contains("orderCancel") {
+        let id = vars["id"].as_str().unwrap_or("");
+        let reason = vars["reason"].as_str().unwrap_or("");
+        if ![
+            "CUSTOMER",
+            "DECLINED",
+            "FRAUD",
+            "INVENTORY",
+            "OTHER",
+            "STAFF",
+        ]
+        .contains(&reason)
+        {
+            return json!({"errors": [{"message": format!("Variable $reason of type OrderCancelReason! was provided invalid value ({reason})"),
+                "extensions": {"code": "INVALID_VARIABLE"}}]});
+        }
+        if !query.contains("refundMethod") || !query.contains("restock") {
+            return json!({"errors": [{"message": "Field 'orderCancel' is missing required arguments: refundMethod, restock",
+                "extensions": {"code": "missingRequiredArguments"}}]});
+        }
+        let Some((o, at)) = s.orders.get_mut(id) else {
+            return json!({"data": {"orderCancel": {"job": null, "orderCancelUserErrors": [{"code": "NOT_FOUND", "field": ["orderId"], "message": "Order does not exist"}]}}});
+        };
+        if !o["cancelledAt"].is_null() {
+            return json!({"data": {"orderCancel": {"job": null, "orderCancelUserErrors": [{"code": "INVALID", "field": ["orderId"], "message": "Order has already been cancelled"}]}}});
+        }
+        o["cancelledAt"] = json!(chrono::Utc::now().to_rfc3339());
+        *at = chrono::Utc::now();
+        s.cancels.push((id.to_string(), reason.to_string()));
+        return json!({"data": {"orderCancel": {"job": {"id": "gid://shopify/Job/1"}, "orderCancelUserErrors": []}}});
+    }
+    if query.contains("fulfillmentCreate") {
+        let f = &vars["f"];
+        let fos: Vec<String> = f["lineItemsByFulfillmentOrder"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x["fulfillmentOrderId"].as_str().map(str::to_string))
+            .collect();
+        let numbers: Vec<String> = f["trackingInfo"]["numbers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect();
+        let found = s.orders.iter_mut().find(|(_, (o, _))| {
+            o["fulfillmentOrders"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|n| fos.iter().any(|f| n["id"] == f.as_str()))
+        });
+        let Some((id, (o, at))) = found else {
+            return json!({"data": {"fulfillmentCreate": {"fulfillment": null, "userErrors": [{"field": ["fulfillment"], "message": "Fulfillment order does not exist."}]}}});
+        };
+        let open = o["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|n| !fos.iter().any(|f| n["id"] == f.as_str()) || n["status"] == "OPEN");
+        if !open || fos.is_empty() {
+            return json!({"data": {"fulfillmentCreate": {"fulfillment": null, "userErrors": [{"field": ["fulfillment"], "message": "Fulfillment order is not in an open state."}]}}});
+        }
+        if let Some(nodes) = o["fulfillmentOrders"]["nodes"].as_array_mut() {
+            for n in nodes {
+                n["status"] = json!("CLOSED");
+            }
+        }
+        o["displayFulfillmentStatus"] = json!("FULFILLED");
+        if let Some(list) = o["fulfillments"].as_array_mut() {
+            list.push(json!({"trackingInfo": numbers.iter().map(|n| json!({"number": n, "company": f["trackingInfo"]["company"]})).collect::<Vec<_>>()}));
+        }
+        *at = chrono::Utc::now();
+        let id = id.clone();
+        s.fulfilments.push((id, numbers));
+        return json!({"data": {"fulfillmentCreate": {"fulfillment": {"id": "gid://shopify/Fulfillment/1"}, "userErrors": []}}});
+    }
+    if query.contains("orders(first") {
+        let q = vars["q"].as_str().unwrap_or("");
+        let Some((from, to)) = updated_range(q) else {
+            return json!({"errors": [{"message": format!("Invalid search query: {q}"), "extensions": {"code": "BAD_REQUEST"}}]});
+        };
+        let mut ids: Vec<(chrono::DateTime<chrono::Utc>, String)> = s
+            .orders
+            .iter()
+            .filter(|(_, (_, at))| *at >= from && *at <= to)
+            .map(|(id, (_, at))| (*at, id.clone()))
+            .collect();
+        ids.sort();
+        let after: usize = vars["after"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let page: Vec<Value> = ids
+            .iter()
+            .skip(after)
+            .take(100)
+            .map(|(_, id)| json!({"id": id}))
+            .collect();
+        let more = ids.len() > after + 100;
+        return json!({"data": {"orders": {"nodes": page, "pageInfo": {"hasNextPage": more, "endCursor": if more { json!((after + 100).to_string()) } else { Value::Null }}}}});
+    }
+    // nodes(ids:) on Order.
+    let nodes: Vec<Value> = vars["ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|id| {
+            s.orders
+                .get(id.as_str().unwrap_or(""))
+                .map_or(Value::Null, |o| o.0.clone())
+        })
+        .collect();
+    json!({"data": {"nodes": nodes}})
+}
+
 async fn graphql(
     req: HttpRequest,
     path: web::Path<String>,
@@ -253,7 +454,10 @@ async fn graphql(
         }
         s.bucket -= cost;
         let left = s.bucket;
-        let writes = query.contains("inventorySetQuantities") || query.contains("productSet");
+        let writes = query.contains("inventorySetQuantities")
+            || query.contains("productSet")
+            || query.contains("orderCancel")
+            || query.contains("fulfillmentCreate");
         let mut late = None;
         if s.fail_percent > 0 && s.roll() < s.fail_percent {
             if s.roll() < 50 || !writes {
@@ -263,7 +467,17 @@ async fn graphql(
             }
             late = Some(s.late_ms);
         }
-        let resp = if query.contains("inventorySetQuantities") {
+        let order_query = query.contains("on Order")
+            || query.contains("orders(first")
+            || query.contains("orderCancel")
+            || query.contains("fulfillmentCreate");
+        let resp = if order_query {
+            let mut body = orders_op(&mut s, &query, &vars);
+            body["extensions"] = cost_ext(cost, left);
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .json(body)
+        } else if query.contains("inventorySetQuantities") {
             match set_quantities(&mut s, &query, &vars, late.is_some()) {
                 Ok(d) => ok(d, cost_ext(cost, left)),
                 Err(errors) => HttpResponse::Ok()

@@ -6,6 +6,7 @@ mod architecture;
 mod auth;
 mod browser;
 mod catalog;
+mod channel_orders;
 mod channels;
 mod csv;
 mod errors;

@@ -125,6 +125,101 @@ pub trait Pacer: Send + Sync {
     fn hold_off(&self, wait: Duration) -> impl Future<Output = ()> + Send;
 }
 
+/// An order as a channel tells it (normalised; buyer data is personal and never logged).
+#[derive(Debug, Clone)]
+pub struct RemoteOrder {
+    /// The order's number at the channel (Rakuten orderNumber, Shopify order GID).
+    pub external_id: String,
+    pub status: RemoteStatus,
+    /// The channel waits for the shop to confirm the order (Rakuten 100 注文確認待ち).
+    pub needs_confirm: bool,
+    pub buyer: crate::orders::domain::Contact,
+    pub ship_to: Option<crate::orders::domain::Contact>,
+    pub lines: Vec<RemoteLine>,
+    /// Shipping charged by the channel (tax included, in the 10 % sum).
+    pub shipping: i64,
+    /// The order's total at the channel (goods and shipping, tax included).
+    pub total: i64,
+    /// The channel's consumption tax per rate: (8 or 10, tax in yen).
+    pub tax: Vec<(i16, i64)>,
+    pub currency: String,
+    /// What the push-backs need (Rakuten basketIds): no personal data.
+    pub remote_ref: serde_json::Value,
+    /// Tracking numbers the channel already holds (a push is not repeated).
+    pub tracking: Vec<String>,
+}
+
+/// An order's state at its channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteStatus {
+    Open,
+    Shipped,
+    Cancelled,
+}
+
+impl RemoteStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Shipped => "shipped",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One line of a channel order.
+#[derive(Debug, Clone)]
+pub struct RemoteLine {
+    /// The variant at the channel (Rakuten variantId, Shopify inventory item GID).
+    pub variant_id: String,
+    /// The seller's SKU code the channel holds (Rakuten merchantDefinedSkuId, Shopify sku).
+    pub sku_code: String,
+    pub title: String,
+    pub qty: i64,
+    /// Tax-included unit price at the channel.
+    pub unit_price: i64,
+    /// 8 or 10, as the channel charged it.
+    pub tax_rate: i16,
+}
+
+/// Why we cancel an order at its channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    /// The stock was gone (Rakuten 8 欠品, Shopify INVENTORY).
+    OutOfStock,
+    /// Any other reason on the shop's side (Rakuten 10 その他, Shopify OTHER).
+    Other,
+}
+
+impl CancelReason {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OutOfStock => "out_of_stock",
+            Self::Other => "other",
+        }
+    }
+
+    /// Reads a stored name (`other` for anything else).
+    pub fn parse(s: &str) -> Self {
+        if s == "out_of_stock" {
+            Self::OutOfStock
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// The parcels of a shipped order as a channel is told them.
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    /// Yamato tracking numbers (12 digits), one per parcel.
+    pub tracking: Vec<String>,
+    /// The day the parcels left (JST).
+    pub shipped_on: chrono::NaiveDate,
+}
+
 /// What every marketplace adapter does.
 pub trait Adapter {
     /// Writes absolute quantities (at most the channel's batch size); one outcome per write,
@@ -148,7 +243,50 @@ pub trait Adapter {
         pacer: &P,
         external_id: &str,
     ) -> impl Future<Output = Result<(), CallError>> + Send;
+
+    /// The numbers of the orders placed or changed from `since` to `until`.
+    fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Vec<String>, CallError>> + Send;
+
+    /// The orders numbered `ids` (at most [`ORDERS_PER_READ`]); unknown ones are left out.
+    fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<RemoteOrder>, CallError>> + Send;
+
+    /// Tells the channel the shop has seen the orders (Rakuten confirmOrder; a no-op where
+    /// the channel has no such step).
+    fn confirm_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
+
+    /// Cancels an order at the channel for `reason` (the stock is ours to write: the channel
+    /// is told not to restore its own).
+    fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
+
+    /// Tells the channel the order left with these tracking numbers.
+    fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
 }
+
+/// Orders read per call (Rakuten getOrder: at most 100 numbers).
+pub const ORDERS_PER_READ: usize = 100;
 
 /// The adapter of one channel account.
 pub enum Client {
@@ -210,6 +348,85 @@ impl Adapter for Client {
             Self::Shopify(c) => c.delist_item(pacer, external_id).await,
         }
     }
+
+    async fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, CallError> {
+        match self {
+            Self::Rakuten(c) => c.changed_orders(pacer, since, until).await,
+            Self::Shopify(c) => c.changed_orders(pacer, since, until).await,
+        }
+    }
+
+    async fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<Vec<RemoteOrder>, CallError> {
+        match self {
+            Self::Rakuten(c) => c.get_orders(pacer, ids).await,
+            Self::Shopify(c) => c.get_orders(pacer, ids).await,
+        }
+    }
+
+    async fn confirm_orders<P: Pacer>(&self, pacer: &P, ids: &[String]) -> Result<(), CallError> {
+        match self {
+            Self::Rakuten(c) => c.confirm_orders(pacer, ids).await,
+            Self::Shopify(c) => c.confirm_orders(pacer, ids).await,
+        }
+    }
+
+    async fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> Result<(), CallError> {
+        match self {
+            Self::Rakuten(c) => c.cancel_order(pacer, order, reason).await,
+            Self::Shopify(c) => c.cancel_order(pacer, order, reason).await,
+        }
+    }
+
+    async fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> Result<(), CallError> {
+        match self {
+            Self::Rakuten(c) => c.ship_order(pacer, order, shipment).await,
+            Self::Shopify(c) => c.ship_order(pacer, order, shipment).await,
+        }
+    }
+}
+
+/// A money amount of a channel's answer: a JSON number or a decimal string (`"1200"`,
+/// `"1200.00"`), in whole yen (rounded).
+pub fn amount(v: Option<&serde_json::Value>) -> i64 {
+    match v {
+        Some(serde_json::Value::Number(n)) => n
+            .as_i64()
+            .unwrap_or_else(|| n.as_f64().unwrap_or(0.0).round() as i64),
+        Some(serde_json::Value::String(s)) => {
+            s.trim().parse::<f64>().map_or(0, |f| f.round() as i64)
+        }
+        _ => 0,
+    }
+}
+
+/// A tax rate of a channel's answer (`0.08`, `"0.1"`, `8`, `10`) as 8 or 10.
+pub fn tax_rate(v: Option<&serde_json::Value>) -> i16 {
+    let f = match v {
+        Some(serde_json::Value::Number(n)) => n.as_f64().unwrap_or(0.1),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().unwrap_or(0.1),
+        _ => 0.1,
+    };
+    let pct = if f < 1.0 { f * 100.0 } else { f };
+    if (pct - 8.0).abs() < 0.5 { 8 } else { 10 }
 }
 
 /// Classifies a transport failure: every one may be retried (the writes are absolute, so a

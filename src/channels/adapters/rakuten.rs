@@ -6,12 +6,25 @@
 //! `articleNumber {value | exemptionReason}`). API errors come as `{"errors":[{code, message,
 //! metadata.propertyPath}]}`; the gateway's own as `{"Results":{errorCode, message}}`.
 use super::{
-    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, code_message,
-    retry_after, transport_error,
+    CallError, CancelReason, ItemContent, Pacer, Pushed, RemoteLine, RemoteOrder, RemoteStatus,
+    Shipment, StockWrite, WriteOutcome, amount, clip, code_message, retry_after, tax_rate,
+    transport_error,
 };
 use crate::channels::vault::{Credentials, scrub};
+use crate::orders::domain::Contact;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+
+/// Yamato Transport's `deliveryCompany` code in the RakutenPay Order API.
+pub const YAMATO: &str = "1001";
+
+/// The RakutenPay Order API version of `getOrder` this adapter reads.
+pub const ORDER_VERSION: i64 = 7;
+
+/// searchOrder's longest date range (63 days) and its page size (at most 1000).
+const SEARCH_DAYS: i64 = 63;
+const SEARCH_PAGE: i64 = 1000;
 
 /// `articleNumber.exemptionReason` for an item without a product code (Item API 2.0: 5, 商品
 /// コードなし).
@@ -263,10 +276,388 @@ impl super::Adapter for Rakuten {
             other => other.map(|_| ()),
         }
     }
+
+    async fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<String>, CallError> {
+        Rakuten::changed_orders(self, pacer, since, until).await
+    }
+
+    async fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<Vec<RemoteOrder>, CallError> {
+        Rakuten::get_orders(self, pacer, ids).await
+    }
+
+    async fn confirm_orders<P: Pacer>(&self, pacer: &P, ids: &[String]) -> Result<(), CallError> {
+        Rakuten::confirm_orders(self, pacer, ids).await
+    }
+
+    async fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> Result<(), CallError> {
+        Rakuten::cancel_order(self, pacer, order, reason).await
+    }
+
+    async fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> Result<(), CallError> {
+        Rakuten::ship_order(self, pacer, order, shipment).await
+    }
+}
+
+/// A RakutenPay date: `yyyy-MM-ddTHH:mm:ss+0900` (JST; the API refuses `+09:00`).
+pub fn order_date(t: DateTime<Utc>) -> String {
+    (t + chrono::Duration::hours(9))
+        .format("%Y-%m-%dT%H:%M:%S+0900")
+        .to_string()
+}
+
+/// The entries of a RakutenPay list, which comes as an array, or as one object when it holds
+/// one entry (or is absent).
+pub fn entries(v: Option<&Value>) -> Vec<Value> {
+    match v {
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Object(_)) => vec![v.cloned().unwrap_or(Value::Null)],
+        _ => Vec::new(),
+    }
+}
+
+/// The `ERROR` messages of a RakutenPay answer (business errors come with HTTP 200).
+fn order_errors(body: &Value) -> Vec<String> {
+    entries(body.get("MessageModelList"))
+        .iter()
+        .filter(|m| m.get("messageType").and_then(Value::as_str) == Some("ERROR"))
+        .map(|m| {
+            format!(
+                "{} {}",
+                m.get("messageCode").and_then(Value::as_str).unwrap_or(""),
+                m.get("message").and_then(Value::as_str).unwrap_or("")
+            )
+            .trim()
+            .to_string()
+        })
+        .collect()
+}
+
+fn text_of(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A RakutenPay person (OrdererModel, SenderModel) as a contact; the prefecture is its name.
+fn person(v: &Value) -> Contact {
+    let join = |a: &str, b: &str| {
+        [text_of(v, a), text_of(v, b)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let phone = ["phoneNumber1", "phoneNumber2", "phoneNumber3"]
+        .iter()
+        .map(|k| text_of(v, k))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    Contact {
+        name: join("familyName", "firstName"),
+        kana: format!(
+            "{}{}",
+            text_of(v, "familyNameKana"),
+            text_of(v, "firstNameKana")
+        ),
+        email: text_of(v, "emailAddress"),
+        phone,
+        postal_code: format!("{}-{}", text_of(v, "zipCode1"), text_of(v, "zipCode2")),
+        prefecture: text_of(v, "prefecture"),
+        city: text_of(v, "city"),
+        address1: text_of(v, "subAddress"),
+        address2: String::new(),
+    }
+}
+
+/// One OrderModel of getOrder (version 7) as a channel order.
+fn order_of(o: &Value) -> Option<RemoteOrder> {
+    let number = o.get("orderNumber")?.as_str()?.to_string();
+    let progress = o.get("orderProgress").and_then(Value::as_i64).unwrap_or(0);
+    let status = match progress {
+        800 | 900 => RemoteStatus::Cancelled,
+        500..=700 => RemoteStatus::Shipped,
+        _ => RemoteStatus::Open,
+    };
+    let buyer = person(o.get("OrdererModel").unwrap_or(&Value::Null));
+    let packages = entries(o.get("PackageModelList"));
+    let mut lines = Vec::new();
+    let mut baskets = Vec::new();
+    let mut tracking = Vec::new();
+    let mut ship_to = None;
+    for p in &packages {
+        baskets.push(p.get("basketId").cloned().unwrap_or(Value::Null));
+        if ship_to.is_none()
+            && let Some(sender) = p.get("SenderModel")
+        {
+            ship_to = Some(person(sender));
+        }
+        for s in entries(p.get("ShippingModelList")) {
+            let n = text_of(&s, "shippingNumber");
+            if !n.is_empty() {
+                tracking.push(n);
+            }
+        }
+        for item in entries(p.get("ItemModelList")) {
+            let sku = entries(item.get("SkuModelList")).into_iter().next();
+            let sku = sku.unwrap_or(Value::Null);
+            lines.push(RemoteLine {
+                variant_id: text_of(&sku, "variantId"),
+                sku_code: text_of(&sku, "merchantDefinedSkuId"),
+                title: text_of(&item, "itemName"),
+                qty: item.get("units").and_then(Value::as_i64).unwrap_or(0),
+                unit_price: amount(item.get("price")),
+                tax_rate: tax_rate(item.get("taxRate")),
+            });
+        }
+    }
+    let tax = entries(o.get("TaxSummaryModelList"))
+        .iter()
+        .map(|summary| {
+            let tax = summary
+                .get("totalPriceTax")
+                .or_else(|| summary.get("reqPriceTax"))
+                .map_or(0, |v| amount(Some(v)));
+            (tax_rate(summary.get("taxRate")), tax)
+        })
+        .filter(|(_, t)| *t > 0)
+        .collect();
+    Some(RemoteOrder {
+        external_id: number,
+        status,
+        needs_confirm: progress == 100,
+        buyer,
+        ship_to: ship_to.filter(|s| !s.name.is_empty()),
+        lines,
+        shipping: amount(o.get("postagePrice")) + amount(o.get("deliveryPrice")),
+        total: amount(o.get("totalPrice")),
+        tax,
+        currency: "JPY".into(),
+        remote_ref: json!({ "basket_ids": baskets }),
+        tracking,
+    })
+}
+
+impl Rakuten {
+    /// One RakutenPay Order API call: the answer when it holds no `ERROR` message.
+    async fn order_call<P: Pacer>(
+        &self,
+        pacer: &P,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, CallError> {
+        let (_, text) = self
+            .call(pacer, reqwest::Method::POST, path, Some(body))
+            .await?;
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let errors = order_errors(&v);
+        if errors.is_empty() {
+            Ok(v)
+        } else {
+            Err(CallError::Rejected(clip(&errors.join("; "), 1000)))
+        }
+    }
+
+    pub async fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<String>, CallError> {
+        let mut out = Vec::new();
+        let mut from = since;
+        while from < until {
+            let to = (from + chrono::Duration::days(SEARCH_DAYS)).min(until);
+            let mut page = 1;
+            loop {
+                let v = self
+                    .order_call(
+                        pacer,
+                        "order/searchOrder/",
+                        &json!({
+                            "dateType": 1,
+                            "startDatetime": order_date(from),
+                            "endDatetime": order_date(to),
+                            "PaginationRequestModel": {
+                                "requestRecordsAmount": SEARCH_PAGE,
+                                "requestPage": page,
+                            },
+                        }),
+                    )
+                    .await?;
+                for n in entries(v.get("orderNumberList")) {
+                    if let Some(n) = n.as_str() {
+                        out.push(n.to_string());
+                    }
+                }
+                let pages = v
+                    .pointer("/PaginationResponseModel/totalPages")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                if page >= pages {
+                    break;
+                }
+                page += 1;
+            }
+            from = to;
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    pub async fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<Vec<RemoteOrder>, CallError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let v = self
+            .order_call(
+                pacer,
+                "order/getOrder/",
+                &json!({ "orderNumberList": ids, "version": ORDER_VERSION }),
+            )
+            .await?;
+        Ok(entries(v.get("OrderModelList"))
+            .iter()
+            .filter_map(order_of)
+            .collect())
+    }
+
+    pub async fn confirm_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<(), CallError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.order_call(
+            pacer,
+            "order/confirmOrder/",
+            &json!({ "orderNumberList": ids }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> Result<(), CallError> {
+        // 2: 在庫連動しない (our sync writes the stock); 8: 欠品, 10: その他 (shop's side).
+        let code = match reason {
+            CancelReason::OutOfStock => 8,
+            CancelReason::Other => 10,
+        };
+        self.order_call(
+            pacer,
+            "order/cancelOrder/",
+            &json!({
+                "orderNumber": order.external_id,
+                "inventoryRestoreType": 2,
+                "changeReasonDetailApply": code,
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> Result<(), CallError> {
+        let basket = entries(order.remote_ref.get("basket_ids"))
+            .into_iter()
+            .next()
+            .ok_or_else(|| CallError::Rejected("the Rakuten order has no basket".into()))?;
+        let shipping: Vec<Value> = shipment
+            .tracking
+            .iter()
+            .filter(|n| !order.tracking.contains(n))
+            .map(|n| {
+                json!({
+                    "deliveryCompany": YAMATO,
+                    "shippingNumber": n,
+                    "shippingDate": shipment.shipped_on.format("%Y-%m-%d").to_string(),
+                })
+            })
+            .collect();
+        if shipping.is_empty() {
+            return Ok(());
+        }
+        self.order_call(
+            pacer,
+            "order/updateOrderShipping/",
+            &json!({
+                "orderNumber": order.external_id,
+                "BasketidModelList": [{ "basketId": basket, "ShippingModelList": shipping }],
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
 }
 
 /// The body part of a "refused the request (400): …" message (what `call` put after the
 /// status), for reading the entries it names.
 fn msg_body(msg: &str) -> String {
     msg.split_once("): ").map_or(msg, |(_, b)| b).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_jst_with_a_colonless_offset() {
+        let t = chrono::DateTime::from_timestamp(1_796_311_800, 0).unwrap_or_default();
+        assert_eq!(t.to_rfc3339(), "2026-12-03T15:30:00+00:00");
+        assert_eq!(order_date(t), "2026-12-04T00:30:00+0900");
+    }
+
+    #[test]
+    fn a_list_of_one_may_be_an_object() {
+        assert_eq!(entries(Some(&json!({"a": 1}))).len(), 1);
+        assert_eq!(entries(Some(&json!([{"a": 1}, {"a": 2}]))).len(), 2);
+        assert!(entries(None).is_empty());
+        let o = json!({"orderNumber": "1-2-3", "orderProgress": 100,
+            "PackageModelList": {"basketId": 9, "ItemModelList": {"itemName": "x", "units": 2, "price": 500, "taxRate": 0.08,
+                "SkuModelList": {"variantId": "v1", "merchantDefinedSkuId": "S-1"}}}});
+        let Some(r) = order_of(&o) else {
+            panic!("the order does not read");
+        };
+        assert_eq!(r.lines.len(), 1);
+        assert_eq!(r.lines[0].tax_rate, 8);
+        assert_eq!(r.lines[0].variant_id, "v1");
+        assert!(r.needs_confirm);
+    }
 }

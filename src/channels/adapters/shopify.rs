@@ -8,10 +8,13 @@
 //! through `productSet` (synchronous, identified by handle), retired through `productUpdate`
 //! to `ARCHIVED`.
 use super::{
-    CallError, ItemContent, Pacer, Pushed, StockWrite, WriteOutcome, clip, code_message,
-    retry_after, transport_error,
+    CallError, CancelReason, ItemContent, Pacer, Pushed, RemoteLine, RemoteOrder, RemoteStatus,
+    Shipment, StockWrite, WriteOutcome, amount, clip, code_message, retry_after, tax_rate,
+    transport_error,
 };
 use crate::channels::vault::{Credentials, scrub};
+use crate::orders::domain::Contact;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -35,6 +38,33 @@ const PRODUCT_SET: &str = "mutation Push($input: ProductSetInput!, $handle: Stri
 const ARCHIVE: &str = "mutation Archive($id: ID!) { \
      productUpdate(product: { id: $id, status: ARCHIVED }) { \
        product { id } userErrors { field message } } }";
+
+const ORDERS_CHANGED: &str = "query Changed($q: String!, $after: String) { \
+     orders(first: 100, after: $after, query: $q, sortKey: UPDATED_AT) { \
+       nodes { id } pageInfo { hasNextPage endCursor } } }";
+
+const ORDERS_READ: &str = "query Orders($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { \
+     id name email phone cancelledAt displayFulfillmentStatus currencyCode \
+     totalPriceSet { shopMoney { amount } } totalShippingPriceSet { shopMoney { amount } } \
+     taxLines { rate priceSet { shopMoney { amount } } } \
+     billingAddress { name phone zip provinceCode city address1 address2 countryCodeV2 } \
+     shippingAddress { name phone zip provinceCode city address1 address2 countryCodeV2 } \
+     lineItems(first: 250) { nodes { sku name quantity \
+       originalUnitPriceSet { shopMoney { amount } } taxLines { rate } \
+       variant { inventoryItem { id } } } } \
+     fulfillmentOrders(first: 20) { nodes { id status } } \
+     fulfillments(first: 20) { trackingInfo { number } } } } }";
+
+const ORDER_CANCEL: &str = "mutation Cancel($id: ID!, $reason: OrderCancelReason!) { \
+     orderCancel(orderId: $id, reason: $reason, restock: false, notifyCustomer: true, \
+       refundMethod: { originalPaymentMethodsRefund: true }) { \
+       job { id } orderCancelUserErrors { code field message } } }";
+
+const FULFIL: &str = "mutation Fulfil($f: FulfillmentInput!) { \
+     fulfillmentCreate(fulfillment: $f) { fulfillment { id } userErrors { field message } } }";
+
+/// Shopify's name for Yamato Transport in tracking info.
+pub const YAMATO: &str = "Yamato (JA)";
 
 /// A Shopify store's adapter.
 pub struct Shopify {
@@ -447,6 +477,333 @@ impl super::Adapter for Shopify {
             ))
         }
     }
+
+    async fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<String>, CallError> {
+        Shopify::changed_orders(self, pacer, since, until).await
+    }
+
+    async fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<Vec<RemoteOrder>, CallError> {
+        Shopify::get_orders(self, pacer, ids).await
+    }
+
+    async fn confirm_orders<P: Pacer>(&self, _: &P, _: &[String]) -> Result<(), CallError> {
+        // Shopify orders need no confirmation.
+        Ok(())
+    }
+
+    async fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> Result<(), CallError> {
+        Shopify::cancel_order(self, pacer, order, reason).await
+    }
+
+    async fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> Result<(), CallError> {
+        Shopify::ship_order(self, pacer, order, shipment).await
+    }
+}
+
+/// A Shopify MailingAddress as a contact; the prefecture is its `provinceCode` (`JP-47`).
+fn address(a: &Value, email: &str) -> Contact {
+    let t = |k: &str| {
+        a.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    Contact {
+        name: t("name"),
+        kana: String::new(),
+        email: email.to_string(),
+        phone: t("phone"),
+        postal_code: t("zip"),
+        prefecture: t("provinceCode"),
+        city: t("city"),
+        address1: t("address1"),
+        address2: t("address2"),
+    }
+}
+
+fn money(v: &Value, path: &str) -> i64 {
+    amount(v.pointer(path))
+}
+
+/// One Order node as a channel order.
+fn order_of(o: &Value) -> Option<RemoteOrder> {
+    let id = o.get("id")?.as_str()?.to_string();
+    let status = if o.get("cancelledAt").is_some_and(|c| !c.is_null()) {
+        RemoteStatus::Cancelled
+    } else if matches!(
+        o.get("displayFulfillmentStatus").and_then(Value::as_str),
+        Some("FULFILLED")
+    ) {
+        RemoteStatus::Shipped
+    } else {
+        RemoteStatus::Open
+    };
+    let email = o.get("email").and_then(Value::as_str).unwrap_or("");
+    let billing = o.get("billingAddress").filter(|b| !b.is_null());
+    let shipping = o.get("shippingAddress").filter(|b| !b.is_null());
+    let mut buyer = address(billing.or(shipping).unwrap_or(&Value::Null), email);
+    if buyer.phone.is_empty() {
+        buyer.phone = o.get("phone").and_then(Value::as_str).unwrap_or("").into();
+    }
+    let lines = o
+        .pointer("/lineItems/nodes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|l| RemoteLine {
+            variant_id: l
+                .pointer("/variant/inventoryItem/id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            sku_code: l.get("sku").and_then(Value::as_str).unwrap_or("").into(),
+            title: l.get("name").and_then(Value::as_str).unwrap_or("").into(),
+            qty: l.get("quantity").and_then(Value::as_i64).unwrap_or(0),
+            unit_price: money(l, "/originalUnitPriceSet/shopMoney/amount"),
+            tax_rate: tax_rate(
+                l.pointer("/taxLines/0/rate")
+                    .or(Some(&Value::from(0.1)))
+                    .filter(|v| !v.is_null()),
+            ),
+        })
+        .collect();
+    let mut tax: Vec<(i16, i64)> = Vec::new();
+    for line in o
+        .get("taxLines")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let rate = tax_rate(line.get("rate"));
+        let value = money(line, "/priceSet/shopMoney/amount");
+        match tax.iter_mut().find(|(r, _)| *r == rate) {
+            Some((_, v)) => *v += value,
+            None => tax.push((rate, value)),
+        }
+    }
+    let open_fulfilment: Vec<Value> = o
+        .pointer("/fulfillmentOrders/nodes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            matches!(
+                f.get("status").and_then(Value::as_str),
+                Some("OPEN" | "IN_PROGRESS" | "SCHEDULED")
+            )
+        })
+        .filter_map(|f| f.get("id").cloned())
+        .collect();
+    let tracking = o
+        .get("fulfillments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|f| {
+            f.get("trackingInfo")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|info| {
+            info.get("number")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    Some(RemoteOrder {
+        external_id: id,
+        status,
+        needs_confirm: false,
+        ship_to: shipping.map(|s| address(s, "")),
+        buyer,
+        lines,
+        shipping: money(o, "/totalShippingPriceSet/shopMoney/amount"),
+        total: money(o, "/totalPriceSet/shopMoney/amount"),
+        tax,
+        currency: o
+            .get("currencyCode")
+            .and_then(Value::as_str)
+            .unwrap_or("JPY")
+            .to_string(),
+        remote_ref: json!({
+            "name": o.get("name").cloned().unwrap_or(Value::Null),
+            "fulfillment_order_ids": open_fulfilment,
+        }),
+        tracking,
+    })
+}
+
+fn user_errors(data: &Value, path: &str) -> Result<(), CallError> {
+    let errors = data
+        .pointer(path)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CallError::Rejected(clip(
+            &errors
+                .iter()
+                .map(code_message)
+                .collect::<Vec<_>>()
+                .join("; "),
+            1000,
+        )))
+    }
+}
+
+impl Shopify {
+    pub async fn changed_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<String>, CallError> {
+        let q = format!(
+            "updated_at:>='{}' AND updated_at:<='{}'",
+            since.format("%Y-%m-%dT%H:%M:%SZ"),
+            until.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let mut out = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = self
+                .graphql(pacer, ORDERS_CHANGED, json!({ "q": q, "after": after }))
+                .await?;
+            for n in data
+                .pointer("/orders/nodes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = n.get("id").and_then(Value::as_str) {
+                    out.push(id.to_string());
+                }
+            }
+            let more = data
+                .pointer("/orders/pageInfo/hasNextPage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            match data.pointer("/orders/pageInfo/endCursor") {
+                Some(c) if more && !c.is_null() => after = c.clone(),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn get_orders<P: Pacer>(
+        &self,
+        pacer: &P,
+        ids: &[String],
+    ) -> Result<Vec<RemoteOrder>, CallError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let data = self
+            .graphql(pacer, ORDERS_READ, json!({ "ids": ids }))
+            .await?;
+        Ok(data
+            .get("nodes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|n| !n.is_null())
+            .filter_map(order_of)
+            .collect())
+    }
+
+    pub async fn cancel_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        reason: CancelReason,
+    ) -> Result<(), CallError> {
+        let reason = match reason {
+            CancelReason::OutOfStock => "INVENTORY",
+            CancelReason::Other => "OTHER",
+        };
+        let data = self
+            .graphql(
+                pacer,
+                ORDER_CANCEL,
+                json!({ "id": order.external_id, "reason": reason }),
+            )
+            .await?;
+        user_errors(&data, "/orderCancel/orderCancelUserErrors")
+    }
+
+    pub async fn ship_order<P: Pacer>(
+        &self,
+        pacer: &P,
+        order: &RemoteOrder,
+        shipment: &Shipment,
+    ) -> Result<(), CallError> {
+        let numbers: Vec<&String> = shipment
+            .tracking
+            .iter()
+            .filter(|n| !order.tracking.contains(n))
+            .collect();
+        let open: Vec<Value> = order
+            .remote_ref
+            .get("fulfillment_order_ids")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if numbers.is_empty() || open.is_empty() {
+            // Told before (the answer was lost), or nothing left to fulfil.
+            return Ok(());
+        }
+        let data = self
+            .graphql(
+                pacer,
+                FULFIL,
+                json!({ "f": {
+                    "lineItemsByFulfillmentOrder": open.iter().map(|id| json!({ "fulfillmentOrderId": id })).collect::<Vec<_>>(),
+                    "trackingInfo": { "company": YAMATO, "numbers": numbers },
+                    "notifyCustomer": true,
+                }}),
+            )
+            .await?;
+        user_errors(&data, "/fulfillmentCreate/userErrors")
+    }
+}
+
+/// Whether `hmac_b64` is the base64 HMAC-SHA256 of `body` under `secret` (Shopify webhooks:
+/// the raw body as received, compared in constant time).
+pub fn webhook_valid(secret: &str, body: &[u8], hmac_b64: &str) -> bool {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(hmac_b64.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
 }
 
 fn html_escape(s: &str) -> String {
