@@ -14,7 +14,6 @@ use uuid::Uuid;
 use yuimaru::{
     config::{Environment, MailTransportKind, Settings},
     core,
-    http::actor::{Actor, Role, Via},
     inventory::reservations::{self, ReserveLine, ReserveRequest},
     mail::Mailer,
 };
@@ -105,17 +104,7 @@ async fn main() -> anyhow::Result<()> {
         let data = Arc::new(seed(&db, 100, 10, 3).await?);
         let mailer = Mailer::from_settings(&settings)?;
         let state = Arc::new(yuimaru::startup::build_state(db.clone(), settings, mailer)?);
-        let actor = Arc::new(Actor {
-            user_id: data.user,
-            email: "bench@example.jp".into(),
-            display_name: "bench".into(),
-            role: Role::Operator,
-            aggregator_id: Some(data.aggregator),
-            producer_id: None,
-            prefecture_code: None,
-            locale: "ja".into(),
-            via: Via::Cli,
-        });
+        let actor = Arc::new(common::operator(&data));
         for (label, spread) in [("1 (hot)", false), ("1,000", true)] {
             for clients in [1usize, 16] {
                 let (st, ac, d) = (state.clone(), actor.clone(), data.clone());

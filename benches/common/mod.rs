@@ -218,3 +218,20 @@ where
     }
     ok.load(Ordering::Relaxed) as f64 / secs
 }
+
+/// The dataset's operator as an actor (service calls without HTTP).
+#[allow(dead_code)]
+pub fn operator(data: &Dataset) -> yuimaru::http::actor::Actor {
+    use yuimaru::http::actor::{Actor, Role, Via};
+    Actor {
+        user_id: data.user,
+        email: "bench@example.jp".into(),
+        display_name: "bench".into(),
+        role: Role::Operator,
+        aggregator_id: Some(data.aggregator),
+        producer_id: None,
+        prefecture_code: None,
+        locale: "ja".into(),
+        via: Via::Cli,
+    }
+}

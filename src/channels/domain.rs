@@ -63,6 +63,21 @@ impl Kind {
         }
     }
 
+    /// Credential fields the kind may also hold: Shopify's expiring offline tokens (an access
+    /// token of one hour with a refresh token, refreshed with the app's client id and secret;
+    /// `access_token_expires_at` is RFC 3339).
+    pub fn optional_credential_fields(self) -> &'static [&'static str] {
+        match self {
+            Self::Rakuten => &[],
+            Self::Shopify => &[
+                "client_id",
+                "client_secret",
+                "refresh_token",
+                "access_token_expires_at",
+            ],
+        }
+    }
+
     /// The credential fields the kind needs.
     pub fn credential_fields(self) -> &'static [&'static str] {
         match self {

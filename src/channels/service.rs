@@ -1082,3 +1082,58 @@ pub async fn shopify_webhook(
     txn.commit().await?;
     Ok(super::dto::WebhookAck { duplicate: false })
 }
+
+/// Minutes before its expiry an access token is refreshed.
+const REFRESH_AHEAD_MINUTES: i64 = 5;
+
+/// Refreshes `c`'s expiring access token when it expires within a few minutes (Shopify
+/// expiring offline tokens), by the holder of the channel's sync lease only — so one refresh
+/// for every worker and instance, and the rotated refresh token is never used twice. The new
+/// credentials are sealed and stored only while `runner` still holds the lease. `true` when it
+/// refreshed.
+///
+/// # Errors
+/// The refresh's failure (refused: [`CallError::Auth`]); the lease lost or the database
+/// failing: transient.
+pub async fn refresh_if_due(
+    app: &AppState,
+    rt: &Runtime,
+    c: &channel::Model,
+    runner: &str,
+) -> Result<bool, CallError> {
+    if Kind::parse(&c.kind) != Some(Kind::Shopify) {
+        return Ok(false);
+    }
+    let creds = Credentials::open(
+        &app.settings.channels,
+        &c.credentials_key_id,
+        &c.credentials,
+    )
+    .map_err(|e| CallError::Auth(format!("credentials cannot be opened: {e}")))?;
+    let due = creds
+        .expires_at()
+        .is_none_or(|at| at - core::now() < chrono::Duration::minutes(REFRESH_AHEAD_MINUTES));
+    if !creds.refreshable() || !due {
+        return Ok(false);
+    }
+    let fresh = super::adapters::shopify::refresh(&rt.http, &c.base_url, creds).await?;
+    let (sealed, key_id) = fresh
+        .seal(&app.settings.channels)
+        .map_err(|e| CallError::transient(format!("sealing the new token failed: {e}")))?;
+    let stored = channel::Entity::update_many()
+        .col_expr(channel::Column::Credentials, Expr::value(sealed))
+        .col_expr(channel::Column::CredentialsKeyId, Expr::value(key_id))
+        .col_expr(channel::Column::UpdatedAt, Expr::value(core::now()))
+        .filter(channel::Column::Id.eq(c.id))
+        .filter(channel::Column::SyncLockedBy.eq(runner))
+        .exec(&app.db)
+        .await
+        .map_err(|e| CallError::transient(format!("storing the new token failed: {e}")))?;
+    if stored.rows_affected == 0 {
+        return Err(CallError::transient(
+            "the sync lease was lost before the new token was stored",
+        ));
+    }
+    tracing::info!(channel.id = %c.id, "access token refreshed");
+    Ok(true)
+}

@@ -117,11 +117,22 @@ async fn drain(
         {
             return Err(JobError::Retry("the sync lease was lost".into()));
         }
-        let Some(c) = repo::channel(&app.db, channel_id).await.map_err(retry)? else {
+        let Some(mut c) = repo::channel(&app.db, channel_id).await.map_err(retry)? else {
             return Ok(());
         };
         if State::parse(&c.state) != State::Active {
             return Ok(());
+        }
+        // An expiring access token is refreshed here, under the lease: once for all workers.
+        match service::refresh_if_due(app, rt, &c, runner).await {
+            Ok(true) => {
+                let Some(again) = repo::channel(&app.db, channel_id).await.map_err(retry)? else {
+                    return Ok(());
+                };
+                c = again;
+            }
+            Ok(false) => {}
+            Err(e) => return Err(failed(app, &c, e).await),
         }
         let settings = service::settings_of(&c);
         let client = service::client_for(app, rt, &c, &settings)

@@ -28,6 +28,27 @@ impl Credentials {
         self.0.get(field).map_or("", String::as_str)
     }
 
+    /// When the access token expires, if the credentials say (Shopify expiring tokens).
+    pub fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(self.get("access_token_expires_at"))
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
+    /// Whether the access token can be refreshed (a refresh token with the app's client id
+    /// and secret).
+    pub fn refreshable(&self) -> bool {
+        ["client_id", "client_secret", "refresh_token"]
+            .iter()
+            .all(|f| !self.get(f).is_empty())
+    }
+
+    /// These credentials with `field` set to `value`.
+    pub fn with(mut self, field: &str, value: String) -> Self {
+        self.0.insert(field.to_string(), value);
+        self
+    }
+
     /// Every secret value (for scrubbing them out of texts we keep, e.g. error bodies).
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.0.values().map(String::as_str)
@@ -57,8 +78,41 @@ impl Credentials {
                 Some(_) => {}
             }
         }
+        let optional = kind.optional_credential_fields();
+        for (k, v) in given {
+            if optional.contains(&k.as_str()) && (v.len() > 512 || v.chars().any(char::is_control))
+            {
+                problems.push((
+                    format!("credentials.{k}"),
+                    "must be at most 512 printable characters".to_string(),
+                ));
+            }
+            if k == "access_token_expires_at"
+                && chrono::DateTime::parse_from_rfc3339(v.trim()).is_err()
+            {
+                problems.push((
+                    format!("credentials.{k}"),
+                    "must be an RFC 3339 time".to_string(),
+                ));
+            }
+        }
+        let refresh = ["client_id", "client_secret", "refresh_token"];
+        let present = refresh
+            .iter()
+            .filter(|f| given.get(**f).is_some_and(|v| !v.trim().is_empty()))
+            .count();
+        if present != 0 && present != refresh.len() {
+            for f in refresh {
+                if given.get(f).is_none_or(|v| v.trim().is_empty()) {
+                    problems.push((
+                        format!("credentials.{f}"),
+                        "is required with a refresh token".to_string(),
+                    ));
+                }
+            }
+        }
         for k in given.keys() {
-            if !wanted.contains(&k.as_str()) {
+            if !wanted.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
                 problems.push((
                     format!("credentials.{k}"),
                     format!("is not a {} credential", kind.as_str()),

@@ -666,3 +666,142 @@ db_test!(
     shopify_webhooks_are_verified_deduped_and_reconciled,
     shopify_webhooks_are_verified_deduped_and_reconciled
 );
+
+async fn an_expiring_shopify_token_is_refreshed_once_for_all_workers(b: Backend) {
+    let shopify = fake_shopify::start();
+    shopify.with(|s| s.initial_expired = true);
+    let app = spawn_app_with(b, quick).await;
+    let op = open_shop(&app).await;
+    let (_, _, pt) = approved_producer(&app, &op).await;
+    let (_, sku) = stocked_sku(&app, &op, &pt, json!({}), 1080, 10).await;
+    // A half-given refresh set is refused by name.
+    let mut bad = shopify_body(&shopify.url);
+    bad["credentials"]["refresh_token"] = json!(fake_shopify::REFRESH_TOKEN);
+    let e = assert_error(
+        app.post_as(&op, "/api/v1/channels", &bad).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        e["error"]["details"]["fields"]["credentials.client_secret"].is_string(),
+        "{e}"
+    );
+    let mut body = shopify_body(&shopify.url);
+    body["credentials"] = json!({"access_token": fake_shopify::TOKEN,
+        "webhook_secret": fake_shopify::WEBHOOK_SECRET, "client_id": fake_shopify::CLIENT_ID,
+        "client_secret": fake_shopify::CLIENT_SECRET, "refresh_token": fake_shopify::REFRESH_TOKEN,
+        "access_token_expires_at": (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339()});
+    body["settings"]["order_poll_seconds"] = json!(3600);
+    let c = create(&app, &op, &body).await;
+    let ch = c["id"].as_str().expect("id").to_string();
+    // Two instances run the channel's jobs at once: one refresh, whoever holds the lease.
+    let second = spawn_second_instance(&app).await;
+    let mut live = false;
+    for _ in 0..60 {
+        let (_, _) = tokio::join!(app.run_pending_jobs(), second.run_pending_jobs());
+        if listing(&app, &op, &ch, &sku).await["state"] == "live" {
+            live = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(live, "synced with the refreshed token");
+    let inv = listing(&app, &op, &ch, &sku).await["external_variant_id"]
+        .as_str()
+        .expect("inventory item")
+        .to_string();
+    assert!(until!(app, 40, shopify.level(&inv) == Some(10)));
+    assert_eq!(
+        shopify.with(|s| (s.refreshes, s.refresh_refused)),
+        (1, 0),
+        "one refresh, the rotated refresh token never reused"
+    );
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/channels/{ch}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["state"], "active");
+    let rotated = shopify.with(|s| s.refresh_token.clone());
+    let text = v.to_string();
+    for secret in [
+        fake_shopify::CLIENT_SECRET,
+        rotated.as_str(),
+        "shpat_rotated_",
+    ] {
+        assert!(!text.contains(secret));
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM job WHERE payload LIKE '%{secret}%' OR COALESCE(last_error, '') LIKE '%{secret}%'"
+            ))
+            .await,
+            0
+        );
+    }
+    // Stored sealed: the new token and refresh token, and when the token expires.
+    let row = entity::channel::Entity::find_by_id(Uuid::parse_str(&ch).expect("id"))
+        .one(app.db())
+        .await
+        .expect("q")
+        .expect("row");
+    assert!(!row.credentials.contains("shpat_rotated_"));
+    let creds = yuimaru::channels::vault::Credentials::open(
+        &app.state.settings.channels,
+        &row.credentials_key_id,
+        &row.credentials,
+    )
+    .expect("opens");
+    assert!(creds.get("access_token").starts_with("shpat_rotated_"));
+    assert_eq!(creds.get("refresh_token"), rotated);
+    assert!(
+        creds
+            .expires_at()
+            .is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::minutes(50))
+    );
+
+    // A refresh token Shopify no longer takes stops the channel and tells the operators.
+    shopify.with(|s| s.refresh_token = "shprt_revoked".into());
+    entity::channel::Entity::update_many()
+        .col_expr(
+            entity::channel::Column::Credentials,
+            Expr::value(
+                creds
+                    .with(
+                        "access_token_expires_at",
+                        (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339(),
+                    )
+                    .seal(&app.state.settings.channels)
+                    .expect("seal")
+                    .0,
+            ),
+        )
+        .filter(entity::channel::Column::Id.eq(Uuid::parse_str(&ch).expect("id")))
+        .exec(app.db())
+        .await
+        .expect("expire");
+    let r = app
+        .post_as(&op, &format!("/api/v1/channels/{ch}/resync"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 202);
+    assert!(until!(
+        app,
+        40,
+        app.get_as(&op, &format!("/api/v1/channels/{ch}"))
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["state"]
+            == "auth_failed"
+    ));
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.subject.contains("Shopify 本店"))
+    );
+}
+db_test!(
+    an_expiring_shopify_token_is_refreshed_once_for_all_workers,
+    an_expiring_shopify_token_is_refreshed_once_for_all_workers
+);

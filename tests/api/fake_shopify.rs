@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 pub const TOKEN: &str = "shpat_fake_0123456789abcdef";
 pub const WEBHOOK_SECRET: &str = "shpss_fake_webhook_secret";
 pub const LOCATION: &str = "gid://shopify/Location/1001";
+pub const CLIENT_ID: &str = "fake_client_id_0123";
+pub const CLIENT_SECRET: &str = "shpss_fake_client_secret_4567";
+pub const REFRESH_TOKEN: &str = "shprt_fake_initial_refresh";
 const VERSIONS: [&str; 3] = ["2026-04", "2026-07", "2026-10"];
 
 /// A product: (GID, [(sku, inventory item GID)], status).
@@ -51,6 +54,15 @@ pub struct State {
     pub fail_percent: u32,
     pub late_ms: u64,
     pub revoked: bool,
+    /// The long-lived [`TOKEN`] is expired (an expiring offline token past its hour).
+    pub initial_expired: bool,
+    /// Access tokens issued by refresh → when they expire.
+    pub issued: HashMap<String, Instant>,
+    /// The refresh token that works now (each use replaces it).
+    pub refresh_token: String,
+    pub refreshes: usize,
+    /// Refreshes refused because the refresh token was already used (or wrong).
+    pub refresh_refused: usize,
     /// Order GID → Order node (as the fake answers it), with its update time.
     pub orders: HashMap<String, (Value, chrono::DateTime<chrono::Utc>)>,
     /// Accepted orderCancel calls: (order GID, reason).
@@ -428,7 +440,9 @@ async fn graphql(
             .get("x-shopify-access-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if token != TOKEN || s.revoked {
+        let valid = (token == TOKEN && !s.initial_expired)
+            || s.issued.get(token).is_some_and(|at| *at > Instant::now());
+        if !valid || s.revoked {
             return HttpResponse::Unauthorized()
                 .content_type("application/json")
                 .insert_header(("www-authenticate", "Basic Realm=\"Shopify API Authentication\""))
@@ -526,11 +540,39 @@ async fn graphql(
     resp
 }
 
+/// `POST /admin/oauth/access_token` with `grant_type=refresh_token`: the app's client id and
+/// secret and the current refresh token give a new access token for an hour and a new refresh
+/// token (the used one stops working); anything else is 400 `invalid_grant`.
+async fn oauth(body: web::Bytes, st: web::Data<Arc<Mutex<State>>>) -> HttpResponse {
+    let mut s = st.lock().expect("lock");
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let ok = v["client_id"] == CLIENT_ID
+        && v["client_secret"] == CLIENT_SECRET
+        && v["grant_type"] == "refresh_token"
+        && v["refresh_token"].as_str() == Some(s.refresh_token.as_str());
+    if !ok {
+        s.refresh_refused += 1;
+        return HttpResponse::BadRequest().content_type("application/json").body(
+            r#"{"error":"invalid_grant","error_description":"The refresh token is invalid or was already used."}"#,
+        );
+    }
+    let n = s.id();
+    let access = format!("shpat_rotated_{n:06}");
+    s.issued
+        .insert(access.clone(), Instant::now() + Duration::from_secs(3600));
+    s.refresh_token = format!("shprt_rotated_{n:06}");
+    s.refreshes += 1;
+    HttpResponse::Ok().json(json!({"access_token": access, "expires_in": 3600,
+        "refresh_token": s.refresh_token, "refresh_token_expires_in": 7_776_000,
+        "scope": "write_products,write_inventory,read_orders,write_fulfillments"}))
+}
+
 /// Starts the fake on a loopback port.
 pub fn start() -> FakeShopify {
     let state = Arc::new(Mutex::new(State {
         late_ms: 1500,
         rng: 7,
+        refresh_token: REFRESH_TOKEN.to_string(),
         ..State::default()
     }));
     let data = web::Data::new(state.clone());
@@ -539,6 +581,7 @@ pub fn start() -> FakeShopify {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .route("/admin/api/{version}/graphql.json", web::post().to(graphql))
+            .route("/admin/oauth/access_token", web::post().to(oauth))
     })
     .workers(2)
     .bind(("127.0.0.1", 0))

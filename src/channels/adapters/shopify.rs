@@ -791,6 +791,94 @@ impl Shopify {
     }
 }
 
+/// Exchanges the refresh token of expiring offline credentials for a new access token (and the
+/// refresh token that replaces the used one): `POST {shop}/admin/oauth/access_token` with
+/// `grant_type=refresh_token`, the app's `client_id` and `client_secret`. The new credentials,
+/// with `access_token_expires_at` from `expires_in`.
+///
+/// # Errors
+/// Refused (`invalid_grant`, 400/401/403): [`CallError::Auth`]; 429, 5xx, timeouts: transient.
+pub async fn refresh(
+    http: &reqwest::Client,
+    base_url: &str,
+    creds: Credentials,
+) -> Result<Credentials, CallError> {
+    let url = format!(
+        "{}/admin/oauth/access_token",
+        base_url.trim_end_matches('/')
+    );
+    let resp = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(
+            json!({
+                "client_id": creds.get("client_id"),
+                "client_secret": creds.get("client_secret"),
+                "grant_type": "refresh_token",
+                "refresh_token": creds.get("refresh_token"),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| transport_error(&e))?;
+    let status = resp.status().as_u16();
+    let wait = retry_after(resp.headers());
+    let text = scrub(&resp.text().await.map_err(|e| transport_error(&e))?, &creds);
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let said = || {
+        let e = body.get("error").and_then(Value::as_str).unwrap_or("");
+        let d = body
+            .get("error_description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        clip(format!("{e} {d}").trim(), 300)
+    };
+    match status {
+        200..=299 => {}
+        400 | 401 | 403 => {
+            return Err(CallError::Auth(format!(
+                "Shopify refused the token refresh ({status}): {}",
+                said()
+            )));
+        }
+        429 | 500..=599 => {
+            return Err(CallError::Transient {
+                message: format!("Shopify token refresh answered {status}: {}", said()),
+                retry_after: wait,
+            });
+        }
+        _ => {
+            return Err(CallError::Rejected(format!(
+                "Shopify refused the token refresh ({status}): {}",
+                said()
+            )));
+        }
+    }
+    let access = body
+        .get("access_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| CallError::transient("the token refresh answered without a token"))?
+        .to_string();
+    let ttl = body
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .unwrap_or(3600);
+    let next = body
+        .get("refresh_token")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut out = creds.with("access_token", access).with(
+        "access_token_expires_at",
+        (Utc::now() + chrono::Duration::seconds(ttl)).to_rfc3339(),
+    );
+    if let Some(r) = next.filter(|r| !r.is_empty()) {
+        out = out.with("refresh_token", r);
+    }
+    Ok(out)
+}
+
 /// Whether `hmac_b64` is the base64 HMAC-SHA256 of `body` under `secret` (Shopify webhooks:
 /// the raw body as received, compared in constant time).
 pub fn webhook_valid(secret: &str, body: &[u8], hmac_b64: &str) -> bool {
