@@ -77,6 +77,171 @@ pub async fn list_page(
     cx.respond(StatusCode::OK, page.render())
 }
 
+#[derive(Template)]
+#[template(
+    config = "src/askama.toml",
+    path = "web/templates/operator_channel_form.html"
+)]
+struct FormPage {
+    c: Chrome,
+    /// None for a new account.
+    id: Option<Uuid>,
+    json: String,
+    /// (field, problem)
+    errors: Vec<(String, String)>,
+}
+
+/// The document a new account starts from (every field the API takes).
+fn new_template() -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "kind": "rakuten",
+        "name": "楽天市場店",
+        "base_url": "https://api.rms.rakuten.co.jp/es/2.0",
+        "credentials": {"service_secret": "", "license_key": ""},
+        "credentials_expire_on": null,
+        "settings": {"category_map": {}, "stock_buffer": 0},
+    }))
+    .unwrap_or_default()
+}
+
+/// A new channel account, written as the JSON document the API takes (credentials included;
+/// they are sealed when saved and never shown again).
+#[utoipa::path(get, path = "/operator/channels/new", tag = "pages",
+    responses((status = 200, description = "HTML"), (status = 303, description = "to the login"), (status = 403, description = "HTML")))]
+pub async fn new_page(req: HttpRequest, SignedIn(actor): SignedIn) -> HttpResponse {
+    if !matches!(
+        actor.role,
+        crate::http::actor::Role::Operator | crate::http::actor::Role::Admin
+    ) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let page = FormPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        id: None,
+        json: new_template(),
+        errors: Vec::new(),
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+/// The problems of a refused document, by field; other failures are error pages.
+fn problems(e: ApiError) -> Result<Vec<(String, String)>, ApiError> {
+    match e {
+        ApiError::Validation { fields, .. } => Ok(fields),
+        ApiError::BadRequest { message, .. } => Ok(vec![("document".into(), message)]),
+        other => Err(other),
+    }
+}
+
+fn form_answer(
+    req: &HttpRequest,
+    actor: &crate::http::actor::Actor,
+    id: Option<Uuid>,
+    json: String,
+    result: Result<Uuid, ApiError>,
+) -> HttpResponse {
+    let cx = ctx(req, Some(&actor.locale));
+    match result.map_err(problems) {
+        Ok(saved) => cx.redirect(&format!("/operator/channels/{saved}")).finish(),
+        Err(Ok(errors)) => {
+            let page = FormPage {
+                c: cx.chrome(Some(actor.display_name.clone())),
+                id,
+                json,
+                errors,
+            };
+            cx.respond(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+        }
+        Err(Err(e)) => error_page(req, &e),
+    }
+}
+
+fn read_doc<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+    serde_json::from_str(json).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_document",
+            format!("the document does not read: {e}"),
+        )
+    })
+}
+
+/// Creates the account from the document; its problems are listed by field and nothing is
+/// saved.
+#[utoipa::path(post, path = "/operator/channels/new", tag = "pages",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "to the new channel"), (status = 403, description = "HTML"), (status = 422, description = "HTML with the problems")))]
+pub async fn create_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    form: SignedForm,
+) -> HttpResponse {
+    let SignedForm { actor, fields } = form;
+    let json = fields.get("channel");
+    let result = match read_doc(&json) {
+        Ok(input) => channels::create(&app, &actor, input).await.map(|c| c.id),
+        Err(e) => Err(e),
+    };
+    form_answer(&req, &actor, None, json, result)
+}
+
+/// An account's settings (and name, base URL, credentials, expiry) as a JSON merge patch.
+#[utoipa::path(get, path = "/operator/channels/{id}/edit", tag = "pages",
+    params(("id" = Uuid, Path, description = "channel id")),
+    responses((status = 200, description = "HTML"), (status = 303, description = "to the login"), (status = 403, description = "HTML"), (status = 404, description = "HTML")))]
+pub async fn edit_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    let c = match channels::get(&app, &actor, id.into_inner()).await {
+        Ok(c) => c,
+        Err(ApiError::NotFound) => return super::not_found_page(&req),
+        Err(e) => return error_page(&req, &e),
+    };
+    let doc = serde_json::json!({
+        "name": c.name,
+        "base_url": c.base_url,
+        "credentials_expire_on": c.credentials_expire_on,
+        "settings": channels::settings_of(&c),
+    });
+    let cx = ctx(&req, Some(&actor.locale));
+    let page = FormPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        id: Some(c.id),
+        json: serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        errors: Vec::new(),
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+/// Applies the patch document; its problems are listed by field and nothing is saved.
+#[utoipa::path(post, path = "/operator/channels/{id}/edit", tag = "pages",
+    params(("id" = Uuid, Path, description = "channel id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "to the channel"), (status = 403, description = "HTML"), (status = 404, description = "HTML"), (status = 422, description = "HTML with the problems")))]
+pub async fn edit_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    form: SignedForm,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    let SignedForm { actor, fields } = form;
+    let id = id.into_inner();
+    let json = fields.get("channel");
+    let result = match read_doc(&json) {
+        Ok(patch) => channels::update(&app, &actor, id, patch)
+            .await
+            .map(|c| c.id),
+        Err(e) => Err(e),
+    };
+    if matches!(result, Err(ApiError::NotFound)) {
+        return super::not_found_page(&req);
+    }
+    form_answer(&req, &actor, Some(id), json, result)
+}
+
 /// One listing row of a channel page.
 struct ListingRow {
     sku_id: Uuid,

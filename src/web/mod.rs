@@ -123,7 +123,19 @@ pub fn routes() -> Vec<RouteSpec> {
             review_pages::review_decision
         ),
         route!(GET, "/operator/channels", channel_pages::list_page),
+        route!(GET, "/operator/channels/new", channel_pages::new_page),
+        route!(POST, "/operator/channels/new", channel_pages::create_submit),
         route!(GET, "/operator/channels/{id}", channel_pages::detail_page),
+        route!(
+            GET,
+            "/operator/channels/{id}/edit",
+            channel_pages::edit_page
+        ),
+        route!(
+            POST,
+            "/operator/channels/{id}/edit",
+            channel_pages::edit_submit
+        ),
         route!(
             POST,
             "/operator/channels/{id}/{action}",
@@ -192,6 +204,10 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     shop_pages::receipt_page,
     channel_pages::list_page,
     channel_pages::detail_page,
+    channel_pages::new_page,
+    channel_pages::create_submit,
+    channel_pages::edit_page,
+    channel_pages::edit_submit,
     channel_pages::action_submit,
     channel_pages::producer_page,
     order_pages::list_page,

@@ -31,6 +31,17 @@ macro_rules! until {
     }};
 }
 
+/// The HTML of `url` for a signed-in page client.
+async fn html_of(web: &reqwest::Client, url: &str) -> String {
+    web.get(url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html")
+}
+
 async fn channel_orders(app: &TestApp, op: &str, channel: &str) -> Vec<Value> {
     let r = app
         .get_as(op, &format!("/api/v1/channels/{channel}/orders"))
@@ -309,14 +320,7 @@ async fn oversells_are_kept_and_cancellations_go_both_ways(b: Backend) {
         .create_user(yuimaru::http::actor::Role::Operator, Some("default"))
         .await;
     let (web, _) = app.login(&staff).await;
-    let html = web
-        .get(app.url(&format!("/operator/orders/{id}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = html_of(&web, &app.url(&format!("/operator/orders/{id}"))).await;
     assert!(
         html.contains("id=\"order-attention\"") && html.contains("売り越し"),
         "{html}"
@@ -387,14 +391,7 @@ async fn oversells_are_kept_and_cancellations_go_both_ways(b: Backend) {
     assert_eq!(row["remote_status"], "cancelled");
 
     // The channel's page: its state, calls against the limit, listings by state, its orders.
-    let html = web
-        .get(app.url(&format!("/operator/channels/{ch}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = html_of(&web, &app.url(&format!("/operator/channels/{ch}"))).await;
     assert!(
         html.contains("楽天市場店") && html.contains("稼働中"),
         "{html}"
@@ -408,14 +405,7 @@ async fn oversells_are_kept_and_cancellations_go_both_ways(b: Backend) {
         .await
         .expect("page");
     assert_eq!(r.status(), 422);
-    let html = web
-        .get(app.url("/operator/channels"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = html_of(&web, &app.url("/operator/channels")).await;
     assert!(html.contains(&format!("/operator/channels/{ch}")));
     // Pause from the page, then resume.
     let form = [("csrf_token", crate::pages::csrf_of(&html))];
@@ -435,16 +425,68 @@ async fn oversells_are_kept_and_cancellations_go_both_ways(b: Backend) {
         .await
         .expect("json");
     assert_eq!(v["state"], "active");
-    // The producer sees where its product is live.
-    let (pweb, _) = app.login(&producer).await;
-    let html = pweb
-        .get(app.url("/portal/channels"))
+    // Accounts are added and edited from pages too, as the API's JSON document; a bad one is
+    // listed by field and saves nothing.
+    let html = html_of(&web, &app.url("/operator/channels/new")).await;
+    assert!(html.contains("id=\"channel-doc\""));
+    let csrf = crate::pages::csrf_of(&html);
+    let bad = json!({"kind": "rakuten", "name": "", "base_url": rakuten.base_url(),
+        "credentials": {"service_secret": "x"}})
+    .to_string();
+    let r = web
+        .post(app.url("/operator/channels/new"))
+        .form(&[("csrf_token", csrf.clone()), ("channel", bad)])
         .send()
         .await
-        .expect("page")
-        .text()
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("credentials.license_key") && html.contains("name"),
+        "{html}"
+    );
+    let r = web
+        .post(app.url("/operator/channels/new"))
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            ("channel", "{not json".to_string()),
+        ])
+        .send()
         .await
-        .expect("html");
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM channel").await,
+        1,
+        "nothing saved"
+    );
+    let r = web
+        .post(app.url(&format!("/operator/channels/{ch}/edit")))
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            (
+                "channel",
+                json!({"settings": {"stock_buffer": 1}}).to_string(),
+            ),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let v: Value = app
+        .get_as(&op, &format!("/api/v1/channels/{ch}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["settings"]["stock_buffer"], 1);
+    assert_eq!(v["settings"]["order_poll_seconds"], 1, "the rest kept");
+    let html = html_of(&web, &app.url(&format!("/operator/channels/{ch}/edit"))).await;
+    assert!(html.contains("stock_buffer") && !html.contains(fake_rakuten::LICENSE_KEY));
+
+    // The producer sees where its product is live.
+    let (pweb, _) = app.login(&producer).await;
+    let html = html_of(&pweb, &app.url("/portal/channels")).await;
     assert!(
         html.contains("楽天市場店") && html.contains(&code) && html.contains("販売中"),
         "{html}"
