@@ -238,9 +238,11 @@ async fn returned_per_lot(txn: &DatabaseTransaction, rid: Uuid) -> ApiResult<Has
 }
 
 /// How the order's money goes back: by card for paid card orders, owed for other paid orders,
-/// nothing when nothing was paid.
+/// nothing when nothing was paid — nor for a marketplace order, whose buyer the marketplace
+/// pays back itself.
 fn refund_route(o: &shop_order::Model) -> RefundRoute {
     match (o.payment_status, o.payment_method) {
+        (_, PaymentMethod::Marketplace) => RefundRoute::None,
         (PaymentStatus::Paid | PaymentStatus::PartiallyRefunded, PaymentMethod::Card) => {
             RefundRoute::Card
         }

@@ -694,6 +694,24 @@ async fn shopify_webhooks_are_verified_deduped_and_reconciled(b: Backend) {
         vec![(g1.clone(), vec!["234567890123".to_string()])]
     );
     assert_eq!(orders_with(&app, &g1).await, 1);
+    // A return of a marketplace order restocks, and owes the buyer nothing here: the
+    // marketplace pays its buyer back.
+    let line = get_order(&app, &op, &id1).await["lines"][0]["id"]
+        .as_str()
+        .expect("line")
+        .to_string();
+    let r = client()
+        .post(app.url(&format!("/api/v1/orders/{id1}/returns")))
+        .bearer_auth(&op)
+        .header("idempotency-key", "ret-mk-1")
+        .json(&json!({"reason": "破損", "lines": [{"line_id": line, "qty": 1, "disposition": "restock"}]}))
+        .send()
+        .await
+        .expect("return");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["return"]["refund_status"], "none", "{v}");
+    assert_eq!(v["order"]["refund_owed"], 0);
     // No buyer data went into a job.
     assert_eq!(
         app.count(
