@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod jobs;
 pub mod provider;
 pub mod refunds;
+pub mod repo;
 pub mod service;
 
 use crate::{area::Area, http::route::RouteSpec, route};

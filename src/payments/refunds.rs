@@ -3,15 +3,11 @@
 //! refund key, however often the delivery runs.
 use super::provider::{Provider, ProviderError};
 use crate::{
-    core, db,
+    db,
     error::ApiError,
     jobs::JobError,
     orders::{events::RefundDue, service as orders},
     state::AppState,
-};
-use entity::{payment_event, shop_order};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
 /// Pays a refund that is due on a card order back through the provider (same Idempotency-Key
@@ -26,11 +22,13 @@ pub async fn refund(app: &AppState, due: &RefundDue) -> Result<(), JobError> {
     let (order_id, amount, key, batch) = (due.order_id, due.amount, due.key.as_str(), due.batch_id);
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
     // Already settled (the job ran to its commit before): nothing to ask the provider again.
-    if settled(&app.db, key).await.map_err(retry)? {
+    if super::repo::refund_settled(&app.db, key)
+        .await
+        .map_err(retry)?
+    {
         return Ok(());
     }
-    let o = shop_order::Entity::find_by_id(order_id)
-        .one(&app.db)
+    let o = super::repo::order(&app.db, order_id)
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Reject(format!("order {order_id} is gone")))?;
@@ -59,16 +57,8 @@ pub async fn refund(app: &AppState, due: &RefundDue) -> Result<(), JobError> {
     let work = async {
         // The settlement marker: one per refund key, in the same transaction as the totals, so
         // a job run twice books the refund once.
-        let marked = payment_event::ActiveModel {
-            id: Set(core::new_id()),
-            provider: Set("refund".into()),
-            event_id: Set(key.to_string()),
-            kind: Set("refund_settled".into()),
-            order_id: Set(Some(o.id)),
-            received_at: Set(core::now()),
-        }
-        .insert(&txn)
-        .await;
+        let marked =
+            super::repo::record_event(&txn, "refund", key, "refund_settled", Some(o.id)).await;
         if let Err(e) = marked {
             return match ApiError::from(e) {
                 ApiError::Conflict { .. } => Ok(false),
@@ -85,14 +75,4 @@ pub async fn refund(app: &AppState, due: &RefundDue) -> Result<(), JobError> {
             .map_err(|e| JobError::Retry(e.to_string()))?;
     }
     Ok(())
-}
-
-/// Whether the refund with this key was already booked.
-async fn settled(db: &impl ConnectionTrait, key: &str) -> Result<bool, sea_orm::DbErr> {
-    Ok(payment_event::Entity::find()
-        .filter(payment_event::Column::Provider.eq("refund"))
-        .filter(payment_event::Column::EventId.eq(key))
-        .one(db)
-        .await?
-        .is_some())
 }

@@ -17,10 +17,7 @@ use crate::{
     },
     state::AppState,
 };
-use entity::{payment_event, shop_order};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use entity::shop_order;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -51,12 +48,7 @@ pub async fn ensure_intent(app: &AppState, o: &shop_order::Model) -> ApiResult<C
         .await
         .map_err(unavailable)?;
     if o.payment_intent_id.as_deref() != Some(id.as_str()) {
-        shop_order::Entity::update_many()
-            .col_expr(shop_order::Column::PaymentIntentId, Expr::value(id.clone()))
-            .filter(shop_order::Column::Id.eq(o.id))
-            .filter(shop_order::Column::PaymentIntentId.is_null())
-            .exec(&app.db)
-            .await?;
+        super::repo::set_intent(&app.db, o.id, &id).await?;
     }
     Ok(CardPayment {
         intent_id: id,
@@ -123,21 +115,11 @@ pub async fn webhook(
     let order = if intent.is_empty() {
         None
     } else {
-        shop_order::Entity::find()
-            .filter(shop_order::Column::PaymentIntentId.eq(intent))
-            .one(&txn)
-            .await?
+        super::repo::order_by_intent(&txn, intent).await?
     };
-    let recorded = payment_event::ActiveModel {
-        id: Set(core::new_id()),
-        provider: Set(PROVIDER.into()),
-        event_id: Set(event_id.into()),
-        kind: Set(kind.into()),
-        order_id: Set(order.as_ref().map(|o| o.id)),
-        received_at: Set(core::now()),
-    }
-    .insert(&txn)
-    .await;
+    let recorded =
+        super::repo::record_event(&txn, PROVIDER, event_id, kind, order.as_ref().map(|o| o.id))
+            .await;
     if let Err(e) = recorded {
         drop(txn);
         return match ApiError::from(e) {
@@ -294,12 +276,7 @@ async fn match_payment(
             Some("no order number in the payer name or memo".into()),
         ));
     }
-    let found = shop_order::Entity::find()
-        .filter(shop_order::Column::AggregatorId.eq(agg))
-        .filter(shop_order::Column::Number.is_in(numbers))
-        .filter(shop_order::Column::PaymentMethod.eq(PaymentMethod::BankTransfer))
-        .one(&app.db)
-        .await?;
+    let found = super::repo::bank_transfer_order(&app.db, agg, numbers).await?;
     let Some(o) = found else {
         return Ok(row(
             "no_match",
