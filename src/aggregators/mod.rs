@@ -1,5 +1,6 @@
 //! Tenants: one aggregator per island group or co-op; created by the CLI or an admin.
 pub mod handlers;
+pub mod repo;
 pub mod service;
 
 use crate::{area::Area, http::route::RouteSpec, route};

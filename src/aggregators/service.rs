@@ -8,10 +8,7 @@ use crate::{
     state::AppState,
 };
 use entity::aggregator;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Path words that cannot be slugs (they are routes of their own).
 const RESERVED: [&str; 14] = [
@@ -60,31 +57,20 @@ pub async fn insert(
 ) -> ApiResult<aggregator::Model> {
     check_slug(slug).map_err(|m| ApiError::field("slug", m))?;
     let name = core::validate::text(name, 200).map_err(|m| ApiError::field("name", m))?;
-    if aggregator::Entity::find()
-        .filter(aggregator::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .is_some()
-    {
+    if super::repo::by_slug(db, slug).await?.is_some() {
         return Err(ApiError::conflict(
             "slug_taken",
             "an aggregator with this slug exists",
         ));
     }
-    aggregator::ActiveModel {
-        id: Set(core::new_id()),
-        slug: Set(slug.to_string()),
-        name: Set(name),
-        created_at: Set(core::now()),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => {
-            ApiError::conflict("slug_taken", "an aggregator with this slug exists")
-        }
-        other => other,
-    })
+    super::repo::insert(db, slug, name)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("slug_taken", "an aggregator with this slug exists")
+            }
+            other => other,
+        })
 }
 
 /// Whether an aggregator with this slug exists.
@@ -93,11 +79,7 @@ pub async fn insert(
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn exists(db: &impl ConnectionTrait, slug: &str) -> ApiResult<bool> {
-    Ok(aggregator::Entity::find()
-        .filter(aggregator::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .is_some())
+    Ok(super::repo::by_slug(db, slug).await?.is_some())
 }
 
 /// On a database without aggregators, creates the default one from config so the bare
@@ -107,11 +89,11 @@ pub async fn exists(db: &impl ConnectionTrait, slug: &str) -> ApiResult<bool> {
 /// Database failure or a bad default slug in config.
 #[tracing::instrument(skip_all)]
 pub async fn ensure_default(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
-    if aggregator::Entity::find().count(db).await? > 0 {
+    if super::repo::count(db).await? > 0 {
         return Ok(());
     }
     let txn = db::begin_write(db).await?;
-    if aggregator::Entity::find().count(&txn).await? == 0 {
+    if super::repo::count(&txn).await? == 0 {
         insert(
             &txn,
             &settings.server.default_aggregator,
@@ -131,14 +113,15 @@ pub async fn ensure_default(db: &DatabaseConnection, settings: &Settings) -> any
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<aggregator::Model>> {
-    let mut q = aggregator::Entity::find().order_by_asc(aggregator::Column::Slug);
-    if !actor.is_global_admin() {
+    let only = if actor.is_global_admin() {
+        None
+    } else {
         let Some(a) = actor.aggregator_id else {
             return Ok(Vec::new());
         };
-        q = q.filter(aggregator::Column::Id.eq(a));
-    }
-    Ok(q.all(&app.db).await?)
+        Some(a)
+    };
+    Ok(super::repo::list(&app.db, only).await?)
 }
 
 /// Creates an aggregator (deployment-wide admins only), audit-logged.
