@@ -4,6 +4,7 @@ pub mod dto;
 pub mod handlers;
 pub mod jobs;
 pub mod password;
+pub mod repo;
 pub mod service;
 pub mod users;
 

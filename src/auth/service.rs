@@ -9,7 +9,7 @@ use crate::{
         secrets::{hash_token, keyed_hash, random_token},
         validate,
     },
-    db::{self, sql_for},
+    db,
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role, Via},
     jobs::{NewJob, enqueue},
@@ -17,35 +17,13 @@ use crate::{
     state::AppState,
 };
 use chrono::Duration;
-use entity::{api_token, app_user, login_attempt, one_time_link, session};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QueryResult, Statement, sea_query::Expr,
-};
+use entity::{api_token, app_user, login_attempt, one_time_link};
+use sea_orm::ConnectionTrait;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 /// Prefix of every API token (helps secret scanners and humans recognise them).
 pub const TOKEN_PREFIX: &str = "ym_";
-
-const USER_COLS: &str = "u.id, u.aggregator_id, u.email, u.display_name, u.role, u.producer_id, \
-                         u.prefecture_code, u.locale";
-
-fn actor_from_row(row: &QueryResult, via: Via) -> Result<Actor, sea_orm::DbErr> {
-    let role: String = row.try_get("", "role")?;
-    Ok(Actor {
-        user_id: row.try_get("", "id")?,
-        aggregator_id: row.try_get("", "aggregator_id")?,
-        email: row.try_get("", "email")?,
-        display_name: row.try_get("", "display_name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| sea_orm::DbErr::Custom(format!("unknown role {role}")))?,
-        producer_id: row.try_get("", "producer_id")?,
-        prefecture_code: row.try_get("", "prefecture_code")?,
-        locale: row.try_get("", "locale")?,
-        via,
-    })
-}
 
 /// Resolves a bearer token to its active user. One indexed lookup; `last_used_at` is written
 /// at most once a minute so authenticated reads stay read-only.
@@ -55,33 +33,15 @@ fn actor_from_row(row: &QueryResult, via: Via) -> Result<Actor, sea_orm::DbErr> 
 #[tracing::instrument(skip_all)]
 pub async fn authenticate_token(app: &AppState, token: &str) -> ApiResult<Actor> {
     let now = core::now();
-    let backend = app.db.get_database_backend();
-    let sql = format!(
-        "SELECT {USER_COLS}, t.id AS token_id, t.last_used_at FROM api_token t \
-         JOIN app_user u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-         AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = $3"
-    );
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(backend, &sql),
-        [hash_token(token).into(), now.into(), true.into()],
-    );
-    let row = app
-        .db
-        .query_one_raw(stmt)
+    let (actor, last_used) = super::repo::token_actor(&app.db, hash_token(token), now)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let token_id: Uuid = row.try_get("", "token_id")?;
-    let last_used: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "last_used_at")?;
-    if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, Expr::value(Some(now)))
-            .filter(api_token::Column::Id.eq(token_id))
-            .exec(&app.db)
-            .await?;
+    if last_used.is_none_or(|t| now - t > Duration::minutes(1))
+        && let Via::Token { token_id } = &actor.via
+    {
+        super::repo::touch_token(&app.db, *token_id, now).await?;
     }
-    Ok(actor_from_row(&row, Via::Token { token_id })?)
+    Ok(actor)
 }
 
 /// Resolves a session cookie value to its active user.
@@ -90,32 +50,9 @@ pub async fn authenticate_token(app: &AppState, token: &str) -> ApiResult<Actor>
 /// 401 for unknown or expired sessions and deactivated users.
 #[tracing::instrument(skip_all)]
 pub async fn authenticate_session(app: &AppState, cookie: &str) -> ApiResult<Actor> {
-    let now = core::now();
-    let backend = app.db.get_database_backend();
-    let sql = format!(
-        "SELECT {USER_COLS}, s.id AS session_id, s.csrf_token FROM session s \
-         JOIN app_user u ON u.id = s.user_id \
-         WHERE s.id = $1 AND s.expires_at > $2 AND u.active = $3"
-    );
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(backend, &sql),
-        [hash_token(cookie).into(), now.into(), true.into()],
-    );
-    let row = app
-        .db
-        .query_one_raw(stmt)
+    super::repo::session_actor(&app.db, hash_token(cookie), core::now())
         .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let session_id: String = row.try_get("", "session_id")?;
-    let csrf_token: String = row.try_get("", "csrf_token")?;
-    Ok(actor_from_row(
-        &row,
-        Via::Session {
-            session_id,
-            csrf_token,
-        },
-    )?)
+        .ok_or(ApiError::Unauthenticated)
 }
 
 /// A successful login.
@@ -153,13 +90,9 @@ pub async fn login(
 
     // Record the attempt as a failure *before* counting and verifying: the k-th concurrent
     // attempt then counts at least k, so no burst of parallel guesses gets past the limit.
-    let attempt_id = record_attempt(&app.db, &account_key, &ip_key, false).await?;
+    let attempt_id = super::repo::record_attempt(&app.db, &account_key, &ip_key, false).await?;
     let count_failures = |col: login_attempt::Column, key: String| {
-        login_attempt::Entity::find()
-            .filter(col.eq(key))
-            .filter(login_attempt::Column::Succeeded.eq(false))
-            .filter(login_attempt::Column::CreatedAt.gt(since))
-            .count(&app.db)
+        super::repo::failures_since(&app.db, col, key, since)
     };
     let account_failures =
         count_failures(login_attempt::Column::AccountKey, account_key.clone()).await?;
@@ -170,10 +103,7 @@ pub async fn login(
         });
     }
 
-    let user = app_user::Entity::find()
-        .filter(app_user::Column::Email.eq(email.clone()))
-        .one(&app.db)
-        .await?;
+    let user = super::repo::user_by_email(&app.db, &email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::verify(password_plain.to_string(), hash).await;
     let user = match user {
@@ -205,24 +135,18 @@ pub async fn login(
     let csrf_token = random_token();
     let txn = db::begin_write(&app.db).await?;
     if let Some(prev) = previous_session {
-        session::Entity::delete_by_id(hash_token(prev))
-            .exec(&txn)
-            .await?;
+        super::repo::delete_session(&txn, hash_token(prev)).await?;
     }
-    session::ActiveModel {
-        id: Set(hash_token(&session_token)),
-        user_id: Set(user.id),
-        csrf_token: Set(csrf_token.clone()),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::hours(auth.session_ttl_hours)),
-    }
-    .insert(&txn)
+    super::repo::insert_session(
+        &txn,
+        hash_token(&session_token),
+        user.id,
+        csrf_token.clone(),
+        now,
+        now + Duration::hours(auth.session_ttl_hours),
+    )
     .await?;
-    login_attempt::Entity::update_many()
-        .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
-        .filter(login_attempt::Column::Id.eq(attempt_id))
-        .exec(&txn)
-        .await?;
+    super::repo::attempt_succeeded(&txn, attempt_id).await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -250,25 +174,6 @@ pub async fn login(
     })
 }
 
-async fn record_attempt(
-    db: &impl ConnectionTrait,
-    account_key: &str,
-    ip_key: &str,
-    succeeded: bool,
-) -> Result<Uuid, sea_orm::DbErr> {
-    let id = core::new_id();
-    login_attempt::ActiveModel {
-        id: Set(id),
-        account_key: Set(account_key.to_string()),
-        ip_key: Set(ip_key.to_string()),
-        succeeded: Set(succeeded),
-        created_at: Set(core::now()),
-    }
-    .insert(db)
-    .await?;
-    Ok(id)
-}
-
 /// Builds an actor from a user row.
 ///
 /// # Errors
@@ -294,9 +199,7 @@ pub fn actor_from_model(u: &app_user::Model, via: Via) -> ApiResult<Actor> {
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn logout(app: &AppState, session_cookie: &str) -> ApiResult<()> {
-    session::Entity::delete_by_id(hash_token(session_cookie))
-        .exec(&app.db)
-        .await?;
+    super::repo::delete_session(&app.db, hash_token(session_cookie)).await?;
     Ok(())
 }
 
@@ -323,18 +226,20 @@ pub async fn create_token(
     let secret = format!("{TOKEN_PREFIX}{}", random_token());
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
-    let model = api_token::ActiveModel {
-        id: Set(core::new_id()),
-        user_id: Set(actor.user_id),
-        name: Set(name),
-        token_hash: Set(hash_token(&secret)),
-        prefix: Set(secret[..10].to_string()),
-        created_at: Set(now),
-        expires_at: Set(expires_in_days.map(|d| now + Duration::days(d))),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-    }
-    .insert(&txn)
+    let model = super::repo::insert_token(
+        &txn,
+        api_token::Model {
+            id: core::new_id(),
+            user_id: actor.user_id,
+            name,
+            token_hash: hash_token(&secret),
+            prefix: secret[..10].to_string(),
+            created_at: now,
+            expires_at: expires_in_days.map(|d| now + Duration::days(d)),
+            last_used_at: None,
+            revoked_at: None,
+        },
+    )
     .await?;
     audit::record(
         &txn,
@@ -358,11 +263,7 @@ pub async fn create_token(
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn list_tokens(app: &AppState, actor: &Actor) -> ApiResult<Vec<api_token::Model>> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(actor.user_id))
-        .order_by_desc(api_token::Column::Id)
-        .all(&app.db)
-        .await?)
+    Ok(super::repo::tokens_of(&app.db, actor.user_id).await?)
 }
 
 /// Revokes one of the actor's tokens.
@@ -373,17 +274,11 @@ pub async fn list_tokens(app: &AppState, actor: &Actor) -> ApiResult<Vec<api_tok
 pub async fn revoke_token(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
-    let token = api_token::Entity::find_by_id(id)
-        .filter(api_token::Column::UserId.eq(actor.user_id))
-        .one(&txn)
+    let token = super::repo::token_of(&txn, actor.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if token.revoked_at.is_none() {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
-            .filter(api_token::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
+        super::repo::revoke_token(&txn, id, now).await?;
         audit::record(
             &txn,
             AuditRecord {
@@ -426,16 +321,18 @@ pub async fn create_link(
     let token = random_token();
     let now = core::now();
     let id = core::new_id();
-    one_time_link::ActiveModel {
-        id: Set(id),
-        user_id: Set(user.id),
-        purpose: Set(purpose.to_string()),
-        token_hash: Set(hash_token(&token)),
-        expires_at: Set(now + ttl),
-        used_at: Set(None),
-        created_at: Set(now),
-    }
-    .insert(db)
+    super::repo::insert_link(
+        db,
+        one_time_link::Model {
+            id,
+            user_id: user.id,
+            purpose: purpose.to_string(),
+            token_hash: hash_token(&token),
+            expires_at: now + ttl,
+            used_at: None,
+            created_at: now,
+        },
+    )
     .await?;
     let base = app.settings.server.base_url.trim_end_matches('/');
     let path = if purpose == link_purpose::CONFIRM_EMAIL {
@@ -473,20 +370,16 @@ pub async fn request_password_reset(app: &AppState, email: &str) -> ApiResult<()
 #[tracing::instrument(skip_all)]
 pub async fn process_password_reset(app: &AppState, email: &str) -> Result<(), sea_orm::DbErr> {
     let txn = db::begin_write(&app.db).await?;
-    let Some(user) = app_user::Entity::find()
-        .filter(app_user::Column::Email.eq(email))
-        .filter(app_user::Column::Active.eq(true))
-        .one(&txn)
-        .await?
-    else {
+    let Some(user) = super::repo::active_user_by_email(&txn, email).await? else {
         return Ok(());
     };
-    let recent = one_time_link::Entity::find()
-        .filter(one_time_link::Column::UserId.eq(user.id))
-        .filter(one_time_link::Column::Purpose.eq(link_purpose::RESET))
-        .filter(one_time_link::Column::CreatedAt.gt(core::now() - Duration::minutes(1)))
-        .count(&txn)
-        .await?;
+    let recent = super::repo::links_since(
+        &txn,
+        user.id,
+        link_purpose::RESET,
+        core::now() - Duration::minutes(1),
+    )
+    .await?;
     if recent > 0 {
         return Ok(());
     }
@@ -571,14 +464,13 @@ pub fn check_password(app: &AppState, field: &str, pw: &str) -> ApiResult<()> {
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn link_is_valid(app: &AppState, token: &str) -> ApiResult<bool> {
-    Ok(one_time_link::Entity::find()
-        .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
-        .filter(one_time_link::Column::Purpose.is_in(link_purpose::SETS_PASSWORD))
-        .filter(one_time_link::Column::UsedAt.is_null())
-        .filter(one_time_link::Column::ExpiresAt.gt(core::now()))
-        .count(&app.db)
-        .await?
-        > 0)
+    Ok(super::repo::live_link(
+        &app.db,
+        hash_token(token),
+        &link_purpose::SETS_PASSWORD,
+        core::now(),
+    )
+    .await?)
 }
 
 /// Sets a new password through a one-time link (reset or invitation). The link is consumed
@@ -602,46 +494,21 @@ pub async fn confirm_password_reset(
     let hash = password::hash(new_password.to_string()).await?;
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
-    let link = one_time_link::Entity::find()
-        .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
-        .filter(one_time_link::Column::Purpose.is_in(link_purpose::SETS_PASSWORD))
-        .one(&txn)
-        .await?;
-    let link = link.ok_or_else(invalid)?;
-    let used = one_time_link::Entity::update_many()
-        .col_expr(one_time_link::Column::UsedAt, Expr::value(Some(now)))
-        .filter(one_time_link::Column::Id.eq(link.id))
-        .filter(one_time_link::Column::UsedAt.is_null())
-        .filter(one_time_link::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    if used.rows_affected != 1 {
+    let link = super::repo::link_by_hash(&txn, hash_token(token), &link_purpose::SETS_PASSWORD)
+        .await?
+        .ok_or_else(invalid)?;
+    if !super::repo::use_link(&txn, link.id, now).await? {
         return Err(invalid());
     }
-    let user = app_user::Entity::find_by_id(link.user_id)
-        .one(&txn)
+    let user = super::repo::user(&txn, link.user_id)
         .await?
         .ok_or_else(invalid)?;
     if !user.active {
         return Err(invalid());
     }
-    app_user::Entity::update_many()
-        .col_expr(app_user::Column::PasswordHash, Expr::value(Some(hash)))
-        .col_expr(app_user::Column::UpdatedAt, Expr::value(now))
-        .filter(app_user::Column::Id.eq(user.id))
-        .exec(&txn)
-        .await?;
+    super::repo::set_password(&txn, user.id, hash, now).await?;
     // A reset often follows a takeover: end every session and revoke every API token.
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user.id))
-        .exec(&txn)
-        .await?;
-    api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(api_token::Column::UserId.eq(user.id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    super::repo::end_access(&txn, user.id, now).await?;
     audit::record(
         &txn,
         AuditRecord {
