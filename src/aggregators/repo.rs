@@ -62,3 +62,14 @@ pub async fn list(
     }
     q.all(db).await
 }
+
+/// Aggregator `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<aggregator::Model>, DbErr> {
+    aggregator::Entity::find_by_id(id).one(db).await
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{api_token, app_user, login_attempt, one_time_link, session};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Statement, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -423,4 +423,79 @@ pub async fn end_access(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// Stores a new user.
+///
+/// # Errors
+/// Database failure (a taken email fails on its unique key).
+pub async fn insert_user(
+    db: &impl ConnectionTrait,
+    row: app_user::Model,
+) -> Result<app_user::Model, DbErr> {
+    app_user::ActiveModel::from(row).insert(db).await
+}
+
+/// Writes the changed columns of a user.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_user(
+    db: &impl ConnectionTrait,
+    am: app_user::ActiveModel,
+) -> Result<app_user::Model, DbErr> {
+    am.update(db).await
+}
+
+/// Users matching `cond`, newest first, at most `limit`.
+///
+/// # Errors
+/// Database failure.
+pub async fn users_where(
+    db: &impl ConnectionTrait,
+    cond: sea_orm::Condition,
+    limit: u64,
+) -> Result<Vec<app_user::Model>, DbErr> {
+    app_user::Entity::find()
+        .filter(cond)
+        .order_by_desc(app_user::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The user matching `cond`.
+///
+/// # Errors
+/// Database failure.
+pub async fn user_where(
+    db: &impl ConnectionTrait,
+    cond: sea_orm::Condition,
+) -> Result<Option<app_user::Model>, DbErr> {
+    app_user::Entity::find().filter(cond).one(db).await
+}
+
+/// Ends every session of user `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn end_sessions(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Whether an active user has role `role`.
+///
+/// # Errors
+/// Database failure.
+pub async fn any_active_with_role(db: &impl ConnectionTrait, role: &str) -> Result<bool, DbErr> {
+    Ok(app_user::Entity::find()
+        .filter(app_user::Column::Role.eq(role))
+        .filter(app_user::Column::Active.eq(true))
+        .count(db)
+        .await?
+        > 0)
 }

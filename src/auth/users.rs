@@ -15,11 +15,8 @@ use crate::{
     state::AppState,
 };
 use chrono::Duration;
-use entity::{aggregator, api_token, app_user, session};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::app_user;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 /// Roles an operator may grant.
@@ -149,41 +146,37 @@ pub async fn invite_user(
     let txn = db::begin_write(&app.db).await?;
     let org = match aggregator_id {
         Some(a) => {
-            aggregator::Entity::find_by_id(a)
-                .one(&txn)
+            crate::aggregators::repo::by_id(&txn, a)
                 .await?
                 .ok_or_else(|| ApiError::field("aggregator_id", "no such aggregator"))?
                 .name
         }
         None => "yuimaru".to_string(),
     };
-    if app_user::Entity::find()
-        .filter(app_user::Column::Email.eq(email.clone()))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
+    if super::repo::user_by_email(&txn, &email).await?.is_some() {
         return Err(ApiError::conflict(
             "email_taken",
             "an account with this email already exists",
         ));
     }
     let now = core::now();
-    let user = app_user::ActiveModel {
-        id: Set(core::new_id()),
-        aggregator_id: Set(aggregator_id),
-        email: Set(email),
-        display_name: Set(display_name),
-        role: Set(input.role.as_str().into()),
-        producer_id: Set(producer_id),
-        prefecture_code: Set(prefecture_code),
-        locale: Set(locale),
-        password_hash: Set(None),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let user = super::repo::insert_user(
+        &txn,
+        app_user::Model {
+            id: core::new_id(),
+            aggregator_id,
+            email,
+            display_name,
+            role: input.role.as_str().into(),
+            producer_id,
+            prefecture_code,
+            locale,
+            password_hash: None,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
     .await
     .map_err(|e| match ApiError::from(e) {
         ApiError::Conflict { .. } => {
@@ -257,12 +250,7 @@ pub async fn list_users(
     if let Some(after) = page.after {
         cond = cond.add(app_user::Column::Id.lt(after));
     }
-    Ok(app_user::Entity::find()
-        .filter(cond)
-        .order_by_desc(app_user::Column::Id)
-        .limit(page.limit)
-        .all(&app.db)
-        .await?)
+    Ok(super::repo::users_where(&app.db, cond, page.limit).await?)
 }
 
 async fn find_managed(
@@ -270,9 +258,7 @@ async fn find_managed(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<app_user::Model> {
-    app_user::Entity::find()
-        .filter(managed_scope(actor)?.add(app_user::Column::Id.eq(id)))
-        .one(db)
+    super::repo::user_where(db, managed_scope(actor)?.add(app_user::Column::Id.eq(id)))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -338,13 +324,10 @@ pub async fn update_user(
         return Err(ApiError::forbidden());
     }
     am.updated_at = Set(core::now());
-    let updated = am.update(&txn).await?;
+    let updated = super::repo::update_user(&txn, am).await?;
     if let Some((from, to)) = role_change {
         // A new role must not ride on sessions opened under the old one.
-        session::Entity::delete_many()
-            .filter(session::Column::UserId.eq(user.id))
-            .exec(&txn)
-            .await?;
+        super::repo::end_sessions(&txn, user.id).await?;
         audit::record(
             &txn,
             AuditRecord {
@@ -389,18 +372,9 @@ pub async fn set_active(
     let mut am: app_user::ActiveModel = user.clone().into();
     am.active = Set(active);
     am.updated_at = Set(now);
-    let updated = am.update(&txn).await?;
+    let updated = super::repo::update_user(&txn, am).await?;
     if !active {
-        session::Entity::delete_many()
-            .filter(session::Column::UserId.eq(user.id))
-            .exec(&txn)
-            .await?;
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
-            .filter(api_token::Column::UserId.eq(user.id))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        super::repo::end_access(&txn, user.id, now).await?;
     }
     audit::record(
         &txn,
@@ -433,8 +407,7 @@ pub async fn update_me(
     display_name: Option<String>,
     locale: Option<String>,
 ) -> ApiResult<app_user::Model> {
-    let user = app_user::Entity::find_by_id(actor.user_id)
-        .one(&app.db)
+    let user = super::repo::user(&app.db, actor.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let mut am: app_user::ActiveModel = user.into();
@@ -446,7 +419,7 @@ pub async fn update_me(
         am.locale = Set(check_locale("locale", locale)?);
     }
     am.updated_at = Set(core::now());
-    Ok(am.update(&app.db).await?)
+    Ok(super::repo::update_user(&app.db, am).await?)
 }
 
 /// Creates a user from the command line (bootstrap of the first admin). With a password the
@@ -472,9 +445,7 @@ pub async fn create_user_cli(
         validate::text(display_name, 100).map_err(|m| anyhow::anyhow!("name {m}"))?;
     let aggregator_id = match aggregator_slug {
         Some(slug) => Some(
-            aggregator::Entity::find()
-                .filter(aggregator::Column::Slug.eq(slug))
-                .one(db)
+            crate::aggregators::repo::by_slug(db, slug)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no aggregator with slug {slug}"))?
                 .id,
@@ -494,43 +465,42 @@ pub async fn create_user_cli(
         None => None,
     };
     let txn = db::begin_write(db).await?;
-    if app_user::Entity::find()
-        .filter(app_user::Column::Email.eq(email.clone()))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
+    if super::repo::user_by_email(&txn, &email).await?.is_some() {
         anyhow::bail!("an account with this email already exists");
     }
     let now = core::now();
-    let user = app_user::ActiveModel {
-        id: Set(core::new_id()),
-        aggregator_id: Set(aggregator_id),
-        email: Set(email),
-        display_name: Set(display_name),
-        role: Set(role.as_str().into()),
-        producer_id: Set(producer_id),
-        prefecture_code: Set(prefecture_code),
-        locale: Set("ja".into()),
-        password_hash: Set(hash.clone()),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let user = super::repo::insert_user(
+        &txn,
+        app_user::Model {
+            id: core::new_id(),
+            aggregator_id,
+            email,
+            display_name,
+            role: role.as_str().into(),
+            producer_id,
+            prefecture_code,
+            locale: "ja".into(),
+            password_hash: hash.clone(),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
     .await?;
     let link = if hash.is_none() {
         let token = core::secrets::random_token();
-        entity::one_time_link::ActiveModel {
-            id: Set(core::new_id()),
-            user_id: Set(user.id),
-            purpose: Set(link_purpose::INVITE.into()),
-            token_hash: Set(core::secrets::hash_token(&token)),
-            expires_at: Set(now + Duration::hours(72)),
-            used_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
+        super::repo::insert_link(
+            &txn,
+            entity::one_time_link::Model {
+                id: core::new_id(),
+                user_id: user.id,
+                purpose: link_purpose::INVITE.into(),
+                token_hash: core::secrets::hash_token(&token),
+                expires_at: now + Duration::hours(72),
+                used_at: None,
+                created_at: now,
+            },
+        )
         .await?;
         Some(format!(
             "{}/password-reset/{token}",
@@ -560,11 +530,5 @@ pub async fn create_user_cli(
 /// # Errors
 /// Database failure.
 pub async fn any_admin(db: &impl sea_orm::ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    Ok(entity::app_user::Entity::find()
-        .filter(entity::app_user::Column::Role.eq(Role::Admin.as_str()))
-        .filter(entity::app_user::Column::Active.eq(true))
-        .count(db)
-        .await?
-        > 0)
+    super::repo::any_active_with_role(db, Role::Admin.as_str()).await
 }
