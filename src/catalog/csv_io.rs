@@ -18,10 +18,8 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{producer, product, sku};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use entity::{product, sku};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use utoipa::ToSchema;
@@ -177,14 +175,14 @@ pub async fn import(
             ..Default::default()
         };
         write_content(&mut am, &r.content);
-        let p = am.insert(&txn).await?;
+        let p = super::repo::insert_product(&txn, am).await?;
         let jan = r
             .sku
             .jan
             .as_deref()
             .filter(|j| !j.is_empty())
             .and_then(|j| Jan::parse(j).ok());
-        sku::ActiveModel {
+        let row = sku::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(p.aggregator_id),
             producer_id: Set(p.producer_id),
@@ -200,9 +198,8 @@ pub async fn import(
             low_stock_flagged: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        };
+        super::repo::insert_sku(&txn, row).await?;
         imported += 1;
     }
     audit::record(
@@ -260,7 +257,7 @@ async fn parse_row(
     };
     let producer = match wanted {
         Err(()) => None,
-        Ok(id) => match producer::Entity::find_by_id(id).one(&app.db).await {
+        Ok(id) => match crate::producers::repo::producer(&app.db, id).await {
             Ok(Some(p)) if actor.in_tenant(Some(p.aggregator_id)) => Some(p),
             Ok(_) => {
                 errors.push(err("producer_id", "no such producer in your aggregator"));
@@ -355,10 +352,7 @@ async fn parse_row(
         }));
     }
     if let (Some(code), Some(p)) = (&sku.code, &producer) {
-        let taken = sku::Entity::find()
-            .filter(sku::Column::AggregatorId.eq(p.aggregator_id))
-            .filter(sku::Column::Code.eq(code.clone()))
-            .one(&app.db)
+        let taken = super::repo::sku_by_code(&app.db, p.aggregator_id, code)
             .await
             .ok()
             .flatten()
@@ -385,24 +379,19 @@ async fn parse_row(
 #[tracing::instrument(skip_all)]
 pub async fn export(app: &AppState, actor: &Actor, enc: CsvEncoding) -> ApiResult<Vec<u8>> {
     actor.require(&[Role::Operator, Role::Admin, Role::Finance, Role::Producer])?;
-    let mut q = product::Entity::find().order_by_asc(product::Column::Id);
-    q = match actor.role {
-        Role::Producer => q.filter(
+    let cond = match actor.role {
+        Role::Producer => Condition::all().add(
             product::Column::ProducerId.eq(actor.producer_id.ok_or_else(ApiError::forbidden)?),
         ),
-        _ if actor.is_global_admin() => q,
-        _ => q.filter(
+        _ if actor.is_global_admin() => Condition::all(),
+        _ => Condition::all().add(
             product::Column::AggregatorId
                 .eq(actor.aggregator_id.ok_or_else(ApiError::forbidden)?),
         ),
     };
-    let products = q.all(&app.db).await?;
+    let products = super::repo::all_products_where(&app.db, cond).await?;
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let skus = sku::Entity::find()
-        .filter(sku::Column::ProductId.is_in(ids))
-        .order_by_asc(sku::Column::Code)
-        .all(&app.db)
-        .await?;
+    let skus = super::repo::skus_of_products(&app.db, &ids, false).await?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());

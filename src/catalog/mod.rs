@@ -7,6 +7,7 @@ pub mod dto;
 pub mod handlers;
 pub mod images;
 pub mod photos;
+pub mod repo;
 pub mod service;
 
 use crate::{area::Area, http::route::RouteSpec, route};

@@ -1,4 +1,5 @@
 //! Product photos: upload (checked, stripped, resized), listing, serving, deletion.
+use super::repo;
 use super::{
     images::{self, ImageRejection},
     service::status,
@@ -10,11 +11,8 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{product, product_image};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
-};
+use entity::product_image;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 /// The photos of a product, in order.
@@ -26,12 +24,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     product_id: Uuid,
 ) -> ApiResult<Vec<product_image::Model>> {
-    Ok(product_image::Entity::find()
-        .filter(product_image::Column::ProductId.eq(product_id))
-        .order_by_asc(product_image::Column::Position)
-        .order_by_asc(product_image::Column::Id)
-        .all(db)
-        .await?)
+    Ok(repo::images(db, product_id).await?)
 }
 
 /// Checks and re-encodes an uploaded photo off the async threads (size and emptiness, content
@@ -100,10 +93,7 @@ pub async fn upload(
             limit: cfg.max_bytes,
         });
     }
-    let count = product_image::Entity::find()
-        .filter(product_image::Column::ProductId.eq(p.id))
-        .count(&app.db)
-        .await?;
+    let count = repo::image_count(&app.db, p.id).await?;
     if count >= cfg.max_images_per_product {
         return Err(ApiError::Conflict {
             code: "too_many_images",
@@ -127,10 +117,7 @@ pub async fn upload(
         let txn = db::begin_write(&app.db).await?;
         // Counted again inside the write transaction; the position is unique per product, so
         // concurrent uploads cannot both take the last slot.
-        let images = product_image::Entity::find()
-            .filter(product_image::Column::ProductId.eq(p.id))
-            .all(&txn)
-            .await?;
+        let images = repo::images(&txn, p.id).await?;
         if images.len() as u64 >= cfg.max_images_per_product {
             return Err(ApiError::conflict(
                 "too_many_images",
@@ -138,7 +125,7 @@ pub async fn upload(
             ));
         }
         let position = images.iter().map(|i| i.position + 1).max().unwrap_or(0);
-        let model = product_image::ActiveModel {
+        let row = product_image::ActiveModel {
             id: Set(id),
             aggregator_id: Set(p.aggregator_id),
             product_id: Set(p.id),
@@ -149,16 +136,16 @@ pub async fn upload(
             bytes: Set(processed.bytes.len() as i64),
             position: Set(position),
             created_at: Set(core::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "too_many_images",
-                "another photo was added at the same time; try again",
-            ),
-            other => other,
-        })?;
+        };
+        let model = repo::insert_image(&txn, row)
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict(
+                    "too_many_images",
+                    "another photo was added at the same time; try again",
+                ),
+                other => other,
+            })?;
         audit::record(
             &txn,
             AuditRecord {
@@ -188,12 +175,8 @@ pub async fn fetch(
     actor: Option<&Actor>,
     id: Uuid,
 ) -> ApiResult<(Vec<u8>, String)> {
-    let img = product_image::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let p = product::Entity::find_by_id(img.product_id)
-        .one(&app.db)
+    let img = repo::image(&app.db, id).await?.ok_or(ApiError::NotFound)?;
+    let p = repo::product(&app.db, img.product_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if p.status != status::LISTED {
@@ -218,14 +201,9 @@ pub async fn fetch(
 #[tracing::instrument(skip_all)]
 pub async fn delete(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
-    let img = product_image::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let img = repo::image(&app.db, id).await?.ok_or(ApiError::NotFound)?;
     super::service::find_in_scope(&app.db, actor, img.product_id).await?;
-    product_image::Entity::delete_by_id(id)
-        .exec(&app.db)
-        .await?;
+    repo::delete_image(&app.db, id).await?;
     app.storage
         .delete(&img.storage_key)
         .await

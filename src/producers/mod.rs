@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+pub mod repo;
 pub mod service;
 
 use crate::{area::Area, http::route::RouteSpec, route};

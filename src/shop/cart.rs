@@ -4,11 +4,9 @@
 //! the checkout preview's work ([`super::checkout::check`]).
 use super::{
     catalogue::{self, ShopProduct},
-    settings,
+    repo, settings,
 };
 use crate::{error::ApiResult, orders::domain::PaymentMethod, state::AppState};
-use entity::sku;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// One line of the cart.
@@ -38,11 +36,7 @@ pub struct Cart {
 #[tracing::instrument(skip_all)]
 pub async fn cart(app: &AppState, agg: Uuid, lines: &[(Uuid, i64)]) -> ApiResult<Cart> {
     // Two queries for the whole cart: its SKUs, then their sellable products.
-    let skus: Vec<sku::Model> = sku::Entity::find()
-        .filter(sku::Column::AggregatorId.eq(agg))
-        .filter(sku::Column::Id.is_in(lines.iter().map(|(id, _)| *id)))
-        .all(&app.db)
-        .await?;
+    let skus = repo::skus_of(&app.db, agg, lines.iter().map(|(id, _)| *id)).await?;
     let product_ids: Vec<Uuid> = skus.iter().map(|s| s.product_id).collect();
     let products = catalogue::get_many(app, agg, &product_ids).await?;
     let mut items = Vec::new();

@@ -1,7 +1,7 @@
 //! The public catalogue of one aggregator's shared shop: sellable products only (listed, of an
 //! approved producer that is not closed today), sold-out ones marked as such; Japanese substring
 //! and English case-insensitive search, filters, deterministic sorts and keyset cursors.
-use super::cache::ShopCache;
+use super::{cache::ShopCache, repo};
 use crate::{
     catalog::domain::TEMPERATURE_CLASSES,
     core::{self, validate},
@@ -11,13 +11,8 @@ use crate::{
     state::AppState,
 };
 use chrono::{DateTime, Utc};
-use entity::{
-    aggregator, category, inventory_rule, producer, producer_closure, product, sku, stock_lot,
-};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
-    Statement, Value, sea_query::Expr,
-};
+use entity::{aggregator, category, producer, product, sku};
+use sea_orm::{ConnectionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::{
     collections::{HashMap, HashSet},
@@ -113,9 +108,7 @@ pub async fn aggregator_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> ApiResult<aggregator::Model> {
-    aggregator::Entity::find()
-        .filter(aggregator::Column::Slug.eq(slug))
-        .one(db)
+    crate::aggregators::repo::by_slug(db, slug)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -143,48 +136,17 @@ pub async fn open_producers_among(
     agg: Uuid,
     among: Option<&[Uuid]>,
 ) -> ApiResult<HashMap<Uuid, producer::Model>> {
-    use sea_orm::{Condition, sea_query::Query};
-    let today = core::today_jst();
-    let (p, c) = (producer::Entity, producer_closure::Entity);
-    // Closed today: a closure of the producer itself or of its whole island.
-    let closed = Query::select()
-        .expr(Expr::val(1))
-        .from(c)
-        .and_where(
-            Expr::col((c, producer_closure::Column::AggregatorId))
-                .equals((p, producer::Column::AggregatorId)),
-        )
-        .and_where(Expr::col((c, producer_closure::Column::ClosedFrom)).lte(today))
-        .and_where(Expr::col((c, producer_closure::Column::ClosedTo)).gte(today))
-        .cond_where(
-            Condition::any()
-                .add(
-                    Expr::col((c, producer_closure::Column::ProducerId))
-                        .equals((p, producer::Column::Id)),
-                )
-                .add(
-                    Condition::all()
-                        .add(Expr::col((c, producer_closure::Column::ProducerId)).is_null())
-                        .add(
-                            Expr::col((c, producer_closure::Column::IslandCode))
-                                .equals((p, producer::Column::IslandCode)),
-                        ),
-                ),
-        )
-        .to_owned();
-    let mut found = producer::Entity::find()
-        .filter(producer::Column::AggregatorId.eq(agg))
-        .filter(producer::Column::Status.eq(crate::producers::service::status::APPROVED))
-        .filter(Expr::exists(closed).not());
-    if let Some(ids) = among {
-        found = found.filter(producer::Column::Id.is_in(ids.iter().copied()));
-    }
-    Ok(found
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
+    Ok(repo::producers_open_on(
+        db,
+        agg,
+        crate::producers::service::status::APPROVED,
+        core::today_jst(),
+        among,
+    )
+    .await?
+    .into_iter()
+    .map(|p| (p.id, p))
+    .collect())
 }
 
 /// Units of each SKU that can be sold now: unreserved units in lots of `agg` that still have
@@ -202,12 +164,7 @@ pub async fn available(
     if category_of_sku.is_empty() {
         return Ok(HashMap::new());
     }
-    let lots = stock_lot::Entity::find()
-        .filter(stock_lot::Column::SkuId.is_in(category_of_sku.keys().copied()))
-        .filter(stock_lot::Column::AggregatorId.eq(agg))
-        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-        .all(&app.db)
-        .await?;
+    let lots = repo::unreserved_lots(&app.db, agg, category_of_sku.keys().copied()).await?;
     let rules = shop_rules(app, agg).await?;
     Ok(crate::inventory::stock::sellable_per_sku(
         &lots,
@@ -222,13 +179,6 @@ pub async fn available(
 #[tracing::instrument(skip_all)]
 pub async fn shop_rules(app: &AppState, agg: Uuid) -> ApiResult<Arc<Rules>> {
     crate::inventory::rules::cached(app, agg).await
-}
-
-#[derive(Debug, FromQueryResult)]
-struct Row {
-    id: Uuid,
-    min_price: i64,
-    listed_at: Option<DateTime<Utc>>,
 }
 
 fn bad(field: &str, msg: &str) -> ApiError {
@@ -272,14 +222,10 @@ async fn list_fresh(app: &AppState, agg: Uuid, f: ShopFilter) -> ApiResult<Page>
     let mut args = Args::default();
     let wh = conditions(app, agg, &f, &producer_ids, &mut args).await?;
     let sql = page_sql(&wh, sort, after.as_ref(), limit, &mut args);
-    let stmt = Statement::from_sql_and_values(backend, sql_for(backend, &sql), args.0);
-    let mut rows = Row::find_by_statement(stmt).all(&app.db).await?;
+    let mut rows = repo::listing_rows(&app.db, &sql_for(backend, &sql), args.0).await?;
     let next = next_cursor(&mut rows, sort, limit);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let rows = product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.clone()))
-        .all(&app.db)
-        .await?;
+    let rows = repo::products(&app.db, ids.clone()).await?;
     let mut products = load(app, agg, &producers, rows).await?;
     // Keep the SQL order.
     products.sort_by_key(|p| ids.iter().position(|i| *i == p.product.id));
@@ -400,12 +346,9 @@ async fn conditions(
         .join(", ");
     wh.push(format!("p.producer_id IN ({list})"));
     if let Some(c) = &f.category {
-        let children: Vec<String> = category::Entity::find()
-            .filter(category::Column::ParentCode.eq(c.clone()))
-            .all(&app.db)
+        let children: Vec<String> = crate::catalog::repo::child_category_codes(&app.db, c)
             .await?
             .into_iter()
-            .map(|c| c.code)
             .chain([c.clone()])
             .collect();
         let list = children
@@ -449,11 +392,9 @@ async fn conditions(
 /// days (rule or default).
 async fn in_stock_condition(app: &AppState, agg: Uuid, args: &mut Args) -> ApiResult<String> {
     let today = core::today_jst();
-    let rules = inventory_rule::Entity::find()
-        .filter(inventory_rule::Column::AggregatorId.eq(agg))
-        .filter(inventory_rule::Column::Kind.eq(crate::inventory::rules::MIN_DAYS_CATEGORY))
-        .all(&app.db)
-        .await?;
+    let rules =
+        repo::inventory_rules_of_kind(&app.db, agg, crate::inventory::rules::MIN_DAYS_CATEGORY)
+            .await?;
     let mut case = String::from("CASE p.category_code");
     for r in rules {
         let k = args.arg(r.key.clone().into());
@@ -524,7 +465,7 @@ fn page_sql(
 }
 
 /// Cuts `rows` to `limit` and gives the cursor of the next page when there were more.
-fn next_cursor(rows: &mut Vec<Row>, sort: &str, limit: u64) -> Option<String> {
+fn next_cursor(rows: &mut Vec<repo::ListingRow>, sort: &str, limit: u64) -> Option<String> {
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     if more {
@@ -552,12 +493,7 @@ async fn load(
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let skus = sku::Entity::find()
-        .filter(sku::Column::ProductId.is_in(ids.to_vec()))
-        .filter(sku::Column::Active.eq(true))
-        .order_by_asc(sku::Column::Code)
-        .all(&app.db)
-        .await?;
+    let skus = crate::catalog::repo::skus_of_products(&app.db, &ids, true).await?;
     let category_of_sku = skus
         .iter()
         .filter_map(|s| {
@@ -566,16 +502,9 @@ async fn load(
         })
         .collect();
     let avail = available(app, agg, category_of_sku).await?;
-    let images = entity::product_image::Entity::find()
-        .filter(entity::product_image::Column::ProductId.is_in(ids.to_vec()))
-        .order_by_asc(entity::product_image::Column::Position)
-        .order_by_asc(entity::product_image::Column::Id)
-        .all(&app.db)
-        .await?;
+    let images = crate::catalog::repo::images_of(&app.db, &ids).await?;
     let codes: HashSet<String> = products.iter().map(|p| p.category_code.clone()).collect();
-    let categories: HashMap<String, category::Model> = category::Entity::find()
-        .filter(category::Column::Code.is_in(codes))
-        .all(&app.db)
+    let categories: HashMap<String, category::Model> = repo::categories_among(&app.db, codes)
         .await?
         .into_iter()
         .map(|c| (c.code.clone(), c))
@@ -633,12 +562,7 @@ pub async fn get(app: &AppState, agg: Uuid, id: Uuid) -> ApiResult<Arc<ShopProdu
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn get_many(app: &AppState, agg: Uuid, ids: &[Uuid]) -> ApiResult<Vec<ShopProduct>> {
-    let listed = product::Entity::find()
-        .filter(product::Column::AggregatorId.eq(agg))
-        .filter(product::Column::Status.eq("listed"))
-        .filter(product::Column::Id.is_in(ids.iter().copied()))
-        .all(&app.db)
-        .await?;
+    let listed = repo::listed_products(&app.db, agg, ids).await?;
     if listed.is_empty() {
         return Ok(Vec::new());
     }

@@ -6,8 +6,6 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::product;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 /// Sets (or, when empty or absent, clears) the certificate of product `id` of the caller's
@@ -26,16 +24,7 @@ pub async fn set(app: &AppState, actor: &Actor, id: Uuid, cert: Option<&str>) ->
         ),
     };
     let txn = db::begin_write(&app.db).await?;
-    let r = product::Entity::update_many()
-        .col_expr(
-            product::Column::QuarantineCertificate,
-            Expr::value(cert.clone()),
-        )
-        .filter(product::Column::Id.eq(id))
-        .filter(product::Column::AggregatorId.eq(agg))
-        .exec(&txn)
-        .await?;
-    if r.rows_affected != 1 {
+    if super::repo::set_certificate(&txn, agg, id, cert.clone()).await? != 1 {
         return Err(ApiError::NotFound);
     }
     audit::record(

@@ -22,8 +22,7 @@ use crate::{
     state::AppState,
 };
 use chrono::Duration;
-use entity::{aggregator, category, municipality, producer, product, sku};
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use entity::{aggregator, category, producer, product, sku};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -201,9 +200,7 @@ async fn municipality_of(app: &AppState, c: &Contact) -> ApiResult<Option<String
         .part::<super::cache::ShopCache>()?
         .municipalities
         .get_or_load(c.prefecture.clone(), || {
-            municipality::Entity::find()
-                .filter(municipality::Column::PrefectureCode.eq(c.prefecture.clone()))
-                .all(&app.db)
+            super::repo::municipalities_of(&app.db, &c.prefecture)
         })
         .await?;
     Ok(rows
@@ -218,8 +215,7 @@ async fn categories(app: &AppState) -> ApiResult<std::sync::Arc<HashMap<String, 
         .categories
         .get_or_load((), || async {
             Ok::<_, ApiError>(
-                category::Entity::find()
-                    .all(&app.db)
+                super::repo::all_categories(&app.db)
                     .await?
                     .into_iter()
                     .map(|c| (c.code.clone(), c))
@@ -396,18 +392,7 @@ struct Cart {
 async fn load_cart(app: &AppState, agg: Uuid, ids: Vec<Uuid>) -> ApiResult<Cart> {
     let mut skus: HashMap<Uuid, sku::Model> = HashMap::new();
     let mut products: HashMap<Uuid, product::Model> = HashMap::new();
-    let of_product = sku::Entity::belongs_to(product::Entity)
-        .from(sku::Column::ProductId)
-        .to(product::Column::Id)
-        .into();
-    for (s, p) in sku::Entity::find()
-        .select_also(product::Entity)
-        .join(JoinType::InnerJoin, of_product)
-        .filter(sku::Column::Id.is_in(ids))
-        .filter(sku::Column::AggregatorId.eq(agg))
-        .all(&app.db)
-        .await?
-    {
+    for (s, p) in super::repo::skus_with_products(&app.db, agg, ids).await? {
         if let Some(p) = p {
             products.insert(p.id, p);
         }

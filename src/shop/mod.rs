@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod handlers;
 pub mod pricing;
+pub mod repo;
 pub mod settings;
 
 use crate::{area::Area, http::route::RouteSpec, route};

@@ -13,7 +13,7 @@ use crate::{
     state::AppState,
 };
 use entity::shop_settings;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -441,7 +441,7 @@ pub fn is_prefecture(p: &str) -> bool {
 /// Database failures, or a stored document that no longer reads.
 #[tracing::instrument(skip_all)]
 pub async fn load(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<ShopSettings> {
-    match shop_settings::Entity::find_by_id(agg).one(db).await? {
+    match super::repo::settings(db, agg).await? {
         Some(row) => serde_json::from_str(&row.body)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored shop settings: {e}"))),
         None => Ok(ShopSettings::default()),
@@ -485,18 +485,13 @@ pub async fn put(app: &AppState, actor: &Actor, mut s: ShopSettings) -> ApiResul
     s.validate()?;
     let body = serde_json::to_string(&s).map_err(|e| ApiError::Internal(e.into()))?;
     let txn = crate::db::begin_write(&app.db).await?;
-    let exists = shop_settings::Entity::find_by_id(agg).one(&txn).await?;
     let am = shop_settings::ActiveModel {
         aggregator_id: Set(agg),
         body: Set(body),
         updated_by: Set(Some(actor.user_id)),
         updated_at: Set(core::now()),
     };
-    if exists.is_some() {
-        am.update(&txn).await?;
-    } else {
-        am.insert(&txn).await?;
-    }
+    super::repo::save_settings(&txn, agg, am).await?;
     audit::record(
         &txn,
         AuditRecord {

@@ -1,5 +1,6 @@
 //! Products: creation, the scoped list and detail, content edits (a listed product's edit is a revision).
 use crate::catalog::content::{FieldChange, ProductContent};
+use crate::catalog::repo;
 use crate::{
     audit::{self, AuditRecord},
     core::{self, pagination::Page, validate},
@@ -9,11 +10,8 @@ use crate::{
     producers::service as producers,
     state::AppState,
 };
-use entity::{category, municipality, producer, product, product_revision, sku};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::{category, producer, product, product_revision, sku};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 use super::*;
@@ -24,10 +22,7 @@ use super::*;
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn categories(db: &impl ConnectionTrait) -> ApiResult<Vec<category::Model>> {
-    Ok(category::Entity::find()
-        .order_by_asc(category::Column::Code)
-        .all(db)
-        .await?)
+    Ok(repo::categories(db).await?)
 }
 
 pub(super) fn scope(actor: &Actor) -> ApiResult<Condition> {
@@ -55,9 +50,7 @@ pub(crate) async fn find_in_scope(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<product::Model> {
-    product::Entity::find()
-        .filter(scope(actor)?.add(product::Column::Id.eq(id)))
-        .one(db)
+    repo::product_where(db, scope(actor)?.add(product::Column::Id.eq(id)))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -67,12 +60,12 @@ pub(crate) async fn check_content(
     content: &mut ProductContent,
 ) -> ApiResult<category::Model> {
     let cat = match validate::code(&content.category_code, 32) {
-        Ok(c) => category::Entity::find_by_id(c).one(db).await?,
+        Ok(c) => repo::category(db, c).await?,
         Err(_) => None,
     };
     let origin_known = match &content.origin_municipality_code {
         Some(code) => match validate::code(code, 5) {
-            Ok(c) => municipality::Entity::find_by_id(c).one(db).await?.is_some(),
+            Ok(c) => crate::producers::repo::municipality(db, c).await?.is_some(),
             Err(_) => false,
         },
         None => true,
@@ -137,7 +130,7 @@ pub async fn create_product(
         ..Default::default()
     };
     write_content(&mut am, &content);
-    let model = am.insert(&txn).await?;
+    let model = repo::insert_product(&txn, am).await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -193,13 +186,7 @@ pub async fn list_products(
     if let Some(c) = &f.category_code {
         let c = &validate::code(c, 32).map_err(|m| ApiError::field("category_code", m))?;
         // A parent category includes its children.
-        let children: Vec<String> = category::Entity::find()
-            .filter(category::Column::ParentCode.eq(c.clone()))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|c| c.code)
-            .collect();
+        let children = repo::child_category_codes(&app.db, c).await?;
         cond = cond.add(
             Condition::any()
                 .add(product::Column::CategoryCode.eq(c.clone()))
@@ -208,13 +195,11 @@ pub async fn list_products(
     }
     if let Some(i) = &f.island_code {
         let i = &validate::code(i, 32).map_err(|m| ApiError::field("island_code", m))?;
-        let ids: Vec<Uuid> = producer::Entity::find()
-            .filter(producer::Column::IslandCode.eq(i.clone()))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let ids = crate::producers::repo::producer_ids_where(
+            &app.db,
+            Condition::all().add(producer::Column::IslandCode.eq(i.clone())),
+        )
+        .await?;
         cond = cond.add(product::Column::ProducerId.is_in(ids));
     }
     let printable = |s: &str| !s.chars().any(char::is_control) && s.chars().count() <= 100;
@@ -245,12 +230,7 @@ pub async fn list_products(
     if let Some(after) = page.after {
         cond = cond.add(product::Column::Id.lt(after));
     }
-    Ok(product::Entity::find()
-        .filter(cond)
-        .order_by_desc(product::Column::Id)
-        .limit(page.limit)
-        .all(&app.db)
-        .await?)
+    Ok(repo::products_where(&app.db, cond, page.limit).await?)
 }
 
 /// A product with what its pages need.
@@ -271,19 +251,9 @@ pub struct ProductDetail {
 #[tracing::instrument(skip_all)]
 pub async fn get_product(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ProductDetail> {
     let p = find_in_scope(&app.db, actor, id).await?;
-    let category = category::Entity::find_by_id(p.category_code.clone())
-        .one(&app.db)
-        .await?;
-    let skus = sku::Entity::find()
-        .filter(sku::Column::ProductId.eq(p.id))
-        .order_by_asc(sku::Column::Code)
-        .all(&app.db)
-        .await?;
-    let rev = product_revision::Entity::find()
-        .filter(product_revision::Column::ProductId.eq(p.id))
-        .filter(product_revision::Column::Status.eq("pending"))
-        .one(&app.db)
-        .await?;
+    let category = repo::category(&app.db, p.category_code.clone()).await?;
+    let skus = repo::skus_of_products(&app.db, &[p.id], false).await?;
+    let rev = repo::pending_revision(&app.db, p.id).await?;
     let live = ProductContent::from_model(&p);
     let pending_revision = match rev {
         Some(r) => {
@@ -294,8 +264,7 @@ pub async fn get_product(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<P
         }
         None => None,
     };
-    let owner = producer::Entity::find_by_id(p.producer_id)
-        .one(&app.db)
+    let owner = crate::producers::repo::producer(&app.db, p.producer_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let open = producers::is_open_for_sale(&app.db, &owner).await?;
@@ -346,12 +315,7 @@ pub async fn update_product(
         _ => {}
     }
     // Start from the newest content (a pending revision, if any) and apply the patch.
-    let base = match product_revision::Entity::find()
-        .filter(product_revision::Column::ProductId.eq(p.id))
-        .filter(product_revision::Column::Status.eq("pending"))
-        .one(&app.db)
-        .await?
-    {
+    let base = match repo::pending_revision(&app.db, p.id).await? {
         Some(r) => serde_json::from_str(&r.data).unwrap_or_else(|_| ProductContent::from_model(&p)),
         None => ProductContent::from_model(&p),
     };
@@ -375,13 +339,8 @@ pub async fn update_product(
     }
     let live = [status::LISTED, status::PAUSED].contains(&p.status.as_str());
     if live {
-        product_revision::Entity::update_many()
-            .col_expr(product_revision::Column::Status, Expr::value("superseded"))
-            .filter(product_revision::Column::ProductId.eq(p.id))
-            .filter(product_revision::Column::Status.eq("pending"))
-            .exec(&txn)
-            .await?;
-        product_revision::ActiveModel {
+        repo::supersede_revisions(&txn, p.id).await?;
+        let revision = product_revision::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(p.aggregator_id),
             product_id: Set(p.id),
@@ -392,20 +351,13 @@ pub async fn update_product(
             created_at: Set(now),
             decided_by: Set(None),
             decided_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
+        };
+        repo::insert_revision(&txn, revision).await?;
     } else {
         let mut am: product::ActiveModel = p.clone().into();
         write_content(&mut am, &content);
         am.updated_at = Set(now);
-        let res = product::Entity::update_many()
-            .set(am)
-            .filter(product::Column::Id.eq(p.id))
-            .filter(product::Column::Status.eq(p.status.clone()))
-            .exec(&txn)
-            .await?;
-        if res.rows_affected != 1 {
+        if !repo::update_product_in_status(&txn, p.id, &p.status, am).await? {
             return Err(ApiError::conflict(
                 "product_changed",
                 "the product changed meanwhile; reload and try again",

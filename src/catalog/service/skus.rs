@@ -1,5 +1,6 @@
 //! SKUs: codes, JAN checks, prices and weights.
 use crate::catalog::domain::Jan;
+use crate::catalog::repo;
 use crate::{
     core::{self, validate},
     error::{ApiError, ApiResult},
@@ -7,9 +8,7 @@ use crate::{
     state::AppState,
 };
 use entity::{product, sku};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait};
 use uuid::Uuid;
 
 use super::*;
@@ -114,16 +113,13 @@ pub async fn create_sku(
         .map_err(|m| ApiError::field("jan", m))?;
     let now = core::now();
     let code = input.code.unwrap_or_default();
-    if sku::Entity::find()
-        .filter(sku::Column::AggregatorId.eq(p.aggregator_id))
-        .filter(sku::Column::Code.eq(code.clone()))
-        .one(&app.db)
+    if repo::sku_by_code(&app.db, p.aggregator_id, &code)
         .await?
         .is_some()
     {
         return Err(code_taken(ApiError::conflict("x", "x")));
     }
-    let model = sku::ActiveModel {
+    let row = sku::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(p.aggregator_id),
         producer_id: Set(p.producer_id),
@@ -142,11 +138,10 @@ pub async fn create_sku(
         low_stock_flagged: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&app.db)
-    .await
-    .map_err(|e| code_taken(ApiError::from(e)))?;
-    Ok(model)
+    };
+    repo::insert_sku(&app.db, row)
+        .await
+        .map_err(|e| code_taken(ApiError::from(e)))
 }
 
 /// Changes a SKU (price, weight, JAN, threshold, active).
@@ -162,10 +157,7 @@ pub async fn update_sku(
 ) -> ApiResult<sku::Model> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
     check_sku(&input, false)?;
-    let s = sku::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let s = repo::sku(&app.db, id).await?.ok_or(ApiError::NotFound)?;
     find_in_scope(&app.db, actor, s.product_id).await?;
     let mut am: sku::ActiveModel = s.into();
     if let Some(c) = input.code {
@@ -197,7 +189,7 @@ pub async fn update_sku(
         am.active = Set(a);
     }
     am.updated_at = Set(core::now());
-    am.update(&app.db)
+    repo::update_sku(&app.db, am)
         .await
         .map_err(|e| code_taken(ApiError::from(e)))
 }
@@ -212,19 +204,15 @@ pub async fn skus_in_scope(
     app: &AppState,
     actor: &Actor,
 ) -> ApiResult<Vec<(sku::Model, String, String)>> {
-    let products = product::Entity::find()
-        .filter(scope(actor)?)
-        .filter(product::Column::Status.ne(status::RETIRED))
-        .all(&app.db)
-        .await?;
+    let products = repo::all_products_where(
+        &app.db,
+        scope(actor)?.add(product::Column::Status.ne(status::RETIRED)),
+    )
+    .await?;
     let by_id: std::collections::HashMap<Uuid, &product::Model> =
         products.iter().map(|p| (p.id, p)).collect();
-    let skus = sku::Entity::find()
-        .filter(sku::Column::ProductId.is_in(products.iter().map(|p| p.id).collect::<Vec<_>>()))
-        .filter(sku::Column::Active.eq(true))
-        .order_by_asc(sku::Column::Code)
-        .all(&app.db)
-        .await?;
+    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+    let skus = repo::skus_of_products(&app.db, &ids, true).await?;
     Ok(skus
         .into_iter()
         .filter_map(|s| {

@@ -1,5 +1,6 @@
 //! The review workflow: submit, approve, reject, pause, resume, retire; revisions decided by operators.
 use crate::catalog::content::ProductContent;
+use crate::catalog::repo;
 use crate::{
     audit::{self, AuditRecord},
     auth::service::enqueue_mail,
@@ -10,11 +11,8 @@ use crate::{
     mail::messages::EmailMessage,
     state::AppState,
 };
-use entity::{app_user, product, product_revision, sku};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::{app_user, product, product_revision};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, sea_query::Expr};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -67,10 +65,11 @@ async fn notify_producer(
     status_word: &str,
     comments: &BTreeMap<String, String>,
 ) -> ApiResult<()> {
-    if let Some(user) = app_user::Entity::find()
-        .filter(app_user::Column::ProducerId.eq(p.producer_id))
-        .one(txn)
-        .await?
+    if let Some(user) = crate::auth::repo::user_where(
+        txn,
+        Condition::all().add(app_user::Column::ProducerId.eq(p.producer_id)),
+    )
+    .await?
     {
         enqueue_mail(
             txn,
@@ -129,12 +128,7 @@ pub async fn transition(
     let txn = db::begin_write(&app.db).await?;
     let p = find_in_scope(&txn, actor, id).await?;
     if action == Action::Submit {
-        let active = sku::Entity::find()
-            .filter(sku::Column::ProductId.eq(p.id))
-            .filter(sku::Column::Active.eq(true))
-            .one(&txn)
-            .await?;
-        if active.is_none() {
+        if !repo::has_active_sku(&txn, p.id).await? {
             return Err(ApiError::conflict(
                 "no_active_sku",
                 "add at least one SKU (price, weight) before submitting",
@@ -142,26 +136,23 @@ pub async fn transition(
         }
     }
     let now = core::now();
-    let mut update = product::Entity::update_many()
-        .col_expr(product::Column::Status, Expr::value(to))
-        .col_expr(product::Column::UpdatedAt, Expr::value(now));
-    update = match action {
-        Action::Submit => update
-            .col_expr(product::Column::SubmittedAt, Expr::value(Some(now)))
-            .col_expr(product::Column::ReviewComments, Expr::value("{}")),
-        Action::Approve => update.col_expr(product::Column::ListedAt, Expr::value(Some(now))),
-        Action::Reject => update.col_expr(
+    let mut sets = vec![
+        (product::Column::Status, Expr::value(to)),
+        (product::Column::UpdatedAt, Expr::value(now)),
+    ];
+    match action {
+        Action::Submit => sets.extend([
+            (product::Column::SubmittedAt, Expr::value(Some(now))),
+            (product::Column::ReviewComments, Expr::value("{}")),
+        ]),
+        Action::Approve => sets.push((product::Column::ListedAt, Expr::value(Some(now)))),
+        Action::Reject => sets.push((
             product::Column::ReviewComments,
             Expr::value(serde_json::to_string(&comments).unwrap_or_else(|_| "{}".into())),
-        ),
-        _ => update,
-    };
-    let res = update
-        .filter(product::Column::Id.eq(id))
-        .filter(product::Column::Status.is_in(from.iter().copied()))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+        )),
+        _ => {}
+    }
+    if !repo::move_product(&txn, id, from, sets).await? {
         return Err(ApiError::Conflict {
             code: "invalid_transition",
             message: format!("a {} product cannot become {to}", p.status),
@@ -188,10 +179,7 @@ pub async fn transition(
         },
     )
     .await?;
-    let updated = product::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let updated = repo::product(&txn, id).await?.ok_or(ApiError::NotFound)?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -215,8 +203,7 @@ pub async fn decide_revision(
     }
     check_comments(&comments)?;
     let txn = db::begin_write(&app.db).await?;
-    let rev = product_revision::Entity::find_by_id(revision_id)
-        .one(&txn)
+    let rev = repo::revision(&txn, revision_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let p = find_in_scope(&txn, actor, rev.product_id).await?;
@@ -227,25 +214,16 @@ pub async fn decide_revision(
         ));
     }
     let now = core::now();
-    let res = product_revision::Entity::update_many()
-        .col_expr(
-            product_revision::Column::Status,
-            Expr::value(if approve { "approved" } else { "rejected" }),
-        )
-        .col_expr(
-            product_revision::Column::Comments,
-            Expr::value(serde_json::to_string(&comments).unwrap_or_default()),
-        )
-        .col_expr(
-            product_revision::Column::DecidedBy,
-            Expr::value(Some(actor.user_id)),
-        )
-        .col_expr(product_revision::Column::DecidedAt, Expr::value(Some(now)))
-        .filter(product_revision::Column::Id.eq(rev.id))
-        .filter(product_revision::Column::Status.eq("pending"))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    let decided = repo::decide_revision(
+        &txn,
+        rev.id,
+        if approve { "approved" } else { "rejected" },
+        serde_json::to_string(&comments).unwrap_or_default(),
+        actor.user_id,
+        now,
+    )
+    .await?;
+    if !decided {
         return Err(ApiError::conflict(
             "revision_not_pending",
             "this revision was already decided or replaced",
@@ -257,7 +235,7 @@ pub async fn decide_revision(
         let mut am: product::ActiveModel = p.clone().into();
         write_content(&mut am, &content);
         am.updated_at = Set(now);
-        am.update(&txn).await?;
+        repo::update_product(&txn, am).await?;
     }
     let word = if approve {
         "revision_approved"
@@ -281,10 +259,7 @@ pub async fn decide_revision(
         },
     )
     .await?;
-    let updated = product::Entity::find_by_id(p.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let updated = repo::product(&txn, p.id).await?.ok_or(ApiError::NotFound)?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -299,14 +274,10 @@ pub async fn pending_revisions(
     actor: &Actor,
 ) -> ApiResult<Vec<product_revision::Model>> {
     actor.require(&[Role::Operator, Role::Admin])?;
-    let mut q =
-        product_revision::Entity::find().filter(product_revision::Column::Status.eq("pending"));
-    if !actor.is_global_admin() {
-        let a = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-        q = q.filter(product_revision::Column::AggregatorId.eq(a));
-    }
-    Ok(q.order_by_asc(product_revision::Column::CreatedAt)
-        .limit(200)
-        .all(&app.db)
-        .await?)
+    let agg = if actor.is_global_admin() {
+        None
+    } else {
+        Some(actor.aggregator_id.ok_or_else(ApiError::forbidden)?)
+    };
+    Ok(repo::pending_revisions(&app.db, agg).await?)
 }

@@ -11,11 +11,9 @@ use crate::{
     mail::messages::EmailMessage,
     state::AppState,
 };
+use crate::{auth::repo as auth_repo, producers::repo};
 use entity::{app_user, producer, producer_bank_change};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 use uuid::Uuid;
 
 /// Bank account as typed in a form or API call.
@@ -94,8 +92,7 @@ pub async fn request_bank_change(
 ) -> ApiResult<producer_bank_change::Model> {
     actor.require(&[Role::Producer])?;
     let p = find_in_scope(&app.db, actor, id).await?;
-    let user = app_user::Entity::find_by_id(actor.user_id)
-        .one(&app.db)
+    let user = auth_repo::user(&app.db, actor.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     if !password::verify(current_password.to_string(), user.password_hash).await {
@@ -109,15 +106,7 @@ pub async fn request_bank_change(
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
     // A newer request replaces a pending one.
-    producer_bank_change::Entity::update_many()
-        .col_expr(
-            producer_bank_change::Column::Status,
-            Expr::value("superseded"),
-        )
-        .filter(producer_bank_change::Column::ProducerId.eq(p.id))
-        .filter(producer_bank_change::Column::Status.eq("pending"))
-        .exec(&txn)
-        .await?;
+    repo::supersede_bank_changes(&txn, p.id).await?;
     let change = producer_bank_change::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(p.aggregator_id),
@@ -132,9 +121,8 @@ pub async fn request_bank_change(
         requested_at: Set(now),
         decided_by: Set(None),
         decided_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
+    };
+    let change = repo::insert_bank_change(&txn, change).await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -162,11 +150,7 @@ pub async fn pending_bank_change(
     id: Uuid,
 ) -> ApiResult<Option<producer_bank_change::Model>> {
     let p = find_in_scope(&app.db, actor, id).await?;
-    Ok(producer_bank_change::Entity::find()
-        .filter(producer_bank_change::Column::ProducerId.eq(p.id))
-        .filter(producer_bank_change::Column::Status.eq("pending"))
-        .one(&app.db)
-        .await?)
+    Ok(repo::pending_bank_change(&app.db, p.id).await?)
 }
 
 /// The pending bank-account changes of the given producers (one query; producers outside the
@@ -180,17 +164,12 @@ pub async fn pending_bank_changes(
     actor: &Actor,
     producers: &[producer::Model],
 ) -> ApiResult<std::collections::HashMap<Uuid, producer_bank_change::Model>> {
-    let visible: Vec<Uuid> = producer::Entity::find()
-        .select_only()
-        .column(producer::Column::Id)
-        .filter(scope(actor)?.add(producer::Column::Id.is_in(producers.iter().map(|p| p.id))))
-        .into_tuple()
-        .all(&app.db)
-        .await?;
-    Ok(producer_bank_change::Entity::find()
-        .filter(producer_bank_change::Column::ProducerId.is_in(visible))
-        .filter(producer_bank_change::Column::Status.eq("pending"))
-        .all(&app.db)
+    let visible = repo::producer_ids_where(
+        &app.db,
+        scope(actor)?.add(producer::Column::Id.is_in(producers.iter().map(|p| p.id))),
+    )
+    .await?;
+    Ok(repo::pending_bank_changes(&app.db, visible)
         .await?
         .into_iter()
         .map(|b| (b.producer_id, b))
@@ -212,10 +191,7 @@ pub async fn decide_bank_change(
     actor.require(&[Role::Operator, Role::Admin])?;
     let txn = db::begin_write(&app.db).await?;
     let p = find_in_scope(&txn, actor, id).await?;
-    let change = producer_bank_change::Entity::find()
-        .filter(producer_bank_change::Column::ProducerId.eq(p.id))
-        .filter(producer_bank_change::Column::Status.eq("pending"))
-        .one(&txn)
+    let change = repo::pending_bank_change(&txn, p.id)
         .await?
         .ok_or_else(|| {
             ApiError::conflict(
@@ -225,24 +201,8 @@ pub async fn decide_bank_change(
         })?;
     let now = core::now();
     // Conditional: two concurrent decisions cannot both apply.
-    let decided = producer_bank_change::Entity::update_many()
-        .col_expr(
-            producer_bank_change::Column::Status,
-            Expr::value(if approve { "approved" } else { "rejected" }),
-        )
-        .col_expr(
-            producer_bank_change::Column::DecidedBy,
-            Expr::value(Some(actor.user_id)),
-        )
-        .col_expr(
-            producer_bank_change::Column::DecidedAt,
-            Expr::value(Some(now)),
-        )
-        .filter(producer_bank_change::Column::Id.eq(change.id))
-        .filter(producer_bank_change::Column::Status.eq("pending"))
-        .exec(&txn)
-        .await?;
-    if decided.rows_affected != 1 {
+    let status = if approve { "approved" } else { "rejected" };
+    if !repo::decide_bank_change(&txn, change.id, status, actor.user_id, now).await? {
         return Err(ApiError::conflict(
             "no_pending_change",
             "the change was already decided",
@@ -256,12 +216,13 @@ pub async fn decide_bank_change(
         am.account_number = Set(change.account_number);
         am.account_holder_kana = Set(change.account_holder_kana);
         am.updated_at = Set(now);
-        am.update(&txn).await?;
+        repo::update_producer(&txn, am).await?;
     }
-    if let Some(user) = app_user::Entity::find()
-        .filter(app_user::Column::ProducerId.eq(p.id))
-        .one(&txn)
-        .await?
+    if let Some(user) = auth_repo::user_where(
+        &txn,
+        Condition::all().add(app_user::Column::ProducerId.eq(p.id)),
+    )
+    .await?
     {
         enqueue_mail(
             &txn,
@@ -290,8 +251,7 @@ pub async fn decide_bank_change(
         },
     )
     .await?;
-    let updated = producer::Entity::find_by_id(p.id)
-        .one(&txn)
+    let updated = repo::producer(&txn, p.id)
         .await?
         .ok_or(ApiError::NotFound)?;
     txn.commit().await?;

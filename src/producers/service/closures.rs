@@ -1,5 +1,6 @@
 //! Closures: a producer's or a whole island's holidays, ferry and typhoon closures.
 use super::*;
+use crate::producers::repo;
 use crate::{
     audit::{self, AuditRecord},
     core::{self, validate},
@@ -10,10 +11,7 @@ use crate::{
 };
 use chrono::NaiveDate;
 use entity::{producer, producer_closure};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 /// Input of [`create_closure`]: exactly one of producer or island.
@@ -98,9 +96,8 @@ pub async fn create_closure(
         reason: Set(reason),
         created_by: Set(actor.user_id),
         created_at: Set(core::now()),
-    }
-    .insert(&txn)
-    .await?;
+    };
+    let c = repo::insert_closure(&txn, c).await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -141,13 +138,7 @@ async fn current_and_future_closures(
     if let Some(i) = &p.island_code {
         target = target.add(producer_closure::Column::IslandCode.eq(i.clone()));
     }
-    Ok(producer_closure::Entity::find()
-        .filter(producer_closure::Column::AggregatorId.eq(p.aggregator_id))
-        .filter(target)
-        .filter(producer_closure::Column::ClosedTo.gte(today))
-        .order_by_asc(producer_closure::Column::ClosedFrom)
-        .all(db)
-        .await?)
+    Ok(repo::closures_ending_from(db, p.aggregator_id, target, today).await?)
 }
 
 /// Whether one of `closures` covers today (Asia/Tokyo).
@@ -165,8 +156,7 @@ pub fn closed_today(closures: &[producer_closure::Model]) -> bool {
 #[tracing::instrument(skip_all)]
 pub async fn delete_closure(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<()> {
     actor.require(&[Role::Producer, Role::Operator, Role::Admin])?;
-    let c = producer_closure::Entity::find_by_id(id)
-        .one(&app.db)
+    let c = repo::closure(&app.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     match c.producer_id {
@@ -184,9 +174,7 @@ pub async fn delete_closure(app: &AppState, actor: &Actor, id: Uuid) -> ApiResul
             }
         }
     }
-    producer_closure::Entity::delete_by_id(id)
-        .exec(&app.db)
-        .await?;
+    repo::delete_closure(&app.db, id).await?;
     Ok(())
 }
 

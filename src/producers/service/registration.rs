@@ -15,12 +15,10 @@ use crate::{
     mail::messages::EmailMessage,
     state::AppState,
 };
+use crate::{auth::repo as auth_repo, producers::repo};
 use chrono::{Duration, NaiveDate};
-use entity::{aggregator, app_user, island, municipality, one_time_link, producer};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
-};
+use entity::{aggregator, app_user, island, municipality, producer};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 /// A registration as typed (self or proxy).
@@ -67,7 +65,7 @@ pub(super) async fn find_municipality(
     code: &str,
 ) -> ApiResult<Option<municipality::Model>> {
     match validate::code(code, 5) {
-        Ok(c) => Ok(municipality::Entity::find_by_id(c).one(db).await?),
+        Ok(c) => Ok(repo::municipality(db, c).await?),
         Err(_) => Ok(None),
     }
 }
@@ -78,7 +76,7 @@ pub(super) async fn find_island(
     code: &str,
 ) -> ApiResult<Option<island::Model>> {
     match validate::code(code, 32) {
-        Ok(c) => Ok(island::Entity::find_by_id(c).one(db).await?),
+        Ok(c) => Ok(repo::island(db, c).await?),
         Err(_) => Ok(None),
     }
 }
@@ -238,9 +236,7 @@ async fn validate_registration(
 }
 
 async fn aggregator_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResult<aggregator::Model> {
-    aggregator::Entity::find()
-        .filter(aggregator::Column::Slug.eq(slug))
-        .one(db)
+    crate::aggregators::repo::by_slug(db, slug)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -255,11 +251,12 @@ async fn insert_producer(
     registered_by: Option<Uuid>,
     consent_at: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<(producer::Model, app_user::Model)> {
-    if app_user::Entity::find()
-        .filter(app_user::Column::Email.eq(v.email.clone()))
-        .one(txn)
-        .await?
-        .is_some()
+    if auth_repo::user_where(
+        txn,
+        Condition::all().add(app_user::Column::Email.eq(v.email.clone())),
+    )
+    .await?
+    .is_some()
     {
         return Err(ApiError::field_coded(
             "email",
@@ -296,40 +293,42 @@ async fn insert_producer(
         created_at: Set(now),
         updated_at: Set(now),
         sold_notice: Set("per_order".into()),
-    }
-    .insert(txn)
-    .await?;
-    let user = app_user::ActiveModel {
-        id: Set(core::new_id()),
-        aggregator_id: Set(Some(agg.id)),
-        email: Set(v.email),
-        display_name: Set(producer.representative.clone()),
-        role: Set(Role::Producer.as_str().into()),
-        producer_id: Set(Some(producer.id)),
-        prefecture_code: Set(None),
-        locale: Set(v.locale),
-        password_hash: Set(password_hash),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::field_coded(
-            "email",
-            "email_taken",
-            "an account with this email already exists",
-        ),
-        other => other,
-    })?;
+    };
+    let producer = repo::insert_producer(txn, producer).await?;
+    let user = app_user::Model {
+        id: core::new_id(),
+        aggregator_id: Some(agg.id),
+        email: v.email,
+        display_name: producer.representative.clone(),
+        role: Role::Producer.as_str().into(),
+        producer_id: Some(producer.id),
+        prefecture_code: None,
+        locale: v.locale,
+        password_hash,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let user = auth_repo::insert_user(txn, user)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::field_coded(
+                "email",
+                "email_taken",
+                "an account with this email already exists",
+            ),
+            other => other,
+        })?;
     // Tell the aggregator's operators (one mail job per operator).
-    let operators = app_user::Entity::find()
-        .filter(app_user::Column::AggregatorId.eq(agg.id))
-        .filter(app_user::Column::Role.eq(Role::Operator.as_str()))
-        .filter(app_user::Column::Active.eq(true))
-        .all(txn)
-        .await?;
+    let operators = auth_repo::users_where(
+        txn,
+        Condition::all()
+            .add(app_user::Column::AggregatorId.eq(agg.id))
+            .add(app_user::Column::Role.eq(Role::Operator.as_str()))
+            .add(app_user::Column::Active.eq(true)),
+        1_000,
+    )
+    .await?;
     let base = app.settings.server.base_url.trim_end_matches('/');
     for op in operators {
         enqueue_mail(
@@ -433,8 +432,7 @@ pub async fn register_by_proxy(
     input.password = None;
     let v = validate_registration(&app.db, &input, 0).await?;
     let txn = db::begin_write(&app.db).await?;
-    let agg = aggregator::Entity::find_by_id(agg_id)
-        .one(&txn)
+    let agg = crate::aggregators::repo::by_id(&txn, agg_id)
         .await?
         .ok_or_else(ApiError::forbidden)?;
     let consent_at = consent_date
@@ -489,32 +487,17 @@ pub async fn confirm_email(app: &AppState, token: &str) -> ApiResult<()> {
     let now = core::now();
     let invalid = || ApiError::field("token", "this link is invalid, already used or expired");
     let txn = db::begin_write(&app.db).await?;
-    let link = one_time_link::Entity::find()
-        .filter(one_time_link::Column::TokenHash.eq(hash_token(token)))
-        .filter(one_time_link::Column::Purpose.eq(link_purpose::CONFIRM_EMAIL))
-        .one(&txn)
+    let link = auth_repo::link_by_hash(&txn, hash_token(token), &[link_purpose::CONFIRM_EMAIL])
         .await?
         .ok_or_else(invalid)?;
-    let used = one_time_link::Entity::update_many()
-        .col_expr(one_time_link::Column::UsedAt, Expr::value(Some(now)))
-        .filter(one_time_link::Column::Id.eq(link.id))
-        .filter(one_time_link::Column::UsedAt.is_null())
-        .filter(one_time_link::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    if used.rows_affected != 1 {
+    if !auth_repo::use_link(&txn, link.id, now).await? {
         return Err(invalid());
     }
-    let user = app_user::Entity::find_by_id(link.user_id)
-        .one(&txn)
+    let user = auth_repo::user(&txn, link.user_id)
         .await?
         .ok_or_else(invalid)?;
     if let Some(pid) = user.producer_id {
-        producer::Entity::update_many()
-            .col_expr(producer::Column::EmailConfirmedAt, Expr::value(Some(now)))
-            .filter(producer::Column::Id.eq(pid))
-            .exec(&txn)
-            .await?;
+        repo::confirm_email(&txn, pid, now).await?;
     }
     txn.commit().await?;
     Ok(())

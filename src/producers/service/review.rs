@@ -1,6 +1,7 @@
 //! Review (approve / reject / suspend / reinstate), the scoped producer list and profile edits.
 use super::*;
 use crate::core::jp::{InvoiceRegistrationNumber, PostalCode};
+use crate::producers::repo;
 use crate::{
     audit::{self, AuditRecord},
     auth::service::enqueue_mail,
@@ -11,11 +12,8 @@ use crate::{
     mail::messages::EmailMessage,
     state::AppState,
 };
-use entity::{aggregator, app_user, producer};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::{app_user, producer};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 /// Rows of producers the actor may see: operators and tenant admins their aggregator's,
@@ -96,12 +94,7 @@ pub async fn list_producers(
     if let Some(after) = page.after {
         cond = cond.add(producer::Column::Id.lt(after));
     }
-    Ok(producer::Entity::find()
-        .filter(cond)
-        .order_by_desc(producer::Column::Id)
-        .limit(page.limit)
-        .all(&app.db)
-        .await?)
+    Ok(repo::producers_where(&app.db, cond, page.limit).await?)
 }
 
 /// One producer in scope.
@@ -118,9 +111,7 @@ pub(super) async fn find_in_scope(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<producer::Model> {
-    producer::Entity::find()
-        .filter(scope(actor)?.add(producer::Column::Id.eq(id)))
-        .one(db)
+    repo::producer_where(db, scope(actor)?.add(producer::Column::Id.eq(id)))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -178,15 +169,16 @@ pub async fn decide(
     let txn = db::begin_write(&app.db).await?;
     let p = find_in_scope(&txn, actor, id).await?;
     let now = core::now();
-    let res = producer::Entity::update_many()
-        .col_expr(producer::Column::Status, Expr::value(decision.target()))
-        .col_expr(producer::Column::StatusReason, Expr::value(reason.clone()))
-        .col_expr(producer::Column::UpdatedAt, Expr::value(now))
-        .filter(producer::Column::Id.eq(id))
-        .filter(producer::Column::Status.eq(decision.allowed_from()))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    let moved = repo::move_status(
+        &txn,
+        id,
+        decision.allowed_from(),
+        decision.target(),
+        reason.clone(),
+        now,
+    )
+    .await?;
+    if !moved {
         return Err(ApiError::Conflict {
             code: "invalid_transition",
             message: format!(
@@ -197,14 +189,14 @@ pub async fn decide(
             details: serde_json::json!({ "from": p.status, "to": decision.target() }),
         });
     }
-    let agg = aggregator::Entity::find_by_id(p.aggregator_id)
-        .one(&txn)
+    let agg = crate::aggregators::repo::by_id(&txn, p.aggregator_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if let Some(user) = app_user::Entity::find()
-        .filter(app_user::Column::ProducerId.eq(p.id))
-        .one(&txn)
-        .await?
+    if let Some(user) = crate::auth::repo::user_where(
+        &txn,
+        Condition::all().add(app_user::Column::ProducerId.eq(p.id)),
+    )
+    .await?
     {
         enqueue_mail(
             &txn,
@@ -231,10 +223,7 @@ pub async fn decide(
         },
     )
     .await?;
-    let updated = producer::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let updated = repo::producer(&txn, id).await?.ok_or(ApiError::NotFound)?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -334,7 +323,7 @@ pub async fn update_profile(
         return Err(ApiError::invalid(errors));
     }
     am.updated_at = Set(core::now());
-    let updated = am.update(&txn).await?;
+    let updated = repo::update_producer(&txn, am).await?;
     txn.commit().await?;
     Ok(updated)
 }
