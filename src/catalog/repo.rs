@@ -407,3 +407,59 @@ pub async fn delete_image(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbE
         .await
         .map(|_| ())
 }
+
+/// The SKUs `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn skus_among(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<sku::Model>, DbErr> {
+    sku::Entity::find()
+        .filter(sku::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// The SKUs matching `cond`.
+///
+/// # Errors
+/// Database failure.
+pub async fn skus_where(
+    db: &impl ConnectionTrait,
+    cond: Condition,
+) -> Result<Vec<sku::Model>, DbErr> {
+    sku::Entity::find().filter(cond).all(db).await
+}
+
+/// Sets SKU `id`'s low-stock flag.
+///
+/// # Errors
+/// Database failure.
+pub async fn flag_low_stock(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    flagged: bool,
+) -> Result<(), DbErr> {
+    sku::Entity::update_many()
+        .col_expr(sku::Column::LowStockFlagged, Expr::value(flagged))
+        .filter(sku::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The products `ids` (any state).
+///
+/// # Errors
+/// Database failure.
+pub async fn products_among(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<product::Model>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}

@@ -10,11 +10,11 @@ use super::{
     domain::{self, ChannelSettings, Kind, ListingState},
     repo,
 };
+use crate::catalog::repo as catalog_repo;
 use crate::{core, error::ApiResult, state::AppState};
 use entity::{channel, listing, product, sku};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, sea_query::Expr,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -32,20 +32,15 @@ pub async fn contents(
     settings: &ChannelSettings,
     products: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, ItemContent>> {
-    let ps = product::Entity::find()
-        .filter(product::Column::Id.is_in(products.iter().copied()))
-        .filter(product::Column::AggregatorId.eq(c.aggregator_id))
-        .all(db)
-        .await?;
-    let skus = sku::Entity::find()
-        .filter(sku::Column::ProductId.is_in(products.iter().copied()))
-        .filter(sku::Column::Active.eq(true))
-        .all(db)
-        .await?;
-    let listings: HashMap<Uuid, Uuid> = listing::Entity::find()
-        .filter(listing::Column::ChannelId.eq(c.id))
-        .filter(listing::Column::ProductId.is_in(products.iter().copied()))
-        .all(db)
+    let ps = catalog_repo::all_products_where(
+        db,
+        Condition::all()
+            .add(product::Column::Id.is_in(products.iter().copied()))
+            .add(product::Column::AggregatorId.eq(c.aggregator_id)),
+    )
+    .await?;
+    let skus = catalog_repo::skus_of_products(db, products, true).await?;
+    let listings: HashMap<Uuid, Uuid> = repo::listings_of_products(db, c.id, products)
         .await?
         .into_iter()
         .map(|l| (l.sku_id, l.id))
@@ -116,21 +111,24 @@ impl Refreshed {
 pub async fn refresh(app: &AppState, c: &channel::Model) -> ApiResult<Refreshed> {
     let db = &app.db;
     let settings = super::service::settings_of(c);
-    let products = product::Entity::find()
-        .filter(product::Column::AggregatorId.eq(c.aggregator_id))
-        .filter(product::Column::Status.is_in(KNOWN))
-        .all(db)
-        .await?;
+    let products = catalog_repo::all_products_where(
+        db,
+        Condition::all()
+            .add(product::Column::AggregatorId.eq(c.aggregator_id))
+            .add(product::Column::Status.is_in(KNOWN)),
+    )
+    .await?;
     let open: HashSet<Uuid> =
         crate::shop::catalogue::open_producers_among(db, c.aggregator_id, None)
             .await?
             .into_keys()
             .collect();
     let by_id: HashMap<Uuid, &product::Model> = products.iter().map(|p| (p.id, p)).collect();
-    let skus = sku::Entity::find()
-        .filter(sku::Column::AggregatorId.eq(c.aggregator_id))
-        .all(db)
-        .await?;
+    let skus = catalog_repo::skus_where(
+        db,
+        Condition::all().add(sku::Column::AggregatorId.eq(c.aggregator_id)),
+    )
+    .await?;
     let existing: HashMap<Uuid, listing::Model> = repo::listings(db, c.id)
         .await?
         .into_iter()
@@ -199,21 +197,21 @@ pub async fn refresh(app: &AppState, c: &channel::Model) -> ApiResult<Refreshed>
         }
     }
     for chunk in new_rows.chunks(500) {
-        listing::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing()
-            .exec_without_returning(db)
-            .await?;
+        repo::insert_listings(db, chunk.to_vec()).await?;
     }
     out.paused = set_state(db, &pause, ListingState::Paused).await?;
     out.resumed = set_state(db, &resume, ListingState::Live).await?;
     if !delist.is_empty() {
         for chunk in delist.chunks(500) {
-            listing::Entity::update_many()
-                .col_expr(listing::Column::Action, Expr::value(Some("delist")))
-                .col_expr(listing::Column::UpdatedAt, Expr::value(now))
-                .filter(listing::Column::Id.is_in(chunk.iter().copied()))
-                .exec(db)
-                .await?;
+            repo::update_listings(
+                db,
+                vec![
+                    (listing::Column::Action, Expr::value(Some("delist"))),
+                    (listing::Column::UpdatedAt, Expr::value(now)),
+                ],
+                Condition::all().add(listing::Column::Id.is_in(chunk.iter().copied())),
+            )
+            .await?;
         }
         out.to_delist = delist.len();
     }
@@ -245,12 +243,15 @@ pub async fn refresh(app: &AppState, c: &channel::Model) -> ApiResult<Refreshed>
         }
     }
     for chunk in stale.chunks(500) {
-        listing::Entity::update_many()
-            .col_expr(listing::Column::Action, Expr::value(Some("push")))
-            .col_expr(listing::Column::UpdatedAt, Expr::value(now))
-            .filter(listing::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
+        repo::update_listings(
+            db,
+            vec![
+                (listing::Column::Action, Expr::value(Some("push"))),
+                (listing::Column::UpdatedAt, Expr::value(now)),
+            ],
+            Condition::all().add(listing::Column::Id.is_in(chunk.iter().copied())),
+        )
+        .await?;
     }
     out.to_push = stale.len();
     Ok(out)
@@ -263,16 +264,19 @@ async fn set_state(
     state: ListingState,
 ) -> ApiResult<usize> {
     for chunk in ids.chunks(500) {
-        listing::Entity::update_many()
-            .col_expr(listing::Column::State, Expr::value(state.as_str()))
-            .col_expr(
-                listing::Column::DirtySeq,
-                Expr::col(listing::Column::DirtySeq).add(1),
-            )
-            .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
-            .filter(listing::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
+        repo::update_listings(
+            db,
+            vec![
+                (listing::Column::State, Expr::value(state.as_str())),
+                (
+                    listing::Column::DirtySeq,
+                    Expr::col(listing::Column::DirtySeq).add(1),
+                ),
+                (listing::Column::UpdatedAt, Expr::value(core::now())),
+            ],
+            Condition::all().add(listing::Column::Id.is_in(chunk.iter().copied())),
+        )
+        .await?;
     }
     Ok(ids.len())
 }

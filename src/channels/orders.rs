@@ -32,8 +32,8 @@ use crate::{
     state::AppState,
 };
 use chrono::{DateTime, Duration, Utc};
-use entity::{channel, channel_order, listing, parcel, prefecture, product, shop_order, sku};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use entity::{channel, channel_order, prefecture, product, shop_order, sku};
+use sea_orm::{ColumnTrait, Condition, sea_query::Expr};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -188,26 +188,30 @@ async fn settle(
     remote: Option<&RemoteOrder>,
     error: Option<&str>,
 ) -> Result<(), sea_orm::DbErr> {
-    let mut q = channel_order::Entity::update_many()
-        .col_expr(channel_order::Column::ImportDue, Expr::value(false))
-        .col_expr(
+    let mut sets = vec![
+        (channel_order::Column::ImportDue, Expr::value(false)),
+        (
             channel_order::Column::LastError,
             Expr::value(error.map(|e| super::adapters::clip(e, 1000))),
-        )
-        .col_expr(channel_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(channel_order::Column::Id.eq(row_id));
+        ),
+        (channel_order::Column::UpdatedAt, Expr::value(core::now())),
+    ];
     if let Some(o) = remote {
-        q = q
-            .col_expr(
+        sets.extend([
+            (
                 channel_order::Column::RemoteStatus,
                 Expr::value(o.status.as_str()),
-            )
-            .col_expr(
+            ),
+            (
                 channel_order::Column::RemoteRef,
                 Expr::value(o.remote_ref.to_string()),
-            );
+            ),
+        ]);
     }
-    q.exec(&app.db).await.map(|_| ())
+    let of = Condition::all().add(channel_order::Column::Id.eq(row_id));
+    repo::update_channel_orders(&app.db, sets, of)
+        .await
+        .map(|_| ())
 }
 
 /// Applies what the channel says of one order: places a new one, or cancels ours when the
@@ -257,27 +261,30 @@ async fn apply(
     };
     let (order, oversold) = place(app, draft).await?;
     let now = core::now();
-    channel_order::Entity::update_many()
-        .col_expr(channel_order::Column::OrderId, Expr::value(Some(order.id)))
-        .col_expr(channel_order::Column::ImportedAt, Expr::value(Some(now)))
-        .col_expr(channel_order::Column::ImportDue, Expr::value(false))
-        .col_expr(
-            channel_order::Column::LastError,
-            Expr::value(None::<String>),
-        )
-        .col_expr(
-            channel_order::Column::RemoteStatus,
-            Expr::value(o.status.as_str()),
-        )
-        .col_expr(
-            channel_order::Column::RemoteRef,
-            Expr::value(o.remote_ref.to_string()),
-        )
-        .col_expr(channel_order::Column::UpdatedAt, Expr::value(now))
-        .filter(channel_order::Column::Id.eq(row.id))
-        .exec(&app.db)
-        .await
-        .map_err(db)?;
+    repo::update_channel_orders(
+        &app.db,
+        vec![
+            (channel_order::Column::OrderId, Expr::value(Some(order.id))),
+            (channel_order::Column::ImportedAt, Expr::value(Some(now))),
+            (channel_order::Column::ImportDue, Expr::value(false)),
+            (
+                channel_order::Column::LastError,
+                Expr::value(None::<String>),
+            ),
+            (
+                channel_order::Column::RemoteStatus,
+                Expr::value(o.status.as_str()),
+            ),
+            (
+                channel_order::Column::RemoteRef,
+                Expr::value(o.remote_ref.to_string()),
+            ),
+            (channel_order::Column::UpdatedAt, Expr::value(now)),
+        ],
+        Condition::all().add(channel_order::Column::Id.eq(row.id)),
+    )
+    .await
+    .map_err(db)?;
     if oversold {
         service::alert_operators(
             app,
@@ -303,15 +310,18 @@ async fn cancel_here(
     order_id: Uuid,
 ) -> Result<(), ApiError> {
     let txn = crate::db::begin_write(&app.db).await?;
-    channel_order::Entity::update_many()
-        .col_expr(
-            channel_order::Column::CancelledBy,
-            Expr::value(Some("channel")),
-        )
-        .col_expr(channel_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(channel_order::Column::Id.eq(row.id))
-        .exec(&txn)
-        .await?;
+    repo::update_channel_orders(
+        &txn,
+        vec![
+            (
+                channel_order::Column::CancelledBy,
+                Expr::value(Some("channel")),
+            ),
+            (channel_order::Column::UpdatedAt, Expr::value(core::now())),
+        ],
+        Condition::all().add(channel_order::Column::Id.eq(row.id)),
+    )
+    .await?;
     let order = crate::orders::service::find(&txn, c.aggregator_id, order_id).await?;
     if order.status == crate::orders::domain::OrderStatus::Open {
         crate::orders::service::cancel_in(
@@ -382,12 +392,9 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
             "the order has no line with a quantity".into(),
         ));
     }
-    let listings = listing::Entity::find()
-        .filter(listing::Column::ChannelId.eq(c.id))
-        .all(&app.db)
-        .await?;
+    let listings = repo::listings(&app.db, c.id).await?;
     let mut attention_list = Vec::new();
-    let prefs = prefecture::Entity::find().all(&app.db).await?;
+    let prefs = crate::reference::repo::prefectures(&app.db).await?;
     let mut buyer = o.buyer.clone();
     let mut ship_to = o.ship_to.clone();
     for contact in std::iter::once(&mut buyer).chain(ship_to.iter_mut()) {
@@ -426,13 +433,9 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
             })
             .map(|x| x.sku_id);
         let found = match sku_id {
-            Some(id) => sku::Entity::find_by_id(id).one(&app.db).await?,
+            Some(id) => crate::catalog::repo::sku(&app.db, id).await?,
             None if !l.sku_code.is_empty() => {
-                sku::Entity::find()
-                    .filter(sku::Column::AggregatorId.eq(c.aggregator_id))
-                    .filter(sku::Column::Code.eq(l.sku_code.as_str()))
-                    .one(&app.db)
-                    .await?
+                crate::catalog::repo::sku_by_code(&app.db, c.aggregator_id, &l.sku_code).await?
             }
             None => None,
         };
@@ -443,8 +446,7 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
             )));
         };
         if let std::collections::hash_map::Entry::Vacant(e) = skus.entry(s.id) {
-            let p = product::Entity::find_by_id(s.product_id)
-                .one(&app.db)
+            let p = crate::catalog::repo::product(&app.db, s.product_id)
                 .await?
                 .ok_or_else(|| Refusal::Order(format!("SKU {} has no product", s.code)))?;
             e.insert((s.clone(), p));
@@ -661,9 +663,7 @@ async fn push_shipments<P: Pacer>(
     let remote = client.get_orders(pacer, &ids).await?;
     for row in &due {
         let parcels = match row.order_id {
-            Some(id) => parcel::Entity::find()
-                .filter(parcel::Column::OrderId.eq(id))
-                .all(&app.db)
+            Some(id) => crate::orders::repo::parcels_of(&app.db, id)
                 .await
                 .map_err(db)?,
             None => Vec::new(),
@@ -720,24 +720,28 @@ async fn settle_push(
         ),
     };
     let now = core::now();
-    let q = channel_order::Entity::update_many()
-        .col_expr(due, Expr::value(false))
-        .col_expr(channel_order::Column::UpdatedAt, Expr::value(now))
-        .filter(channel_order::Column::Id.eq(row_id));
-    let q = match outcome {
-        Ok(()) => q
-            .col_expr(at, Expr::value(Some(now)))
-            .col_expr(channel_order::Column::RemoteStatus, Expr::value(remote))
-            .col_expr(
+    let mut sets = vec![
+        (due, Expr::value(false)),
+        (channel_order::Column::UpdatedAt, Expr::value(now)),
+    ];
+    match outcome {
+        Ok(()) => sets.extend([
+            (at, Expr::value(Some(now))),
+            (channel_order::Column::RemoteStatus, Expr::value(remote)),
+            (
                 channel_order::Column::LastError,
                 Expr::value(None::<String>),
             ),
-        Err(m) => q.col_expr(
+        ]),
+        Err(m) => sets.push((
             channel_order::Column::LastError,
             Expr::value(Some(super::adapters::clip(m, 1000))),
-        ),
-    };
-    q.exec(&app.db).await.map(|_| ())
+        )),
+    }
+    let of = Condition::all().add(channel_order::Column::Id.eq(row_id));
+    repo::update_channel_orders(&app.db, sets, of)
+        .await
+        .map(|_| ())
 }
 
 /// `orders.cancelled`: a channel order cancelled here (not by its channel) is to be
@@ -781,9 +785,7 @@ async fn mark_push<E>(
         return Ok(());
     };
     let now = core::now();
-    let mut q = channel_order::Entity::update_many()
-        .col_expr(channel_order::Column::UpdatedAt, Expr::value(now))
-        .filter(channel_order::Column::Id.eq(row.id));
+    let mut sets = vec![(channel_order::Column::UpdatedAt, Expr::value(now))];
     match push {
         Push::Cancel => {
             if row.cancelled_by.is_some() {
@@ -791,8 +793,7 @@ async fn mark_push<E>(
                 txn.commit().await.map_err(retry)?;
                 return Ok(());
             }
-            let order = shop_order::Entity::find_by_id(order_id)
-                .one(&txn)
+            let order = crate::orders::repo::order(&txn, order_id)
                 .await
                 .map_err(retry)?;
             let reason = if order.is_some_and(|o| has_attention(&o, attention::OVERSOLD)) {
@@ -800,23 +801,27 @@ async fn mark_push<E>(
             } else {
                 CancelReason::Other
             };
-            q = q
-                .col_expr(channel_order::Column::CancelledBy, Expr::value(Some("us")))
-                .col_expr(channel_order::Column::CancelDue, Expr::value(true))
-                .col_expr(
+            sets.extend([
+                (channel_order::Column::CancelledBy, Expr::value(Some("us"))),
+                (channel_order::Column::CancelDue, Expr::value(true)),
+                (
                     channel_order::Column::CancelReason,
                     Expr::value(Some(reason.as_str())),
-                );
+                ),
+            ]);
         }
         Push::Ship => {
             if row.shipped_pushed_at.is_some() {
                 txn.commit().await.map_err(retry)?;
                 return Ok(());
             }
-            q = q.col_expr(channel_order::Column::ShipDue, Expr::value(true));
+            sets.push((channel_order::Column::ShipDue, Expr::value(true)));
         }
     }
-    q.exec(&txn).await.map_err(retry)?;
+    let of = Condition::all().add(channel_order::Column::Id.eq(row.id));
+    repo::update_channel_orders(&txn, sets, of)
+        .await
+        .map_err(retry)?;
     service::enqueue_sync(&txn, row.channel_id)
         .await
         .map_err(retry)?;

@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{channel, channel_cursor, channel_order, channel_webhook, listing};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    sea_query::{Expr, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -664,4 +665,118 @@ pub async fn note_order_poll(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// Inserts a channel account (a taken name fails on its unique key).
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_channel(
+    db: &impl ConnectionTrait,
+    row: channel::ActiveModel,
+) -> Result<channel::Model, DbErr> {
+    sea_orm::ActiveModelTrait::insert(row, db).await
+}
+
+/// Writes the changed columns of a channel account.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_channel(
+    db: &impl ConnectionTrait,
+    row: channel::ActiveModel,
+) -> Result<channel::Model, DbErr> {
+    sea_orm::ActiveModelTrait::update(row, db).await
+}
+
+/// Sets `sets` on the channels matching `cond`: how many rows changed.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_channels(
+    db: &impl ConnectionTrait,
+    sets: Vec<(channel::Column, SimpleExpr)>,
+    cond: Condition,
+) -> Result<u64, DbErr> {
+    crate::db::update_where::<channel::Entity>(db, sets, cond).await
+}
+
+/// The channels `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn channels_among(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<channel::Model>, DbErr> {
+    channel::Entity::find()
+        .filter(channel::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// Sets `sets` on the listings matching `cond`: how many rows changed.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_listings(
+    db: &impl ConnectionTrait,
+    sets: Vec<(listing::Column, SimpleExpr)>,
+    cond: Condition,
+) -> Result<u64, DbErr> {
+    crate::db::update_where::<listing::Entity>(db, sets, cond).await
+}
+
+/// The listings matching `cond`.
+///
+/// # Errors
+/// Database failure.
+pub async fn listings_where(
+    db: &impl ConnectionTrait,
+    cond: Condition,
+) -> Result<Vec<listing::Model>, DbErr> {
+    listing::Entity::find().filter(cond).all(db).await
+}
+
+/// Inserts the listings `rows` (those that exist already are left as they are).
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_listings(
+    db: &impl ConnectionTrait,
+    rows: Vec<listing::ActiveModel>,
+) -> Result<(), DbErr> {
+    listing::Entity::insert_many(rows)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The listings of channel `id` for the products `products`.
+///
+/// # Errors
+/// Database failure.
+pub async fn listings_of_products(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    products: &[Uuid],
+) -> Result<Vec<listing::Model>, DbErr> {
+    listing::Entity::find()
+        .filter(listing::Column::ChannelId.eq(id))
+        .filter(listing::Column::ProductId.is_in(products.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Sets `sets` on the channel orders matching `cond`: how many rows changed.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_channel_orders(
+    db: &impl ConnectionTrait,
+    sets: Vec<(channel_order::Column, SimpleExpr)>,
+    cond: Condition,
+) -> Result<u64, DbErr> {
+    crate::db::update_where::<channel_order::Entity>(db, sets, cond).await
 }

@@ -21,8 +21,7 @@ use crate::{
 use chrono::NaiveDate;
 use entity::{app_user, channel, listing};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    ExprTrait, QueryFilter, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, ExprTrait, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -90,15 +89,15 @@ pub fn client_for(
 /// # Errors
 /// Database failure.
 pub async fn enqueue_sync(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
-    use sea_orm::PaginatorTrait;
     let payload = super::jobs::Sync { channel_id: id };
     let text = serde_json::to_string(&payload).unwrap_or_default();
-    let queued = entity::job::Entity::find()
-        .filter(entity::job::Column::Kind.eq(<super::jobs::Sync as crate::jobs::Job>::KIND))
-        .filter(entity::job::Column::Status.eq(crate::jobs::queue::status::QUEUED))
-        .filter(entity::job::Column::Payload.eq(text))
-        .count(db)
-        .await?;
+    let queued = crate::jobs::repo::queued_with_payload(
+        db,
+        <super::jobs::Sync as crate::jobs::Job>::KIND,
+        crate::jobs::queue::status::QUEUED,
+        text,
+    )
+    .await?;
     if queued > 0 {
         return Ok(());
     }
@@ -115,11 +114,12 @@ pub async fn enqueue_sync(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbE
 /// # Errors
 /// Database failure.
 pub async fn note_sync(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
-    channel::Entity::update_many()
-        .col_expr(channel::Column::LastSyncAt, Expr::value(Some(core::now())))
-        .filter(channel::Column::Id.eq(id))
-        .exec(db)
-        .await?;
+    repo::update_channels(
+        db,
+        vec![(channel::Column::LastSyncAt, Expr::value(Some(core::now())))],
+        Condition::all().add(channel::Column::Id.eq(id)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -130,23 +130,23 @@ pub async fn note_sync(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr>
 /// Database failure.
 pub async fn note_error(app: &AppState, c: &channel::Model, e: &CallError) -> Result<(), DbErr> {
     let txn = db::begin_write(&app.db).await?;
-    let mut q = channel::Entity::update_many()
-        .col_expr(
+    let mut sets = vec![
+        (
             channel::Column::LastError,
             Expr::value(Some(e.message().to_string())),
-        )
-        .col_expr(channel::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(channel::Column::Id.eq(c.id));
+        ),
+        (channel::Column::UpdatedAt, Expr::value(core::now())),
+    ];
+    let mut cond = Condition::all().add(channel::Column::Id.eq(c.id));
     let auth = matches!(e, CallError::Auth(_));
     if auth {
-        q = q
-            .col_expr(
-                channel::Column::State,
-                Expr::value(State::AuthFailed.as_str()),
-            )
-            .filter(channel::Column::State.eq(State::Active.as_str()));
+        sets.push((
+            channel::Column::State,
+            Expr::value(State::AuthFailed.as_str()),
+        ));
+        cond = cond.add(channel::Column::State.eq(State::Active.as_str()));
     }
-    let changed = q.exec(&txn).await?.rows_affected == 1;
+    let changed = repo::update_channels(&txn, sets, cond).await? == 1;
     if auth && changed {
         audit::record(
             &txn,
@@ -184,12 +184,15 @@ pub(super) async fn alert_operators(
     detail: &str,
     event: &str,
 ) -> Result<usize, DbErr> {
-    let operators = app_user::Entity::find()
-        .filter(app_user::Column::AggregatorId.eq(c.aggregator_id))
-        .filter(app_user::Column::Role.eq(Role::Operator.as_str()))
-        .filter(app_user::Column::Active.eq(true))
-        .all(db)
-        .await?;
+    let operators = crate::auth::repo::users_where(
+        db,
+        Condition::all()
+            .add(app_user::Column::AggregatorId.eq(c.aggregator_id))
+            .add(app_user::Column::Role.eq(Role::Operator.as_str()))
+            .add(app_user::Column::Active.eq(true)),
+        1_000,
+    )
+    .await?;
     let base = app.settings.server.base_url.trim_end_matches('/');
     for op in &operators {
         enqueue_mail(
@@ -395,10 +398,10 @@ pub async fn create(
         orders_polled_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(name_taken)?;
+    };
+    let model = repo::insert_channel(&txn, model)
+        .await
+        .map_err(name_taken)?;
     audit::record(
         &txn,
         AuditRecord {
@@ -550,7 +553,7 @@ pub async fn update(
         changed.push("settings");
     }
     m.updated_at = Set(core::now());
-    let saved = m.update(&txn).await.map_err(name_taken)?;
+    let saved = repo::update_channel(&txn, m).await.map_err(name_taken)?;
     audit::record(
         &txn,
         AuditRecord {
@@ -607,12 +610,15 @@ pub async fn set_paused(
     let target = if paused { State::Paused } else { State::Active };
     let txn = db::begin_write(&app.db).await?;
     if state != target {
-        channel::Entity::update_many()
-            .col_expr(channel::Column::State, Expr::value(target.as_str()))
-            .col_expr(channel::Column::UpdatedAt, Expr::value(core::now()))
-            .filter(channel::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
+        repo::update_channels(
+            &txn,
+            vec![
+                (channel::Column::State, Expr::value(target.as_str())),
+                (channel::Column::UpdatedAt, Expr::value(core::now())),
+            ],
+            Condition::all().add(channel::Column::Id.eq(id)),
+        )
+        .await?;
         audit::record(
             &txn,
             AuditRecord {
@@ -655,24 +661,27 @@ pub async fn resync(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<channe
     super::offer::refresh(app, &c).await?;
     let txn = db::begin_write(&app.db).await?;
     let n = repo::mark_all(&txn, id, &["live", "paused"], true).await?;
-    channel::Entity::update_many()
-        .col_expr(
-            channel::Column::ResyncTotal,
-            Expr::value(i32::try_from(n).unwrap_or(i32::MAX)),
-        )
-        .col_expr(channel::Column::ResyncDone, Expr::value(0))
-        .col_expr(channel::Column::ResyncErrors, Expr::value(0))
-        .col_expr(
-            channel::Column::ResyncStartedAt,
-            Expr::value(Some(core::now())),
-        )
-        .col_expr(
-            channel::Column::ResyncFinishedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
-        .filter(channel::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
+    repo::update_channels(
+        &txn,
+        vec![
+            (
+                channel::Column::ResyncTotal,
+                Expr::value(i32::try_from(n).unwrap_or(i32::MAX)),
+            ),
+            (channel::Column::ResyncDone, Expr::value(0)),
+            (channel::Column::ResyncErrors, Expr::value(0)),
+            (
+                channel::Column::ResyncStartedAt,
+                Expr::value(Some(core::now())),
+            ),
+            (
+                channel::Column::ResyncFinishedAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            ),
+        ],
+        Condition::all().add(channel::Column::Id.eq(id)),
+    )
+    .await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -709,19 +718,22 @@ pub async fn set_buffer(
         .await?
         .ok_or(ApiError::NotFound)?;
     let txn = db::begin_write(&app.db).await?;
-    listing::Entity::update_many()
-        .col_expr(
-            listing::Column::BufferOverride,
-            Expr::value(buffer.map(|b| i32::try_from(b).unwrap_or(i32::MAX))),
-        )
-        .col_expr(
-            listing::Column::DirtySeq,
-            Expr::col(listing::Column::DirtySeq).add(1),
-        )
-        .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(listing::Column::Id.eq(l.id))
-        .exec(&txn)
-        .await?;
+    repo::update_listings(
+        &txn,
+        vec![
+            (
+                listing::Column::BufferOverride,
+                Expr::value(buffer.map(|b| i32::try_from(b).unwrap_or(i32::MAX))),
+            ),
+            (
+                listing::Column::DirtySeq,
+                Expr::col(listing::Column::DirtySeq).add(1),
+            ),
+            (listing::Column::UpdatedAt, Expr::value(core::now())),
+        ],
+        Condition::all().add(listing::Column::Id.eq(l.id)),
+    )
+    .await?;
     enqueue_sync(&txn, c.id).await?;
     txn.commit().await?;
     repo::listing_of(&app.db, c.id, sku_id)
@@ -745,22 +757,29 @@ pub async fn replay_listing(
         .await?
         .ok_or(ApiError::NotFound)?;
     let txn = db::begin_write(&app.db).await?;
-    let mut q = listing::Entity::update_many()
-        .col_expr(
+    let mut sets = vec![
+        (
             listing::Column::DirtySeq,
             Expr::col(listing::Column::DirtySeq).add(1),
-        )
-        .col_expr(listing::Column::Resync, Expr::value(true))
-        .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()));
+        ),
+        (listing::Column::Resync, Expr::value(true)),
+        (listing::Column::UpdatedAt, Expr::value(core::now())),
+    ];
     if l.state == ListingState::Rejected.as_str() {
-        q = q
-            .col_expr(
+        sets.extend([
+            (
                 listing::Column::State,
                 Expr::value(ListingState::Pending.as_str()),
-            )
-            .col_expr(listing::Column::Action, Expr::value(Some("push")));
+            ),
+            (listing::Column::Action, Expr::value(Some("push"))),
+        ]);
     }
-    q.filter(listing::Column::Id.eq(l.id)).exec(&txn).await?;
+    repo::update_listings(
+        &txn,
+        sets,
+        Condition::all().add(listing::Column::Id.eq(l.id)),
+    )
+    .await?;
     enqueue_sync(&txn, c.id).await?;
     txn.commit().await?;
     repo::listing_of(&app.db, c.id, sku_id)
@@ -789,12 +808,15 @@ pub async fn rekey(
         resealed.push((c.id, creds.seal(cfg)?));
     }
     for (id, (sealed, key)) in &resealed {
-        channel::Entity::update_many()
-            .col_expr(channel::Column::Credentials, Expr::value(sealed.clone()))
-            .col_expr(channel::Column::CredentialsKeyId, Expr::value(key.clone()))
-            .filter(channel::Column::Id.eq(*id))
-            .exec(db)
-            .await?;
+        repo::update_channels(
+            db,
+            vec![
+                (channel::Column::Credentials, Expr::value(sealed.clone())),
+                (channel::Column::CredentialsKeyId, Expr::value(key.clone())),
+            ],
+            Condition::all().add(channel::Column::Id.eq(*id)),
+        )
+        .await?;
     }
     Ok((resealed.len(), all.len() - resealed.len()))
 }
@@ -825,17 +847,19 @@ pub async fn expiry_alerts(app: &AppState) -> ApiResult<usize> {
             continue;
         }
         let txn = db::begin_write(&app.db).await?;
-        let res = channel::Entity::update_many()
-            .col_expr(channel::Column::ExpiryAlertedOn, Expr::value(Some(today)))
-            .filter(channel::Column::Id.eq(c.id))
-            .filter(if let Some(d) = c.expiry_alerted_on {
-                channel::Column::ExpiryAlertedOn.eq(d)
-            } else {
-                channel::Column::ExpiryAlertedOn.is_null()
-            })
-            .exec(&txn)
-            .await?;
-        if res.rows_affected == 1 {
+        let claimed = repo::update_channels(
+            &txn,
+            vec![(channel::Column::ExpiryAlertedOn, Expr::value(Some(today)))],
+            Condition::all().add(channel::Column::Id.eq(c.id)).add(
+                if let Some(d) = c.expiry_alerted_on {
+                    channel::Column::ExpiryAlertedOn.eq(d)
+                } else {
+                    channel::Column::ExpiryAlertedOn.is_null()
+                },
+            ),
+        )
+        .await?;
+        if claimed == 1 {
             sent += alert_operators(
                 app,
                 &txn,
@@ -917,20 +941,21 @@ pub async fn listings(
         })?),
         None => None,
     };
-    let mut q = listing::Entity::find();
+    let mut q = Condition::all();
     match actor.role {
         Role::Producer => {
             let producer = actor.producer_id.ok_or_else(ApiError::forbidden)?;
-            let skus: Vec<Uuid> = entity::sku::Entity::find()
-                .filter(entity::sku::Column::ProducerId.eq(producer))
-                .all(&app.db)
-                .await?
-                .into_iter()
-                .map(|s| s.id)
-                .collect();
-            q = q.filter(listing::Column::SkuId.is_in(skus));
+            let skus: Vec<Uuid> = crate::catalog::repo::skus_where(
+                &app.db,
+                Condition::all().add(entity::sku::Column::ProducerId.eq(producer)),
+            )
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+            q = q.add(listing::Column::SkuId.is_in(skus));
             if let Some(cid) = channel_id {
-                q = q.filter(listing::Column::ChannelId.eq(cid));
+                q = q.add(listing::Column::ChannelId.eq(cid));
             }
         }
         _ => {
@@ -939,27 +964,29 @@ pub async fn listings(
             repo::channel_of(&app.db, agg, cid)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            q = q.filter(listing::Column::ChannelId.eq(cid));
+            q = q.add(listing::Column::ChannelId.eq(cid));
         }
     }
     if let Some(s) = state {
-        q = q.filter(listing::Column::State.eq(s.as_str()));
+        q = q.add(listing::Column::State.eq(s.as_str()));
     }
-    let rows = q.all(&app.db).await?;
-    let channels: BTreeMap<Uuid, (String, String)> = channel::Entity::find()
-        .filter(channel::Column::Id.is_in(rows.iter().map(|l| l.channel_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, (c.name, c.kind)))
-        .collect();
-    let skus: BTreeMap<Uuid, String> = entity::sku::Entity::find()
-        .filter(entity::sku::Column::Id.is_in(rows.iter().map(|l| l.sku_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
+    let rows = repo::listings_where(&app.db, q).await?;
+    let channels: BTreeMap<Uuid, (String, String)> = repo::channels_among(
+        &app.db,
+        rows.iter().map(|l| l.channel_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|c| (c.id, (c.name, c.kind)))
+    .collect();
+    let skus: BTreeMap<Uuid, String> = crate::catalog::repo::skus_among(
+        &app.db,
+        rows.iter().map(|l| l.sku_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|s| (s.id, s.code))
+    .collect();
     let mut out: Vec<_> = rows
         .into_iter()
         .map(|l| {
@@ -1120,16 +1147,20 @@ pub async fn refresh_if_due(
     let (sealed, key_id) = fresh
         .seal(&app.settings.channels)
         .map_err(|e| CallError::transient(format!("sealing the new token failed: {e}")))?;
-    let stored = channel::Entity::update_many()
-        .col_expr(channel::Column::Credentials, Expr::value(sealed))
-        .col_expr(channel::Column::CredentialsKeyId, Expr::value(key_id))
-        .col_expr(channel::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(channel::Column::Id.eq(c.id))
-        .filter(channel::Column::SyncLockedBy.eq(runner))
-        .exec(&app.db)
-        .await
-        .map_err(|e| CallError::transient(format!("storing the new token failed: {e}")))?;
-    if stored.rows_affected == 0 {
+    let stored = repo::update_channels(
+        &app.db,
+        vec![
+            (channel::Column::Credentials, Expr::value(sealed)),
+            (channel::Column::CredentialsKeyId, Expr::value(key_id)),
+            (channel::Column::UpdatedAt, Expr::value(core::now())),
+        ],
+        Condition::all()
+            .add(channel::Column::Id.eq(c.id))
+            .add(channel::Column::SyncLockedBy.eq(runner)),
+    )
+    .await
+    .map_err(|e| CallError::transient(format!("storing the new token failed: {e}")))?;
+    if stored == 0 {
         return Err(CallError::transient(
             "the sync lease was lost before the new token was stored",
         ));

@@ -18,10 +18,8 @@ use super::{
 };
 use crate::{core, jobs::JobError, state::AppState};
 use chrono::Duration as ChronoDuration;
-use entity::{channel, listing, product, sku};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, sea_query::Expr,
-};
+use entity::{channel, listing};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, ExprTrait, sea_query::Expr};
 use std::{collections::HashMap, time::Duration};
 use uuid::Uuid;
 
@@ -213,17 +211,20 @@ async fn push_items(
                 client.delist_item(pacer, ext).await?;
             }
             let ids: Vec<Uuid> = rows.iter().map(|l| l.id).collect();
-            listing::Entity::update_many()
-                .col_expr(
-                    listing::Column::State,
-                    Expr::value(ListingState::Delisted.as_str()),
-                )
-                .col_expr(listing::Column::Action, Expr::value(Option::<String>::None))
-                .col_expr(listing::Column::UpdatedAt, Expr::value(core::now()))
-                .filter(listing::Column::Id.is_in(ids))
-                .exec(&app.db)
-                .await
-                .map_err(db_err)?;
+            repo::update_listings(
+                &app.db,
+                vec![
+                    (
+                        listing::Column::State,
+                        Expr::value(ListingState::Delisted.as_str()),
+                    ),
+                    (listing::Column::Action, Expr::value(Option::<String>::None)),
+                    (listing::Column::UpdatedAt, Expr::value(core::now())),
+                ],
+                Condition::all().add(listing::Column::Id.is_in(ids)),
+            )
+            .await
+            .map_err(db_err)?;
             done += 1;
             continue;
         }
@@ -232,17 +233,21 @@ async fn push_items(
             .map_err(|e| CallError::transient(e.describe()))?;
         let Some(item) = items.get(&pid) else {
             // The product is gone from the catalogue: nothing to push.
-            listing::Entity::update_many()
-                .col_expr(
-                    listing::Column::State,
-                    Expr::value(ListingState::Delisted.as_str()),
-                )
-                .col_expr(listing::Column::Action, Expr::value(Option::<String>::None))
-                .filter(listing::Column::ProductId.eq(pid))
-                .filter(listing::Column::ChannelId.eq(c.id))
-                .exec(&app.db)
-                .await
-                .map_err(db_err)?;
+            repo::update_listings(
+                &app.db,
+                vec![
+                    (
+                        listing::Column::State,
+                        Expr::value(ListingState::Delisted.as_str()),
+                    ),
+                    (listing::Column::Action, Expr::value(Option::<String>::None)),
+                ],
+                Condition::all()
+                    .add(listing::Column::ProductId.eq(pid))
+                    .add(listing::Column::ChannelId.eq(c.id)),
+            )
+            .await
+            .map_err(db_err)?;
             continue;
         };
         let hash = item.hash();
@@ -257,34 +262,37 @@ async fn push_items(
                         Some("paused") => ListingState::Paused,
                         _ => ListingState::Live,
                     };
-                    listing::Entity::update_many()
-                        .col_expr(listing::Column::State, Expr::value(state.as_str()))
-                        .col_expr(listing::Column::Action, Expr::value(Option::<String>::None))
-                        .col_expr(
-                            listing::Column::ContentHash,
-                            Expr::value(Some(hash.clone())),
-                        )
-                        .col_expr(
-                            listing::Column::ExternalId,
-                            Expr::value(Some(pushed.external_id.clone())),
-                        )
-                        .col_expr(
-                            listing::Column::ExternalVariantId,
-                            Expr::value(Some(variant.clone())),
-                        )
-                        .col_expr(
-                            listing::Column::LastError,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .col_expr(
-                            listing::Column::DirtySeq,
-                            Expr::col(listing::Column::DirtySeq).add(1),
-                        )
-                        .col_expr(listing::Column::UpdatedAt, Expr::value(now))
-                        .filter(listing::Column::Id.eq(*lid))
-                        .exec(&app.db)
-                        .await
-                        .map_err(db_err)?;
+                    repo::update_listings(
+                        &app.db,
+                        vec![
+                            (listing::Column::State, Expr::value(state.as_str())),
+                            (listing::Column::Action, Expr::value(Option::<String>::None)),
+                            (
+                                listing::Column::ContentHash,
+                                Expr::value(Some(hash.clone())),
+                            ),
+                            (
+                                listing::Column::ExternalId,
+                                Expr::value(Some(pushed.external_id.clone())),
+                            ),
+                            (
+                                listing::Column::ExternalVariantId,
+                                Expr::value(Some(variant.clone())),
+                            ),
+                            (
+                                listing::Column::LastError,
+                                Expr::value(Option::<String>::None),
+                            ),
+                            (
+                                listing::Column::DirtySeq,
+                                Expr::col(listing::Column::DirtySeq).add(1),
+                            ),
+                            (listing::Column::UpdatedAt, Expr::value(now)),
+                        ],
+                        Condition::all().add(listing::Column::Id.eq(*lid)),
+                    )
+                    .await
+                    .map_err(db_err)?;
                 }
                 let pushed_ids: Vec<Uuid> = pushed.variants.iter().map(|(l, _)| *l).collect();
                 let gone: Vec<Uuid> = rows
@@ -293,38 +301,42 @@ async fn push_items(
                     .map(|l| l.id)
                     .collect();
                 if !gone.is_empty() {
-                    listing::Entity::update_many()
-                        .col_expr(
-                            listing::Column::State,
-                            Expr::value(ListingState::Delisted.as_str()),
-                        )
-                        .col_expr(listing::Column::Action, Expr::value(Option::<String>::None))
-                        .col_expr(listing::Column::UpdatedAt, Expr::value(now))
-                        .filter(listing::Column::Id.is_in(gone))
-                        .exec(&app.db)
-                        .await
-                        .map_err(db_err)?;
+                    repo::update_listings(
+                        &app.db,
+                        vec![
+                            (
+                                listing::Column::State,
+                                Expr::value(ListingState::Delisted.as_str()),
+                            ),
+                            (listing::Column::Action, Expr::value(Option::<String>::None)),
+                            (listing::Column::UpdatedAt, Expr::value(now)),
+                        ],
+                        Condition::all().add(listing::Column::Id.is_in(gone)),
+                    )
+                    .await
+                    .map_err(db_err)?;
                 }
             }
             Err(CallError::Rejected(msg)) => {
                 let ids: Vec<Uuid> = rows.iter().map(|l| l.id).collect();
                 let was_live = rows.iter().any(|l| l.external_id.is_some());
-                let mut q = listing::Entity::update_many()
-                    .col_expr(listing::Column::Action, Expr::value(Option::<String>::None))
-                    .col_expr(
+                let mut sets = vec![
+                    (listing::Column::Action, Expr::value(Option::<String>::None)),
+                    (
                         listing::Column::ContentHash,
                         Expr::value(Some(hash.clone())),
-                    )
-                    .col_expr(listing::Column::LastError, Expr::value(Some(msg.clone())))
-                    .col_expr(listing::Column::UpdatedAt, Expr::value(now));
+                    ),
+                    (listing::Column::LastError, Expr::value(Some(msg.clone()))),
+                    (listing::Column::UpdatedAt, Expr::value(now)),
+                ];
                 if !was_live {
-                    q = q.col_expr(
+                    sets.push((
                         listing::Column::State,
                         Expr::value(ListingState::Rejected.as_str()),
-                    );
+                    ));
                 }
-                q.filter(listing::Column::Id.is_in(ids))
-                    .exec(&app.db)
+                let of = Condition::all().add(listing::Column::Id.is_in(ids));
+                repo::update_listings(&app.db, sets, of)
                     .await
                     .map_err(db_err)?;
             }
@@ -437,17 +449,13 @@ async fn available_of(
     agg: Uuid,
     listings: &[listing::Model],
 ) -> crate::error::ApiResult<HashMap<Uuid, i64>> {
-    let skus = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(listings.iter().map(|l| l.sku_id)))
-        .all(&app.db)
-        .await?;
-    let categories: HashMap<Uuid, String> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.iter().map(|s| s.product_id)))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.category_code))
-        .collect();
+    let skus = crate::catalog::repo::skus_among(&app.db, listings.iter().map(|l| l.sku_id)).await?;
+    let categories: HashMap<Uuid, String> =
+        crate::catalog::repo::products_among(&app.db, skus.iter().map(|s| s.product_id))
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.category_code))
+            .collect();
     let category_of_sku = skus
         .iter()
         .filter_map(|s| Some((s.id, categories.get(&s.product_id)?.clone())))
@@ -464,34 +472,41 @@ async fn count_resync(
     if done + errors == 0 {
         return Ok(());
     }
-    channel::Entity::update_many()
-        .col_expr(
-            channel::Column::ResyncDone,
-            Expr::col(channel::Column::ResyncDone).add(i32::try_from(done + errors).unwrap_or(0)),
-        )
-        .col_expr(
-            channel::Column::ResyncErrors,
-            Expr::col(channel::Column::ResyncErrors).add(i32::try_from(errors).unwrap_or(0)),
-        )
-        .filter(channel::Column::Id.eq(id))
-        .filter(channel::Column::ResyncStartedAt.is_not_null())
-        .filter(channel::Column::ResyncFinishedAt.is_null())
-        .exec(db)
-        .await?;
+    repo::update_channels(
+        db,
+        vec![
+            (
+                channel::Column::ResyncDone,
+                Expr::col(channel::Column::ResyncDone)
+                    .add(i32::try_from(done + errors).unwrap_or(0)),
+            ),
+            (
+                channel::Column::ResyncErrors,
+                Expr::col(channel::Column::ResyncErrors).add(i32::try_from(errors).unwrap_or(0)),
+            ),
+        ],
+        Condition::all()
+            .add(channel::Column::Id.eq(id))
+            .add(channel::Column::ResyncStartedAt.is_not_null())
+            .add(channel::Column::ResyncFinishedAt.is_null()),
+    )
+    .await?;
     Ok(())
 }
 
 async fn finish_resync(db: &DatabaseConnection, c: &channel::Model) -> Result<(), sea_orm::DbErr> {
     if c.resync_started_at.is_some() && c.resync_finished_at.is_none() {
-        channel::Entity::update_many()
-            .col_expr(
+        repo::update_channels(
+            db,
+            vec![(
                 channel::Column::ResyncFinishedAt,
                 Expr::value(Some(core::now())),
-            )
-            .filter(channel::Column::Id.eq(c.id))
-            .filter(channel::Column::ResyncFinishedAt.is_null())
-            .exec(db)
-            .await?;
+            )],
+            Condition::all()
+                .add(channel::Column::Id.eq(c.id))
+                .add(channel::Column::ResyncFinishedAt.is_null()),
+        )
+        .await?;
     }
     Ok(())
 }

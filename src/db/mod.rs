@@ -210,3 +210,21 @@ pub fn sql_for(backend: DbBackend, sql: &str) -> String {
 pub async fn ping(db: &impl ConnectionTrait) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
+
+/// Sets `sets` on the rows of `E` matching `cond` (the repos' guarded updates: `cond` names
+/// the state a row must still be in): how many rows changed.
+///
+/// # Errors
+/// Database failure.
+pub async fn update_where<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    sets: Vec<(E::Column, sea_orm::sea_query::SimpleExpr)>,
+    cond: sea_orm::Condition,
+) -> Result<u64, DbErr> {
+    use sea_orm::QueryFilter;
+    let mut up = E::update_many();
+    for (col, value) in sets {
+        up = up.col_expr(col, value);
+    }
+    Ok(up.filter(cond).exec(db).await?.rows_affected)
+}

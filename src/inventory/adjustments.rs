@@ -1,6 +1,7 @@
 //! Operator adjustments (count corrections, damage, loss, disposal, return to producer), each
 //! with a reason and, for losses, who bears them; and the recall trace of a lot.
 use super::ledger::{self, Change, kind};
+use super::repo;
 use crate::{
     audit::{self, AuditRecord},
     auth::service::enqueue_mail,
@@ -11,8 +12,8 @@ use crate::{
     mail::messages::EmailMessage,
     state::AppState,
 };
-use entity::{reservation, reservation_line, sku, stock_lot, stock_movement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{reservation, reservation_line, stock_lot, stock_movement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 /// Emails the producer that `qty` units of `lot` were lost at their charge (once per `key`).
@@ -29,8 +30,7 @@ pub(super) async fn notify_producer_loss(
     let Some(user) = super::alerts::producer_user(db, lot.producer_id).await? else {
         return Ok(());
     };
-    let code = sku::Entity::find_by_id(lot.sku_id)
-        .one(db)
+    let code = crate::catalog::repo::sku(db, lot.sku_id)
         .await?
         .map(|s| s.code)
         .unwrap_or_default();
@@ -117,11 +117,14 @@ pub async fn adjust(
         (b, _) => b.clone(),
     };
     let txn = db::begin_write(&app.db).await?;
-    let lot = stock_lot::Entity::find_by_id(input.lot_id)
-        .filter(stock_lot::Column::AggregatorId.eq(agg))
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let lot = repo::lot_where(
+        &txn,
+        Condition::all()
+            .add(stock_lot::Column::Id.eq(input.lot_id))
+            .add(stock_lot::Column::AggregatorId.eq(agg)),
+    )
+    .await?
+    .ok_or(ApiError::NotFound)?;
     let adjustment_id = core::new_id();
     let ok = ledger::apply(
         &txn,
@@ -169,9 +172,7 @@ pub async fn adjust(
         },
     )
     .await?;
-    let m = stock_movement::Entity::find()
-        .filter(stock_movement::Column::CauseId.eq(adjustment_id))
-        .one(&txn)
+    let m = repo::movement_of_cause(&txn, adjustment_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     txn.commit().await?;
@@ -201,33 +202,34 @@ pub async fn recall(
 ) -> ApiResult<Vec<TraceRow>> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    let mut lots = stock_lot::Entity::find().filter(stock_lot::Column::AggregatorId.eq(agg));
+    let mut lots = Condition::all().add(stock_lot::Column::AggregatorId.eq(agg));
     lots = match (lot_id, producer_id) {
-        (Some(l), _) => lots.filter(stock_lot::Column::Id.eq(l)),
+        (Some(l), _) => lots.add(stock_lot::Column::Id.eq(l)),
         (None, Some(p)) => {
-            let mut q = lots.filter(stock_lot::Column::ProducerId.eq(p));
+            let mut q = lots.add(stock_lot::Column::ProducerId.eq(p));
             if let Some(f) = from {
-                q = q.filter(stock_lot::Column::BestBefore.gte(f));
+                q = q.add(stock_lot::Column::BestBefore.gte(f));
             }
             if let Some(t) = to {
-                q = q.filter(stock_lot::Column::BestBefore.lte(t));
+                q = q.add(stock_lot::Column::BestBefore.lte(t));
             }
             q
         }
         (None, None) => return Err(ApiError::field("lot_id", "give lot_id or producer_id")),
     };
-    let lot_ids: Vec<Uuid> = lots.all(&app.db).await?.into_iter().map(|l| l.id).collect();
-    let lines = reservation_line::Entity::find()
-        .filter(reservation_line::Column::LotId.is_in(lot_ids))
-        .order_by_asc(reservation_line::Column::Id)
-        .all(&app.db)
-        .await?;
+    let lot_ids: Vec<Uuid> = repo::lots_where(&app.db, lots, None)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let lines = repo::reservation_lines_where(
+        &app.db,
+        Condition::all().add(reservation_line::Column::LotId.is_in(lot_ids)),
+    )
+    .await?;
     let mut out = Vec::new();
     for l in lines {
-        if let Some(r) = reservation::Entity::find_by_id(l.reservation_id)
-            .one(&app.db)
-            .await?
-        {
+        if let Some(r) = repo::reservation_any(&app.db, l.reservation_id).await? {
             out.push(TraceRow {
                 reservation: r,
                 lot_id: l.lot_id,

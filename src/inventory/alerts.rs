@@ -1,13 +1,15 @@
 //! The daily stock alerts: lots close to their date (clearance) or past it (disposal), and SKUs
 //! whose available stock crossed below their threshold. Each producer is emailed once per event:
 //! once per lot and kind, once per downward crossing of a threshold.
+use super::repo;
 use super::rules::MinDays;
+use crate::catalog::repo as catalog_repo;
 use crate::{
     auth::service::enqueue_mail, core, db, error::ApiResult, mail::messages::EmailMessage,
     state::AppState,
 };
 use entity::{app_user, sku, stock_lot};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -31,10 +33,11 @@ pub(crate) async fn producer_user(
     db: &impl ConnectionTrait,
     producer_id: Uuid,
 ) -> ApiResult<Option<app_user::Model>> {
-    Ok(app_user::Entity::find()
-        .filter(app_user::Column::ProducerId.eq(producer_id))
-        .one(db)
-        .await?)
+    Ok(crate::auth::repo::user_where(
+        db,
+        Condition::all().add(app_user::Column::ProducerId.eq(producer_id)),
+    )
+    .await?)
 }
 
 /// Runs the alerts; returns (lot emails, low-stock emails) enqueued.
@@ -45,13 +48,14 @@ pub(crate) async fn producer_user(
 pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
     let txn = db::begin_write(&app.db).await?;
     let horizon = MinDays::horizon(app, &txn).await?;
-    let lots = stock_lot::Entity::find()
-        .filter(stock_lot::Column::OnHand.gt(0))
-        .filter(
+    let lots = repo::lots_where(
+        &txn,
+        Condition::all().add(stock_lot::Column::OnHand.gt(0)).add(
             stock_lot::Column::BestBefore.lt(core::today_jst() + chrono::Duration::days(horizon)),
-        )
-        .all(&txn)
-        .await?;
+        ),
+        None,
+    )
+    .await?;
     let min_days = MinDays::load(app, &txn, &lots).await?;
     let mut lot_mails = 0;
     for lot in &lots {
@@ -61,8 +65,7 @@ pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
         let Some(user) = producer_user(&txn, lot.producer_id).await? else {
             continue;
         };
-        let code = sku::Entity::find_by_id(lot.sku_id)
-            .one(&txn)
+        let code = catalog_repo::sku(&txn, lot.sku_id)
             .await?
             .map(|s| s.code)
             .unwrap_or_default();
@@ -85,23 +88,20 @@ pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
     }
     // Low stock: available per SKU against its threshold.
     let mut available: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for lot in stock_lot::Entity::find().all(&txn).await? {
+    for lot in repo::lots_where(&txn, Condition::all(), None).await? {
         *available.entry(lot.sku_id).or_default() += lot.on_hand - lot.reserved;
     }
     let mut low_mails = 0;
-    for s in sku::Entity::find()
-        .filter(sku::Column::LowStockThreshold.gt(0))
-        .all(&txn)
-        .await?
+    for s in catalog_repo::skus_where(
+        &txn,
+        Condition::all().add(sku::Column::LowStockThreshold.gt(0)),
+    )
+    .await?
     {
         let avail = available.get(&s.id).copied().unwrap_or(0);
         let below = avail < i64::from(s.low_stock_threshold);
         if below && !s.low_stock_flagged {
-            sku::Entity::update_many()
-                .col_expr(sku::Column::LowStockFlagged, Expr::value(true))
-                .filter(sku::Column::Id.eq(s.id))
-                .exec(&txn)
-                .await?;
+            catalog_repo::flag_low_stock(&txn, s.id, true).await?;
             if let Some(user) = producer_user(&txn, s.producer_id).await? {
                 enqueue_mail(
                     &txn,
@@ -119,11 +119,7 @@ pub async fn run(app: &AppState) -> ApiResult<(usize, usize)> {
             }
         } else if !below && s.low_stock_flagged {
             // Back above the threshold: the next crossing is a new event.
-            sku::Entity::update_many()
-                .col_expr(sku::Column::LowStockFlagged, Expr::value(false))
-                .filter(sku::Column::Id.eq(s.id))
-                .exec(&txn)
-                .await?;
+            catalog_repo::flag_low_stock(&txn, s.id, false).await?;
         }
     }
     txn.commit().await?;

@@ -48,18 +48,7 @@ pub struct Change<'a> {
 #[tracing::instrument(skip_all)]
 pub async fn apply(db: &impl ConnectionTrait, change: &Change<'_>) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
-    if db
-        .execute_raw(balance_update(backend, change))
-        .await?
-        .rows_affected()
-        != 1
-    {
-        return Ok(false);
-    }
-    stock_movement::Entity::insert(movement(change))
-        .exec_without_returning(db)
-        .await?;
-    Ok(true)
+    super::repo::apply_change(db, balance_update(backend, change), movement(change)).await
 }
 
 /// The statements that apply `changes` (for callers that send several statements at once):

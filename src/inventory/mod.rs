@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod receipt_photos;
 pub mod receiving;
+pub mod repo;
 pub mod reservations;
 pub mod returns;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! Photos of receiving events (a crushed box, a label, a thermometer): taken by operators,
 //! checked and stripped like product photos, visible to the aggregator's staff and to the
 //! producer whose shipment it is.
+use super::repo;
 use super::shipments;
 use crate::{
     audit::{self, AuditRecord},
@@ -10,10 +11,8 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{receipt, receipt_photo};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use entity::receipt_photo;
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 /// Photos per receiving event.
@@ -33,16 +32,10 @@ pub async fn upload(
 ) -> ApiResult<receipt_photo::Model> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let s = shipments::find(&app.db, actor, shipment_id).await?;
-    let r = receipt::Entity::find_by_id(receipt_id)
-        .filter(receipt::Column::ShipmentId.eq(s.id))
-        .one(&app.db)
+    let r = repo::receipt(&app.db, s.id, receipt_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let count = || {
-        receipt_photo::Entity::find()
-            .filter(receipt_photo::Column::ReceiptId.eq(r.id))
-            .count(&app.db)
-    };
+    let count = || repo::photo_count(&app.db, r.id);
     let full = || ApiError::Conflict {
         code: "too_many_images",
         message: format!("a receiving event has at most {MAX_PER_RECEIPT} photos"),
@@ -62,14 +55,11 @@ pub async fn upload(
     // Everything after the file is stored either commits or removes the file again.
     let save = async {
         let txn = db::begin_write(&app.db).await?;
-        let n = receipt_photo::Entity::find()
-            .filter(receipt_photo::Column::ReceiptId.eq(r.id))
-            .count(&txn)
-            .await?;
+        let n = repo::photo_count(&txn, r.id).await?;
         if n >= MAX_PER_RECEIPT {
             return Err(full());
         }
-        let model = receipt_photo::ActiveModel {
+        let row = receipt_photo::ActiveModel {
             id: Set(id),
             aggregator_id: Set(s.aggregator_id),
             shipment_id: Set(s.id),
@@ -81,9 +71,8 @@ pub async fn upload(
             bytes: Set(processed.bytes.len() as i64),
             created_by: Set(actor.user_id),
             created_at: Set(core::now()),
-        }
-        .insert(&txn)
-        .await?;
+        };
+        let model = repo::insert(&txn, row).await?;
         audit::record(
             &txn,
             AuditRecord {
@@ -109,10 +98,7 @@ pub async fn upload(
 /// 404 when missing or not visible.
 #[tracing::instrument(skip_all)]
 pub async fn fetch(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<(Vec<u8>, String)> {
-    let p = receipt_photo::Entity::find_by_id(id)
-        .one(&app.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let p = repo::photo(&app.db, id).await?.ok_or(ApiError::NotFound)?;
     shipments::find(&app.db, actor, p.shipment_id)
         .await
         .map_err(|_| ApiError::NotFound)?;

@@ -2,6 +2,7 @@
 //! put into bins of the right zone, the stock ledger, discrepancies, and the producer's receipt
 //! email; retry-safe with the event's Idempotency-Key.
 use super::ledger::{self, Change, kind};
+use super::repo;
 use crate::{
     audit::{self, AuditRecord},
     core::{self},
@@ -10,11 +11,8 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{inbound_line, inbound_shipment, location, receipt, receipt_line, sku, stock_lot};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, sea_query::Expr,
-};
+use entity::{inbound_line, inbound_shipment, location, receipt, receipt_line, stock_lot};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 use super::shipments::{ShipmentDetail, detail, find, status};
@@ -50,13 +48,7 @@ pub async fn receive(
     check_idempotency_key(key)?;
     let txn = db::begin_write(&app.db).await?;
     let s = find(&txn, actor, shipment_id).await?;
-    if receipt::Entity::find()
-        .filter(receipt::Column::ShipmentId.eq(s.id))
-        .filter(receipt::Column::IdempotencyKey.eq(key))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
+    if repo::receipt_by_key(&txn, s.id, key).await?.is_some() {
         let d = detail(&txn, s).await?;
         return Ok((d, true));
     }
@@ -70,9 +62,8 @@ pub async fn receive(
         notes: Set(notes.chars().take(2000).collect()),
         received_by: Set(actor.user_id),
         created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    };
+    let rec = repo::insert(&txn, rec).await?;
     let event = ReceivingEvent {
         app,
         actor,
@@ -84,8 +75,7 @@ pub async fn receive(
         event.receive_line(&txn, i, l).await?;
     }
     event.update_status(&txn).await?;
-    let s = inbound_shipment::Entity::find_by_id(s.id)
-        .one(&txn)
+    let s = repo::shipment(&txn, s.id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let d = detail(&txn, s).await?;
@@ -167,9 +157,7 @@ impl ReceivingEvent<'_> {
         l: &ReceiptLineInput,
     ) -> ApiResult<()> {
         let damage_bearer = check_counts(i, l)?;
-        let line = inbound_line::Entity::find_by_id(l.line_id)
-            .filter(inbound_line::Column::ShipmentId.eq(self.shipment.id))
-            .one(txn)
+        let line = repo::inbound_line(txn, self.shipment.id, l.line_id)
             .await?
             .ok_or_else(|| {
                 ApiError::field(line_field(i, "line_id"), "not a line of this shipment")
@@ -179,7 +167,7 @@ impl ReceivingEvent<'_> {
         } else {
             None
         };
-        receipt_line::ActiveModel {
+        let counted = receipt_line::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(self.shipment.aggregator_id),
             receipt_id: Set(self.receipt_id),
@@ -190,25 +178,9 @@ impl ReceivingEvent<'_> {
             location_id: Set(if l.received > 0 { l.location_id } else { None }),
             lot_id: Set(lot_id),
             damage_bearer: Set(damage_bearer),
-        }
-        .insert(txn)
-        .await?;
-        inbound_line::Entity::update_many()
-            .col_expr(
-                inbound_line::Column::ReceivedQty,
-                Expr::col(inbound_line::Column::ReceivedQty).add(l.received),
-            )
-            .col_expr(
-                inbound_line::Column::DamagedQty,
-                Expr::col(inbound_line::Column::DamagedQty).add(l.damaged),
-            )
-            .col_expr(
-                inbound_line::Column::RefusedQty,
-                Expr::col(inbound_line::Column::RefusedQty).add(l.refused),
-            )
-            .filter(inbound_line::Column::Id.eq(line.id))
-            .exec(txn)
-            .await?;
+        };
+        repo::insert(txn, counted).await?;
+        repo::count_on_line(txn, line.id, l.received, l.damaged, l.refused).await?;
         Ok(())
     }
 
@@ -223,8 +195,7 @@ impl ReceivingEvent<'_> {
     ) -> ApiResult<Uuid> {
         let s = self.shipment;
         let loc = self.bin(txn, i, l).await?;
-        let sk = sku::Entity::find_by_id(line.sku_id)
-            .one(txn)
+        let sk = crate::catalog::repo::sku(txn, line.sku_id)
             .await?
             .ok_or(ApiError::NotFound)?;
         // Stock that could never be sold is not taken in: it is refused.
@@ -241,17 +212,19 @@ impl ReceivingEvent<'_> {
                 ),
             ));
         }
-        let existing = stock_lot::Entity::find()
-            .filter(stock_lot::Column::SkuId.eq(line.sku_id))
-            .filter(stock_lot::Column::LotCode.eq(line.lot_code.clone()))
-            .filter(stock_lot::Column::BestBefore.eq(line.best_before))
-            .filter(stock_lot::Column::LocationId.eq(loc.id))
-            .one(txn)
-            .await?;
+        let existing = repo::lot_where(
+            txn,
+            Condition::all()
+                .add(stock_lot::Column::SkuId.eq(line.sku_id))
+                .add(stock_lot::Column::LotCode.eq(line.lot_code.clone()))
+                .add(stock_lot::Column::BestBefore.eq(line.best_before))
+                .add(stock_lot::Column::LocationId.eq(loc.id)),
+        )
+        .await?;
         let lot = match existing {
             Some(l) => l,
             None => {
-                stock_lot::ActiveModel {
+                let new_lot = stock_lot::ActiveModel {
                     id: Set(core::new_id()),
                     aggregator_id: Set(s.aggregator_id),
                     producer_id: Set(sk.producer_id),
@@ -262,9 +235,8 @@ impl ReceivingEvent<'_> {
                     on_hand: Set(0),
                     reserved: Set(0),
                     created_at: Set(self.now),
-                }
-                .insert(txn)
-                .await?
+                };
+                repo::insert(txn, new_lot).await?
             }
         };
         ledger::apply(
@@ -302,10 +274,7 @@ impl ReceivingEvent<'_> {
                 "is required for received units",
             )
         })?;
-        let loc = location::Entity::find_by_id(loc_id)
-            .filter(location::Column::AggregatorId.eq(s.aggregator_id))
-            .filter(location::Column::Active.eq(true))
-            .one(txn)
+        let loc = repo::active_location(txn, s.aggregator_id, loc_id)
             .await?
             .ok_or_else(|| ApiError::field(line_field(i, "location_id"), "unknown location"))?;
         if loc.zone != s.temperature_class {
@@ -324,26 +293,16 @@ impl ReceivingEvent<'_> {
     /// and audit-logs the event.
     async fn update_status(&self, txn: &impl ConnectionTrait) -> ApiResult<()> {
         let s = self.shipment;
-        let all = inbound_line::Entity::find()
-            .filter(inbound_line::Column::ShipmentId.eq(s.id))
-            .all(txn)
-            .await?;
+        let all = repo::inbound_lines(txn, s.id).await?;
         let complete = all
             .iter()
             .all(|l| l.received_qty + l.damaged_qty + l.refused_qty >= l.declared_qty);
-        inbound_shipment::Entity::update_many()
-            .col_expr(
-                inbound_shipment::Column::Status,
-                Expr::value(if complete {
-                    status::RECEIVED
-                } else {
-                    status::PARTIALLY_RECEIVED
-                }),
-            )
-            .col_expr(inbound_shipment::Column::UpdatedAt, Expr::value(self.now))
-            .filter(inbound_shipment::Column::Id.eq(s.id))
-            .exec(txn)
-            .await?;
+        let to = if complete {
+            status::RECEIVED
+        } else {
+            status::PARTIALLY_RECEIVED
+        };
+        repo::move_shipment(txn, s.id, &[], to, self.now).await?;
         audit::record(
             txn,
             AuditRecord {
@@ -372,8 +331,7 @@ async fn send_receipt_notice(
     };
     let mut rows = Vec::new();
     for l in &d.lines {
-        let code = sku::Entity::find_by_id(l.sku_id)
-            .one(txn)
+        let code = crate::catalog::repo::sku(txn, l.sku_id)
             .await?
             .map(|s| s.code)
             .unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Reservations: hold a set of (SKU, quantity) lines atomically, lots chosen
 //! first-expiry-first-out among those that stay sellable long enough for the destination;
 //! release, consume (ship), expire. Idempotent per (caller, Idempotency-Key).
+use super::repo;
 use super::{
     ledger::{self, Change, kind},
     rules,
@@ -13,11 +14,8 @@ use crate::{
     state::AppState,
 };
 use chrono::Duration;
-use entity::{reservation, reservation_line, sku, stock_lot};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::{reservation, reservation_line, stock_lot};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, sea_query::Expr};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -63,11 +61,7 @@ fn tenant(actor: &Actor) -> ApiResult<Uuid> {
 }
 
 async fn load(db: &impl ConnectionTrait, r: reservation::Model, replayed: bool) -> ApiResult<Held> {
-    let lines = reservation_line::Entity::find()
-        .filter(reservation_line::Column::ReservationId.eq(r.id))
-        .order_by_asc(reservation_line::Column::Id)
-        .all(db)
-        .await?;
+    let lines = repo::reservation_lines(db, r.id).await?;
     Ok(Held {
         reservation: r,
         lines,
@@ -151,7 +145,7 @@ pub async fn reserve(
     let now = core::now();
     let txn = db::begin_write(&app.db).await?;
     let rid = core::new_id();
-    let inserted = reservation::ActiveModel {
+    let row = reservation::ActiveModel {
         id: Set(rid),
         aggregator_id: Set(agg),
         status: Set(status::HELD.into()),
@@ -163,10 +157,8 @@ pub async fn reserve(
         created_by: Set(actor.user_id),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await;
-    if let Err(e) = inserted {
+    };
+    if let Err(e) = repo::insert(&txn, row).await {
         drop(txn);
         // A concurrent request with the same key committed first: answer like a retry.
         if let (ApiError::Conflict { .. }, Some(key)) = (ApiError::from(e), &idempotency_key) {
@@ -193,8 +185,7 @@ pub async fn reserve(
         req.destination_prefecture.as_deref(),
     )
     .await?;
-    let r = reservation::Entity::find_by_id(rid)
-        .one(&txn)
+    let r = repo::reservation_any(&txn, rid)
         .await?
         .ok_or(ApiError::NotFound)?;
     txn.commit().await?;
@@ -222,7 +213,7 @@ pub(crate) async fn allocate(
 ) -> ApiResult<Vec<reservation_line::Model>> {
     let mut wants = BTreeMap::new();
     for (sku_id, wanted) in demand {
-        let s = sku::Entity::find_by_id(*sku_id).one(txn).await?;
+        let s = crate::catalog::repo::sku(txn, *sku_id).await?;
         let s = match s {
             Some(s) if s.aggregator_id == agg => s,
             _ => return Err(ApiError::field("lines", format!("unknown SKU {sku_id}"))),
@@ -285,16 +276,7 @@ pub(crate) async fn candidate_lots(
     skus: impl IntoIterator<Item = Uuid>,
 ) -> Result<Vec<stock_lot::Model>, sea_orm::DbErr> {
     let skus: BTreeSet<Uuid> = skus.into_iter().collect();
-    let mut query = stock_lot::Entity::find()
-        .filter(stock_lot::Column::SkuId.is_in(skus))
-        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-        .order_by_asc(stock_lot::Column::SkuId)
-        .order_by_asc(stock_lot::Column::BestBefore)
-        .order_by_asc(stock_lot::Column::Id);
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    query.all(txn).await
+    repo::candidate_lots(txn, skus).await
 }
 
 /// Plans what reservation `rid` of aggregator `agg` takes of `wants` from `lots` (as read by
@@ -406,11 +388,7 @@ async fn find_by_key(
     actor: &Actor,
     key: &str,
 ) -> ApiResult<Option<reservation::Model>> {
-    Ok(reservation::Entity::find()
-        .filter(reservation::Column::CreatedBy.eq(actor.user_id))
-        .filter(reservation::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
+    Ok(repo::reservation_by_key(db, actor.user_id, key).await?)
 }
 
 async fn replay(
@@ -439,29 +417,23 @@ pub async fn list(
     status_filter: Option<&str>,
 ) -> ApiResult<Vec<Held>> {
     let agg = tenant(actor)?;
-    let mut q = reservation::Entity::find().filter(reservation::Column::AggregatorId.eq(agg));
-    if let Some(st) = status_filter.filter(|s| !s.is_empty()) {
-        if !status::ALL.contains(&st) {
-            return Err(ApiError::field(
-                "status",
-                "must be held, released, consumed or expired",
-            ));
-        }
-        q = q.filter(reservation::Column::Status.eq(st));
+    let st = status_filter.filter(|s| !s.is_empty());
+    if let Some(st) = st
+        && !status::ALL.contains(&st)
+    {
+        return Err(ApiError::field(
+            "status",
+            "must be held, released, consumed or expired",
+        ));
     }
-    let rows = q
-        .order_by_desc(reservation::Column::CreatedAt)
-        .order_by_desc(reservation::Column::Id)
-        .limit(200)
-        .all(&app.db)
-        .await?;
+    let rows = repo::reservations_of(&app.db, agg, st).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut lines: BTreeMap<Uuid, Vec<reservation_line::Model>> = BTreeMap::new();
-    for l in reservation_line::Entity::find()
-        .filter(reservation_line::Column::ReservationId.is_in(ids))
-        .order_by_asc(reservation_line::Column::Id)
-        .all(&app.db)
-        .await?
+    for l in repo::reservation_lines_where(
+        &app.db,
+        Condition::all().add(reservation_line::Column::ReservationId.is_in(ids)),
+    )
+    .await?
     {
         lines.entry(l.reservation_id).or_default().push(l);
     }
@@ -482,9 +454,7 @@ pub async fn list(
 #[tracing::instrument(skip_all)]
 pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Held> {
     let agg = tenant(actor)?;
-    let r = reservation::Entity::find_by_id(id)
-        .filter(reservation::Column::AggregatorId.eq(agg))
-        .one(&app.db)
+    let r = repo::reservation(&app.db, agg, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     load(&app.db, r, false).await
@@ -518,19 +488,19 @@ pub(crate) async fn finish_in(
     to: &str,
 ) -> ApiResult<reservation::Model> {
     let now = core::now();
-    let claimed = reservation::Entity::update_many()
-        .col_expr(reservation::Column::Status, Expr::value(to))
-        .col_expr(reservation::Column::UpdatedAt, Expr::value(now))
-        .filter(reservation::Column::Id.eq(id))
-        .filter(reservation::Column::AggregatorId.eq(agg))
-        .filter(reservation::Column::Status.eq(status::HELD))
-        .exec(txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        let exists = reservation::Entity::find_by_id(id)
-            .filter(reservation::Column::AggregatorId.eq(agg))
-            .one(txn)
-            .await?;
+    let claimed = repo::move_reservation(
+        txn,
+        agg,
+        id,
+        status::HELD,
+        vec![
+            (reservation::Column::Status, Expr::value(to)),
+            (reservation::Column::UpdatedAt, Expr::value(now)),
+        ],
+    )
+    .await?;
+    if !claimed {
+        let exists = repo::reservation(txn, agg, id).await?;
         return Err(match exists {
             None => ApiError::NotFound,
             Some(r) => ApiError::Conflict {
@@ -540,10 +510,7 @@ pub(crate) async fn finish_in(
             },
         });
     }
-    let lines = reservation_line::Entity::find()
-        .filter(reservation_line::Column::ReservationId.eq(id))
-        .all(txn)
-        .await?;
+    let lines = repo::reservation_lines(txn, id).await?;
     for l in lines {
         let (k, on_hand) = if to == status::CONSUMED {
             (kind::SHIPMENT, -l.qty)
@@ -577,8 +544,7 @@ pub(crate) async fn finish_in(
             )));
         }
     }
-    reservation::Entity::find_by_id(id)
-        .one(txn)
+    repo::reservation_any(txn, id)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -609,11 +575,7 @@ pub async fn consume(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<reser
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn release_expired(app: &AppState) -> ApiResult<usize> {
-    let overdue = reservation::Entity::find()
-        .filter(reservation::Column::Status.eq(status::HELD))
-        .filter(reservation::Column::ExpiresAt.lt(core::now()))
-        .all(&app.db)
-        .await?;
+    let overdue = repo::reservations_expired(&app.db, status::HELD, core::now()).await?;
     let mut n = 0;
     for r in overdue {
         match finish(app, r.aggregator_id, None, r.id, status::EXPIRED).await {

@@ -2,6 +2,7 @@
 //! a customer return) are put back into their lot (`restock`) or put back and disposed of at
 //! someone's charge (`dispose`). A reservation line can never take back more than it shipped;
 //! a retried request with the same `Idempotency-Key` changes nothing.
+use super::repo;
 use super::{
     adjustments::{BEARERS, notify_producer_loss},
     ledger::{self, Change, kind},
@@ -15,8 +16,8 @@ use crate::{
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{audit_event, reservation, reservation_line, stock_lot, stock_movement};
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use entity::{reservation, reservation_line, stock_movement};
+use sea_orm::{ColumnTrait, Condition, sea_query::Expr};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -140,12 +141,7 @@ pub async fn return_units(
     let txn = db::begin_write(&app.db).await?;
     claim(&txn, agg, reservation_id).await?;
     if idempotency_key.is_some()
-        && let Some(earlier) = audit_event::Entity::find()
-            .filter(audit_event::Column::Action.eq("stock_returned"))
-            .filter(audit_event::Column::SubjectType.eq("stock_return"))
-            .filter(audit_event::Column::SubjectId.eq(return_id.to_string()))
-            .one(&txn)
-            .await?
+        && let Some(earlier) = repo::stock_return_audit(&txn, return_id).await?
     {
         let same = serde_json::from_str::<serde_json::Value>(&earlier.details)
             .ok()
@@ -195,17 +191,16 @@ pub(crate) async fn claim(
     agg: Uuid,
     reservation_id: Uuid,
 ) -> ApiResult<()> {
-    let claimed = reservation::Entity::update_many()
-        .col_expr(reservation::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(reservation::Column::Id.eq(reservation_id))
-        .filter(reservation::Column::AggregatorId.eq(agg))
-        .filter(reservation::Column::Status.eq(status::CONSUMED))
-        .exec(txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        let r = reservation::Entity::find_by_id(reservation_id)
-            .filter(reservation::Column::AggregatorId.eq(agg))
-            .one(txn)
+    let claimed = repo::move_reservation(
+        txn,
+        agg,
+        reservation_id,
+        status::CONSUMED,
+        vec![(reservation::Column::UpdatedAt, Expr::value(core::now()))],
+    )
+    .await?;
+    if !claimed {
+        let r = repo::reservation(txn, agg, reservation_id)
             .await?
             .ok_or(ApiError::NotFound)?;
         return Err(ApiError::Conflict {
@@ -239,26 +234,17 @@ pub(crate) async fn apply_lines(
     validate_lines(lines)?;
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}].lot_id");
-        let line = reservation_line::Entity::find()
-            .filter(reservation_line::Column::ReservationId.eq(reservation_id))
-            .filter(reservation_line::Column::LotId.eq(l.lot_id))
-            .one(txn)
-            .await?
-            .ok_or_else(|| ApiError::field(field.clone(), "is not a lot of this reservation"))?;
-        let took = reservation_line::Entity::update_many()
-            .col_expr(
-                reservation_line::Column::ReturnedQty,
-                Expr::col(reservation_line::Column::ReturnedQty).add(l.qty),
-            )
-            .filter(reservation_line::Column::Id.eq(line.id))
-            .filter(
-                Expr::col(reservation_line::Column::ReturnedQty)
-                    .add(l.qty)
-                    .lte(Expr::col(reservation_line::Column::Qty)),
-            )
-            .exec(txn)
-            .await?;
-        if took.rows_affected != 1 {
+        let line = repo::reservation_lines_where(
+            txn,
+            Condition::all()
+                .add(reservation_line::Column::ReservationId.eq(reservation_id))
+                .add(reservation_line::Column::LotId.eq(l.lot_id)),
+        )
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::field(field.clone(), "is not a lot of this reservation"))?;
+        if !repo::return_to_line(txn, line.id, l.qty).await? {
             return Err(ApiError::Conflict {
                 code: "return_exceeds_shipped",
                 message: format!(
@@ -291,8 +277,7 @@ pub(crate) async fn apply_lines(
                 .find(|b| Some(*b) == l.loss_bearer.as_deref());
             ok = ok && ledger::apply(txn, &change(kind::DISPOSAL, -l.qty, bearer)).await?;
             if bearer == Some("producer") {
-                let lot = stock_lot::Entity::find_by_id(line.lot_id)
-                    .one(txn)
+                let lot = repo::lot(txn, line.lot_id)
                     .await?
                     .ok_or(ApiError::NotFound)?;
                 notify_producer_loss(txn, &lot, l.qty, reason, &format!("{return_id}-{i}")).await?;
@@ -330,10 +315,5 @@ async fn movements_of(
     db: &impl sea_orm::ConnectionTrait,
     return_id: Uuid,
 ) -> ApiResult<Vec<stock_movement::Model>> {
-    Ok(stock_movement::Entity::find()
-        .filter(stock_movement::Column::CauseType.eq("return"))
-        .filter(stock_movement::Column::CauseId.eq(return_id))
-        .order_by_asc(stock_movement::Column::Id)
-        .all(db)
-        .await?)
+    Ok(repo::movements_of_cause(db, "return", return_id).await?)
 }

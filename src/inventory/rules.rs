@@ -1,16 +1,15 @@
 //! Per-aggregator overrides of the shelf-life minimum (per category) and transit days (per
 //! destination prefecture); the `[inventory]` settings are the defaults.
+use super::repo;
+use crate::catalog::repo as catalog_repo;
 use crate::{
     core::{self, cache::TtlCache, validate},
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
     state::AppState,
 };
-use entity::{category, inventory_rule, product, sku, stock_lot};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::OnConflict,
-};
+use entity::{inventory_rule, sku, stock_lot};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
@@ -45,8 +44,7 @@ pub const MIN_DAYS_CATEGORY: &str = "min_days_category";
 pub const TRANSIT_DAYS_PREFECTURE: &str = "transit_days_prefecture";
 
 async fn category_of(db: &impl ConnectionTrait, s: &sku::Model) -> ApiResult<Option<String>> {
-    Ok(product::Entity::find_by_id(s.product_id)
-        .one(db)
+    Ok(catalog_repo::product(db, s.product_id)
         .await?
         .map(|p| p.category_code))
 }
@@ -115,11 +113,8 @@ impl Rules {
             min_by_category: HashMap::new(),
             transit_by_prefecture: HashMap::new(),
         };
-        for r in inventory_rule::Entity::find()
-            .filter(inventory_rule::Column::AggregatorId.eq(agg))
-            .all(db)
-            .await?
-        {
+        let of_agg = Condition::all().add(inventory_rule::Column::AggregatorId.eq(agg));
+        for r in repo::rules_where(db, of_agg).await? {
             let days = i64::from(r.days);
             match r.kind.as_str() {
                 MIN_DAYS_CATEGORY => out.min_by_category.insert(r.key, days),
@@ -186,31 +181,29 @@ impl MinDays {
         let mut category_of_sku = HashMap::new();
         let ids: Vec<Uuid> = sku_ids.into_iter().collect();
         for chunk in ids.chunks(500) {
-            let skus = sku::Entity::find()
-                .filter(sku::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?;
-            let categories: HashMap<Uuid, String> = product::Entity::find()
-                .filter(product::Column::Id.is_in(skus.iter().map(|s| s.product_id)))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.category_code))
-                .collect();
+            let skus = catalog_repo::skus_among(db, chunk.iter().copied()).await?;
+            let categories: HashMap<Uuid, String> =
+                catalog_repo::products_among(db, skus.iter().map(|s| s.product_id))
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.id, p.category_code))
+                    .collect();
             for s in skus {
                 if let Some(c) = categories.get(&s.product_id) {
                     category_of_sku.insert(s.id, c.clone());
                 }
             }
         }
-        let by_rule = inventory_rule::Entity::find()
-            .filter(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY))
-            .filter(inventory_rule::Column::AggregatorId.is_in(aggs))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| ((r.aggregator_id, r.key), i64::from(r.days)))
-            .collect();
+        let by_rule = repo::rules_where(
+            db,
+            Condition::all()
+                .add(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY))
+                .add(inventory_rule::Column::AggregatorId.is_in(aggs)),
+        )
+        .await?
+        .into_iter()
+        .map(|r| ((r.aggregator_id, r.key), i64::from(r.days)))
+        .collect();
         Ok(Self {
             default: app.settings.inventory.min_remaining_days,
             by_rule,
@@ -232,10 +225,11 @@ impl MinDays {
     /// # Errors
     /// Database failure.
     pub async fn horizon(app: &AppState, db: &impl ConnectionTrait) -> ApiResult<i64> {
-        let rules = inventory_rule::Entity::find()
-            .filter(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY))
-            .all(db)
-            .await?;
+        let rules = repo::rules_where(
+            db,
+            Condition::all().add(inventory_rule::Column::Kind.eq(MIN_DAYS_CATEGORY)),
+        )
+        .await?;
         Ok(rules
             .iter()
             .map(|r| i64::from(r.days))
@@ -253,12 +247,11 @@ impl MinDays {
 pub async fn list(app: &AppState, actor: &Actor) -> ApiResult<Vec<inventory_rule::Model>> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    Ok(inventory_rule::Entity::find()
-        .filter(inventory_rule::Column::AggregatorId.eq(agg))
-        .order_by_asc(inventory_rule::Column::Kind)
-        .order_by_asc(inventory_rule::Column::Key)
-        .all(&app.db)
-        .await?)
+    Ok(repo::rules_where(
+        &app.db,
+        Condition::all().add(inventory_rule::Column::AggregatorId.eq(agg)),
+    )
+    .await?)
 }
 
 /// Sets a rule (insert or replace).
@@ -278,8 +271,7 @@ pub async fn set(
     let key = validate::code(key, 32).map_err(|m| ApiError::field("key", m))?;
     match kind {
         MIN_DAYS_CATEGORY => {
-            if category::Entity::find_by_id(key.clone())
-                .one(&app.db)
+            if catalog_repo::category(&app.db, key.clone())
                 .await?
                 .is_none()
             {
@@ -301,34 +293,25 @@ pub async fn set(
     if !(0..=3650).contains(&days) {
         return Err(ApiError::field("days", "must be 0 to 3650"));
     }
-    inventory_rule::Entity::insert(inventory_rule::ActiveModel {
+    let row = inventory_rule::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(agg),
         kind: Set(kind.to_string()),
         key: Set(key.clone()),
         days: Set(days),
         updated_at: Set(core::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            inventory_rule::Column::AggregatorId,
-            inventory_rule::Column::Kind,
-            inventory_rule::Column::Key,
-        ])
-        .update_columns([
-            inventory_rule::Column::Days,
-            inventory_rule::Column::UpdatedAt,
-        ])
-        .to_owned(),
-    )
-    .exec_without_returning(&app.db)
-    .await?;
+    };
+    repo::upsert_rule(&app.db, row).await?;
     app.part::<RulesCache>()?.0.remove(&agg);
-    inventory_rule::Entity::find()
-        .filter(inventory_rule::Column::AggregatorId.eq(agg))
-        .filter(inventory_rule::Column::Kind.eq(kind))
-        .filter(inventory_rule::Column::Key.eq(key))
-        .one(&app.db)
-        .await?
-        .ok_or(ApiError::NotFound)
+    repo::rules_where(
+        &app.db,
+        Condition::all()
+            .add(inventory_rule::Column::AggregatorId.eq(agg))
+            .add(inventory_rule::Column::Kind.eq(kind))
+            .add(inventory_rule::Column::Key.eq(key)),
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(ApiError::NotFound)
 }

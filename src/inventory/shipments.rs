@@ -1,4 +1,6 @@
 //! Inbound shipments (ASN) from producers, receiving events, warehouse locations.
+use super::repo;
+use crate::catalog::repo as catalog_repo;
 use crate::{
     audit::{self, AuditRecord},
     catalog::domain::TEMPERATURE_CLASSES,
@@ -9,13 +11,8 @@ use crate::{
     state::AppState,
 };
 use chrono::{Duration, NaiveDate};
-use entity::{
-    inbound_line, inbound_shipment, location, product, receipt, receipt_line, receipt_photo, sku,
-};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use entity::{inbound_line, inbound_shipment, location, receipt, receipt_line, receipt_photo};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 /// Shipment statuses.
@@ -78,9 +75,7 @@ pub(super) async fn find(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<inbound_shipment::Model> {
-    inbound_shipment::Entity::find()
-        .filter(scope(actor)?.add(inbound_shipment::Column::Id.eq(id)))
-        .one(db)
+    repo::shipment_where(db, scope(actor)?.add(inbound_shipment::Column::Id.eq(id)))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -107,27 +102,10 @@ pub(crate) async fn detail(
     db: &impl ConnectionTrait,
     s: inbound_shipment::Model,
 ) -> ApiResult<ShipmentDetail> {
-    let lines = inbound_line::Entity::find()
-        .filter(inbound_line::Column::ShipmentId.eq(s.id))
-        .order_by_asc(inbound_line::Column::Id)
-        .all(db)
-        .await?;
-    let mut photos = receipt_photo::Entity::find()
-        .filter(receipt_photo::Column::ShipmentId.eq(s.id))
-        .order_by_asc(receipt_photo::Column::Id)
-        .all(db)
-        .await?;
-    let receipts = receipt::Entity::find()
-        .filter(receipt::Column::ShipmentId.eq(s.id))
-        .order_by_asc(receipt::Column::CreatedAt)
-        .order_by_asc(receipt::Column::Id)
-        .all(db)
-        .await?;
-    let mut counted = receipt_line::Entity::find()
-        .filter(receipt_line::Column::ReceiptId.is_in(receipts.iter().map(|r| r.id)))
-        .order_by_asc(receipt_line::Column::Id)
-        .all(db)
-        .await?;
+    let lines = repo::inbound_lines(db, s.id).await?;
+    let mut photos = repo::photos_of_shipment(db, s.id).await?;
+    let receipts = repo::receipts_of(db, s.id).await?;
+    let mut counted = repo::receipt_lines_of(db, receipts.iter().map(|r| r.id)).await?;
     let receipts = receipts
         .into_iter()
         .map(|r| {
@@ -215,13 +193,12 @@ pub async fn create(
                 continue;
             }
         };
-        let s = sku::Entity::find_by_id(l.sku_id).one(&app.db).await?;
+        let s = catalog_repo::sku(&app.db, l.sku_id).await?;
         let Some(s) = s.filter(|s| s.producer_id == producer.id && s.aggregator_id == agg) else {
             errors.push((f("sku_id"), "not one of this producer's SKUs".into()));
             continue;
         };
-        let p = product::Entity::find_by_id(s.product_id)
-            .one(&app.db)
+        let p = catalog_repo::product(&app.db, s.product_id)
             .await?
             .ok_or(ApiError::NotFound)?;
         if p.temperature_class != input.temperature_class {
@@ -269,11 +246,10 @@ pub async fn create(
         created_by: Set(actor.user_id),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    };
+    let shipment = repo::insert(&txn, shipment).await?;
     for (s, lot_code, best_before, qty) in lines {
-        inbound_line::ActiveModel {
+        let line = inbound_line::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(agg),
             shipment_id: Set(shipment.id),
@@ -284,9 +260,8 @@ pub async fn create(
             received_qty: Set(0),
             damaged_qty: Set(0),
             refused_qty: Set(0),
-        }
-        .insert(&txn)
-        .await?;
+        };
+        repo::insert(&txn, line).await?;
     }
     let d = detail(&txn, shipment).await?;
     txn.commit().await?;
@@ -313,12 +288,7 @@ pub async fn list(
         let s = validate::code(&s, 24).map_err(|m| ApiError::field("status", m))?;
         cond = cond.add(inbound_shipment::Column::Status.eq(s));
     }
-    Ok(inbound_shipment::Entity::find()
-        .filter(cond)
-        .order_by_desc(inbound_shipment::Column::Id)
-        .limit(200)
-        .all(&app.db)
-        .await?)
+    Ok(repo::shipments_where(&app.db, cond).await?)
 }
 
 /// One shipment with its lines.
@@ -356,17 +326,7 @@ pub async fn transition(
     };
     let txn = db::begin_write(&app.db).await?;
     let s = find(&txn, actor, id).await?;
-    let res = inbound_shipment::Entity::update_many()
-        .col_expr(inbound_shipment::Column::Status, Expr::value(to))
-        .col_expr(
-            inbound_shipment::Column::UpdatedAt,
-            Expr::value(core::now()),
-        )
-        .filter(inbound_shipment::Column::Id.eq(id))
-        .filter(inbound_shipment::Column::Status.is_in(from.iter().copied()))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    if !repo::move_shipment(&txn, id, from, to, core::now()).await? {
         return Err(ApiError::Conflict {
             code: "invalid_transition",
             message: format!("a {} shipment cannot become {to}", s.status),
@@ -385,10 +345,7 @@ pub async fn transition(
         },
     )
     .await?;
-    let s = inbound_shipment::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let s = repo::shipment(&txn, id).await?.ok_or(ApiError::NotFound)?;
     let d = detail(&txn, s).await?;
     txn.commit().await?;
     Ok(d)
@@ -414,16 +371,15 @@ pub async fn create_location(
             "must be ambient, chilled or frozen",
         ));
     }
-    Ok(location::ActiveModel {
+    let row = location::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(agg),
         code: Set(code),
         zone: Set(zone.to_string()),
         active: Set(true),
         created_at: Set(core::now()),
-    }
-    .insert(&app.db)
-    .await?)
+    };
+    Ok(repo::insert(&app.db, row).await?)
 }
 
 /// The tenant's locations.
@@ -434,9 +390,5 @@ pub async fn create_location(
 pub async fn locations(app: &AppState, actor: &Actor) -> ApiResult<Vec<location::Model>> {
     actor.require(&[Role::Operator, Role::Admin])?;
     let agg = actor.aggregator_id.ok_or_else(ApiError::forbidden)?;
-    Ok(location::Entity::find()
-        .filter(location::Column::AggregatorId.eq(agg))
-        .order_by_asc(location::Column::Code)
-        .all(&app.db)
-        .await?)
+    Ok(repo::locations_of(&app.db, agg).await?)
 }

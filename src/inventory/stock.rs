@@ -1,5 +1,7 @@
 //! Stock views: lots with on hand / reserved / available / days to date, and the movement
 //! history. Producers see their own; staff their aggregator's.
+use super::repo;
+use crate::catalog::repo as catalog_repo;
 use crate::{
     catalog::domain::TEMPERATURE_CLASSES,
     core::{self, validate},
@@ -9,7 +11,7 @@ use crate::{
 };
 use entity::{producer, product, sku, stock_lot, stock_movement};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -48,13 +50,7 @@ pub struct LotFilter {
 /// 403 officers; 422 bad filter.
 #[tracing::instrument(skip_all)]
 pub async fn lots(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<stock_lot::Model>> {
-    Ok(stock_lot::Entity::find()
-        .filter(condition(actor, &f)?)
-        .order_by_asc(stock_lot::Column::BestBefore)
-        .order_by_asc(stock_lot::Column::Id)
-        .limit(1000)
-        .all(&app.db)
-        .await?)
+    Ok(repo::lots_where(&app.db, condition(actor, &f)?, Some(1000)).await?)
 }
 
 /// The codes of the given lots in scope (others are absent), keyed by lot.
@@ -67,13 +63,15 @@ pub async fn lot_codes(
     actor: &Actor,
     ids: &[Uuid],
 ) -> ApiResult<std::collections::HashMap<Uuid, String>> {
-    Ok(stock_lot::Entity::find()
-        .filter(scope(actor)?.add(stock_lot::Column::Id.is_in(ids.iter().copied())))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.lot_code))
-        .collect())
+    Ok(repo::lots_where(
+        &app.db,
+        scope(actor)?.add(stock_lot::Column::Id.is_in(ids.iter().copied())),
+        None,
+    )
+    .await?
+    .into_iter()
+    .map(|l| (l.id, l.lot_code))
+    .collect())
 }
 
 /// Stock per SKU: the totals of its lots in scope (after the same filters as [`lots`]).
@@ -93,20 +91,7 @@ pub struct SkuTotal {
 /// As [`lots`].
 #[tracing::instrument(skip_all)]
 pub async fn sku_totals(app: &AppState, actor: &Actor, f: LotFilter) -> ApiResult<Vec<SkuTotal>> {
-    let rows: Vec<(Uuid, i64, i64, i64, Option<chrono::NaiveDate>)> = stock_lot::Entity::find()
-        .select_only()
-        .column(stock_lot::Column::SkuId)
-        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "lots")
-        .column_as(Expr::cust("CAST(SUM(on_hand) AS BIGINT)"), "on_hand")
-        .column_as(Expr::cust("CAST(SUM(reserved) AS BIGINT)"), "reserved")
-        .column_as(stock_lot::Column::BestBefore.min(), "next_date")
-        .filter(condition(actor, &f)?)
-        .filter(stock_lot::Column::OnHand.gt(0))
-        .group_by(stock_lot::Column::SkuId)
-        .order_by_asc(stock_lot::Column::SkuId)
-        .into_tuple()
-        .all(&app.db)
-        .await?;
+    let rows = repo::sku_totals(&app.db, condition(actor, &f)?).await?;
     Ok(rows
         .into_iter()
         .map(|(sku_id, lots, on_hand, reserved, next_date)| SkuTotal {
@@ -179,9 +164,7 @@ fn condition(actor: &Actor, f: &LotFilter) -> ApiResult<Condition> {
 /// 403 officers; 404 outside the scope.
 #[tracing::instrument(skip_all)]
 pub async fn lot(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<stock_lot::Model> {
-    stock_lot::Entity::find()
-        .filter(scope(actor)?.add(stock_lot::Column::Id.eq(id)))
-        .one(&app.db)
+    repo::lot_where(&app.db, scope(actor)?.add(stock_lot::Column::Id.eq(id)))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -203,30 +186,10 @@ pub async fn movements(
     if let Some(p) = producer_id {
         scope = scope.add(stock_lot::Column::ProducerId.eq(p));
     }
-    let lots: Vec<Uuid> = match (lot_id, sku_id) {
-        (Some(l), _) => stock_lot::Entity::find()
-            .filter(scope.add(stock_lot::Column::Id.eq(l)))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|l| l.id)
-            .collect(),
-        (None, Some(s)) => stock_lot::Entity::find()
-            .filter(scope.add(stock_lot::Column::SkuId.eq(s)))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|l| l.id)
-            .collect(),
-        (None, None) if producer_id.is_some() || actor.role == Role::Producer => {
-            stock_lot::Entity::find()
-                .filter(scope)
-                .all(&app.db)
-                .await?
-                .into_iter()
-                .map(|l| l.id)
-                .collect()
-        }
+    let cond = match (lot_id, sku_id) {
+        (Some(l), _) => scope.add(stock_lot::Column::Id.eq(l)),
+        (None, Some(s)) => scope.add(stock_lot::Column::SkuId.eq(s)),
+        (None, None) if producer_id.is_some() || actor.role == Role::Producer => scope,
         (None, None) => {
             return Err(ApiError::field(
                 "lot_id",
@@ -234,15 +197,15 @@ pub async fn movements(
             ));
         }
     };
+    let lots: Vec<Uuid> = repo::lots_where(&app.db, cond, None)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
     if lots.is_empty() && lot_id.is_some() {
         return Err(ApiError::NotFound);
     }
-    Ok(stock_movement::Entity::find()
-        .filter(stock_movement::Column::LotId.is_in(lots))
-        .order_by_asc(stock_movement::Column::Id)
-        .limit(5000)
-        .all(&app.db)
-        .await?)
+    Ok(repo::movements_of_lots(&app.db, lots).await?)
 }
 
 /// The stock view as CSV (UTF-8 with BOM or Shift_JIS), one row per lot.
@@ -257,13 +220,12 @@ pub async fn export(
     enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let rows = lots(app, actor, f).await?;
-    let skus: std::collections::HashMap<Uuid, String> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(rows.iter().map(|l| l.sku_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
+    let skus: std::collections::HashMap<Uuid, String> =
+        catalog_repo::skus_among(&app.db, rows.iter().map(|l| l.sku_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.code))
+            .collect();
     let today = core::today_jst();
     let records = rows.into_iter().map(|l| {
         vec![
@@ -340,20 +302,18 @@ pub async fn export_movements(
     enc: crate::core::csv::CsvEncoding,
 ) -> ApiResult<Vec<u8>> {
     let rows = movements(app, actor, lot_id, sku_id, producer_id).await?;
-    let lots: std::collections::HashMap<Uuid, stock_lot::Model> = stock_lot::Entity::find()
-        .filter(stock_lot::Column::Id.is_in(rows.iter().map(|m| m.lot_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l))
-        .collect();
-    let skus: std::collections::HashMap<Uuid, String> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(rows.iter().map(|m| m.sku_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
+    let lots: std::collections::HashMap<Uuid, stock_lot::Model> =
+        repo::lots(&app.db, rows.iter().map(|m| m.lot_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+    let skus: std::collections::HashMap<Uuid, String> =
+        catalog_repo::skus_among(&app.db, rows.iter().map(|m| m.sku_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.code))
+            .collect();
     let records = rows.into_iter().map(|m| {
         vec![
             core::jst_text(m.created_at),
@@ -422,27 +382,23 @@ pub async fn sku_summary(
     let totals = sku_totals(app, actor, f).await?;
     // Sellable: unreserved units in lots that still have their category's minimum days left
     // (lots inside the window are kept for clearance or disposal, never reserved).
-    let open = stock_lot::Entity::find()
-        .filter(cond)
-        .filter(Expr::col(stock_lot::Column::OnHand).gt(Expr::col(stock_lot::Column::Reserved)))
-        .all(&app.db)
-        .await?;
+    let open = repo::open_lots_where(&app.db, cond).await?;
     let min_days = super::rules::MinDays::load(app, &app.db, &open).await?;
     let sellable = sellable_per_sku(&open, &min_days);
-    let skus: std::collections::HashMap<Uuid, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(totals.iter().map(|t| t.sku_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let titles: std::collections::HashMap<Uuid, String> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id).collect::<Vec<_>>()))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.title_ja))
-        .collect();
+    let skus: std::collections::HashMap<Uuid, sku::Model> =
+        catalog_repo::skus_among(&app.db, totals.iter().map(|t| t.sku_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+    let titles: std::collections::HashMap<Uuid, String> = catalog_repo::products_among(
+        &app.db,
+        skus.values().map(|s| s.product_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|p| (p.id, p.title_ja))
+    .collect();
     let mut rows: Vec<_> = totals
         .into_iter()
         .filter_map(|t| {

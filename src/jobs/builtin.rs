@@ -9,9 +9,7 @@ use crate::{
     mail::{OutgoingEmail, messages::EmailMessage},
     state::AppState,
 };
-use chrono::Duration;
 use entity::job;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 /// Registers the outbox's own kinds and the daily purge.
@@ -142,9 +140,7 @@ async fn probe(state: AppState, p: ProbePayload, job: job::Model) -> Result<(), 
     let failing = match p.fail_times {
         None => true,
         Some(n) => {
-            let history = entity::job_attempt::Entity::find()
-                .filter(entity::job_attempt::Column::JobId.eq(job.id))
-                .count(&state.db)
+            let history = super::repo::attempt_count(&state.db, job.id)
                 .await
                 .map_err(|e| JobError::Retry(e.to_string()))?;
             history <= n as u64
@@ -161,26 +157,6 @@ async fn probe(state: AppState, p: ProbePayload, job: job::Model) -> Result<(), 
 async fn purge(state: &AppState) -> Result<(), JobError> {
     let now = core::now();
     let db = &state.db;
-    let r = async {
-        entity::session::Entity::delete_many()
-            .filter(entity::session::Column::ExpiresAt.lt(now))
-            .exec(db)
-            .await?;
-        entity::login_attempt::Entity::delete_many()
-            .filter(entity::login_attempt::Column::CreatedAt.lt(now - Duration::days(1)))
-            .exec(db)
-            .await?;
-        entity::one_time_link::Entity::delete_many()
-            .filter(entity::one_time_link::Column::ExpiresAt.lt(now - Duration::days(7)))
-            .exec(db)
-            .await?;
-        entity::job::Entity::delete_many()
-            .filter(entity::job::Column::Status.eq(super::queue::status::SUCCEEDED))
-            .filter(entity::job::Column::FinishedAt.lt(now - Duration::days(30)))
-            .exec(db)
-            .await?;
-        Ok::<(), sea_orm::DbErr>(())
-    }
-    .await;
+    let r = super::repo::purge_expired(db, now, super::queue::status::SUCCEEDED).await;
     r.map_err(|e| JobError::Retry(e.to_string()))
 }

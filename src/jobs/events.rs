@@ -21,8 +21,8 @@ use super::{
 };
 use crate::{core, error::current_request_id, state::AppState};
 use chrono::{DateTime, Utc};
-use entity::{domain_event, event_receipt, job};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, TryInsertResult};
+use entity::{domain_event, job};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::{any::Any, future::Future, sync::Arc};
 use uuid::Uuid;
@@ -207,14 +207,7 @@ pub async fn record<E: Event>(
         sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
         sea_orm::ActiveValue::NotSet => Uuid::nil(),
     };
-    domain_event::Entity::insert(row)
-        .exec_without_returning(conn)
-        .await?;
-    if !jobs.is_empty() {
-        job::Entity::insert_many(jobs)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    super::repo::insert_event(conn, row, jobs).await?;
     Ok(id)
 }
 
@@ -224,18 +217,7 @@ async fn claim_receipt(
     event_id: Uuid,
     subscriber: &str,
 ) -> Result<bool, DbErr> {
-    let res = event_receipt::Entity::insert(event_receipt::ActiveModel {
-        event_id: Set(event_id),
-        subscriber: Set(subscriber.to_string()),
-        handled_at: Set(core::now()),
-    })
-    .on_conflict_do_nothing_on([
-        event_receipt::Column::EventId,
-        event_receipt::Column::Subscriber,
-    ])
-    .exec_without_returning(conn)
-    .await?;
-    Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
+    super::repo::insert_receipt(conn, event_id, subscriber, core::now()).await
 }
 
 /// Runs one delivery (the handler of [`Deliver`]): nothing when the subscriber's receipt
@@ -260,15 +242,13 @@ pub async fn deliver(app: AppState, d: Deliver, _job: job::Model) -> Result<(), 
             d.subscriber, d.kind
         )));
     };
-    let handled = event_receipt::Entity::find_by_id((d.event_id, d.subscriber.clone()))
-        .one(&app.db)
+    let handled = super::repo::has_receipt(&app.db, d.event_id, &d.subscriber)
         .await
         .map_err(retry)?;
-    if handled.is_some() {
+    if handled {
         return Ok(());
     }
-    let Some(ev) = domain_event::Entity::find_by_id(d.event_id)
-        .one(&app.db)
+    let Some(ev) = super::repo::event(&app.db, d.event_id)
         .await
         .map_err(retry)?
     else {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod handlers;
 pub mod queue;
 pub mod registry;
+pub mod repo;
 pub mod runner;
 pub mod schedule;
 pub mod service;

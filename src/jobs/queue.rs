@@ -1,12 +1,11 @@
 //! The job table as a queue: enqueue inside a business transaction, claim atomically with a
 //! lease, finish with retry / dead-letter / pause.
-use crate::{core, db::sql_for, error::current_request_id};
+use super::repo::Outcome;
+use crate::{core, error::current_request_id};
 use chrono::{DateTime, Duration, Utc};
 use entity::job;
 use rand::Rng;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, TryInsertResult,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 /// Job statuses.
@@ -73,14 +72,9 @@ impl NewJob {
 /// The insert fails.
 pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> Result<Option<Uuid>, DbErr> {
     let id = core::new_id();
-    let res = job::Entity::insert(row(id, new))
-        .on_conflict_do_nothing_on([job::Column::DedupeKey])
-        .exec_without_returning(db)
-        .await?;
-    Ok(match res {
-        TryInsertResult::Inserted(n) if n > 0 => Some(id),
-        _ => None,
-    })
+    Ok(super::repo::insert_job(db, row(id, new))
+        .await?
+        .then_some(id))
 }
 
 /// The job row `new` becomes (for callers that insert several rows at once; unlike
@@ -123,26 +117,7 @@ pub async fn claim(
     lease_seconds: i64,
 ) -> Result<Option<job::Model>, DbErr> {
     let now = core::now();
-    let lease_until = now + Duration::seconds(lease_seconds);
-    let backend = db.get_database_backend();
-    let lock = match backend {
-        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
-        _ => "",
-    };
-    let sql = format!(
-        "UPDATE job SET status = 'running', attempts = attempts + 1, lease_until = $1, \
-         locked_by = $2, updated_at = $3 \
-         WHERE id = (SELECT id FROM job WHERE (status = 'queued' AND run_at <= $3) \
-         OR (status = 'running' AND lease_until < $3) ORDER BY run_at, id LIMIT 1{lock}) \
-         AND (status = 'queued' OR (status = 'running' AND lease_until < $3)) \
-         RETURNING *"
-    );
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(backend, &sql),
-        [lease_until.into(), runner.into(), now.into()],
-    );
-    job::Entity::find().from_raw_sql(stmt).one(db).await
+    super::repo::claim_due(db, runner, now + Duration::seconds(lease_seconds), now).await
 }
 
 /// Extends the lease of a job this runner holds. Returns false when the lease was lost.
@@ -156,22 +131,8 @@ pub async fn heartbeat(
     lease_seconds: i64,
 ) -> Result<bool, DbErr> {
     let now = core::now();
-    let backend = db.get_database_backend();
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(
-            backend,
-            "UPDATE job SET lease_until = $1, updated_at = $2 \
-             WHERE id = $3 AND locked_by = $4 AND status = 'running'",
-        ),
-        [
-            (now + Duration::seconds(lease_seconds)).into(),
-            now.into(),
-            id.into(),
-            runner.into(),
-        ],
-    );
-    Ok(db.execute_raw(stmt).await?.rows_affected() == 1)
+    let until = now + Duration::seconds(lease_seconds);
+    super::repo::extend_lease(db, id, runner, until, now).await
 }
 
 /// How a finished attempt ended.
@@ -193,13 +154,6 @@ pub enum Finish {
     },
 }
 
-type FinishColumns<'a> = (
-    &'a str,
-    Option<DateTime<Utc>>,
-    Option<&'a str>,
-    Option<DateTime<Utc>>,
-);
-
 /// Records the outcome, only if this runner still holds the job. Returns whether it did.
 ///
 /// # Errors
@@ -211,36 +165,33 @@ pub async fn finish(
     outcome: &Finish,
 ) -> Result<bool, DbErr> {
     let now = core::now();
-    let backend = db.get_database_backend();
-    let (status_value, run_at, error, finished): FinishColumns<'_> = match outcome {
-        Finish::Succeeded => (status::SUCCEEDED, None, None, Some(now)),
-        Finish::Retry { at, error } => (status::QUEUED, Some(*at), Some(error), None),
-        Finish::Dead { error } => (status::DEAD, None, Some(error), Some(now)),
-        Finish::Paused { error } => (status::PAUSED, None, Some(error), None),
+    let outcome = match outcome {
+        Finish::Succeeded => Outcome {
+            status: status::SUCCEEDED,
+            run_at: None,
+            error: None,
+            finished_at: Some(now),
+        },
+        Finish::Retry { at, error } => Outcome {
+            status: status::QUEUED,
+            run_at: Some(*at),
+            error: Some(error),
+            finished_at: None,
+        },
+        Finish::Dead { error } => Outcome {
+            status: status::DEAD,
+            run_at: None,
+            error: Some(error),
+            finished_at: Some(now),
+        },
+        Finish::Paused { error } => Outcome {
+            status: status::PAUSED,
+            run_at: None,
+            error: Some(error),
+            finished_at: None,
+        },
     };
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql_for(
-            backend,
-            // A succeeded job's payload is dropped: it may hold personal data or one-time
-            // links, and it is never needed again.
-            "UPDATE job SET status = $1, run_at = COALESCE($2, run_at), \
-             last_error = COALESCE($3, last_error), finished_at = $4, lease_until = NULL, \
-             locked_by = NULL, updated_at = $5, \
-             payload = CASE WHEN $1 = 'succeeded' THEN '{}' ELSE payload END \
-             WHERE id = $6 AND locked_by = $7 AND status = 'running'",
-        ),
-        [
-            status_value.into(),
-            run_at.into(),
-            error.map(str::to_string).into(),
-            finished.into(),
-            now.into(),
-            id.into(),
-            runner.into(),
-        ],
-    );
-    Ok(db.execute_raw(stmt).await?.rows_affected() == 1)
+    super::repo::finish_job(db, id, runner, outcome, now).await
 }
 
 /// Exponential backoff with full jitter: a uniform delay in `[0, min(cap, base·2^attempt)]`.

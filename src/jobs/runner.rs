@@ -9,7 +9,7 @@ use super::{
 use crate::{core, state::AppState};
 use chrono::Duration as ChronoDuration;
 use entity::{job, job_attempt};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::ActiveValue::Set;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
@@ -144,7 +144,7 @@ async fn execute_in_scope(state: &AppState, job: job::Model, runner: &str) {
             outcome: Set(None),
             error: Set(None),
         };
-        if let Err(e) = attempt.insert(&state.db).await {
+        if let Err(e) = super::repo::insert_attempt(&state.db, attempt).await {
             tracing::warn!(error = %e, "recording the attempt failed");
         }
 
@@ -237,7 +237,7 @@ async fn execute_in_scope(state: &AppState, job: job::Model, runner: &str) {
             error: Set(error_text),
             ..Default::default()
         };
-        if let Err(e) = job_attempt::Entity::update(done).exec(&state.db).await {
+        if let Err(e) = super::repo::update_attempt(&state.db, done).await {
             tracing::warn!(error = %e, "recording the attempt outcome failed");
         }
     }

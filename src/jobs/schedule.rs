@@ -1,5 +1,6 @@
 //! Daily jobs: a `job_schedule` row per recurring job; any runner may fire a due schedule, and
 //! a conditional update makes sure only one does.
+use super::repo;
 use super::{
     NewJob, enqueue,
     registry::{Every, Registry},
@@ -7,7 +8,7 @@ use super::{
 use crate::{config::Settings, core, db, state::AppState};
 use chrono::{DateTime, Duration, Utc};
 use entity::job_schedule;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
 
 /// When a schedule firing `every` is next due after `after`.
 pub fn next_for(every: Every, after: DateTime<Utc>, hour_jst: u32) -> DateTime<Utc> {
@@ -43,21 +44,14 @@ pub async fn ensure_schedules(
 ) -> anyhow::Result<()> {
     for s in registry.schedules() {
         let (name, kind) = (s.name, s.kind);
-        let exists = job_schedule::Entity::find_by_id(name.to_string())
-            .one(db)
-            .await?
-            .is_some();
-        if !exists {
-            let res = job_schedule::Entity::insert(job_schedule::ActiveModel {
+        if repo::schedule(db, name).await?.is_none() {
+            let row = job_schedule::ActiveModel {
                 name: Set(name.to_string()),
                 kind: Set(kind.to_string()),
                 next_run_at: Set(next_for(s.every, core::now(), settings.jobs.daily_hour_jst)),
                 last_run_at: Set(None),
-            })
-            .on_conflict_do_nothing()
-            .exec_without_returning(db)
-            .await;
-            res?;
+            };
+            repo::insert_schedule(db, row).await?;
         }
     }
     Ok(())
@@ -70,10 +64,7 @@ pub async fn ensure_schedules(
 pub async fn tick(state: &AppState) -> anyhow::Result<()> {
     let now = core::now();
     let registry = state.part::<Registry>()?;
-    let due = job_schedule::Entity::find()
-        .filter(job_schedule::Column::NextRunAt.lte(now))
-        .all(&state.db)
-        .await?;
+    let due = repo::due_schedules(&state.db, now).await?;
     for s in due {
         // A schedule row no area registers any more is left alone.
         let Some((every, kind)) = registry
@@ -86,20 +77,7 @@ pub async fn tick(state: &AppState) -> anyhow::Result<()> {
         };
         let txn = db::begin_write(&state.db).await?;
         let next = next_for(every, now, state.settings.jobs.daily_hour_jst);
-        let res = job_schedule::Entity::update_many()
-            .col_expr(
-                job_schedule::Column::NextRunAt,
-                sea_orm::sea_query::Expr::value(next),
-            )
-            .col_expr(
-                job_schedule::Column::LastRunAt,
-                sea_orm::sea_query::Expr::value(Some(now)),
-            )
-            .filter(job_schedule::Column::Name.eq(s.name.clone()))
-            .filter(job_schedule::Column::NextRunAt.eq(s.next_run_at))
-            .exec(&txn)
-            .await?;
-        if res.rows_affected == 1 {
+        if repo::advance_schedule(&txn, &s.name, s.next_run_at, next, now).await? {
             enqueue(
                 &txn,
                 NewJob::new(kind, serde_json::json!({})).dedupe(format!(

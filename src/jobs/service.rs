@@ -1,5 +1,6 @@
 //! Operator-facing job queries and replay (tenant-scoped).
 use super::queue::status;
+use super::repo;
 use crate::{
     audit::{self, AuditRecord},
     core::{self, pagination::Page},
@@ -9,9 +10,7 @@ use crate::{
     state::AppState,
 };
 use entity::{job, job_attempt};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
 /// Filters for listing jobs.
@@ -75,12 +74,7 @@ pub async fn list_jobs(
     if let Some(after) = page.after {
         cond = cond.add(job::Column::Id.lt(after));
     }
-    Ok(job::Entity::find()
-        .filter(cond)
-        .order_by_desc(job::Column::Id)
-        .limit(page.limit)
-        .all(&app.db)
-        .await?)
+    Ok(repo::jobs_where(&app.db, cond, page.limit).await?)
 }
 
 /// One job with its attempts.
@@ -94,17 +88,10 @@ pub async fn get_job(
     id: Uuid,
 ) -> ApiResult<(job::Model, Vec<job_attempt::Model>)> {
     let cond = scope(actor)?.add(job::Column::Id.eq(id));
-    let job = job::Entity::find()
-        .filter(cond)
-        .one(&app.db)
+    let job = repo::job_where(&app.db, cond)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let attempts = job_attempt::Entity::find()
-        .filter(job_attempt::Column::JobId.eq(id))
-        .order_by_asc(job_attempt::Column::Attempt)
-        .order_by_asc(job_attempt::Column::StartedAt)
-        .all(&app.db)
-        .await?;
+    let attempts = repo::attempts(&app.db, id).await?;
     Ok((job, attempts))
 }
 
@@ -116,26 +103,19 @@ pub async fn get_job(
 pub async fn replay_job(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<job::Model> {
     let cond = scope(actor)?.add(job::Column::Id.eq(id));
     let txn = db::begin_write(&app.db).await?;
-    let job = job::Entity::find()
-        .filter(cond)
-        .one(&txn)
+    let job = repo::job_where(&txn, cond)
         .await?
         .ok_or(ApiError::NotFound)?;
     let now = core::now();
-    let res = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(status::QUEUED))
-        .col_expr(job::Column::Attempts, Expr::value(0))
-        .col_expr(job::Column::RunAt, Expr::value(now))
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            job::Column::FinishedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
-        .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.is_in([status::DEAD, status::PAUSED]))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    let requeued = repo::requeue(
+        &txn,
+        id,
+        &[status::DEAD, status::PAUSED],
+        status::QUEUED,
+        now,
+    )
+    .await?;
+    if !requeued {
         return Err(ApiError::conflict(
             "job_not_replayable",
             format!(
@@ -156,10 +136,7 @@ pub async fn replay_job(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<jo
         },
     )
     .await?;
-    let updated = job::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let updated = repo::job(&txn, id).await?.ok_or(ApiError::NotFound)?;
     txn.commit().await?;
     Ok(updated)
 }

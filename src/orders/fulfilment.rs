@@ -3,11 +3,13 @@
 //! the carrier label file, tracking numbers typed in or imported from the carrier's CSV, the
 //! shipment (stock leaves the ledger, the buyer is emailed) and delivery (cash on delivery is
 //! then paid). Each transition is a guarded UPDATE and audit-logged.
+use super::repo;
 use super::{
     domain::{FulfilmentStatus, OrderStatus, ParcelStatus, PaymentStatus},
     events::OrderDelivered,
     service::{self as orders, OrderDetail, find, invalid},
 };
+use crate::inventory::repo as inventory_repo;
 use crate::{
     core, db,
     error::{ApiError, ApiResult},
@@ -18,7 +20,7 @@ use crate::{
 use chrono::NaiveDate;
 use entity::{location, order_line, parcel, producer, shop_order, stock_lot};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, Order, sea_query::Expr,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,16 +42,18 @@ pub(super) async fn advance(
     at: Option<shop_order::Column>,
 ) -> ApiResult<bool> {
     let now = core::now();
-    let mut up = shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::FulfilmentStatus, Expr::value(to))
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
-        .filter(shop_order::Column::Id.eq(id))
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(shop_order::Column::FulfilmentStatus.eq(from));
+    let mut sets = vec![
+        (shop_order::Column::FulfilmentStatus, Expr::value(to)),
+        (shop_order::Column::UpdatedAt, Expr::value(now)),
+    ];
     if let Some(col) = at {
-        up = up.col_expr(col, Expr::value(now));
+        sets.push((col, Expr::value(now)));
     }
-    Ok(up.exec(txn).await?.rows_affected == 1)
+    let cond = Condition::all()
+        .add(shop_order::Column::Id.eq(id))
+        .add(shop_order::Column::Status.eq(OrderStatus::Open))
+        .add(shop_order::Column::FulfilmentStatus.eq(from));
+    Ok(repo::update_orders(txn, sets, cond).await? == 1)
 }
 
 /// Sets every parcel of an order in one of `from` to `to`, stamping `at`.
@@ -60,13 +64,17 @@ async fn parcels_to(
     to: ParcelStatus,
     at: parcel::Column,
 ) -> ApiResult<()> {
-    parcel::Entity::update_many()
-        .col_expr(parcel::Column::Status, Expr::value(to))
-        .col_expr(at, Expr::value(core::now()))
-        .filter(parcel::Column::OrderId.eq(order))
-        .filter(parcel::Column::Status.is_in(from.iter().map(|s| s.as_str())))
-        .exec(txn)
-        .await?;
+    repo::update_parcels(
+        txn,
+        vec![
+            (parcel::Column::Status, Expr::value(to)),
+            (at, Expr::value(core::now())),
+        ],
+        Condition::all()
+            .add(parcel::Column::OrderId.eq(order))
+            .add(parcel::Column::Status.is_in(from.iter().map(|s| s.as_str()))),
+    )
+    .await?;
     Ok(())
 }
 
@@ -210,31 +218,32 @@ async fn pick_rows(
     orders: &[shop_order::Model],
 ) -> ApiResult<PickList> {
     let numbers: HashMap<Uuid, &str> = orders.iter().map(|o| (o.id, o.number.as_str())).collect();
-    let lines = order_line::Entity::find()
-        .filter(order_line::Column::AggregatorId.eq(agg))
-        .filter(order_line::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
-        .all(db)
-        .await?;
+    let lines = repo::lines_where(
+        db,
+        Condition::all()
+            .add(order_line::Column::AggregatorId.eq(agg))
+            .add(order_line::Column::OrderId.is_in(orders.iter().map(|o| o.id))),
+        Order::Asc,
+        None,
+    )
+    .await?;
     let mut per_lot: BTreeMap<Uuid, Vec<(&order_line::Model, i64)>> = BTreeMap::new();
     for l in &lines {
         for (lot, qty) in allocations_of(l)? {
             per_lot.entry(lot).or_default().push((l, qty));
         }
     }
-    let lots: HashMap<Uuid, stock_lot::Model> = stock_lot::Entity::find()
-        .filter(stock_lot::Column::Id.is_in(per_lot.keys().copied()))
-        .all(db)
+    let lots: HashMap<Uuid, stock_lot::Model> = inventory_repo::lots(db, per_lot.keys().copied())
         .await?
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
-    let bins: HashMap<Uuid, location::Model> = location::Entity::find()
-        .filter(location::Column::Id.is_in(lots.values().filter_map(|l| l.location_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
+    let bins: HashMap<Uuid, location::Model> =
+        inventory_repo::locations(db, lots.values().filter_map(|l| l.location_id))
+            .await?
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect();
     let mut parcels: HashMap<Uuid, HashSet<i32>> = HashMap::new();
     let mut rows = Vec::new();
     for (lot_id, takes) in &per_lot {
@@ -339,20 +348,19 @@ pub async fn packing_list(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<
 }
 
 async fn packing_of(db: &impl ConnectionTrait, d: OrderDetail) -> ApiResult<PackingList> {
-    let names: HashMap<Uuid, String> = producer::Entity::find()
-        .filter(producer::Column::Id.is_in(d.lines.iter().map(|l| l.producer_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.legal_name))
-        .collect();
+    let names: HashMap<Uuid, String> = crate::producers::repo::all_producers_where(
+        db,
+        Condition::all().add(producer::Column::Id.is_in(d.lines.iter().map(|l| l.producer_id))),
+    )
+    .await?
+    .into_iter()
+    .map(|p| (p.id, p.legal_name))
+    .collect();
     let mut lot_ids = Vec::new();
     for l in &d.lines {
         lot_ids.extend(allocations_of(l)?.into_iter().map(|(lot, _)| lot));
     }
-    let lot_codes: HashMap<Uuid, String> = stock_lot::Entity::find()
-        .filter(stock_lot::Column::Id.is_in(lot_ids))
-        .all(db)
+    let lot_codes: HashMap<Uuid, String> = inventory_repo::lots(db, lot_ids)
         .await?
         .into_iter()
         .map(|l| (l.id, l.lot_code))

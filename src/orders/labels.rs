@@ -18,8 +18,6 @@ use crate::{
     state::AppState,
 };
 use chrono::NaiveDate;
-use entity::prefecture;
-use sea_orm::EntityTrait;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -69,8 +67,7 @@ pub async fn carrier_file(
     if s.yamato_customer_code.is_empty() || s.name.is_empty() || s.phone.is_empty() {
         return Err(OrderError::CarrierNotConfigured.into());
     }
-    let prefectures: HashMap<String, String> = prefecture::Entity::find()
-        .all(&app.db)
+    let prefectures: HashMap<String, String> = crate::reference::repo::prefectures(&app.db)
         .await?
         .into_iter()
         .map(|p| (p.code, p.name_ja))

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod placement;
 pub mod privacy;
 pub mod receipt;
+pub mod repo;
 pub mod returns;
 pub mod sales;
 pub mod seller;

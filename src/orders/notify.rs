@@ -12,8 +12,6 @@ use crate::{
     core::locale::Locale, core::money::grouped as yen, jobs::JobError,
     mail::messages::EmailMessage, state::AppState,
 };
-use entity::{aggregator, shop_order};
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 /// The order was placed.
@@ -42,11 +40,7 @@ pub fn order_link(app: &AppState, slug: &str, order_id: Uuid) -> String {
 #[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<(), JobError> {
     let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
-    let Some(o) = shop_order::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .map_err(retry)?
-    else {
+    let Some(o) = super::repo::order(&app.db, id).await.map_err(retry)? else {
         return Err(JobError::Reject("no such order".into()));
     };
     if o.source != super::domain::OrderSource::Shop {
@@ -57,8 +51,7 @@ pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<()
         // Purged: nobody to write to any more.
         return Ok(());
     };
-    let agg = aggregator::Entity::find_by_id(o.aggregator_id)
-        .one(&app.db)
+    let agg = crate::aggregators::repo::by_id(&app.db, o.aggregator_id)
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Reject("no aggregator".into()))?;
@@ -74,7 +67,7 @@ pub async fn send(app: &AppState, id: Uuid, event: &str, key: &str) -> Result<()
 
 fn compose(
     app: &AppState,
-    agg: &aggregator::Model,
+    agg: &entity::aggregator::Model,
     settings: &SellerProfile,
     d: &OrderDetail,
     buyer: &BuyerData,

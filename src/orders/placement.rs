@@ -17,9 +17,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use entity::{order_line, parcel, reservation, shop_order};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -508,15 +506,7 @@ async fn taken_keys(
                 .add(shop_order::Column::IdempotencyKey.is_in(keys)),
         );
     }
-    let rows: Vec<(Uuid, String, Option<String>)> = shop_order::Entity::find()
-        .select_only()
-        .column(shop_order::Column::AggregatorId)
-        .column(shop_order::Column::ClientKey)
-        .column(shop_order::Column::IdempotencyKey)
-        .filter(any)
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let rows = super::repo::order_keys(txn, any).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -531,12 +521,14 @@ pub async fn find_by_key(
     client_key: &str,
     key: &str,
 ) -> ApiResult<Option<shop_order::Model>> {
-    Ok(shop_order::Entity::find()
-        .filter(shop_order::Column::AggregatorId.eq(agg))
-        .filter(shop_order::Column::ClientKey.eq(client_key))
-        .filter(shop_order::Column::IdempotencyKey.eq(key))
-        .one(&app.db)
-        .await?)
+    Ok(super::repo::order_where(
+        &app.db,
+        sea_orm::Condition::all()
+            .add(shop_order::Column::AggregatorId.eq(agg))
+            .add(shop_order::Column::ClientKey.eq(client_key))
+            .add(shop_order::Column::IdempotencyKey.eq(key)),
+    )
+    .await?)
 }
 
 /// The answer to a retry with the same key: the earlier order, if the body is the same.

@@ -3,6 +3,7 @@
 //! price is refunded, tax computed once per rate for the return: through the card provider for
 //! card orders, recorded as owed to the buyer for bank transfer and cash on delivery. One
 //! request per `Idempotency-Key`: a retry answers with the same return.
+use super::repo;
 use super::{
     domain::{FulfilmentStatus, OrderStatus, PaymentMethod, PaymentStatus},
     events::{OrderReturned, RefundRoute},
@@ -23,10 +24,9 @@ use crate::{
     jobs::events,
     state::AppState,
 };
-use entity::{order_line, order_return, reservation_line, shop_order};
+use entity::{order_line, order_return, shop_order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, ExprTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -210,17 +210,19 @@ fn batch_id(order_id: Uuid, key: Option<&str>) -> ApiResult<Uuid> {
 /// Claims the order row: returns of one order run one at a time (409 unless it is open and
 /// has shipped).
 async fn claim_order(txn: &DatabaseTransaction, o: &shop_order::Model) -> ApiResult<()> {
-    let claimed = shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(
-            shop_order::Column::FulfilmentStatus
-                .is_in([FulfilmentStatus::Shipped, FulfilmentStatus::Delivered]),
-        )
-        .exec(txn)
-        .await?;
-    if claimed.rows_affected != 1 {
+    let claimed = repo::update_orders(
+        txn,
+        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
+        Condition::all()
+            .add(shop_order::Column::Id.eq(o.id))
+            .add(shop_order::Column::Status.eq(OrderStatus::Open))
+            .add(
+                shop_order::Column::FulfilmentStatus
+                    .is_in([FulfilmentStatus::Shipped, FulfilmentStatus::Delivered]),
+            ),
+    )
+    .await?;
+    if claimed != 1 {
         return Err(invalid(o, "take a return (it has not shipped)"));
     }
     Ok(())
@@ -228,9 +230,7 @@ async fn claim_order(txn: &DatabaseTransaction, o: &shop_order::Model) -> ApiRes
 
 /// Units already returned per lot of reservation `rid`.
 async fn returned_per_lot(txn: &DatabaseTransaction, rid: Uuid) -> ApiResult<HashMap<Uuid, i64>> {
-    Ok(reservation_line::Entity::find()
-        .filter(reservation_line::Column::ReservationId.eq(rid))
-        .all(txn)
+    Ok(crate::inventory::repo::reservation_lines(txn, rid)
         .await?
         .into_iter()
         .map(|l| (l.lot_id, l.returned_qty))
@@ -302,7 +302,7 @@ impl Return<'_> {
         } else {
             line.unit_price * l.qty
         };
-        Ok(order_return::ActiveModel {
+        let row = order_return::ActiveModel {
             id: Set(core::new_id()),
             aggregator_id: Set(self.agg),
             order_id: Set(self.order.id),
@@ -318,9 +318,8 @@ impl Return<'_> {
             created_at: Set(core::now()),
             batch_id: Set(Some(self.batch)),
             request_hash: Set(Some(self.hash.to_string())),
-        }
-        .insert(txn)
-        .await?)
+        };
+        Ok(repo::insert_return(txn, row).await?)
     }
 
     /// Puts the units back in the stock ledger, audits the return, records its event and,
@@ -389,20 +388,22 @@ async fn mark_returned(
     line: &order_line::Model,
     qty: i64,
 ) -> ApiResult<()> {
-    let took = order_line::Entity::update_many()
-        .col_expr(
+    let took = repo::update_lines(
+        txn,
+        vec![(
             order_line::Column::ReturnedQty,
             Expr::col(order_line::Column::ReturnedQty).add(qty),
-        )
-        .filter(order_line::Column::Id.eq(line.id))
-        .filter(
-            Expr::col(order_line::Column::ReturnedQty)
-                .add(qty)
-                .lte(Expr::col(order_line::Column::Qty)),
-        )
-        .exec(txn)
-        .await?;
-    if took.rows_affected != 1 {
+        )],
+        Condition::all()
+            .add(order_line::Column::Id.eq(line.id))
+            .add(
+                Expr::col(order_line::Column::ReturnedQty)
+                    .add(qty)
+                    .lte(Expr::col(order_line::Column::Qty)),
+            ),
+    )
+    .await?;
+    if took != 1 {
         return Err(super::error::OrderError::ReturnExceedsShipped {
             line: i,
             shipped: line.qty,
@@ -448,10 +449,7 @@ async fn lines_of(
     db: &impl sea_orm::ConnectionTrait,
     order: Uuid,
 ) -> ApiResult<HashMap<Uuid, order_line::Model>> {
-    Ok(order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(order))
-        .order_by_asc(order_line::Column::ParcelSeq)
-        .all(db)
+    Ok(repo::lines_of(db, order)
         .await?
         .into_iter()
         .map(|l| (l.id, l))
@@ -479,10 +477,7 @@ async fn earlier_return(
     batch: Uuid,
     hash: &str,
 ) -> ApiResult<Option<Vec<order_return::Model>>> {
-    let earlier = order_return::Entity::find()
-        .filter(order_return::Column::BatchId.eq(batch))
-        .all(db)
-        .await?;
+    let earlier = repo::returns_of_batch(db, batch).await?;
     if earlier.is_empty() {
         return Ok(None);
     }

@@ -1,6 +1,8 @@
 //! What producers see of their sales: their own order lines (product, quantity, price, date,
 //! status) and never anything about the buyer; and how they hear of sales — an email per order,
 //! a daily digest, or nothing (`producer.sold_notice`).
+use super::repo;
+use crate::producers::repo as producers_repo;
 use crate::{
     core::locale::Locale,
     core::{self, pagination::Page},
@@ -12,10 +14,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use entity::{order_line, producer, shop_order};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, Order, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -56,14 +55,11 @@ fn own(actor: &Actor) -> ApiResult<Uuid> {
 #[tracing::instrument(skip_all)]
 pub async fn sold_lines(app: &AppState, actor: &Actor, page: Page) -> ApiResult<Vec<SoldLine>> {
     let pid = own(actor)?;
-    let mut q = order_line::Entity::find()
-        .filter(order_line::Column::ProducerId.eq(pid))
-        .order_by_desc(order_line::Column::Id)
-        .limit(page.limit);
+    let mut cond = Condition::all().add(order_line::Column::ProducerId.eq(pid));
     if let Some(after) = page.after {
-        q = q.filter(order_line::Column::Id.lt(after));
+        cond = cond.add(order_line::Column::Id.lt(after));
     }
-    let lines = q.all(&app.db).await?;
+    let lines = repo::lines_where(&app.db, cond, Order::Desc, Some(page.limit)).await?;
     with_orders(&app.db, lines).await
 }
 
@@ -71,13 +67,14 @@ async fn with_orders(
     db: &impl ConnectionTrait,
     lines: Vec<order_line::Model>,
 ) -> ApiResult<Vec<SoldLine>> {
-    let orders: HashMap<Uuid, shop_order::Model> = shop_order::Entity::find()
-        .filter(shop_order::Column::Id.is_in(lines.iter().map(|l| l.order_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let orders: HashMap<Uuid, shop_order::Model> = repo::all_orders_where(
+        db,
+        Condition::all().add(shop_order::Column::Id.is_in(lines.iter().map(|l| l.order_id))),
+    )
+    .await?
+    .into_iter()
+    .map(|o| (o.id, o))
+    .collect();
     Ok(lines
         .into_iter()
         .filter_map(|l| {
@@ -114,12 +111,7 @@ pub async fn set_notice(app: &AppState, actor: &Actor, choice: &str) -> ApiResul
             "must be per_order, daily_digest or off",
         ));
     }
-    producer::Entity::update_many()
-        .col_expr(producer::Column::SoldNotice, Expr::value(choice))
-        .col_expr(producer::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(producer::Column::Id.eq(pid))
-        .exec(&app.db)
-        .await?;
+    producers_repo::set_sold_notice(&app.db, pid, choice, core::now()).await?;
     Ok(())
 }
 
@@ -130,8 +122,7 @@ pub async fn set_notice(app: &AppState, actor: &Actor, choice: &str) -> ApiResul
 #[tracing::instrument(skip_all)]
 pub async fn notice(app: &AppState, actor: &Actor) -> ApiResult<String> {
     let pid = own(actor)?;
-    Ok(producer::Entity::find_by_id(pid)
-        .one(&app.db)
+    Ok(producers_repo::producer(&app.db, pid)
         .await?
         .ok_or(ApiError::NotFound)?
         .sold_notice)
@@ -192,15 +183,16 @@ async fn send_to(
         .map_err(|e| JobError::Reject(e.to_string()))?;
     crate::jobs::builtin::deliver(app, &format!("{key}:{}", p.id), p.email.clone(), rendered)
         .await?;
-    order_line::Entity::update_many()
-        .col_expr(
+    repo::update_lines(
+        &app.db,
+        vec![(
             order_line::Column::ProducerNotifiedAt,
             Expr::value(core::now()),
-        )
-        .filter(order_line::Column::Id.is_in(ids))
-        .exec(&app.db)
-        .await
-        .map_err(|e| JobError::Retry(e.to_string()))?;
+        )],
+        Condition::all().add(order_line::Column::Id.is_in(ids)),
+    )
+    .await
+    .map_err(|e| JobError::Retry(e.to_string()))?;
     Ok(())
 }
 
@@ -212,22 +204,22 @@ async fn send_to(
 #[tracing::instrument(skip_all, fields(order.id = %order_id))]
 pub async fn per_order(app: &AppState, order_id: Uuid, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
-    let lines = order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(order_id))
-        .filter(order_line::Column::ProducerNotifiedAt.is_null())
-        .all(&app.db)
-        .await
-        .map_err(db)?;
+    let lines = repo::lines_where(
+        &app.db,
+        Condition::all()
+            .add(order_line::Column::OrderId.eq(order_id))
+            .add(order_line::Column::ProducerNotifiedAt.is_null()),
+        Order::Asc,
+        None,
+    )
+    .await
+    .map_err(db)?;
     let mut per: HashMap<Uuid, Vec<order_line::Model>> = HashMap::new();
     for l in lines {
         per.entry(l.producer_id).or_default().push(l);
     }
     for (pid, lines) in per {
-        let Some(p) = producer::Entity::find_by_id(pid)
-            .one(&app.db)
-            .await
-            .map_err(db)?
-        else {
+        let Some(p) = producers_repo::producer(&app.db, pid).await.map_err(db)? else {
             continue;
         };
         if p.sold_notice == "per_order" {
@@ -244,20 +236,23 @@ pub async fn per_order(app: &AppState, order_id: Uuid, key: &str) -> Result<(), 
 #[tracing::instrument(skip_all)]
 pub async fn digest(app: &AppState, key: &str) -> Result<(), JobError> {
     let db = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
-    let producers = producer::Entity::find()
-        .filter(producer::Column::SoldNotice.eq("daily_digest"))
-        .all(&app.db)
+    let producers = producers_repo::all_producers_where(
+        &app.db,
+        Condition::all().add(producer::Column::SoldNotice.eq("daily_digest")),
+    )
+    .await
+    .map_err(db)?;
+    for p in producers {
+        let lines = repo::lines_where(
+            &app.db,
+            Condition::all()
+                .add(order_line::Column::ProducerId.eq(p.id))
+                .add(order_line::Column::ProducerNotifiedAt.is_null()),
+            Order::Asc,
+            Some(500),
+        )
         .await
         .map_err(db)?;
-    for p in producers {
-        let lines = order_line::Entity::find()
-            .filter(order_line::Column::ProducerId.eq(p.id))
-            .filter(order_line::Column::ProducerNotifiedAt.is_null())
-            .order_by_asc(order_line::Column::Id)
-            .limit(500)
-            .all(&app.db)
-            .await
-            .map_err(db)?;
         if !lines.is_empty() {
             send_to(app, key, &p, lines, true).await?;
         }

@@ -1,6 +1,7 @@
 //! The order core: what buyers (through the signed link) and staff see of an order, and the
 //! allowed transitions of its three statuses, each a guarded UPDATE (the database decides
 //! when two requests race) and audit-logged.
+use super::repo;
 use super::{
     domain::{self, BuyerData, FulfilmentStatus, OrderStatus, PaymentStatus},
     events::{OrderCancelled, OrderPaid, OrderRefunded, RefundDue},
@@ -19,8 +20,7 @@ use crate::{
 use chrono::{Duration, NaiveDate};
 use entity::{order_line, order_return, parcel, producer, shop_order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, ExprTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -38,22 +38,9 @@ pub struct OrderDetail {
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn detail(db: &impl ConnectionTrait, order: shop_order::Model) -> ApiResult<OrderDetail> {
-    let lines = order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(order.id))
-        .order_by_asc(order_line::Column::ParcelSeq)
-        .order_by_asc(order_line::Column::SkuCode)
-        .all(db)
-        .await?;
-    let parcels = parcel::Entity::find()
-        .filter(parcel::Column::OrderId.eq(order.id))
-        .order_by_asc(parcel::Column::Seq)
-        .all(db)
-        .await?;
-    let returns = order_return::Entity::find()
-        .filter(order_return::Column::OrderId.eq(order.id))
-        .order_by_asc(order_return::Column::CreatedAt)
-        .all(db)
-        .await?;
+    let lines = repo::lines_of(db, order.id).await?;
+    let parcels = repo::parcels_of(db, order.id).await?;
+    let returns = repo::returns_of(db, order.id).await?;
     Ok(OrderDetail {
         order,
         lines,
@@ -82,8 +69,7 @@ pub async fn for_buyer(
     if !super::privacy::check_order_token(&app.settings, id, token) {
         return Err(ApiError::NotFound);
     }
-    let o = shop_order::Entity::find_by_id(id)
-        .one(&app.db)
+    let o = repo::order(&app.db, id)
         .await?
         .filter(|o| o.aggregator_id == agg)
         .ok_or(ApiError::NotFound)?;
@@ -105,8 +91,7 @@ pub(crate) async fn find(
     agg: Uuid,
     id: Uuid,
 ) -> ApiResult<shop_order::Model> {
-    shop_order::Entity::find_by_id(id)
-        .one(db)
+    repo::order(db, id)
         .await?
         .filter(|o| o.aggregator_id == agg)
         .ok_or(ApiError::NotFound)
@@ -227,38 +212,26 @@ pub async fn list(
     let mut producers: Option<Vec<Uuid>> = f.producer_id.map(|p| vec![p]);
     if let Some(i) = &f.island {
         let i = core::validate::code(i, 32).map_err(|m| ApiError::field("island", m))?;
-        let on_island: Vec<Uuid> = producer::Entity::find()
-            .filter(producer::Column::AggregatorId.eq(agg))
-            .filter(producer::Column::IslandCode.eq(i))
-            .all(&app.db)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .filter(|p| producers.as_ref().is_none_or(|only| only.contains(p)))
-            .collect();
+        let on_island: Vec<Uuid> = crate::producers::repo::producer_ids_where(
+            &app.db,
+            Condition::all()
+                .add(producer::Column::AggregatorId.eq(agg))
+                .add(producer::Column::IslandCode.eq(i)),
+        )
+        .await?
+        .into_iter()
+        .filter(|p| producers.as_ref().is_none_or(|only| only.contains(p)))
+        .collect();
         producers = Some(on_island);
     }
     if let Some(ps) = producers {
-        let ids: Vec<Uuid> = order_line::Entity::find()
-            .select_only()
-            .column(order_line::Column::OrderId)
-            .filter(order_line::Column::AggregatorId.eq(agg))
-            .filter(order_line::Column::ProducerId.is_in(ps))
-            .distinct()
-            .into_tuple()
-            .all(&app.db)
-            .await?;
+        let ids = repo::order_ids_of_producers(&app.db, agg, ps).await?;
         cond = cond.add(shop_order::Column::Id.is_in(ids));
     }
     if let Some(after) = page.after {
         cond = cond.add(shop_order::Column::Id.lt(after));
     }
-    Ok(shop_order::Entity::find()
-        .filter(cond)
-        .order_by_desc(shop_order::Column::Id)
-        .limit(page.limit)
-        .all(&app.db)
-        .await?)
+    Ok(repo::orders_where(&app.db, cond, page.limit).await?)
 }
 
 /// 409 `invalid_transition` naming the order and its three statuses.
@@ -305,19 +278,23 @@ pub async fn mark_paid_in(
     how: &str,
 ) -> ApiResult<bool> {
     let now = core::now();
-    let r = shop_order::Entity::update_many()
-        .col_expr(
-            shop_order::Column::PaymentStatus,
-            Expr::value(PaymentStatus::Paid.as_str()),
-        )
-        .col_expr(shop_order::Column::PaidAt, Expr::value(now))
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
-        .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(shop_order::Column::PaymentStatus.is_in(domain::PAYABLE))
-        .exec(txn)
-        .await?;
-    if r.rows_affected == 0 {
+    let changed = repo::update_orders(
+        txn,
+        vec![
+            (
+                shop_order::Column::PaymentStatus,
+                Expr::value(PaymentStatus::Paid.as_str()),
+            ),
+            (shop_order::Column::PaidAt, Expr::value(now)),
+            (shop_order::Column::UpdatedAt, Expr::value(now)),
+        ],
+        Condition::all()
+            .add(shop_order::Column::Id.eq(o.id))
+            .add(shop_order::Column::Status.eq(OrderStatus::Open))
+            .add(shop_order::Column::PaymentStatus.is_in(domain::PAYABLE)),
+    )
+    .await?;
+    if changed == 0 {
         let now = find(txn, o.aggregator_id, o.id).await?;
         if now.payment_status == PaymentStatus::Paid {
             return Ok(false);
@@ -374,31 +351,37 @@ pub async fn cancel_in(
 ) -> ApiResult<()> {
     let now = core::now();
     // The payment status must still be the one the refund decision below is based on.
-    let r = shop_order::Entity::update_many()
-        .col_expr(
-            shop_order::Column::Status,
-            Expr::value(OrderStatus::Cancelled.as_str()),
-        )
-        .col_expr(shop_order::Column::CancelledAt, Expr::value(now))
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(now))
-        .filter(shop_order::Column::Id.eq(o.id))
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(shop_order::Column::PaymentStatus.eq(o.payment_status))
-        .filter(shop_order::Column::FulfilmentStatus.is_in(domain::CANCELLABLE))
-        .exec(txn)
-        .await?;
-    if r.rows_affected == 0 {
+    let changed = repo::update_orders(
+        txn,
+        vec![
+            (
+                shop_order::Column::Status,
+                Expr::value(OrderStatus::Cancelled.as_str()),
+            ),
+            (shop_order::Column::CancelledAt, Expr::value(now)),
+            (shop_order::Column::UpdatedAt, Expr::value(now)),
+        ],
+        Condition::all()
+            .add(shop_order::Column::Id.eq(o.id))
+            .add(shop_order::Column::Status.eq(OrderStatus::Open))
+            .add(shop_order::Column::PaymentStatus.eq(o.payment_status))
+            .add(shop_order::Column::FulfilmentStatus.is_in(domain::CANCELLABLE)),
+    )
+    .await?;
+    if changed == 0 {
         let now = find(txn, o.aggregator_id, o.id).await?;
         return Err(invalid(&now, "cancel"));
     }
     // A parcel that already left (its tracking number is recorded) cannot be called back; checked
     // after the claim above, so a tracking number saved meanwhile is seen (the caller's
     // transaction rolls back).
-    let left = parcel::Entity::find()
-        .filter(parcel::Column::OrderId.eq(o.id))
-        .filter(parcel::Column::TrackingNumber.is_not_null())
-        .one(txn)
-        .await?;
+    let left = repo::parcel_where(
+        txn,
+        Condition::all()
+            .add(parcel::Column::OrderId.eq(o.id))
+            .add(parcel::Column::TrackingNumber.is_not_null()),
+    )
+    .await?;
     if left.is_some() {
         return Err(invalid(o, "cancel (a parcel has already left)"));
     }
@@ -502,12 +485,14 @@ pub async fn cancel_by_buyer(
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
-    let due = shop_order::Entity::find()
-        .filter(shop_order::Column::Status.eq(OrderStatus::Open))
-        .filter(shop_order::Column::PaymentStatus.eq(PaymentStatus::Pending))
-        .filter(shop_order::Column::PayBy.lt(core::now()))
-        .all(&app.db)
-        .await?;
+    let due = repo::all_orders_where(
+        &app.db,
+        Condition::all()
+            .add(shop_order::Column::Status.eq(OrderStatus::Open))
+            .add(shop_order::Column::PaymentStatus.eq(PaymentStatus::Pending))
+            .add(shop_order::Column::PayBy.lt(core::now())),
+    )
+    .await?;
     let mut n = 0;
     for o in due {
         let txn = db::begin_write(&app.db).await?;
@@ -531,24 +516,27 @@ pub async fn expire_unpaid(app: &AppState) -> ApiResult<usize> {
 #[tracing::instrument(skip_all)]
 pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
     let before = core::now() - Duration::days(app.settings.shop.personal_data_retention_days);
-    let r = shop_order::Entity::update_many()
-        .col_expr(
-            shop_order::Column::BuyerData,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            shop_order::Column::PersonalPurgedAt,
-            Expr::value(core::now()),
-        )
-        .filter(shop_order::Column::BuyerData.is_not_null())
-        .filter(
-            Condition::any()
-                .add(shop_order::Column::DeliveredAt.lt(before))
-                .add(shop_order::Column::CancelledAt.lt(before)),
-        )
-        .exec(&app.db)
-        .await?;
-    Ok(r.rows_affected)
+    Ok(repo::update_orders(
+        &app.db,
+        vec![
+            (
+                shop_order::Column::BuyerData,
+                Expr::value(Option::<String>::None),
+            ),
+            (
+                shop_order::Column::PersonalPurgedAt,
+                Expr::value(core::now()),
+            ),
+        ],
+        Condition::all()
+            .add(shop_order::Column::BuyerData.is_not_null())
+            .add(
+                Condition::any()
+                    .add(shop_order::Column::DeliveredAt.lt(before))
+                    .add(shop_order::Column::CancelledAt.lt(before)),
+            ),
+    )
+    .await?)
 }
 
 /// Records that `amount` paid for `o` must go back (`key` names the refund): added to what the
@@ -565,14 +553,15 @@ pub async fn refund_due(
     key: String,
     batch_id: Option<Uuid>,
 ) -> ApiResult<()> {
-    shop_order::Entity::update_many()
-        .col_expr(
+    repo::update_orders(
+        txn,
+        vec![(
             shop_order::Column::RefundOwed,
             Expr::col(shop_order::Column::RefundOwed).add(amount),
-        )
-        .filter(shop_order::Column::Id.eq(o.id))
-        .exec(txn)
-        .await?;
+        )],
+        Condition::all().add(shop_order::Column::Id.eq(o.id)),
+    )
+    .await?;
     events::record(
         txn,
         app,
@@ -628,45 +617,52 @@ pub async fn record_card_refund(
     provider_refund_id: &str,
 ) -> ApiResult<()> {
     if let Some(b) = batch {
-        order_return::Entity::update_many()
-            .col_expr(
-                order_return::Column::RefundStatus,
-                Expr::value(super::returns::refund::REFUNDED),
-            )
-            .col_expr(
-                order_return::Column::ProviderRefundId,
-                Expr::value(provider_refund_id.to_string()),
-            )
-            .filter(order_return::Column::BatchId.eq(b))
-            .filter(order_return::Column::RefundStatus.eq(super::returns::refund::PENDING))
-            .exec(txn)
-            .await?;
+        repo::update_returns(
+            txn,
+            vec![
+                (
+                    order_return::Column::RefundStatus,
+                    Expr::value(super::returns::refund::REFUNDED),
+                ),
+                (
+                    order_return::Column::ProviderRefundId,
+                    Expr::value(provider_refund_id.to_string()),
+                ),
+            ],
+            Condition::all()
+                .add(order_return::Column::BatchId.eq(b))
+                .add(order_return::Column::RefundStatus.eq(super::returns::refund::PENDING)),
+        )
+        .await?;
     }
     // Claims the order row, then computes from what is stored now: refunds of one order settle
     // one at a time.
-    shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(shop_order::Column::Id.eq(order_id))
-        .exec(txn)
-        .await?;
-    let now = shop_order::Entity::find_by_id(order_id)
-        .one(txn)
+    repo::update_orders(
+        txn,
+        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
+        Condition::all().add(shop_order::Column::Id.eq(order_id)),
+    )
+    .await?;
+    let now = repo::order(txn, order_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let refunded = now.refunded_total + amount;
-    shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::RefundedTotal, Expr::value(refunded))
-        .col_expr(
-            shop_order::Column::RefundOwed,
-            Expr::value(std::cmp::max(now.refund_owed - amount, 0)),
-        )
-        .col_expr(
-            shop_order::Column::PaymentStatus,
-            Expr::value(domain::after_refund(refunded, now.grand_total)),
-        )
-        .filter(shop_order::Column::Id.eq(order_id))
-        .exec(txn)
-        .await?;
+    repo::update_orders(
+        txn,
+        vec![
+            (shop_order::Column::RefundedTotal, Expr::value(refunded)),
+            (
+                shop_order::Column::RefundOwed,
+                Expr::value(std::cmp::max(now.refund_owed - amount, 0)),
+            ),
+            (
+                shop_order::Column::PaymentStatus,
+                Expr::value(domain::after_refund(refunded, now.grand_total)),
+            ),
+        ],
+        Condition::all().add(shop_order::Column::Id.eq(order_id)),
+    )
+    .await?;
     audit_order(
         txn,
         &now,

@@ -2,6 +2,7 @@
 //! parcel leaves, and when every parcel has left the order ships (its stock leaves the ledger,
 //! the buyer is told).
 use super::fulfilment::{advance, audit, warehouse};
+use super::repo;
 use super::{
     domain::{FulfilmentStatus, OrderStatus, ParcelStatus},
     events::{OrderShipped, ParcelShipped},
@@ -16,7 +17,7 @@ use crate::{
     state::AppState,
 };
 use entity::{parcel, shop_order};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, sea_query::Expr};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -62,22 +63,22 @@ pub async fn set_tracking_in(
 ) -> ApiResult<bool> {
     // Claims the order row first: tracking numbers of one order are saved one at a time, so the
     // last of its parcels always sees the others and ships the order.
-    shop_order::Entity::update_many()
-        .col_expr(shop_order::Column::UpdatedAt, Expr::value(core::now()))
-        .filter(shop_order::Column::Id.eq(o.id))
-        .exec(txn)
-        .await?;
-    let fresh = shop_order::Entity::find_by_id(o.id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    repo::update_orders(
+        txn,
+        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
+        Condition::all().add(shop_order::Column::Id.eq(o.id)),
+    )
+    .await?;
+    let fresh = repo::order(txn, o.id).await?.ok_or(ApiError::NotFound)?;
     let o = &fresh;
-    let p = parcel::Entity::find()
-        .filter(parcel::Column::OrderId.eq(o.id))
-        .filter(parcel::Column::Seq.eq(seq))
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let p = repo::parcel_where(
+        txn,
+        Condition::all()
+            .add(parcel::Column::OrderId.eq(o.id))
+            .add(parcel::Column::Seq.eq(seq)),
+    )
+    .await?
+    .ok_or(ApiError::NotFound)?;
     let number =
         tracking_number(&p.carrier, raw).map_err(|m| ApiError::field("tracking_number", m))?;
     let shipping =
@@ -89,16 +90,15 @@ pub async fn set_tracking_in(
         return Ok(false);
     }
     let now = core::now();
-    let mut up = parcel::Entity::update_many()
-        .col_expr(parcel::Column::TrackingNumber, Expr::value(number.clone()))
-        .filter(parcel::Column::Id.eq(p.id));
+    let mut sets = vec![(parcel::Column::TrackingNumber, Expr::value(number.clone()))];
     let leaves = p.status == ParcelStatus::Packed;
     if leaves {
-        up = up
-            .col_expr(parcel::Column::Status, Expr::value(ParcelStatus::Shipped))
-            .col_expr(parcel::Column::ShippedAt, Expr::value(now));
+        sets.extend([
+            (parcel::Column::Status, Expr::value(ParcelStatus::Shipped)),
+            (parcel::Column::ShippedAt, Expr::value(now)),
+        ]);
     }
-    up.exec(txn).await?;
+    repo::update_parcels(txn, sets, Condition::all().add(parcel::Column::Id.eq(p.id))).await?;
     if leaves {
         events::record(
             txn,
@@ -119,11 +119,13 @@ pub async fn set_tracking_in(
         serde_json::json!({ "seq": seq, "tracking_number": number, "previous": p.tracking_number }),
     )
     .await?;
-    let waiting = parcel::Entity::find()
-        .filter(parcel::Column::OrderId.eq(o.id))
-        .filter(parcel::Column::TrackingNumber.is_null())
-        .one(txn)
-        .await?;
+    let waiting = repo::parcel_where(
+        txn,
+        Condition::all()
+            .add(parcel::Column::OrderId.eq(o.id))
+            .add(parcel::Column::TrackingNumber.is_null()),
+    )
+    .await?;
     if waiting.is_some() || o.fulfilment_status == FulfilmentStatus::Shipped {
         return Ok(true);
     }
@@ -302,12 +304,14 @@ async fn import_row(
         .map_err(|_| "the parcel number after '-' must be a number".to_string())?;
     let inner = async {
         let txn = db::begin_write(&app.db).await?;
-        let o = shop_order::Entity::find()
-            .filter(shop_order::Column::AggregatorId.eq(agg))
-            .filter(shop_order::Column::Number.eq(number))
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let o = repo::order_where(
+            &txn,
+            Condition::all()
+                .add(shop_order::Column::AggregatorId.eq(agg))
+                .add(shop_order::Column::Number.eq(number)),
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
         let changed = set_tracking_in(app, &txn, &o, actor, seq, tracking).await?;
         if changed {
             txn.commit().await?;

@@ -1,5 +1,6 @@
 //! Reference data for forms and filters: prefectures, municipalities, islands (public, read-only).
 pub mod handlers;
+pub mod repo;
 pub mod service;
 
 use crate::{area::Area, http::route::RouteSpec, route};

@@ -1,7 +1,8 @@
-//! Queries over the seeded reference tables (used by the API and by forms).
+//! Reference data for the API and for forms (read through [`super::repo`]).
+use super::repo;
 use crate::error::ApiResult;
 use entity::{island, municipality, prefecture};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 
 /// All prefectures by code.
 ///
@@ -9,10 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 /// Database failure.
 #[tracing::instrument(skip_all)]
 pub async fn prefectures(db: &impl ConnectionTrait) -> ApiResult<Vec<prefecture::Model>> {
-    Ok(prefecture::Entity::find()
-        .order_by_asc(prefecture::Column::Code)
-        .all(db)
-        .await?)
+    Ok(repo::prefectures(db).await?)
 }
 
 /// Municipalities, optionally of one prefecture, by code.
@@ -24,11 +22,7 @@ pub async fn municipalities(
     db: &impl ConnectionTrait,
     prefecture_code: Option<&str>,
 ) -> ApiResult<Vec<municipality::Model>> {
-    let mut q = municipality::Entity::find().order_by_asc(municipality::Column::Code);
-    if let Some(p) = prefecture_code {
-        q = q.filter(municipality::Column::PrefectureCode.eq(p));
-    }
-    Ok(q.all(db).await?)
+    Ok(repo::municipalities(db, prefecture_code).await?)
 }
 
 /// Islands, optionally of one prefecture, by group then code.
@@ -40,11 +34,5 @@ pub async fn islands(
     db: &impl ConnectionTrait,
     prefecture_code: Option<&str>,
 ) -> ApiResult<Vec<island::Model>> {
-    let mut q = island::Entity::find()
-        .order_by_asc(island::Column::GroupEn)
-        .order_by_asc(island::Column::Code);
-    if let Some(p) = prefecture_code {
-        q = q.filter(island::Column::PrefectureCode.eq(p));
-    }
-    Ok(q.all(db).await?)
+    Ok(repo::islands(db, prefecture_code).await?)
 }

@@ -349,3 +349,88 @@ fn every_subscription_follows_an_event_the_code_defines() {
         );
     }
 }
+
+/// The database calls a line of code makes: a query builder started on an entity, a raw
+/// statement run, or an active model written (`.insert(txn)`, `.update(db)`, …).
+fn query_calls(text: &str) -> Vec<String> {
+    const STARTS: [&str; 6] = [
+        "Entity::find",
+        "Entity::insert",
+        "Entity::update",
+        "Entity::delete",
+        "find_by_statement(",
+        "execute_raw(",
+    ];
+    const RUNS: [&str; 7] = [
+        "one", "all", "count", "insert", "update", "delete", "exec",
+    ];
+    let is_connection = |arg: &str| {
+        let a = arg.trim().trim_start_matches('&');
+        !a.is_empty()
+            && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && (a.ends_with("db") || a.ends_with("txn") || a.ends_with("conn"))
+    };
+    let mut out = Vec::new();
+    for (n, line) in strip_comments(text).lines().enumerate() {
+        let mut hit = STARTS.iter().any(|s| line.contains(s));
+        for m in RUNS {
+            let call = format!(".{m}(");
+            let mut at = 0;
+            while let Some(i) = line[at..].find(&call) {
+                let from = at + i + call.len();
+                if let Some(end) = line[from..].find(')') {
+                    hit |= is_connection(&line[from..from + end]);
+                }
+                at = from;
+            }
+        }
+        if hit {
+            out.push(format!("{}: {}", n + 1, line.trim()));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_area_keeps_its_queries_in_its_repo() {
+    // Outside the areas: the database plumbing itself and the audit-row writer every area
+    // calls inside its own transaction. The stock ledger builds its balance-update statement
+    // (sent by the group-commit writer or by inventory::repo), it runs none itself.
+    const OUTSIDE: [&str; 3] = ["db/mod.rs", "audit.rs", "inventory/ledger.rs"];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for f in rust_files(&src) {
+        let rel = f
+            .strip_prefix(&src)
+            .expect("under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.ends_with("/repo.rs") || OUTSIDE.contains(&rel.as_str()) {
+            continue;
+        }
+        let text = fs::read_to_string(&f).expect("read");
+        // Unit tests may set up rows directly.
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for q in query_calls(text) {
+            found.push(format!("{rel}:{q}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "queries outside an area's repo.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_query_reader_sees_calls_and_skips_look_alikes() {
+    let calls = query_calls(
+        "let a = sku::Entity::find_by_id(id).one(&app.db).await?;\n\
+         x.iter().all(|b| b > 0);\n\
+         seen.insert(k, v);\n\
+         row.insert(txn).await?;\n\
+         // order::Entity::find() in a comment\n",
+    );
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].starts_with("1:") && calls[1].starts_with("4:"));
+}

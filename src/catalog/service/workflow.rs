@@ -127,13 +127,11 @@ pub async fn transition(
     check_comments(&comments)?;
     let txn = db::begin_write(&app.db).await?;
     let p = find_in_scope(&txn, actor, id).await?;
-    if action == Action::Submit {
-        if !repo::has_active_sku(&txn, p.id).await? {
-            return Err(ApiError::conflict(
-                "no_active_sku",
-                "add at least one SKU (price, weight) before submitting",
-            ));
-        }
+    if action == Action::Submit && !repo::has_active_sku(&txn, p.id).await? {
+        return Err(ApiError::conflict(
+            "no_active_sku",
+            "add at least one SKU (price, weight) before submitting",
+        ));
     }
     let now = core::now();
     let mut sets = vec![
