@@ -70,6 +70,7 @@ pub struct Settings {
     pub shop: ShopConfig,
     pub payments: PaymentSettings,
     pub channels: ChannelConfig,
+    pub money: MoneySettings,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -226,6 +227,14 @@ pub struct PaymentSettings {
     pub timeout_seconds: u64,
 }
 
+/// Money: how the ledger groups postings into settlement periods.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneySettings {
+    /// Months per settlement period (1, 2, 3, 4, 6 or 12), counted from January.
+    pub period_months: u32,
+}
+
 /// Sales channels: the keys that seal channel credentials and the stock sync's timing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -345,6 +354,9 @@ impl Settings {
         }
         if self.auth.secret_key.expose_secret().len() < 32 {
             anyhow::bail!("auth.secret_key must be at least 32 characters");
+        }
+        if ![1, 2, 3, 4, 6, 12].contains(&self.money.period_months) {
+            anyhow::bail!("money.period_months must be 1, 2, 3, 4, 6 or 12");
         }
         if self.jobs.daily_hour_jst > 23 {
             anyhow::bail!("jobs.daily_hour_jst must be 0-23");

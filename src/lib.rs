@@ -20,6 +20,7 @@ pub mod http;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;
+pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod producers;

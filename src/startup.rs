@@ -41,6 +41,7 @@ pub fn areas() -> Vec<Area> {
         crate::payments::area(),
         crate::shop::area(),
         crate::channels::area(),
+        crate::money::area(),
         crate::web::area(),
         Area {
             routes: http::docs::routes,

@@ -20,6 +20,7 @@ mod m20261202_000015_orders_events;
 mod m20261202_000016_cod_slips;
 mod m20261203_000017_channels;
 mod m20261203_000018_channel_orders;
+mod m20261206_000019_money;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_cod_slips::Migration),
             Box::new(m20261203_000017_channels::Migration),
             Box::new(m20261203_000018_channel_orders::Migration),
+            Box::new(m20261206_000019_money::Migration),
         ]
     }
 }

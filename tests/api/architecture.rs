@@ -361,13 +361,12 @@ fn query_calls(text: &str) -> Vec<String> {
         "find_by_statement(",
         "execute_raw(",
     ];
-    const RUNS: [&str; 7] = [
-        "one", "all", "count", "insert", "update", "delete", "exec",
-    ];
+    const RUNS: [&str; 7] = ["one", "all", "count", "insert", "update", "delete", "exec"];
     let is_connection = |arg: &str| {
         let a = arg.trim().trim_start_matches('&');
         !a.is_empty()
-            && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             && (a.ends_with("db") || a.ends_with("txn") || a.ends_with("conn"))
     };
     let mut out = Vec::new();

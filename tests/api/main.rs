@@ -20,6 +20,7 @@ mod jobs;
 mod labels;
 mod mail;
 mod manage_pages;
+mod money;
 mod openapi;
 mod pages;
 mod payments;

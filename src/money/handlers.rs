@@ -1,0 +1,219 @@
+//! HTTP handlers of the money API: fee rules, community funds, the ledger and its periods.
+use super::{
+    dto::*,
+    fee_rules,
+    reports::{self, TransactionFilter},
+};
+use crate::{
+    core::pagination::PageQuery,
+    error::{ApiResult, ErrorBody},
+    http::{actor::Actor, json::Json},
+    state::AppState,
+};
+use actix_web::{HttpResponse, web};
+use uuid::Uuid;
+
+/// Fee rules of the caller's aggregator: each rule's newest version (every version with
+/// `history=true`), by fee type and position (finance and admins).
+#[utoipa::path(get, path = "/api/v1/fee-rules", tag = "money", params(FeeRuleQuery),
+    responses((status = 200, body = FeeRuleList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_fee_rules(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<FeeRuleQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let rows = fee_rules::list(
+        &app,
+        &actor,
+        q.fee_type.as_deref(),
+        q.history.unwrap_or(false),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(FeeRuleList {
+        items: rows
+            .into_iter()
+            .map(|(r, by)| FeeRuleView::of(r, by))
+            .collect(),
+    }))
+}
+
+/// Creates a fee rule (audit-logged).
+#[utoipa::path(post, path = "/api/v1/fee-rules", tag = "money", request_body = FeeRuleInput,
+    responses((status = 201, body = FeeRuleView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_fee_rule(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<FeeRuleInput>,
+) -> ApiResult<HttpResponse> {
+    let r = fee_rules::create(&app, &actor, body.0).await?;
+    Ok(HttpResponse::Created().json(FeeRuleView::of(r, None)))
+}
+
+/// One version of a fee rule with every version of that rule.
+#[utoipa::path(get, path = "/api/v1/fee-rules/{id}", tag = "money",
+    params(("id" = Uuid, Path, description = "fee-rule version id")),
+    responses((status = 200, body = FeeRuleHistory), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_fee_rule(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (r, chain) = fee_rules::history(&app, &actor, id.into_inner()).await?;
+    let by = chain
+        .iter()
+        .find(|(v, _)| v.id == r.id)
+        .and_then(|(_, b)| *b);
+    Ok(HttpResponse::Ok().json(FeeRuleHistory {
+        rule: FeeRuleView::of(r, by),
+        versions: chain
+            .into_iter()
+            .map(|(v, b)| FeeRuleView::of(v, b))
+            .collect(),
+    }))
+}
+
+/// Changes a fee rule: the next version applies from `effective_from` (today when absent) and
+/// the old one ends the day before; sales already booked keep the version they froze.
+#[utoipa::path(put, path = "/api/v1/fee-rules/{id}", tag = "money", request_body = FeeRuleInput,
+    params(("id" = Uuid, Path, description = "the newest version's id")),
+    responses((status = 201, body = FeeRuleView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn revise_fee_rule(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<FeeRuleInput>,
+) -> ApiResult<HttpResponse> {
+    let r = fee_rules::revise(&app, &actor, id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Created().json(FeeRuleView::of(r, None)))
+}
+
+/// Retires a fee rule: it applies up to `last_day` (yesterday when absent).
+#[utoipa::path(post, path = "/api/v1/fee-rules/{id}/retire", tag = "money", request_body = RetireInput,
+    params(("id" = Uuid, Path, description = "the newest version's id")),
+    responses((status = 200, body = FeeRuleView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn retire_fee_rule(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<RetireInput>,
+) -> ApiResult<HttpResponse> {
+    let r = fee_rules::retire(&app, &actor, id.into_inner(), body.0.last_day).await?;
+    Ok(HttpResponse::Ok().json(FeeRuleView::of(r, None)))
+}
+
+/// Community funds of the caller's aggregator.
+#[utoipa::path(get, path = "/api/v1/community-funds", tag = "money",
+    responses((status = 200, body = FundList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_funds(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = fee_rules::funds(&app, &actor)
+        .await?
+        .into_iter()
+        .map(FundView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(FundList { items }))
+}
+
+/// Creates a community fund (e.g. a town's まちづくり基金) that fund-share rules pay into.
+#[utoipa::path(post, path = "/api/v1/community-funds", tag = "money", request_body = FundInput,
+    responses((status = 201, body = FundView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_fund(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<FundInput>,
+) -> ApiResult<HttpResponse> {
+    let f = fee_rules::create_fund(&app, &actor, body.0).await?;
+    Ok(HttpResponse::Created().json(FundView::from(f)))
+}
+
+/// The trial balance: every account's debits and credits over a period (all time when
+/// `period_id` is absent); the totals are equal.
+#[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "money", params(PeriodQuery),
+    responses((status = 200, body = TrialBalance), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn trial_balance(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<PeriodQuery>,
+) -> ApiResult<HttpResponse> {
+    let tb = reports::trial_balance(&app, &actor, q.into_inner().period_id).await?;
+    Ok(HttpResponse::Ok().json(tb))
+}
+
+/// Settlement periods of the caller's aggregator, newest first.
+#[utoipa::path(get, path = "/api/v1/periods", tag = "money",
+    responses((status = 200, body = PeriodList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_periods(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = reports::periods(&app, &actor)
+        .await?
+        .into_iter()
+        .map(PeriodView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(PeriodList { items }))
+}
+
+/// Ledger transactions with their entries, newest first; filter by order, producer or period.
+#[utoipa::path(get, path = "/api/v1/ledger/transactions", tag = "money", params(TransactionQuery),
+    responses((status = 200, body = TransactionList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_transactions(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<TransactionQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
+    let (items, next_cursor) = reports::transactions(
+        &app,
+        &actor,
+        TransactionFilter {
+            order_id: q.order_id,
+            producer_id: q.producer_id,
+            period_id: q.period_id,
+        },
+        page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(TransactionList { items, next_cursor }))
+}
+
+/// One ledger transaction with its entries.
+#[utoipa::path(get, path = "/api/v1/ledger/transactions/{id}", tag = "money",
+    params(("id" = Uuid, Path, description = "transaction id")),
+    responses((status = 200, body = TransactionView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_transaction(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let t = reports::transaction(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(t))
+}

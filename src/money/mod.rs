@@ -1,0 +1,74 @@
+//! Money (issue 15, first part): fee rules per aggregator (versioned, audit-logged),
+//! community funds, and the double-entry ledger the order core's events book into — a sale
+//! when its parcel ships (the producer is the seller: the goods and their consumption tax go
+//! into its payable; the aggregator's charges come out of it), the tax in the order's service
+//! fees, returns, refunds and bank transfers — with settlement periods, the trial balance and
+//! the transactions for finance. Source-agnostic: shop and channel orders book alike.
+pub mod booking;
+pub mod domain;
+pub mod dto;
+pub mod error;
+pub mod fee_rules;
+pub mod handlers;
+pub mod jobs;
+pub mod ledger;
+pub mod repo;
+pub mod reports;
+
+use crate::{area::Area, http::route::RouteSpec, route};
+
+/// The money API.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/api/v1/fee-rules", handlers::list_fee_rules),
+        route!(POST, "/api/v1/fee-rules", handlers::create_fee_rule),
+        route!(GET, "/api/v1/fee-rules/{id}", handlers::get_fee_rule),
+        route!(PUT, "/api/v1/fee-rules/{id}", handlers::revise_fee_rule),
+        route!(
+            POST,
+            "/api/v1/fee-rules/{id}/retire",
+            handlers::retire_fee_rule
+        ),
+        route!(GET, "/api/v1/community-funds", handlers::list_funds),
+        route!(POST, "/api/v1/community-funds", handlers::create_fund),
+        route!(GET, "/api/v1/ledger/trial-balance", handlers::trial_balance),
+        route!(
+            GET,
+            "/api/v1/ledger/transactions",
+            handlers::list_transactions
+        ),
+        route!(
+            GET,
+            "/api/v1/ledger/transactions/{id}",
+            handlers::get_transaction
+        ),
+        route!(GET, "/api/v1/periods", handlers::list_periods),
+    ]
+}
+
+/// This area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list_fee_rules,
+    handlers::create_fee_rule,
+    handlers::get_fee_rule,
+    handlers::revise_fee_rule,
+    handlers::retire_fee_rule,
+    handlers::list_funds,
+    handlers::create_fund,
+    handlers::trial_balance,
+    handlers::list_transactions,
+    handlers::get_transaction,
+    handlers::list_periods,
+))]
+pub struct Api;
+
+/// The area as the composition root plugs it in.
+pub fn area() -> Area {
+    Area {
+        routes,
+        openapi: <Api as utoipa::OpenApi>::openapi,
+        jobs: jobs::register,
+        ..Area::new("money")
+    }
+}

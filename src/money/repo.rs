@@ -1,0 +1,517 @@
+//! The money area's queries: community funds, fee-rule versions, settlement periods, ledger
+//! accounts (with their running balance), transactions and entries, and the frozen sale lines
+//! and fee charges. Orders, products and producers are read through their own areas' repos;
+//! the services keep the rules and the transactions.
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    community_fund, fee_charge, fee_rule, ledger_account, ledger_entry, ledger_transaction,
+    sale_line, settlement_period,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, TryInsertResult,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+/// Inserts a community fund (a taken name fails on its unique key).
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_fund(
+    db: &impl ConnectionTrait,
+    row: community_fund::ActiveModel,
+) -> Result<community_fund::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// The funds of `agg`, by name.
+///
+/// # Errors
+/// Database failure.
+pub async fn funds(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+) -> Result<Vec<community_fund::Model>, DbErr> {
+    community_fund::Entity::find()
+        .filter(community_fund::Column::AggregatorId.eq(agg))
+        .order_by_asc(community_fund::Column::NameJa)
+        .all(db)
+        .await
+}
+
+/// Fund `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn fund(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<community_fund::Model>, DbErr> {
+    community_fund::Entity::find_by_id(id)
+        .filter(community_fund::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// Inserts a fee-rule version.
+///
+/// # Errors
+/// Database failure (a version superseded twice fails on its unique key).
+pub async fn insert_rule(
+    db: &impl ConnectionTrait,
+    row: fee_rule::ActiveModel,
+) -> Result<fee_rule::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Fee-rule version `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn rule(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<fee_rule::Model>, DbErr> {
+    fee_rule::Entity::find_by_id(id)
+        .filter(fee_rule::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// The version that supersedes `id`, if any.
+///
+/// # Errors
+/// Database failure.
+pub async fn successor(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<fee_rule::Model>, DbErr> {
+    fee_rule::Entity::find()
+        .filter(fee_rule::Column::SupersedesId.eq(id))
+        .one(db)
+        .await
+}
+
+/// Every fee-rule version of `agg` matching `cond`, by fee type, position and version.
+///
+/// # Errors
+/// Database failure.
+pub async fn rules_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<fee_rule::Model>, DbErr> {
+    fee_rule::Entity::find()
+        .filter(fee_rule::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(fee_rule::Column::FeeType)
+        .order_by_asc(fee_rule::Column::Position)
+        .order_by_asc(fee_rule::Column::Version)
+        .all(db)
+        .await
+}
+
+/// Ends fee-rule version `id` on `last_day` (and marks it retired at `retired_at` when given):
+/// `false` when it already ended on or before that day.
+///
+/// # Errors
+/// Database failure.
+pub async fn end_rule(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    last_day: NaiveDate,
+    retired_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let mut up = fee_rule::Entity::update_many()
+        .col_expr(fee_rule::Column::EffectiveTo, Expr::value(Some(last_day)))
+        .filter(fee_rule::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(fee_rule::Column::EffectiveTo.is_null())
+                .add(fee_rule::Column::EffectiveTo.gt(last_day)),
+        );
+    if let Some(at) = retired_at {
+        up = up.col_expr(fee_rule::Column::RetiredAt, Expr::value(Some(at)));
+    }
+    Ok(up.exec(db).await?.rows_affected == 1)
+}
+
+/// The period of `agg` starting on `starts_on`.
+///
+/// # Errors
+/// Database failure.
+pub async fn period_starting(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    starts_on: NaiveDate,
+) -> Result<Option<settlement_period::Model>, DbErr> {
+    settlement_period::Entity::find()
+        .filter(settlement_period::Column::AggregatorId.eq(agg))
+        .filter(settlement_period::Column::StartsOn.eq(starts_on))
+        .one(db)
+        .await
+}
+
+/// Inserts an open period unless one starts on the same day.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_period(
+    db: &impl ConnectionTrait,
+    row: settlement_period::ActiveModel,
+) -> Result<(), DbErr> {
+    settlement_period::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            settlement_period::Column::AggregatorId,
+            settlement_period::Column::StartsOn,
+        ])
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The periods of `agg`, newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn periods(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+) -> Result<Vec<settlement_period::Model>, DbErr> {
+    settlement_period::Entity::find()
+        .filter(settlement_period::Column::AggregatorId.eq(agg))
+        .order_by_desc(settlement_period::Column::StartsOn)
+        .limit(120)
+        .all(db)
+        .await
+}
+
+/// Period `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn period(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<settlement_period::Model>, DbErr> {
+    settlement_period::Entity::find_by_id(id)
+        .filter(settlement_period::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// Inserts a transaction unless one of its tenant has the same source: `false` then (a
+/// replay books nothing).
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_transaction(
+    db: &impl ConnectionTrait,
+    row: ledger_transaction::ActiveModel,
+) -> Result<bool, DbErr> {
+    let res = ledger_transaction::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            ledger_transaction::Column::AggregatorId,
+            ledger_transaction::Column::SourceRef,
+        ])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// The transaction of `agg` booked for `source_ref`.
+///
+/// # Errors
+/// Database failure.
+pub async fn transaction_by_source(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    source_ref: &str,
+) -> Result<Option<ledger_transaction::Model>, DbErr> {
+    ledger_transaction::Entity::find()
+        .filter(ledger_transaction::Column::AggregatorId.eq(agg))
+        .filter(ledger_transaction::Column::SourceRef.eq(source_ref))
+        .one(db)
+        .await
+}
+
+/// Transaction `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn transaction(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<ledger_transaction::Model>, DbErr> {
+    ledger_transaction::Entity::find_by_id(id)
+        .filter(ledger_transaction::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// Up to `limit` transactions of `agg` matching `cond`, newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn transactions_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+    limit: u64,
+) -> Result<Vec<ledger_transaction::Model>, DbErr> {
+    ledger_transaction::Entity::find()
+        .filter(ledger_transaction::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_desc(ledger_transaction::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The entries of the transactions `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn entries_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<ledger_entry::Model>, DbErr> {
+    ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::TransactionId.is_in(ids))
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Inserts entries.
+///
+/// # Errors
+/// Database failure (an entry with both or neither side fails its CHECK).
+pub async fn insert_entries(
+    db: &impl ConnectionTrait,
+    rows: Vec<ledger_entry::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    ledger_entry::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The account `code`/`subject` of `agg`, created (with `kind`) when it does not exist yet.
+///
+/// # Errors
+/// Database failure.
+pub async fn account(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    code: &str,
+    subject: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<ledger_account::Model, DbErr> {
+    let find = || {
+        ledger_account::Entity::find()
+            .filter(ledger_account::Column::AggregatorId.eq(agg))
+            .filter(ledger_account::Column::Code.eq(code))
+            .filter(ledger_account::Column::SubjectKey.eq(subject))
+    };
+    if let Some(a) = find().one(db).await? {
+        return Ok(a);
+    }
+    ledger_account::Entity::insert(ledger_account::ActiveModel {
+        id: Set(crate::core::new_id()),
+        aggregator_id: Set(agg),
+        code: Set(code.to_string()),
+        subject_key: Set(subject.to_string()),
+        kind: Set(kind.to_string()),
+        balance: Set(0),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([
+        ledger_account::Column::AggregatorId,
+        ledger_account::Column::Code,
+        ledger_account::Column::SubjectKey,
+    ])
+    .exec_without_returning(db)
+    .await?;
+    find()
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("ledger account {code}/{subject}")))
+}
+
+/// The accounts `code` of `agg` for the subjects `subjects`, locked for this transaction on
+/// PostgreSQL (a posting that reads a balance to decide a clawback holds it until it commits).
+///
+/// # Errors
+/// Database failure.
+pub async fn accounts_locked(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    code: &str,
+    subjects: Vec<String>,
+) -> Result<Vec<ledger_account::Model>, DbErr> {
+    let mut q = ledger_account::Entity::find()
+        .filter(ledger_account::Column::AggregatorId.eq(agg))
+        .filter(ledger_account::Column::Code.eq(code))
+        .filter(ledger_account::Column::SubjectKey.is_in(subjects))
+        .order_by_asc(ledger_account::Column::Id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.all(db).await
+}
+
+/// Adds `delta` (debits minus credits) to account `id`'s balance.
+///
+/// # Errors
+/// Database failure.
+pub async fn add_to_balance(db: &impl ConnectionTrait, id: Uuid, delta: i64) -> Result<(), DbErr> {
+    ledger_account::Entity::update_many()
+        .col_expr(
+            ledger_account::Column::Balance,
+            Expr::col(ledger_account::Column::Balance).add(delta),
+        )
+        .filter(ledger_account::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The accounts of `agg`, by code and subject.
+///
+/// # Errors
+/// Database failure.
+pub async fn accounts(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+) -> Result<Vec<ledger_account::Model>, DbErr> {
+    ledger_account::Entity::find()
+        .filter(ledger_account::Column::AggregatorId.eq(agg))
+        .order_by_asc(ledger_account::Column::Code)
+        .order_by_asc(ledger_account::Column::SubjectKey)
+        .all(db)
+        .await
+}
+
+/// Debits and credits summed per account.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct AccountSums {
+    pub account_id: Uuid,
+    pub debit: i64,
+    pub credit: i64,
+}
+
+/// The entries of `agg` (of period `period` when given) summed per account.
+///
+/// # Errors
+/// Database failure.
+pub async fn sums_per_account(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    period: Option<Uuid>,
+) -> Result<Vec<AccountSums>, DbErr> {
+    let mut q = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::AccountId)
+        .column_as(Expr::cust("CAST(SUM(debit) AS BIGINT)"), "debit")
+        .column_as(Expr::cust("CAST(SUM(credit) AS BIGINT)"), "credit")
+        .filter(ledger_entry::Column::AggregatorId.eq(agg))
+        .group_by(ledger_entry::Column::AccountId);
+    if let Some(p) = period {
+        q = q.filter(ledger_entry::Column::PeriodId.eq(p));
+    }
+    q.into_model::<AccountSums>().all(db).await
+}
+
+/// Inserts sale lines.
+///
+/// # Errors
+/// Database failure (a line booked twice fails on its unique key).
+pub async fn insert_sale_lines(
+    db: &impl ConnectionTrait,
+    rows: Vec<sale_line::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sale_line::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The sale lines booked for the order lines `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn sale_lines_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<sale_line::Model>, DbErr> {
+    sale_line::Entity::find()
+        .filter(sale_line::Column::OrderLineId.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// The sale lines of `agg` matching `cond`, oldest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn sale_lines_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<sale_line::Model>, DbErr> {
+    sale_line::Entity::find()
+        .filter(sale_line::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(sale_line::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Inserts fee charges.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_charges(
+    db: &impl ConnectionTrait,
+    rows: Vec<fee_charge::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    fee_charge::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The fee charges of `agg` matching `cond`, oldest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn charges_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<fee_charge::Model>, DbErr> {
+    fee_charge::Entity::find()
+        .filter(fee_charge::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(fee_charge::Column::Id)
+        .all(db)
+        .await
+}

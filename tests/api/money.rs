@@ -1,0 +1,704 @@
+//! Money over HTTP on both databases: fee rules (checked field by field, versioned,
+//! audit-logged), community funds, and the ledger the order core's events book into — a sale
+//! per parcel when it ships with the rules frozen onto it, the tax in the order's service fees
+//! once, a return giving the charges back in proportion, the trial balance; a replayed event
+//! books nothing twice; only finance and admins of the tenant see money.
+use crate::{
+    db_test,
+    fulfilment::{gift_cart, goods},
+    helpers::*,
+};
+use serde_json::{Value, json};
+use yuimaru::http::actor::Role;
+
+async fn created(r: reqwest::Response) -> Value {
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    r.json().await.expect("json")
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("string").to_string()
+}
+
+/// A producer's payable in the trial balance (credits minus debits).
+fn payable(tb: &Value, producer: &str) -> i64 {
+    tb["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["code"] == "producer_payable" && a["subject"] == producer)
+        .map_or(0, |a| -a["net"].as_i64().expect("net"))
+}
+
+fn account_net(tb: &Value, code: &str) -> i64 {
+    tb["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["code"] == code)
+        .map(|a| a["net"].as_i64().expect("net"))
+        .sum()
+}
+
+db_test!(money_ledger, sales_returns_and_rules_book_balanced_once);
+async fn sales_returns_and_rules_book_balanced_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let op = g.op.clone();
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+
+    // Fee rules: every bad field named at once; a fund share needs its fund and bearer.
+    let e = assert_error(
+        app.post_as(&fin, "/api/v1/fee-rules",
+            &json!({"fee_type": "commission", "position": 0, "basis": "per_parcel", "rate_bp": 20000, "floor_yen": 50, "cap_yen": 10}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields = &e["error"]["details"]["fields"];
+    for f in ["basis", "rate_bp", "cap_yen"] {
+        assert!(fields[f].is_string(), "{f} named: {fields}");
+    }
+    let e = assert_error(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "fund_share", "position": 0, "basis": "percent", "rate_bp": 100}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["fund_id"].is_string());
+    assert!(e["error"]["details"]["fields"]["bearer"].is_string());
+    assert_error(
+        app.post_as(&fin, "/api/v1/fee-rules",
+            &json!({"fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 100, "surprise": 1}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM fee_rule").await, 0);
+
+    let fund = created(
+        app.post_as(
+            &fin,
+            "/api/v1/community-funds",
+            &json!({"name_ja": "久米島町まちづくり基金"}),
+        )
+        .await,
+    )
+    .await;
+    let from = "2026-01-01";
+    let commission = created(app.post_as(&fin, "/api/v1/fee-rules", &json!({
+        "fee_type": "commission", "position": 10, "basis": "percent", "rate_bp": 2000, "effective_from": from}))
+        .await).await;
+    for body in [
+        json!({"fee_type": "packing", "position": 0, "basis": "per_parcel", "fixed_yen": 110, "effective_from": from}),
+        json!({"fee_type": "cool_chain", "position": 0, "basis": "per_parcel", "fixed_yen": 330, "effective_from": from}),
+        json!({"fee_type": "payment_fee", "position": 0, "basis": "percent", "rate_bp": 360,
+            "payment_method": "card", "effective_from": from}),
+        json!({"fee_type": "fund_share", "position": 0, "basis": "per_item", "fixed_yen": 10,
+            "fund_id": fund["id"], "bearer": "producer", "effective_from": from}),
+    ] {
+        created(app.post_as(&fin, "/api/v1/fee-rules", &body).await).await;
+    }
+
+    // A bank-transfer order in two parcels (ambient: 2 × 648 of A and 1 × 1,080 of C;
+    // chilled: 3 × 540 of B), paid, packed and shipped.
+    let o = crate::shop::order(&app, &gift_cart(&g, "bank_transfer"), "m-1").await;
+    let id = s(&o["id"]);
+    let producer_of = |sku: &str| {
+        o["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .find(|l| l["sku_id"] == sku)
+            .map(|l| (s(&l["producer_id"]), s(&l["id"])))
+            .expect("line")
+    };
+    let ((pa, chinsuko_line), (pb, _), (pc, _)) = (
+        producer_of(&g.chinsuko),
+        producer_of(&g.mozuku),
+        producer_of(&g.tart),
+    );
+    for (path, body) in [
+        (format!("/api/v1/orders/{id}/mark-paid"), json!({})),
+        (
+            "/api/v1/fulfilment/pick-list".to_string(),
+            json!({"order_ids": [id]}),
+        ),
+        (format!("/api/v1/orders/{id}/pack"), json!({})),
+    ] {
+        let r = app.post_as(&op, &path, &body).await;
+        assert_eq!(
+            r.status(),
+            200,
+            "{path}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+    for (seq, number) in [(1, "123456789012"), (2, "123456789013")] {
+        let r = app
+            .put_as(
+                &op,
+                &format!("/api/v1/orders/{id}/parcels/{seq}/tracking"),
+                &json!({"tracking_number": number}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    }
+    app.run_pending_jobs().await;
+
+    // One sale per parcel, the fees' tax once, the bank transfer: every transaction balances.
+    let failed: Vec<String> = {
+        use sea_orm::EntityTrait;
+        entity::job::Entity::find()
+            .all(app.db())
+            .await
+            .expect("jobs")
+            .into_iter()
+            .filter(|j| j.kind == "events.deliver" && j.status != "succeeded")
+            .map(|j| format!("{} {:?} {}", j.status, j.last_error, j.payload))
+            .collect()
+    };
+    assert!(failed.is_empty(), "every delivery booked: {failed:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction WHERE kind = 'sale'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction WHERE kind = 'fees_tax'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction WHERE kind = 'payment'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id \
+                   HAVING SUM(debit) <> SUM(credit)) t"
+        )
+        .await,
+        0
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM sale_line").await, 3);
+    let r = app.get_as(&fin, "/api/v1/ledger/trial-balance").await;
+    assert_eq!(r.status(), 200);
+    let tb: Value = r.json().await.expect("json");
+    assert_eq!(tb["balanced"], true, "{tb}");
+    assert_eq!(tb["total_debit"], tb["total_credit"]);
+
+    // Each producer's payable, worked out by hand: goods (with their own tax) less 20 %
+    // commission (rounded down), the parcel fees shared by goods value (ambient parcel 110 yen:
+    // 1,296 : 1,080 → 60 / 50; chilled 110 + 330 to B alone) and 10 yen per item to the fund.
+    assert_eq!(payable(&tb, &pa), 1296 - 259 - 60 - 20);
+    assert_eq!(payable(&tb, &pb), 1620 - 324 - 110 - 330 - 30);
+    assert_eq!(payable(&tb, &pc), 1080 - 216 - 50 - 10);
+    assert_eq!(account_net(&tb, "fund_payable"), -60);
+    // No card payment fee on a bank transfer; the goods' tax is the producers', so the only
+    // tax payable is the one in the service fees, once per order at 10 %.
+    assert_eq!(account_net(&tb, "revenue.payment_fee"), 0);
+    let fees = app
+        .count(&format!(
+            "SELECT shipping_total + cool_total + surcharge_total + cod_fee FROM shop_order \
+             WHERE number = '{}'",
+            s(&o["number"])
+        ))
+        .await;
+    assert!(fees > 0);
+    assert_eq!(account_net(&tb, "tax_payable.10"), -(fees * 10 / 110));
+    assert!(
+        tb["accounts"]
+            .as_array()
+            .expect("a")
+            .iter()
+            .all(|a| a["code"] != "tax_payable.8")
+    );
+    assert_eq!(
+        account_net(&tb, "bank"),
+        o["totals"]["grand_total"].as_i64().expect("total")
+    );
+
+    // A replayed booking writes nothing.
+    let agg = app.default_aggregator().await;
+    let order_id = uuid::Uuid::parse_str(&id).expect("uuid");
+    let txn = yuimaru::db::begin_write(app.db()).await.expect("txn");
+    let again = yuimaru::money::booking::book_parcel(&app.state, &txn, agg, order_id, 1)
+        .await
+        .expect("book");
+    assert_eq!(again, yuimaru::money::ledger::Posted::Replayed);
+    drop(txn);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction").await,
+        4
+    );
+
+    // A later rule change never rewrites what a sale froze.
+    let r = app
+        .put_as(
+            &fin,
+            &format!("/api/v1/fee-rules/{}", s(&commission["id"])),
+            &json!({
+            "fee_type": "commission", "position": 10, "basis": "percent", "rate_bp": 3000}),
+        )
+        .await;
+    let v2 = created(r).await;
+    assert_eq!(v2["version"], 2);
+    assert_eq!(v2["supersedes_id"], commission["id"]);
+    assert_error(
+        app.put_as(
+            &fin,
+            &format!("/api/v1/fee-rules/{}", s(&commission["id"])),
+            &json!({
+            "fee_type": "commission", "position": 10, "basis": "percent", "rate_bp": 1}),
+        )
+        .await,
+        409,
+        "rule_superseded",
+    )
+    .await;
+    let h: Value = app
+        .get_as(&fin, &format!("/api/v1/fee-rules/{}", s(&v2["id"])))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(h["versions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(h["versions"][0]["superseded_by"], v2["id"]);
+    let now: Value = app
+        .get_as(&fin, "/api/v1/ledger/trial-balance")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(payable(&now, &pa), 1296 - 259 - 60 - 20);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM fee_charge WHERE fee_type = 'commission' AND rule_version = 1"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'fee_rule_%'")
+            .await,
+        6
+    );
+
+    // One of A's two items comes back: its price leaves A's payable (owed to the buyer) and
+    // half of the charges on that line come back to A.
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/orders/{id}/returns")))
+        .bearer_auth(&op)
+        .header("idempotency-key", "m-r1")
+        .json(&json!({"reason": "割れ", "lines": [{"line_id": chinsuko_line, "qty": 1, "disposition": "restock"}]}))
+        .send()
+        .await
+        .expect("return");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    app.run_pending_jobs().await;
+    let tb: Value = app
+        .get_as(&fin, "/api/v1/ledger/trial-balance")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tb["balanced"], true);
+    assert_eq!(payable(&tb, &pa), (1296 - 259 - 60 - 20) - 648 + 129 + 10);
+    assert_eq!(account_net(&tb, "refunds_owed"), -648);
+    assert_eq!(account_net(&tb, "fund_payable"), -50);
+
+    // Transactions with their entries, filtered by order and by producer.
+    let r = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/transactions?order_id={id}&limit=2"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    assert!(page["next_cursor"].is_string());
+    let mine: Value = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/transactions?producer_id={pb}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["sale"], "B only has its chilled parcel's sale");
+    let t = &mine["items"][0];
+    let debit: i64 = t["entries"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .map(|e| e["debit"].as_i64().expect("d"))
+        .sum();
+    let credit: i64 = t["entries"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .map(|e| e["credit"].as_i64().expect("c"))
+        .sum();
+    assert_eq!(debit, credit);
+    let one = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/transactions/{}", s(&t["id"])),
+        )
+        .await;
+    assert_eq!(one.status(), 200);
+    let periods: Value = app
+        .get_as(&fin, "/api/v1/periods")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(periods["items"][0]["status"], "open");
+}
+
+db_test!(
+    money_access,
+    only_finance_and_admins_of_the_tenant_see_money
+);
+async fn only_finance_and_admins_of_the_tenant_see_money(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    let tenant_admin = app.create_user(Role::Admin, Some("default")).await;
+    let tenant_admin = app.token_for(&tenant_admin).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (_, officer) = app.user_with_token(Role::Officer).await;
+    let (_, global_admin) = app.user_with_token(Role::Admin).await;
+    let r = app
+        .post_as(
+            &global_admin,
+            "/api/v1/aggregators",
+            &json!({"slug": "kume", "name": "久米島"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let other = app.create_user(Role::Finance, Some("kume")).await;
+    let other = app.token_for(&other).await;
+
+    let rule = created(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({
+        "fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 1500}),
+        )
+        .await,
+    )
+    .await;
+    let rule_path = format!("/api/v1/fee-rules/{}", s(&rule["id"]));
+    let reads = [
+        "/api/v1/fee-rules",
+        rule_path.as_str(),
+        "/api/v1/community-funds",
+        "/api/v1/ledger/trial-balance",
+        "/api/v1/ledger/transactions",
+        "/api/v1/periods",
+    ];
+    for path in reads {
+        for t in [&fin, &tenant_admin] {
+            let r = app.get_as(t, path).await;
+            assert_eq!(r.status(), 200, "{path}");
+        }
+        for t in [&op, &officer, &global_admin] {
+            assert_error(app.get_as(t, path).await, 403, "forbidden").await;
+        }
+        let r = reqwest::Client::new()
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 401, "{path} anonymous");
+    }
+    // Another tenant's finance sees none of it: the rule is not found, its lists are empty.
+    assert_error(app.get_as(&other, &rule_path).await, 404, "not_found").await;
+    let theirs: Value = app
+        .get_as(&other, "/api/v1/fee-rules")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    assert_error(
+        app.put_as(
+            &other,
+            &rule_path,
+            &json!({"fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 1}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post_as(
+            &op,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 1}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Retiring: once, by the tenant.
+    let r = app
+        .post_as(
+            &tenant_admin,
+            &format!("{rule_path}/retire"),
+            &json!({"last_day": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_error(
+        app.post_as(
+            &fin,
+            &format!("{rule_path}/retire"),
+            &json!({"last_day": "2026-12-31"}),
+        )
+        .await,
+        409,
+        "rule_ended",
+    )
+    .await;
+    assert_error(
+        app.get_as(
+            &fin,
+            "/api/v1/ledger/trial-balance?period_id=00000000-0000-0000-0000-000000000000",
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+/// A random parcel for the property test: lines (producer index, qty, unit price), and the
+/// rules' numbers.
+#[derive(Debug, Clone)]
+struct Case {
+    lines: Vec<(usize, i64, i64)>,
+    bp: i32,
+    floor: Option<i64>,
+    cap: Option<i64>,
+    packing: i64,
+    per_item_fund: i64,
+    producer_bears_fund: bool,
+    returns: Vec<(usize, i64)>,
+}
+
+fn any_case() -> impl proptest::strategy::Strategy<Value = Case> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec((0usize..3, 1i64..6, 1i64..5_000), 1..6),
+        0i32..3_000,
+        proptest::option::of(0i64..300),
+        proptest::option::of(0i64..3_000),
+        0i64..700,
+        0i64..60,
+        any::<bool>(),
+        proptest::collection::vec((0usize..6, 1i64..4), 0..6),
+    )
+        .prop_map(
+            |(lines, bp, floor, cap, packing, per_item_fund, producer_bears_fund, returns)| Case {
+                lines,
+                bp,
+                floor,
+                cap: cap.map(|c| c.max(floor.unwrap_or(0))),
+                packing,
+                per_item_fund,
+                producer_bears_fund,
+                returns,
+            },
+        )
+}
+
+/// The independent model: what each producer is owed after the sale, reckoned with plain
+/// arithmetic from the rules' wording (not with the code under test).
+fn model_payables(c: &Case) -> [i64; 3] {
+    let mut owed = [0i64; 3];
+    let mut goods = [0i64; 3];
+    for (p, qty, price) in &c.lines {
+        let amount = qty * price;
+        goods[*p] += amount;
+        let mut commission = amount * i64::from(c.bp) / 10_000;
+        if let Some(f) = c.floor {
+            commission = commission.max(f);
+        }
+        if let Some(cap) = c.cap {
+            commission = commission.min(cap);
+        }
+        owed[*p] += amount - commission;
+        if c.producer_bears_fund {
+            owed[*p] -= c.per_item_fund * qty;
+        }
+    }
+    // The packing fee, shared by goods value: each share rounded down, the yen left over go
+    // one each to the producers with the most goods (ties: first seen).
+    let mut seen: Vec<usize> = Vec::new();
+    for (p, _, _) in &c.lines {
+        if !seen.contains(p) {
+            seen.push(*p);
+        }
+    }
+    let total: i64 = goods.iter().sum();
+    let mut shares: Vec<i64> = seen.iter().map(|p| c.packing * goods[*p] / total).collect();
+    let mut left = c.packing - shares.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..seen.len()).collect();
+    order.sort_by(|a, b| goods[seen[*b]].cmp(&goods[seen[*a]]).then(a.cmp(b)));
+    let mut k = 0;
+    while left > 0 {
+        shares[order[k % order.len()]] += 1;
+        left -= 1;
+        k += 1;
+    }
+    for (i, p) in seen.iter().enumerate() {
+        owed[*p] -= shares[i];
+    }
+    owed
+}
+
+#[test]
+fn sales_balance_and_match_an_independent_model() {
+    use proptest::test_runner::{Config, TestRunner};
+    use yuimaru::money::domain::{self, AccountRef, Rule, ShippedParcel, SoldGoods};
+    let producers = [
+        uuid::Uuid::from_u128(1),
+        uuid::Uuid::from_u128(2),
+        uuid::Uuid::from_u128(3),
+    ];
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("day");
+    let rule = |fee_type: &str, basis: &str| Rule {
+        id: uuid::Uuid::now_v7(),
+        version: 1,
+        fee_type: fee_type.into(),
+        position: 0,
+        producer_id: None,
+        category_code: None,
+        channel_scope: "any".into(),
+        channel_id: None,
+        payment_method: None,
+        price_min: None,
+        price_max: None,
+        basis: basis.into(),
+        rate_bp: None,
+        fixed_yen: None,
+        floor_yen: None,
+        cap_yen: None,
+        fund_id: None,
+        bearer: None,
+        effective_from: day,
+        effective_to: None,
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 512,
+        ..Config::default()
+    });
+    runner
+        .run(&any_case(), |c| {
+            let mut commission = rule("commission", "percent");
+            commission.rate_bp = Some(c.bp);
+            commission.floor_yen = c.floor;
+            commission.cap_yen = c.cap;
+            let mut packing = rule("packing", "per_parcel");
+            packing.fixed_yen = Some(c.packing);
+            let mut fund = rule("fund_share", "per_item");
+            fund.fixed_yen = Some(c.per_item_fund);
+            fund.fund_id = Some(uuid::Uuid::from_u128(99));
+            fund.bearer = Some(
+                if c.producer_bears_fund {
+                    "producer"
+                } else {
+                    "aggregator"
+                }
+                .into(),
+            );
+            let goods: Vec<SoldGoods> = c
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, (p, qty, price))| SoldGoods {
+                    order_line_id: uuid::Uuid::from_u128(100 + i as u128),
+                    producer_id: producers[*p],
+                    categories: vec![],
+                    qty: *qty,
+                    unit_price: *price,
+                    amount: qty * price,
+                })
+                .collect();
+            let parcel = ShippedParcel {
+                order_id: uuid::Uuid::from_u128(7),
+                seq: 1,
+                chilled: false,
+                service_fees: 1_100,
+                goods: goods.clone(),
+                channel_id: None,
+                payment_method: "card".into(),
+                on: day,
+                settlement: AccountRef::new("settlement.card", ""),
+            };
+            let charges = domain::charges(&parcel, &[commission, packing, fund], &|_, _| false);
+            let legs = domain::sale_legs(&parcel, &charges);
+            assert_eq!(legs.imbalance(), 0, "every sale balances");
+            let change = legs.payable_change();
+            let want = model_payables(&c);
+            for (i, p) in producers.iter().enumerate() {
+                assert_eq!(
+                    change.get(p).copied().unwrap_or(0),
+                    want[i],
+                    "producer {i}: {c:?}"
+                );
+            }
+            // The goods' tax never reaches the aggregator's tax payable.
+            assert!(
+                legs.0
+                    .iter()
+                    .all(|l| !l.account.code.starts_with("tax_payable"))
+            );
+            // Returns in any steps give back each line's charges exactly once in the end.
+            for ch in charges.iter().filter(|ch| ch.fee_type == "commission") {
+                let g = goods
+                    .iter()
+                    .find(|g| g.order_line_id.to_string() == ch.subject_key)
+                    .expect("line");
+                let mut before = 0;
+                let mut back = 0;
+                for (_, n) in &c.returns {
+                    let n = (*n).min(g.qty - before);
+                    back += domain::returned_part(ch.amount, g.qty, before, n);
+                    before += n;
+                }
+                back += domain::returned_part(ch.amount, g.qty, before, g.qty - before);
+                assert_eq!(back, ch.amount);
+            }
+            // A clawback keeps every payable at or above zero and balances.
+            let balances = std::collections::BTreeMap::new();
+            let claw = domain::clawback_legs(&legs, &balances);
+            assert_eq!(claw.imbalance(), 0);
+            let mut all = legs.clone();
+            all.0.extend(claw.0);
+            assert!(all.payable_change().values().all(|v| *v >= 0));
+            Ok(())
+        })
+        .expect("property holds");
+}
