@@ -102,6 +102,7 @@ pub async fn seed(
             created_at: Set(now),
             updated_at: Set(now),
             sold_notice: Set("per_order".into()),
+            invoice_notified_on: Set(None),
         }
         .insert(db)
         .await?;

@@ -28,6 +28,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the producer was told of this sale (per-order email or daily digest).
     pub producer_notified_at: Option<DateTimeUtc>,
+    /// The qualified-invoice rule of the sale (`intermediary`, `agent` or `none`), frozen when
+    /// the order was placed; absent for lines placed before rules were kept.
+    pub invoice_rule: Option<String>,
+    /// The producer's registration number at that time, when it had one.
+    pub seller_invoice_number: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -34,6 +34,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// How the producer hears of sales: per_order, daily_digest or off.
     pub sold_notice: String,
+    /// The day the producer notified the aggregator of its invoice registration (媒介者交付特例
+    /// applies to sales from that day on).
+    pub invoice_notified_on: Option<Date>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

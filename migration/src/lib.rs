@@ -21,6 +21,7 @@ mod m20261202_000016_cod_slips;
 mod m20261203_000017_channels;
 mod m20261203_000018_channel_orders;
 mod m20261206_000019_money;
+mod m20261206_000020_invoice_rules;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_channels::Migration),
             Box::new(m20261203_000018_channel_orders::Migration),
             Box::new(m20261206_000019_money::Migration),
+            Box::new(m20261206_000020_invoice_rules::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use super::{
     domain::{ChannelSettings, Kind},
     repo, service,
 };
+use crate::core::invoice::{InvoiceRule, SellerStatus, rule_for};
 use crate::{
     core,
     error::ApiError,
@@ -424,6 +425,12 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
     let mut by_class: BTreeMap<String, Vec<DraftLine>> = BTreeMap::new();
     let mut wants: BTreeMap<Uuid, Want> = BTreeMap::new();
     let mut skus: HashMap<Uuid, (sku::Model, product::Model)> = HashMap::new();
+    let ours = crate::orders::seller::seller(app, c.aggregator_id)
+        .await
+        .map_err(|e| Refusal::Order(e.describe()))?
+        .invoice_number
+        .clone();
+    let mut invoices: HashMap<Uuid, (InvoiceRule, Option<String>)> = HashMap::new();
     for l in &o.lines {
         let sku_id = listings
             .iter()
@@ -454,6 +461,25 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
         let Some((s, p)) = skus.get(&s.id) else {
             continue;
         };
+        if let std::collections::hash_map::Entry::Vacant(e) = invoices.entry(s.producer_id) {
+            let rule = match crate::producers::repo::producer(&app.db, s.producer_id).await? {
+                Some(m) => rule_for(
+                    SellerStatus {
+                        invoice_number: m.invoice_number.as_deref(),
+                        tax_exempt: m.tax_exempt,
+                        notified_on: m.invoice_notified_on,
+                    },
+                    ours.as_deref(),
+                    core::today_jst(),
+                ),
+                None => (InvoiceRule::None, None),
+            };
+            e.insert(rule);
+        }
+        let (invoice_rule, seller_invoice_number) = invoices
+            .get(&s.producer_id)
+            .cloned()
+            .unwrap_or((InvoiceRule::None, None));
         let w = wants.entry(s.id).or_insert_with(|| Want {
             qty: 0,
             days: rules.required_days(Some(&p.category_code), Some(&dest)),
@@ -477,6 +503,8 @@ async fn draft(app: &AppState, c: &channel::Model, o: &RemoteOrder) -> Result<Or
                 unit_price: l.unit_price,
                 tax_rate: l.tax_rate,
                 temperature_class: p.temperature_class.clone(),
+                invoice_rule,
+                seller_invoice_number,
             });
     }
     let mut parcels = Vec::new();

@@ -48,6 +48,10 @@ pub struct DraftLine {
     pub unit_price: i64,
     pub tax_rate: i16,
     pub temperature_class: String,
+    /// The qualified-invoice rule of the sale and the producer's number
+    /// ([`crate::core::invoice::rule_for`]), frozen on the line.
+    pub invoice_rule: crate::core::invoice::InvoiceRule,
+    pub seller_invoice_number: Option<String>,
 }
 
 /// One parcel of a draft order (one temperature class).
@@ -300,6 +304,8 @@ pub fn prepare(app: &AppState, d: OrderDraft) -> ApiResult<NewOrder> {
                 returned_qty: 0,
                 created_at: now,
                 producer_notified_at: None,
+                invoice_rule: Some(l.invoice_rule.as_str().into()),
+                seller_invoice_number: l.seller_invoice_number.clone(),
             });
         }
     }

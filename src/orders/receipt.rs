@@ -1,7 +1,12 @@
 //! The receipt of an order — a simplified qualified invoice (適格簡易請求書, DOMAIN-JP.md §1):
 //! the issuer's name and registration number, the date, items with the reduced-rate mark,
 //! the total and the tax of each rate (computed once per rate when the order was placed);
-//! returns listed as a return invoice with the refund's tax per rate.
+//! returns listed as a return invoice with the refund's tax per rate. In consignment the
+//! producer is the seller (DOMAIN-JP §1), so the items are also given per issuer, each block
+//! its own invoice with its total and tax once per rate: the aggregator's block under its own
+//! number (媒介者交付特例 goods and its own fees), one block per producer whose goods are sold
+//! under its own name and number (代理交付), and the goods of sellers without a registration
+//! (免税事業者) apart, never under a registration number.
 use super::{
     domain::{MONEY_RECEIVED, order_fees},
     returns::refund_by_rate,
@@ -56,6 +61,22 @@ pub struct CodSlip {
     pub tax: i64,
 }
 
+/// The items one issuer's qualified invoice covers, with its totals and tax once per rate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptIssuer {
+    /// `aggregator` (under the aggregator's number: goods sold under 媒介者交付特例 and its own
+    /// fees), `producer` (代理交付: under that producer's name and number) or `unregistered`
+    /// (goods of sellers without a registration: not a qualified invoice).
+    pub kind: String,
+    pub name: String,
+    pub registration_number: Option<String>,
+    pub lines: Vec<ReceiptLine>,
+    /// The aggregator's own fees (shipping, cool, remote-island, cash on delivery; 10 %).
+    pub fees: i64,
+    pub rates: Vec<RateTotal>,
+    pub total: i64,
+}
+
 /// A receipt.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Receipt {
@@ -79,6 +100,8 @@ pub struct Receipt {
     pub returns: Vec<ReceiptReturn>,
     /// The refunds of the returns per rate, tax computed once per rate.
     pub refund_rates: Vec<RateTotal>,
+    /// The same items per issuer (see the module).
+    pub issuers: Vec<ReceiptIssuer>,
 }
 
 /// The receipt of order `id` through the buyer's signed link (404 for a wrong link).
@@ -91,8 +114,148 @@ pub async fn for_buyer(app: &AppState, agg: Uuid, id: Uuid, token: &str) -> ApiR
     build(app, d).await
 }
 
+/// The issuer blocks of `d` (see the module). Lines placed before rules were kept on them
+/// follow the producer's state now.
+async fn issuers(
+    app: &AppState,
+    d: &OrderDetail,
+    s: &super::seller::SellerProfile,
+) -> ApiResult<Vec<ReceiptIssuer>> {
+    use crate::core::invoice::{InvoiceRule, SellerStatus, rule_for};
+    use sea_orm::ColumnTrait;
+    let ids: Vec<Uuid> = d.lines.iter().map(|l| l.producer_id).collect();
+    let producers: std::collections::HashMap<Uuid, entity::producer::Model> =
+        crate::producers::repo::all_producers_where(
+            &app.db,
+            sea_orm::Condition::all().add(entity::producer::Column::Id.is_in(ids)),
+        )
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let ours = s.invoice_number.clone().filter(|n| !n.is_empty());
+    let on = (d.order.created_at + chrono::Duration::hours(9)).date_naive();
+    let rule_of = |l: &entity::order_line::Model| -> (InvoiceRule, Option<String>) {
+        if let Some(r) = l.invoice_rule.as_deref().and_then(InvoiceRule::parse) {
+            return (r, l.seller_invoice_number.clone());
+        }
+        producers
+            .get(&l.producer_id)
+            .map_or((InvoiceRule::None, None), |p| {
+                rule_for(
+                    SellerStatus {
+                        invoice_number: p.invoice_number.as_deref(),
+                        tax_exempt: p.tax_exempt,
+                        notified_on: p.invoice_notified_on,
+                    },
+                    ours.as_deref(),
+                    on,
+                )
+            })
+    };
+    let block = |kind: &str,
+                 name: String,
+                 number: Option<String>,
+                 lines: Vec<&entity::order_line::Model>,
+                 fees: i64| {
+        let sum = |rate: i16| -> i64 {
+            lines
+                .iter()
+                .filter(|l| l.tax_rate == rate)
+                .map(|l| l.line_total)
+                .sum()
+        };
+        let (t8, t10) = (sum(8), sum(10) + fees);
+        ReceiptIssuer {
+            kind: kind.into(),
+            name,
+            registration_number: number,
+            lines: lines.iter().map(|l| receipt_line(l)).collect(),
+            fees,
+            rates: vec![
+                RateTotal {
+                    rate: 8,
+                    total: t8,
+                    tax: crate::core::money::included_tax(t8, 8, &s.tax_rounding),
+                },
+                RateTotal {
+                    rate: 10,
+                    total: t10,
+                    tax: crate::core::money::included_tax(t10, 10, &s.tax_rounding),
+                },
+            ],
+            total: t8 + t10 + sum(0),
+        }
+    };
+    let mut out = Vec::new();
+    let ruled: Vec<(&entity::order_line::Model, InvoiceRule, Option<String>)> = d
+        .lines
+        .iter()
+        .map(|l| {
+            let (r, n) = rule_of(l);
+            (l, r, n)
+        })
+        .collect();
+    let fees = order_fees(&d.order);
+    let mine: Vec<_> = ruled
+        .iter()
+        .filter(|(_, r, _)| *r == InvoiceRule::Intermediary)
+        .map(|(l, _, _)| *l)
+        .collect();
+    if !mine.is_empty() || fees > 0 {
+        out.push(block(
+            "aggregator",
+            s.name.clone(),
+            ours.clone(),
+            mine,
+            fees,
+        ));
+    }
+    let mut agents: Vec<(Uuid, String)> = Vec::new();
+    for (l, r, n) in &ruled {
+        if *r == InvoiceRule::Agent
+            && let Some(n) = n
+            && !agents.iter().any(|(p, _)| *p == l.producer_id)
+        {
+            agents.push((l.producer_id, n.clone()));
+        }
+    }
+    for (pid, number) in agents {
+        let lines: Vec<_> = ruled
+            .iter()
+            .filter(|(l, r, _)| *r == InvoiceRule::Agent && l.producer_id == pid)
+            .map(|(l, _, _)| *l)
+            .collect();
+        let name = producers
+            .get(&pid)
+            .map(|p| p.legal_name.clone())
+            .unwrap_or_default();
+        out.push(block("producer", name, Some(number), lines, 0));
+    }
+    let others: Vec<_> = ruled
+        .iter()
+        .filter(|(_, r, _)| *r == InvoiceRule::None)
+        .map(|(l, _, _)| *l)
+        .collect();
+    if !others.is_empty() {
+        out.push(block("unregistered", s.name.clone(), None, others, 0));
+    }
+    Ok(out)
+}
+
+fn receipt_line(l: &entity::order_line::Model) -> ReceiptLine {
+    ReceiptLine {
+        title: l.title.clone(),
+        reduced: l.tax_rate == 8,
+        unit_price: l.unit_price,
+        qty: l.qty,
+        amount: l.line_total,
+    }
+}
+
 async fn build(app: &AppState, d: OrderDetail) -> ApiResult<Receipt> {
     let s = seller(app, d.order.aggregator_id).await?;
+    let issuers = issuers(app, &d, &s).await?;
     let o = &d.order;
     let rate_of = |line: Uuid| d.lines.iter().find(|l| l.id == line).map(|l| l.tax_rate);
     let r = refund_by_rate(&s.tax_rounding, &d.returns, rate_of);
@@ -105,17 +268,7 @@ async fn build(app: &AppState, d: OrderDetail) -> ApiResult<Receipt> {
         issuer_address: s.address.clone(),
         registration_number: s.invoice_number.clone().filter(|n| !n.is_empty()),
         date: at.date_naive(),
-        lines: d
-            .lines
-            .iter()
-            .map(|l| ReceiptLine {
-                title: l.title.clone(),
-                reduced: l.tax_rate == 8,
-                unit_price: l.unit_price,
-                qty: l.qty,
-                amount: l.line_total,
-            })
-            .collect(),
+        lines: d.lines.iter().map(receipt_line).collect(),
         fees: order_fees(o),
         rates: vec![
             RateTotal {
@@ -165,5 +318,6 @@ async fn build(app: &AppState, d: OrderDetail) -> ApiResult<Receipt> {
                 tax: r.tax10,
             },
         ],
+        issuers,
     })
 }

@@ -167,6 +167,8 @@ pub struct ProducerView {
     pub email_confirmed: bool,
     pub invoice_number: Option<String>,
     pub tax_exempt: bool,
+    /// When it notified the aggregator of its registration (媒介者交付特例 needs the notice).
+    pub invoice_notified_on: Option<chrono::NaiveDate>,
     pub bank_account: BankView,
     pub locale: String,
     pub consent_at: DateTime<Utc>,
@@ -195,6 +197,7 @@ impl From<producer::Model> for ProducerView {
             email_confirmed: p.email_confirmed_at.is_some(),
             invoice_number: p.invoice_number,
             tax_exempt: p.tax_exempt,
+            invoice_notified_on: p.invoice_notified_on,
             bank_account: BankView {
                 bank_code: p.bank_code,
                 branch_code: p.branch_code,
@@ -258,6 +261,9 @@ pub struct ProfilePatchRequest {
     pub island_code: Option<String>,
     pub invoice_number: Option<String>,
     pub tax_exempt: Option<bool>,
+    /// The day the producer notified the aggregator of its registration number (staff may
+    /// record an earlier notice; a producer saving a new number sets it to today).
+    pub invoice_notified_on: Option<chrono::NaiveDate>,
     pub locale: Option<String>,
 }
 

@@ -141,6 +141,7 @@ pub async fn update_producer(
             island_code: b.island_code,
             invoice_number: b.invoice_number,
             tax_exempt: b.tax_exempt,
+            invoice_notified_on: b.invoice_notified_on,
             locale: b.locale,
         },
     )

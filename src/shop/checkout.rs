@@ -8,6 +8,7 @@ use super::{
     pricing::{self, PricedLine, Quote},
     settings::{self, ShopSettings},
 };
+use crate::core::invoice::{InvoiceRule, SellerStatus, rule_for};
 use crate::{
     core::jp::{Phone, PostalCode},
     core::{self, secrets::hash_token},
@@ -80,6 +81,8 @@ pub struct Checked {
     pub time_slot: Option<String>,
     /// What the order takes of each SKU (units, the days a lot must have left, the code).
     pub(crate) wants: BTreeMap<Uuid, reservations::Want>,
+    /// Each producer's qualified-invoice rule for this sale, with its number.
+    pub(crate) invoices: HashMap<Uuid, (InvoiceRule, Option<String>)>,
 }
 
 /// Field codes of contact problems a page explains in its own words.
@@ -262,6 +265,22 @@ pub async fn check(
     .priced_lines(&demand)?;
     let quote = price(&settings, lines, &dest, method)?;
     let pay_by = pay_by(&settings, method);
+    let today = core::today_jst();
+    let invoices = cart
+        .producers
+        .values()
+        .map(|p| {
+            let status = SellerStatus {
+                invoice_number: p.invoice_number.as_deref(),
+                tax_exempt: p.tax_exempt,
+                notified_on: p.invoice_notified_on,
+            };
+            (
+                p.id,
+                rule_for(status, settings.invoice_number.as_deref(), today),
+            )
+        })
+        .collect();
     Ok(Checked {
         settings,
         quote,
@@ -275,6 +294,7 @@ pub async fn check(
         pay_by,
         time_slot: req.time_slot,
         wants,
+        invoices,
     })
 }
 
@@ -778,6 +798,11 @@ fn draft(agg: Uuid, c: Checked, idempotency: Idempotency) -> OrderDraft {
                 .iter()
                 .map(|i| {
                     let l = &q.lines[*i];
+                    let (invoice_rule, seller_invoice_number) = c
+                        .invoices
+                        .get(&l.producer_id)
+                        .cloned()
+                        .unwrap_or((InvoiceRule::None, None));
                     DraftLine {
                         producer_id: l.producer_id,
                         product_id: l.product_id,
@@ -788,6 +813,8 @@ fn draft(agg: Uuid, c: Checked, idempotency: Idempotency) -> OrderDraft {
                         unit_price: l.unit_price,
                         tax_rate: l.tax_rate,
                         temperature_class: l.temperature_class.clone(),
+                        invoice_rule,
+                        seller_invoice_number,
                     }
                 })
                 .collect(),

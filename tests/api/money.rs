@@ -702,3 +702,201 @@ fn sales_balance_and_match_an_independent_model() {
         })
         .expect("property holds");
 }
+
+/// Registers and approves a producer from `body` (see `producers::registration`).
+async fn producer_from(app: &TestApp, op: &str, mut body: Value, name: &str) -> (String, String) {
+    let email = format!("p-{}@example.jp", uuid::Uuid::now_v7().simple());
+    body["email"] = json!(email);
+    body["legal_name"] = json!(name);
+    let r = crate::producers::register(app, &body).await;
+    let p = created(r).await;
+    let id = s(&p["id"]);
+    let r = app
+        .post_as(op, &format!("/api/v1/producers/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let user = TestUser {
+        id: uuid::Uuid::nil(),
+        email,
+        password: "ishigaki-mango-2026".into(),
+    };
+    let token = app.token_for(&user).await;
+    (id, token)
+}
+
+db_test!(
+    money_invoices,
+    receipts_separate_issuers_by_the_invoice_rules
+);
+async fn receipts_separate_issuers_by_the_invoice_rules(b: Backend) {
+    use crate::shop::{cart, open_shop, order, stocked_sku};
+    let app = spawn_app(b).await;
+    let op = open_shop(&app).await;
+    let reg = crate::producers::registration("x@example.jp");
+    // A: registered, and registering told us (媒介者交付特例 applies).
+    let (a, at) = producer_from(&app, &op, reg.clone(), "安里農園").await;
+    // B: exempt, no registration number.
+    let mut exempt = reg.clone();
+    exempt["invoice_number"] = Value::Null;
+    exempt["tax_exempt"] = json!(true);
+    let (b_id, bt) = producer_from(&app, &op, exempt, "具志堅商店").await;
+    // C: registered, but no notice on record (as for producers from before the notice was kept).
+    let mut other = reg.clone();
+    other["invoice_number"] = json!("T6120001168422");
+    let (c, ct) = producer_from(&app, &op, other, "宮城製菓").await;
+    let r = app
+        .patch_as(
+            &ct,
+            &format!("/api/v1/producers/{c}"),
+            &json!({"invoice_notified_on": "2026-11-01"}),
+        )
+        .await;
+    let e = assert_error(r, 422, "validation_failed").await;
+    assert!(e["error"]["details"]["fields"]["invoice_notified_on"].is_string());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM producer WHERE legal_name = '宮城製菓' AND invoice_notified_on IS NOT NULL")
+            .await,
+        1,
+        "registering with a number recorded the notice"
+    );
+    let txn_sql = "UPDATE producer SET invoice_notified_on = NULL WHERE legal_name = '宮城製菓'";
+    {
+        use sea_orm::ConnectionTrait;
+        app.db()
+            .execute_unprepared(txn_sql)
+            .await
+            .expect("clear the notice");
+    }
+    let (_, sa) = stocked_sku(&app, &op, &at, json!({"title_ja": "島らっきょう"}), 540, 5).await;
+    let (_, sb) = stocked_sku(&app, &op, &bt, json!({"title_ja": "黒糖"}), 324, 5).await;
+    let (_, sc) = stocked_sku(&app, &op, &ct, json!({"title_ja": "ちんすこう"}), 648, 5).await;
+    let lines =
+        json!([{"sku_id": sa, "qty": 1}, {"sku_id": sb, "qty": 2}, {"sku_id": sc, "qty": 1}]);
+    let o = order(&app, &cart(lines.clone(), "bank_transfer"), "inv-1").await;
+
+    let receipt = |o: &Value| {
+        let link = s(&o["link"]);
+        let url = link.replace("?t=", "/receipt?t=");
+        let path = url[url.find("/default/").expect("slug")..].to_string();
+        let app = &app;
+        async move {
+            let r = client()
+                .get(app.url(&format!("/api/v1/aggregators{path}")))
+                .send()
+                .await
+                .expect("receipt");
+            assert_eq!(r.status(), 200);
+            let json: Value = r.json().await.expect("json");
+            let html = client()
+                .get(app.url(&path))
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            (json, html)
+        }
+    };
+    let (r, html) = receipt(&o).await;
+    let issuers = r["issuers"].as_array().expect("issuers");
+    let kinds: Vec<&str> = issuers
+        .iter()
+        .map(|i| i["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["aggregator", "producer", "unregistered"], "{r}");
+    let titles = |i: usize| -> Vec<String> {
+        issuers[i]["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|l| s(&l["title"]))
+            .collect()
+    };
+    // The aggregator's block: A's goods under its number, and its own fees.
+    assert_eq!(issuers[0]["registration_number"], "T7120001168421");
+    assert_eq!(titles(0), ["島らっきょう"]);
+    assert!(issuers[0]["fees"].as_i64().expect("fees") > 0);
+    // C's goods under C's own name and number (代理交付).
+    assert_eq!(issuers[1]["name"], "宮城製菓");
+    assert_eq!(issuers[1]["registration_number"], "T6120001168422");
+    assert_eq!(titles(1), ["ちんすこう"]);
+    // B's goods apart, never under a registration number.
+    assert!(issuers[2]["registration_number"].is_null());
+    assert_eq!(titles(2), ["黒糖"]);
+    // Each block's tax once per rate: B's 2 × 324 at 8 % → floor(648 × 8 / 108) = 48.
+    assert_eq!(issuers[2]["rates"][0]["total"], 648);
+    assert_eq!(issuers[2]["rates"][0]["tax"], 48);
+    for i in issuers {
+        for t in i["rates"].as_array().expect("rates") {
+            let (total, rate) = (
+                t["total"].as_i64().expect("t"),
+                t["rate"].as_i64().expect("r"),
+            );
+            assert_eq!(t["tax"].as_i64().expect("tax"), total * rate / (100 + rate));
+        }
+    }
+    let total: i64 = issuers
+        .iter()
+        .map(|i| i["total"].as_i64().expect("total"))
+        .sum();
+    assert_eq!(total, r["grand_total"].as_i64().expect("grand"));
+    assert!(
+        html.contains("代理交付") && html.contains("適格請求書発行事業者以外の者による販売分"),
+        "{html}"
+    );
+    assert!(html.contains("宮城製菓") && html.contains("T6120001168422"));
+    // The rules are frozen on the lines.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM order_line WHERE invoice_rule = 'intermediary'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM order_line WHERE invoice_rule = 'agent'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM order_line WHERE invoice_rule = 'none' AND seller_invoice_number IS NULL").await,
+        1
+    );
+
+    // Staff record C's notice: C's later sales fall under the special rule; the first
+    // order's receipt keeps what it froze.
+    let e = assert_error(
+        app.patch_as(
+            &op,
+            &format!("/api/v1/producers/{c}"),
+            &json!({"invoice_notified_on": "2099-01-01"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e["error"]["details"]["fields"]["invoice_notified_on"].is_string());
+    let r = app
+        .patch_as(
+            &op,
+            &format!("/api/v1/producers/{c}"),
+            &json!({"invoice_notified_on": "2026-11-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["invoice_notified_on"], "2026-11-01");
+    let o2 = order(&app, &cart(lines, "bank_transfer"), "inv-2").await;
+    let (r2, _) = receipt(&o2).await;
+    let kinds: Vec<&str> = r2["issuers"]
+        .as_array()
+        .expect("issuers")
+        .iter()
+        .map(|i| i["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["aggregator", "unregistered"]);
+    assert_eq!(r2["issuers"][0]["lines"].as_array().map(Vec::len), Some(2));
+    let (again, _) = receipt(&o).await;
+    assert_eq!(again["issuers"].as_array().map(Vec::len), Some(3));
+    let _ = (a, b_id);
+}

@@ -265,6 +265,9 @@ async fn insert_producer(
         ));
     }
     let now = core::now();
+    // Registering with a registration number tells the aggregator of it (the notice
+    // 媒介者交付特例 needs).
+    let notified_on = v.invoice_number.as_ref().map(|_| core::today_jst());
     let producer = producer::ActiveModel {
         id: Set(core::new_id()),
         aggregator_id: Set(agg.id),
@@ -293,6 +296,7 @@ async fn insert_producer(
         created_at: Set(now),
         updated_at: Set(now),
         sold_notice: Set("per_order".into()),
+        invoice_notified_on: Set(notified_on),
     };
     let producer = repo::insert_producer(txn, producer).await?;
     let user = app_user::Model {

@@ -240,6 +240,7 @@ pub struct ProfilePatch {
     pub island_code: Option<String>,
     pub invoice_number: Option<String>,
     pub tax_exempt: Option<bool>,
+    pub invoice_notified_on: Option<chrono::NaiveDate>,
     pub locale: Option<String>,
 }
 
@@ -300,17 +301,47 @@ pub async fn update_profile(
     }
     let tax_exempt = patch.tax_exempt.unwrap_or(p.tax_exempt);
     am.tax_exempt = Set(tax_exempt);
+    let today = core::today_jst();
     match (&patch.invoice_number, tax_exempt) {
         (Some(n), false) => match InvoiceRegistrationNumber::parse(n) {
-            Ok(n) => am.invoice_number = Set(Some(n.as_str().to_string())),
+            Ok(n) => {
+                // A new number is a new notice (from today unless staff record the day).
+                if p.invoice_number.as_deref() != Some(n.as_str()) {
+                    am.invoice_notified_on = Set(Some(today));
+                }
+                am.invoice_number = Set(Some(n.as_str().to_string()));
+            }
             Err(m) => errors.push(("invoice_number".into(), m.into())),
         },
-        (_, true) => am.invoice_number = Set(None),
+        (_, true) => {
+            am.invoice_number = Set(None);
+            am.invoice_notified_on = Set(None);
+        }
         (None, false) if p.invoice_number.is_none() => errors.push((
             "invoice_number".into(),
             "is required unless you are tax-exempt".into(),
         )),
         _ => {}
+    }
+    if let Some(d) = patch.invoice_notified_on {
+        if actor.role == Role::Producer {
+            errors.push((
+                "invoice_notified_on".into(),
+                "is recorded by the aggregator's staff".into(),
+            ));
+        } else if d > today || d < chrono::NaiveDate::from_ymd_opt(2023, 10, 1).unwrap_or(today) {
+            errors.push((
+                "invoice_notified_on".into(),
+                "must be a day from 2023-10-01 (the start of the invoice system) to today".into(),
+            ));
+        } else if tax_exempt {
+            errors.push((
+                "invoice_notified_on".into(),
+                "an exempt producer has no registration to notify".into(),
+            ));
+        } else {
+            am.invoice_notified_on = Set(Some(d));
+        }
     }
     if let Some(l) = &patch.locale {
         if l == "ja" || l == "en" {
