@@ -233,6 +233,9 @@ pub struct PaymentSettings {
 pub struct MoneySettings {
     /// Months per settlement period (1, 2, 3, 4, 6 or 12), counted from January.
     pub period_months: u32,
+    /// The Japanese TrueType font statement PDFs embed (empty: the first IPAex / IPA Gothic
+    /// found in the system's font folders).
+    pub statement_font: String,
 }
 
 /// Sales channels: the keys that seal channel credentials and the stock sync's timing.

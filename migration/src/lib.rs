@@ -22,6 +22,7 @@ mod m20261203_000017_channels;
 mod m20261203_000018_channel_orders;
 mod m20261206_000019_money;
 mod m20261206_000020_invoice_rules;
+mod m20261206_000021_statements;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_channel_orders::Migration),
             Box::new(m20261206_000019_money::Migration),
             Box::new(m20261206_000020_invoice_rules::Migration),
+            Box::new(m20261206_000021_statements::Migration),
         ]
     }
 }

@@ -436,6 +436,31 @@ pub async fn book_return(
     {
         given_back.retain(|c| c.amount != 0);
         freeze(txn, agg, period_id, transaction_id, &given_back, -1).await?;
+        let returned_on = jst_date(first.created_at);
+        let now = core::now();
+        let rows = rows
+            .iter()
+            .filter_map(|r| {
+                let line = lines.get(&r.order_line_id)?;
+                Some(entity::sale_return::ActiveModel {
+                    id: Set(core::new_id()),
+                    aggregator_id: Set(agg),
+                    order_return_id: Set(r.id),
+                    order_line_id: Set(line.id),
+                    producer_id: Set(line.producer_id),
+                    period_id: Set(period_id),
+                    transaction_id: Set(transaction_id),
+                    title: Set(line.title.chars().take(200).collect()),
+                    qty: Set(r.qty),
+                    unit_price: Set(yen(&o, line.unit_price)),
+                    tax_rate: Set(line.tax_rate),
+                    amount: Set(yen(&o, line.unit_price) * r.qty),
+                    returned_on: Set(returned_on),
+                    created_at: Set(now),
+                })
+            })
+            .collect();
+        repo::insert_sale_returns(txn, rows).await?;
     }
     Ok(Some(posted))
 }

@@ -217,3 +217,127 @@ pub async fn get_transaction(
     let t = reports::transaction(&app, &actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(t))
 }
+
+/// Closes a settlement period that has ended (the earlier ones closed first): books the tax in
+/// each producer's charges once, writes each producer's statement; later events book into the
+/// next period.
+#[utoipa::path(post, path = "/api/v1/periods/{id}/close", tag = "money",
+    params(("id" = Uuid, Path, description = "period id")),
+    responses((status = 200, body = super::statements::CloseSummary), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn close_period(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let s = super::statements::close(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Which statements to list.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatementQuery {
+    pub period_id: Option<Uuid>,
+}
+
+/// Statements.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct StatementList {
+    pub items: Vec<super::statements::StatementView>,
+}
+
+/// Statements: finance and admins see their aggregator's, a producer its own.
+#[utoipa::path(get, path = "/api/v1/statements", tag = "money", params(StatementQuery),
+    responses((status = 200, body = StatementList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_statements(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<StatementQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = super::statements::list(&app, &actor, q.into_inner().period_id)
+        .await?
+        .into_iter()
+        .map(super::statements::StatementView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(StatementList { items }))
+}
+
+/// One statement with every sale, return and charge of its period.
+#[utoipa::path(get, path = "/api/v1/statements/{id}", tag = "money",
+    params(("id" = Uuid, Path, description = "statement id")),
+    responses((status = 200, body = super::statements::StatementDetail), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_statement(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let d = super::statements::get(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The encoding of a CSV download.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CsvQuery {
+    /// `utf-8` (with a BOM, the default) or `shift_jis`.
+    pub encoding: Option<String>,
+}
+
+/// A statement as CSV (UTF-8 with BOM or Shift_JIS, so Excel opens it).
+#[utoipa::path(get, path = "/api/v1/statements/{id}/csv", tag = "money",
+    params(("id" = Uuid, Path, description = "statement id"), CsvQuery),
+    responses((status = 200, description = "CSV file", content_type = "text/csv"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn statement_csv(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    q: crate::http::Query<CsvQuery>,
+) -> ApiResult<HttpResponse> {
+    use crate::core::csv::CsvEncoding;
+    let enc = match CsvEncoding::parse(q.encoding.as_deref())? {
+        CsvEncoding::Auto => CsvEncoding::Utf8,
+        e => e,
+    };
+    let bytes = super::statements::csv(&app, &actor, id.into_inner(), enc).await?;
+    let charset = if enc == CsvEncoding::ShiftJis {
+        "Shift_JIS"
+    } else {
+        "utf-8"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format!("text/csv; charset={charset}"))
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"statement.csv\"",
+        ))
+        .body(bytes))
+}
+
+/// A statement as PDF (A4, the Japanese font embedded).
+#[utoipa::path(get, path = "/api/v1/statements/{id}/pdf", tag = "money",
+    params(("id" = Uuid, Path, description = "statement id")),
+    responses((status = 200, description = "PDF file", content_type = "application/pdf"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn statement_pdf(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let bytes = super::statements::pdf(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"statement.pdf\"",
+        ))
+        .body(bytes))
+}

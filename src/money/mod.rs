@@ -12,8 +12,10 @@ pub mod fee_rules;
 pub mod handlers;
 pub mod jobs;
 pub mod ledger;
+pub mod pdf;
 pub mod repo;
 pub mod reports;
+pub mod statements;
 
 use crate::{area::Area, http::route::RouteSpec, route};
 
@@ -43,6 +45,11 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::get_transaction
         ),
         route!(GET, "/api/v1/periods", handlers::list_periods),
+        route!(POST, "/api/v1/periods/{id}/close", handlers::close_period),
+        route!(GET, "/api/v1/statements", handlers::list_statements),
+        route!(GET, "/api/v1/statements/{id}", handlers::get_statement),
+        route!(GET, "/api/v1/statements/{id}/csv", handlers::statement_csv),
+        route!(GET, "/api/v1/statements/{id}/pdf", handlers::statement_pdf),
     ]
 }
 
@@ -60,6 +67,11 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::list_transactions,
     handlers::get_transaction,
     handlers::list_periods,
+    handlers::close_period,
+    handlers::list_statements,
+    handlers::get_statement,
+    handlers::statement_csv,
+    handlers::statement_pdf,
 ))]
 pub struct Api;
 

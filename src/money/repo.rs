@@ -515,3 +515,143 @@ pub async fn charges_where(
         .all(db)
         .await
 }
+
+/// Inserts return rows.
+///
+/// # Errors
+/// Database failure (a return booked twice fails on its unique key).
+pub async fn insert_sale_returns(
+    db: &impl ConnectionTrait,
+    rows: Vec<entity::sale_return::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    entity::sale_return::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The return rows of `agg` matching `cond`, oldest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn sale_returns_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<entity::sale_return::Model>, DbErr> {
+    entity::sale_return::Entity::find()
+        .filter(entity::sale_return::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(entity::sale_return::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The producers with an entry in period `period` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn producers_in_period(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    period: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::ProducerId)
+        .filter(ledger_entry::Column::AggregatorId.eq(agg))
+        .filter(ledger_entry::Column::PeriodId.eq(period))
+        .filter(ledger_entry::Column::ProducerId.is_not_null())
+        .distinct()
+        .into_tuple::<Option<Uuid>>()
+        .all(db)
+        .await
+        .map(|v| v.into_iter().flatten().collect())
+}
+
+/// Debits minus credits of account `account` over the periods of `agg` that start on or
+/// before `until` (all of them when `None`), per period side: (before `starts_on`, in it).
+///
+/// # Errors
+/// Database failure.
+pub async fn account_movement(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    account: Uuid,
+    periods: Vec<Uuid>,
+) -> Result<i64, DbErr> {
+    if periods.is_empty() {
+        return Ok(0);
+    }
+    let row: Option<(Option<i64>, Option<i64>)> = ledger_entry::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(SUM(debit) AS BIGINT)"), "debit")
+        .column_as(Expr::cust("CAST(SUM(credit) AS BIGINT)"), "credit")
+        .filter(ledger_entry::Column::AggregatorId.eq(agg))
+        .filter(ledger_entry::Column::AccountId.eq(account))
+        .filter(ledger_entry::Column::PeriodId.is_in(periods))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or(0, |(d, c)| d.unwrap_or(0) - c.unwrap_or(0)))
+}
+
+/// Closes open period `id`: `false` when it was not open.
+///
+/// # Errors
+/// Database failure.
+pub async fn close_period(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(settlement_period::Entity::update_many()
+        .col_expr(settlement_period::Column::Status, Expr::value("closed"))
+        .col_expr(settlement_period::Column::ClosedAt, Expr::value(Some(now)))
+        .col_expr(settlement_period::Column::ClosedBy, Expr::value(Some(by)))
+        .filter(settlement_period::Column::Id.eq(id))
+        .filter(settlement_period::Column::Status.eq("open"))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Inserts statements.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_statements(
+    db: &impl ConnectionTrait,
+    rows: Vec<entity::statement::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    entity::statement::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The statements of `agg` matching `cond`, by number.
+///
+/// # Errors
+/// Database failure.
+pub async fn statements_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<entity::statement::Model>, DbErr> {
+    entity::statement::Entity::find()
+        .filter(entity::statement::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_desc(entity::statement::Column::Number)
+        .limit(500)
+        .all(db)
+        .await
+}

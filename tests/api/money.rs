@@ -414,6 +414,7 @@ async fn only_finance_and_admins_of_the_tenant_see_money(b: Backend) {
         "/api/v1/ledger/trial-balance",
         "/api/v1/ledger/transactions",
         "/api/v1/periods",
+        "/api/v1/statements",
     ];
     for path in reads {
         for t in [&fin, &tenant_admin] {
@@ -899,4 +900,434 @@ async fn receipts_separate_issuers_by_the_invoice_rules(b: Backend) {
     let (again, _) = receipt(&o).await;
     assert_eq!(again["issuers"].as_array().map(Vec::len), Some(3));
     let _ = (a, b_id);
+}
+
+db_test!(
+    money_close,
+    closing_a_period_writes_each_producers_statement
+);
+async fn closing_a_period_writes_each_producers_statement(b: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let op = g.op.clone();
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    let fund = created(
+        app.post_as(
+            &fin,
+            "/api/v1/community-funds",
+            &json!({"name_ja": "竹富町まちづくり基金"}),
+        )
+        .await,
+    )
+    .await;
+    for body in [
+        json!({"fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 2000, "effective_from": "2026-01-01"}),
+        json!({"fee_type": "packing", "position": 0, "basis": "per_parcel", "fixed_yen": 110, "effective_from": "2026-01-01"}),
+        json!({"fee_type": "cool_chain", "position": 0, "basis": "per_parcel", "fixed_yen": 330, "effective_from": "2026-01-01"}),
+        json!({"fee_type": "fund_share", "position": 0, "basis": "per_item", "fixed_yen": 10,
+            "fund_id": fund["id"], "bearer": "producer", "effective_from": "2026-01-01"}),
+    ] {
+        created(app.post_as(&fin, "/api/v1/fee-rules", &body).await).await;
+    }
+    let o = crate::shop::order(&app, &gift_cart(&g, "bank_transfer"), "c-1").await;
+    let id = s(&o["id"]);
+    for (path, body) in [
+        (format!("/api/v1/orders/{id}/mark-paid"), json!({})),
+        (
+            "/api/v1/fulfilment/pick-list".to_string(),
+            json!({"order_ids": [id]}),
+        ),
+        (format!("/api/v1/orders/{id}/pack"), json!({})),
+    ] {
+        assert_eq!(app.post_as(&op, &path, &body).await.status(), 200, "{path}");
+    }
+    for (seq, number) in [(1, "223456789012"), (2, "223456789013")] {
+        let r = app
+            .put_as(
+                &op,
+                &format!("/api/v1/orders/{id}/parcels/{seq}/tracking"),
+                &json!({"tracking_number": number}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    // The parcels left in October (the sale books on the JST day each parcel left).
+    let october = chrono::DateTime::parse_from_rfc3339("2026-10-15T03:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let oid = uuid::Uuid::parse_str(&id).expect("uuid");
+    entity::parcel::Entity::update_many()
+        .col_expr(entity::parcel::Column::ShippedAt, Expr::value(october))
+        .filter(entity::parcel::Column::OrderId.eq(oid))
+        .exec(app.db())
+        .await
+        .expect("backdate parcels");
+    entity::shop_order::Entity::update_many()
+        .col_expr(entity::shop_order::Column::ShippedAt, Expr::value(october))
+        .filter(entity::shop_order::Column::Id.eq(oid))
+        .exec(app.db())
+        .await
+        .expect("backdate order");
+    app.run_pending_jobs().await;
+
+    let periods: Value = app
+        .get_as(&fin, "/api/v1/periods")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let find = |starts: &str| -> String {
+        periods["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|p| p["starts_on"] == starts)
+            .map(|p| s(&p["id"]))
+            .unwrap_or_else(|| panic!("period {starts} in {periods}"))
+    };
+    let (oct, dec) = (find("2026-10-01"), find("2026-12-01"));
+    // Not before its end; not with an earlier period open; only by finance.
+    assert_error(
+        app.post_as(&fin, &format!("/api/v1/periods/{dec}/close"), &json!({}))
+            .await,
+        409,
+        "period_not_ended",
+    )
+    .await;
+    assert_error(
+        app.post_as(&op, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let r = app
+        .post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let closed: Value = r.json().await.expect("json");
+    assert_eq!(closed["statements"], 3);
+    assert_eq!(
+        closed["payable_total"],
+        (1296 - 259 - 60 - 20) + (1620 - 324 - 110 - 330 - 30) + (1080 - 216 - 50 - 10)
+    );
+    assert_error(
+        app.post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+            .await,
+        409,
+        "period_closed",
+    )
+    .await;
+    // November now exists, ended and empty: it closes with no statement; December has not ended.
+    let nov = s(&closed["next_period_id"]);
+    let r: Value = app
+        .post_as(&fin, &format!("/api/v1/periods/{nov}/close"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["statements"], 0);
+
+    // A's statement, worked out by hand: 2 × 648 at 8 % (tax once: ⌊1,296 × 8 / 108⌋ = 96),
+    // charges 259 + 60 = 319 with their tax once (⌊319 × 10 / 110⌋ = 29), 20 yen to the fund.
+    let list: Value = app
+        .get_as(&fin, &format!("/api/v1/statements?period_id={oct}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(3));
+    let pa_id = o["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["sku_id"] == g.chinsuko.as_str())
+        .map(|l| s(&l["producer_id"]))
+        .expect("A");
+    let st = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["producer_id"] == pa_id.as_str())
+        .expect("A's statement")
+        .clone();
+    assert_eq!(st["sales8"], 1296);
+    assert_eq!(st["tax8"], 96);
+    assert_eq!(st["sales10"], 0);
+    assert_eq!(st["charges_total"], 319);
+    assert_eq!(st["charges_tax10"], 29);
+    assert_eq!(st["fund_share"], 20);
+    assert_eq!(st["opening_balance"], 0);
+    assert_eq!(st["net_payable"], 1296 - 319 - 20);
+    assert_eq!(st["producer_name"], "比嘉農園");
+    assert_eq!(st["aggregator_invoice_number"], "T7120001168421");
+    assert_eq!(
+        st["intermediary"], true,
+        "registered and notified: the statement is the copy"
+    );
+    // The charges' tax is now tax payable; the ledger still balances.
+    let tb: Value = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/trial-balance?period_id={oct}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tb["balanced"], true);
+    let charges_tax: i64 = list["items"]
+        .as_array()
+        .expect("i")
+        .iter()
+        .map(|s| s["charges_tax10"].as_i64().expect("t"))
+        .sum();
+    assert_eq!(account_net(&tb, "revenue.consumption_tax"), charges_tax);
+
+    // The statement's lines: every sale and charge of A in October.
+    let sid = s(&st["id"]);
+    let d: Value = app
+        .get_as(&fin, &format!("/api/v1/statements/{sid}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(d["sales"].as_array().map(Vec::len), Some(1));
+    assert_eq!(d["sales"][0]["date"], "2026-10-15");
+    assert_eq!(d["sales"][0]["order_number"], o["number"]);
+    assert_eq!(d["charges"].as_array().map(Vec::len), Some(3));
+    // Producers see their own statements only; operators none.
+    let mine: Value = app
+        .get_as(&g.producers[0], "/api/v1/statements")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mine["items"][0]["id"], st["id"]);
+    assert_error(
+        app.get_as(&g.producers[1], &format!("/api/v1/statements/{sid}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as(&op, "/api/v1/statements").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // CSV in Shift_JIS: the producer's name in kanji, each line, the totals.
+    let r = app
+        .get_as(
+            &g.producers[0],
+            &format!("/api/v1/statements/{sid}/csv?encoding=shift_jis"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=Shift_JIS");
+    let bytes = r.bytes().await.expect("bytes");
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    for want in [
+        "委託販売精算書",
+        "比嘉農園",
+        "黒糖ちんすこう",
+        "差引支払額",
+        "957",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    assert_error(
+        app.get_as(
+            &fin,
+            &format!("/api/v1/statements/{sid}/csv?encoding=latin1"),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // The PDF: every line, the tax per rate and the producer's name in kanji, read back; the
+    // Japanese font embedded (subset) so it prints anywhere.
+    let r = app
+        .get_as(&g.producers[0], &format!("/api/v1/statements/{sid}/pdf"))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.expect("bytes");
+    let pdf = lopdf::Document::load_mem(&bytes).expect("a PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    let text: String = pdf_text(&pdf, &pages)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for want in [
+        "委託販売精算書",
+        "比嘉農園",
+        "T7120001168421",
+        "黒糖ちんすこう※",
+        "2点×648円",
+        "8%対象※売上1,296円（うち消費税96円）",
+        "手数料合計319円（10%対象、うち消費税29円）",
+        "地域基金への拠出20円",
+        "差引お支払額957円",
+        "媒介者交付特例",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    let descriptors: Vec<&lopdf::Dictionary> = pdf
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| {
+            d.get(b"Type")
+                .and_then(|t| t.as_name())
+                .is_ok_and(|n| n == b"FontDescriptor")
+        })
+        .collect();
+    assert!(!descriptors.is_empty(), "a font is described");
+    for d in descriptors {
+        assert!(
+            d.has(b"FontFile2") || d.has(b"FontFile3"),
+            "every font is embedded: {d:?}"
+        );
+    }
+    assert_error(
+        app.get_as(&g.producers[1], &format!("/api/v1/statements/{sid}/pdf"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // A return after the close books into the open period, not the closed one.
+    let line = o["lines"]
+        .as_array()
+        .expect("l")
+        .iter()
+        .find(|l| l["sku_id"] == g.chinsuko.as_str())
+        .map(|l| s(&l["id"]))
+        .expect("line");
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/orders/{id}/returns")))
+        .bearer_auth(&op)
+        .header("idempotency-key", "c-r1")
+        .json(&json!({"reason": "割れ", "lines": [{"line_id": line, "qty": 1, "disposition": "restock"}]}))
+        .send()
+        .await
+        .expect("return");
+    assert_eq!(r.status(), 201);
+    app.run_pending_jobs().await;
+    let oct_after: Value = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/trial-balance?period_id={oct}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        oct_after["total_debit"], tb["total_debit"],
+        "nothing more in October"
+    );
+    let dec_tb: Value = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/trial-balance?period_id={dec}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(account_net(&dec_tb, "refunds_owed"), -648);
+}
+
+/// The text of `pages` of `pdf`, read through its fonts' ToUnicode maps (two-byte glyph codes
+/// of the shown strings mapped back to characters), one line per text run.
+fn pdf_text(pdf: &lopdf::Document, pages: &[u32]) -> String {
+    use lopdf::Object;
+    // Every font's ToUnicode map (the statement uses one font).
+    let mut map: std::collections::HashMap<u16, String> = std::collections::HashMap::new();
+    for o in pdf.objects.values() {
+        let Ok(d) = o.as_dict() else { continue };
+        let Ok(Object::Reference(id)) = d.get(b"ToUnicode") else {
+            continue;
+        };
+        let stream = pdf
+            .get_object(*id)
+            .and_then(Object::as_stream)
+            .expect("ToUnicode stream");
+        // Not every stream is compressed.
+        let bytes = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        let cmap = String::from_utf8_lossy(&bytes).to_string();
+        let hex = |h: &str| -> Vec<u16> {
+            (0..h.len() / 4)
+                .filter_map(|i| u16::from_str_radix(&h[i * 4..i * 4 + 4], 16).ok())
+                .collect()
+        };
+        let mut inside = false;
+        for line in cmap.lines() {
+            if line.ends_with("beginbfchar") {
+                inside = true;
+            } else if line == "endbfchar" {
+                inside = false;
+            } else if inside {
+                let parts: Vec<&str> = line
+                    .split(['<', '>', ' '])
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                if let [glyph, unicode] = parts[..]
+                    && let Some(g) = hex(glyph).first()
+                {
+                    map.insert(*g, String::from_utf16_lossy(&hex(unicode)));
+                }
+            }
+        }
+    }
+    assert!(!map.is_empty(), "the font has a ToUnicode map");
+    let all = pdf.get_pages();
+    let mut out = String::new();
+    for n in pages {
+        let content = pdf.get_page_content(all[n]).expect("content");
+        let ops = lopdf::content::Content::decode(&content).expect("operations");
+        let show = |bytes: &[u8], out: &mut String| {
+            for pair in bytes.chunks(2) {
+                if let [a, b] = pair {
+                    out.push_str(
+                        map.get(&u16::from_be_bytes([*a, *b]))
+                            .map_or("\u{fffd}", String::as_str),
+                    );
+                }
+            }
+        };
+        for op in ops.operations {
+            match op.operator.as_str() {
+                "Tj" => {
+                    if let Some(Object::String(b, _)) = op.operands.first() {
+                        show(b, &mut out);
+                    }
+                    out.push('\n');
+                }
+                "TJ" => {
+                    if let Some(Object::Array(items)) = op.operands.first() {
+                        for i in items {
+                            if let Object::String(b, _) = i {
+                                show(b, &mut out);
+                            }
+                        }
+                    }
+                    out.push('\n');
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }

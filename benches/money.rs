@@ -1,0 +1,252 @@
+//! The money benchmark (issue #15): closing a settlement period for 1,000 producers with
+//! 100,000 sale lines (statements written, the charges' tax booked once per producer), and the
+//! ledger's posting rate (balanced sale postings with their payables, one write transaction
+//! each, as the booking of shipped parcels does).
+//!
+//! The dataset is written directly: 1,000 approved producers (`common::seed`), a past period
+//! holding 100 sale lines per producer with their commission charge, and per producer one
+//! balanced transaction carrying the payable the lines add up to. The close then runs through
+//! the service exactly as `POST /api/v1/periods/{id}/close` runs it.
+//! Run: `cargo bench --bench money` (SQLite file); with `YUIMARU_BENCH_PG_URL=postgres://…` the
+//! same on PostgreSQL (an empty database). Not run in CI.
+mod common;
+
+use chrono::NaiveDate;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use std::time::Instant;
+use uuid::Uuid;
+use yuimaru::{
+    config::{Environment, Settings},
+    money::{
+        domain::{AccountRef, Legs, account},
+        ledger::{self, Posting},
+    },
+};
+
+const PRODUCERS: usize = 1_000;
+const LINES_PER_PRODUCER: usize = 100;
+const POSTINGS: usize = 2_000;
+
+async fn run(url: String, label: &str) -> anyhow::Result<()> {
+    let mut settings = Settings::load(Environment::Test)?;
+    settings.database.url = secrecy::SecretString::from(url);
+    settings.server.port = 0;
+    settings.jobs.run_in_serve = false;
+    let app = yuimaru::startup::Application::build(settings).await?;
+    let state = app.state().clone();
+    let db = state.db.clone();
+    let data = common::seed(&db, PRODUCERS, 1, 1).await?;
+    let agg = data.aggregator;
+    let producers: Vec<Uuid> = entity::producer::Entity::find()
+        .all(&db)
+        .await?
+        .into_iter()
+        .filter(|p| p.aggregator_id == agg)
+        .map(|p| p.id)
+        .collect();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+    let period = ledger::period_for(&db, agg, day(10, 15), 1).await?;
+    let now = yuimaru::core::now();
+    let seeded = Instant::now();
+    let order = Uuid::now_v7();
+    for chunk in producers.chunks(50) {
+        let mut txs = Vec::new();
+        let mut entries = Vec::new();
+        let mut sales = Vec::new();
+        let mut charges = Vec::new();
+        for pid in chunk {
+            let tx = Uuid::now_v7();
+            let goods: i64 = (0..LINES_PER_PRODUCER as i64).map(|i| 500 + i).sum();
+            let commission: i64 = (0..LINES_PER_PRODUCER as i64).map(|i| (500 + i) / 5).sum();
+            txs.push(entity::ledger_transaction::ActiveModel {
+                id: Set(tx),
+                aggregator_id: Set(agg),
+                period_id: Set(period.id),
+                kind: Set("sale".into()),
+                source_ref: Set(format!("bench:{pid}")),
+                occurred_on: Set(day(10, 15)),
+                order_id: Set(Some(order)),
+                producer_id: Set(Some(*pid)),
+                reverses_id: Set(None),
+                memo: Set(String::new()),
+                created_by: Set(None),
+                created_at: Set(now),
+            });
+            for (code, subject, debit, credit) in [
+                (account::SETTLEMENT_CARD, String::new(), goods, 0),
+                (
+                    account::PRODUCER_PAYABLE,
+                    pid.to_string(),
+                    commission,
+                    goods,
+                ),
+                ("revenue.commission", String::new(), 0, commission),
+            ] {
+                let a = yuimaru::money::repo::account(
+                    &db,
+                    agg,
+                    code,
+                    &subject,
+                    AccountRef::new(code, "").kind(),
+                    now,
+                )
+                .await?;
+                let mut push = |d: i64, c: i64| {
+                    entries.push(entity::ledger_entry::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        aggregator_id: Set(agg),
+                        transaction_id: Set(tx),
+                        account_id: Set(a.id),
+                        period_id: Set(period.id),
+                        producer_id: Set(Some(*pid)),
+                        debit: Set(d),
+                        credit: Set(c),
+                    })
+                };
+                if debit > 0 {
+                    push(debit, 0);
+                }
+                if credit > 0 {
+                    push(0, credit);
+                }
+            }
+            for i in 0..LINES_PER_PRODUCER as i64 {
+                let line = Uuid::now_v7();
+                sales.push(entity::sale_line::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    aggregator_id: Set(agg),
+                    order_id: Set(order),
+                    order_line_id: Set(line),
+                    parcel_seq: Set(1),
+                    producer_id: Set(*pid),
+                    source: Set("shop".into()),
+                    channel_id: Set(None),
+                    payment_method: Set("card".into()),
+                    category_code: Set("sweets".into()),
+                    sold_on: Set(day(10, 15)),
+                    period_id: Set(period.id),
+                    transaction_id: Set(tx),
+                    title: Set("黒糖".into()),
+                    sku_code: Set("B".into()),
+                    qty: Set(1),
+                    unit_price: Set(500 + i),
+                    tax_rate: Set(if i % 3 == 0 { 10 } else { 8 }),
+                    amount: Set(500 + i),
+                    created_at: Set(now),
+                });
+                charges.push(entity::fee_charge::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    aggregator_id: Set(agg),
+                    producer_id: Set(*pid),
+                    period_id: Set(period.id),
+                    transaction_id: Set(tx),
+                    fee_type: Set("commission".into()),
+                    subject_key: Set(line.to_string()),
+                    amount: Set((500 + i) / 5),
+                    tax_rate: Set(10),
+                    rule_id: Set(Uuid::nil()),
+                    rule_version: Set(1),
+                    rule_snapshot: Set("{}".into()),
+                    fund_id: Set(None),
+                    bearer: Set(None),
+                    created_at: Set(now),
+                });
+            }
+        }
+        entity::ledger_transaction::Entity::insert_many(txs)
+            .exec_without_returning(&db)
+            .await?;
+        for c in entries.chunks(500) {
+            entity::ledger_entry::Entity::insert_many(c.to_vec())
+                .exec_without_returning(&db)
+                .await?;
+        }
+        for c in sales.chunks(500) {
+            entity::sale_line::Entity::insert_many(c.to_vec())
+                .exec_without_returning(&db)
+                .await?;
+        }
+        for c in charges.chunks(500) {
+            entity::fee_charge::Entity::insert_many(c.to_vec())
+                .exec_without_returning(&db)
+                .await?;
+        }
+    }
+    println!(
+        "[{label}] seeded {PRODUCERS} producers × {LINES_PER_PRODUCER} sale lines in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
+    // The balances the postings would have kept.
+    for a in yuimaru::money::repo::accounts(&db, agg).await? {
+        let sums = yuimaru::money::repo::sums_per_account(&db, agg, None).await?;
+        if let Some(s) = sums.iter().find(|s| s.account_id == a.id) {
+            yuimaru::money::repo::add_to_balance(&db, a.id, s.debit - s.credit - a.balance).await?;
+        }
+    }
+
+    let finance = yuimaru::http::actor::Actor {
+        role: yuimaru::http::actor::Role::Finance,
+        ..common::operator(&data)
+    };
+    let t = Instant::now();
+    let closed = yuimaru::money::statements::close(&state, &finance, period.id)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
+    let close = t.elapsed().as_secs_f64();
+    println!(
+        "[{label}] close: {} statements over {} sale lines in {close:.2} s (payables {} yen)",
+        closed.statements,
+        PRODUCERS * LINES_PER_PRODUCER,
+        closed.payable_total
+    );
+
+    // Posting rate: balanced sales of two producers' goods with a commission each.
+    let t = Instant::now();
+    for i in 0..POSTINGS {
+        let (a, b) = (producers[i % PRODUCERS], producers[(i + 1) % PRODUCERS]);
+        let mut legs = Legs::default();
+        legs.debit(AccountRef::new(account::SETTLEMENT_CARD, ""), 3_000, None);
+        legs.credit(AccountRef::payable(a), 2_000, Some(a));
+        legs.credit(AccountRef::payable(b), 1_000, Some(b));
+        legs.debit(AccountRef::payable(a), 400, Some(a));
+        legs.debit(AccountRef::payable(b), 200, Some(b));
+        legs.credit(AccountRef::new("revenue.commission", ""), 600, None);
+        let txn = yuimaru::db::begin_write(&db).await?;
+        ledger::post(
+            &txn,
+            1,
+            Posting {
+                aggregator_id: agg,
+                kind: "sale",
+                source_ref: format!("bench-post:{i}"),
+                occurred_on: day(12, 1),
+                order_id: None,
+                producer_id: None,
+                memo: String::new(),
+                created_by: None,
+                legs,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
+        txn.commit().await?;
+    }
+    let rate = POSTINGS as f64 / t.elapsed().as_secs_f64();
+    println!("[{label}] posting: {POSTINGS} sale postings at {rate:.0} per second (one client)");
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("yuimaru-bench-money-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir)?;
+    run(
+        format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        "SQLite",
+    )
+    .await?;
+    if let Ok(url) = std::env::var("YUIMARU_BENCH_PG_URL") {
+        run(url, "PostgreSQL").await?;
+    }
+    Ok(())
+}
