@@ -200,6 +200,27 @@ async fn run(url: String, label: &str) -> anyhow::Result<()> {
         closed.payable_total
     );
 
+    // PDF rendering, per statement (100 sale lines and 100 charges: two A4 pages or more).
+    let statements = yuimaru::money::statements::list(&state, &finance, Some(period.id))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
+    let t = Instant::now();
+    let n = statements.len().min(20);
+    let mut bytes = 0;
+    for st in statements.iter().take(n) {
+        bytes += yuimaru::money::statements::pdf(&state, &finance, st.id)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.describe()))?
+            .len();
+    }
+    if n > 0 {
+        println!(
+            "[{label}] PDF: {:.0} ms per statement ({} KiB each on average, font subset embedded)",
+            t.elapsed().as_secs_f64() * 1000.0 / n as f64,
+            bytes / n / 1024
+        );
+    }
+
     // Posting rate: balanced sales of two producers' goods with a commission each.
     let t = Instant::now();
     for i in 0..POSTINGS {
