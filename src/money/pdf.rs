@@ -75,9 +75,10 @@ pub fn text_lines(d: &StatementDetail, s: &StatementView) -> Vec<String> {
     out.push(String::new());
     let line = |kind: &str, l: &StatementLine| {
         format!(
-            "{kind} {}  {}  {}{}  {} 点 × {}  {}%  {}",
+            "{kind} {}  {}  {}  {}{}  {} 点 × {}  {}%  {}",
             l.date,
             l.order_number,
+            l.channel,
             l.title,
             if l.tax_rate == 8 { " ※" } else { "" },
             l.qty,
@@ -86,7 +87,16 @@ pub fn text_lines(d: &StatementDetail, s: &StatementView) -> Vec<String> {
             yen(l.amount)
         )
     };
-    out.push("【売上明細】 日付・注文番号・品名・数量 × 単価・税率・金額（税込）".into());
+    out.push("【販売経路別】".into());
+    for c in &d.by_channel {
+        out.push(format!(
+            "{}  売上 {}  返品 {}",
+            c.channel,
+            yen(c.sales),
+            yen(c.returns)
+        ));
+    }
+    out.push("【売上明細】 日付・注文番号・販売経路・品名・数量 × 単価・税率・金額（税込）".into());
     out.extend(d.sales.iter().map(|l| line("売上", l)));
     if !d.returns.is_empty() {
         out.push("【返品明細】".into());

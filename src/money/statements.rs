@@ -39,6 +39,9 @@ pub mod code {
 /// The account that takes the consumption tax out of the aggregator's charge revenue.
 pub const CHARGES_TAX: &str = "revenue.consumption_tax";
 
+/// How a statement names sales of the aggregator's own shared shop.
+pub const SHOP: &str = "自社ショップ";
+
 /// What a close did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CloseSummary {
@@ -374,6 +377,16 @@ pub struct StatementDetail {
     pub sales: Vec<StatementLine>,
     pub returns: Vec<StatementLine>,
     pub charges: Vec<StatementCharge>,
+    /// Sales and returns per channel (the shop first, then the channel accounts by name).
+    pub by_channel: Vec<ChannelSubtotal>,
+}
+
+/// One channel's part of a statement, tax included.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelSubtotal {
+    pub channel: String,
+    pub sales: i64,
+    pub returns: i64,
 }
 
 /// A sale or a return on a statement.
@@ -381,7 +394,7 @@ pub struct StatementDetail {
 pub struct StatementLine {
     pub date: chrono::NaiveDate,
     pub order_number: String,
-    /// `shop`, or the channel account's id.
+    /// 自社ショップ (the shared shop) or the channel account's name.
     pub channel: String,
     pub title: String,
     pub qty: i64,
@@ -460,7 +473,46 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
     .collect();
     let by_line: HashMap<Uuid, &sale_line::Model> =
         sales.iter().map(|l| (l.order_line_id, l)).collect();
+    let names: HashMap<Uuid, String> = crate::channels::repo::channels_among(
+        &app.db,
+        sales
+            .iter()
+            .filter_map(|l| l.channel_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|c| (c.id, c.name))
+    .collect();
+    let channel_name = |c: Option<Uuid>| match c {
+        None => SHOP.to_string(),
+        Some(id) => names.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+    };
+    let mut by_channel: Vec<ChannelSubtotal> = Vec::new();
+    let mut add = |name: String, sale: i64, back: i64| match by_channel
+        .iter_mut()
+        .find(|c| c.channel == name)
+    {
+        Some(c) => {
+            c.sales += sale;
+            c.returns += back;
+        }
+        None => by_channel.push(ChannelSubtotal {
+            channel: name,
+            sales: sale,
+            returns: back,
+        }),
+    };
+    for l in &sales {
+        add(channel_name(l.channel_id), l.amount, 0);
+    }
+    for r in &returns {
+        let c = by_line.get(&r.order_line_id).and_then(|l| l.channel_id);
+        add(channel_name(c), 0, r.amount);
+    }
+    by_channel.sort_by_key(|c| (c.channel != SHOP, c.channel.clone()));
     Ok(StatementDetail {
+        by_channel,
         starts_on: p.starts_on,
         ends_on: p.ends_on,
         sales: sales
@@ -468,9 +520,7 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
             .map(|l| StatementLine {
                 date: l.sold_on,
                 order_number: numbers.get(&l.order_id).cloned().unwrap_or_default(),
-                channel: l
-                    .channel_id
-                    .map_or_else(|| "shop".to_string(), |c| c.to_string()),
+                channel: channel_name(l.channel_id),
                 title: l.title.clone(),
                 qty: l.qty,
                 unit_price: l.unit_price,
@@ -487,9 +537,7 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
                     order_number: sold
                         .and_then(|l| numbers.get(&l.order_id).cloned())
                         .unwrap_or_default(),
-                    channel: sold
-                        .and_then(|l| l.channel_id)
-                        .map_or_else(|| "shop".to_string(), |c| c.to_string()),
+                    channel: channel_name(sold.and_then(|l| l.channel_id)),
                     title: r.title.clone(),
                     qty: r.qty,
                     unit_price: r.unit_price,

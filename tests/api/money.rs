@@ -1097,6 +1097,11 @@ async fn closing_a_period_writes_each_producers_statement(b: Backend) {
     assert_eq!(d["sales"][0]["date"], "2026-10-15");
     assert_eq!(d["sales"][0]["order_number"], o["number"]);
     assert_eq!(d["charges"].as_array().map(Vec::len), Some(3));
+    assert_eq!(d["sales"][0]["channel"], "自社ショップ");
+    assert_eq!(
+        d["by_channel"],
+        json!([{"channel": "自社ショップ", "sales": 1296, "returns": 0}])
+    );
     // Producers see their own statements only; operators none.
     let mine: Value = app
         .get_as(&g.producers[0], "/api/v1/statements")
@@ -1172,6 +1177,7 @@ async fn closing_a_period_writes_each_producers_statement(b: Backend) {
         "黒糖ちんすこう※",
         "2点×648円",
         "8%対象※売上1,296円（うち消費税96円）",
+        "自社ショップ売上1,296円返品0円",
         "手数料合計319円（10%対象、うち消費税29円）",
         "地域基金への拠出20円",
         "差引お支払額957円",
