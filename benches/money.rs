@@ -177,8 +177,8 @@ async fn run(url: String, label: &str) -> anyhow::Result<()> {
         seeded.elapsed().as_secs_f64()
     );
     // The balances the postings would have kept.
+    let sums = yuimaru::money::repo::sums_per_account(&db, agg, None).await?;
     for a in yuimaru::money::repo::accounts(&db, agg).await? {
-        let sums = yuimaru::money::repo::sums_per_account(&db, agg, None).await?;
         if let Some(s) = sums.iter().find(|s| s.account_id == a.id) {
             yuimaru::money::repo::add_to_balance(&db, a.id, s.debit - s.credit - a.balance).await?;
         }

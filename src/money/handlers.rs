@@ -302,11 +302,8 @@ pub async fn statement_csv(
     q: crate::http::Query<CsvQuery>,
 ) -> ApiResult<HttpResponse> {
     use crate::core::csv::CsvEncoding;
-    let enc = match CsvEncoding::parse(q.encoding.as_deref())? {
-        CsvEncoding::Auto => CsvEncoding::Utf8,
-        e => e,
-    };
-    let bytes = super::statements::csv(&app, &actor, id.into_inner(), enc).await?;
+    let (bytes, enc) =
+        super::statements::csv(&app, &actor, id.into_inner(), q.encoding.as_deref()).await?;
     let charset = if enc == CsvEncoding::ShiftJis {
         "Shift_JIS"
     } else {

@@ -3,7 +3,7 @@
 //! (`money.statement_font`, or the first IPAex / IPA Gothic found on the machine) is subset and
 //! embedded by krilla with its ToUnicode map, so the file prints anywhere and its text can be
 //! searched and read back.
-use super::statements::{StatementDetail, StatementLine, StatementView};
+use super::statements::{StatementDetail, StatementLine};
 use crate::{
     core::money::grouped,
     error::{ApiError, ApiResult},
@@ -24,18 +24,32 @@ pub const FONT_PATHS: [&str; 4] = [
     "/usr/share/fonts/truetype/ipafont-gothic/ipag.ttf",
 ];
 
-/// The font's bytes: `configured` when set, else the first of [`FONT_PATHS`] that exists.
+/// The font's bytes: `configured` when set, else the first of [`FONT_PATHS`] that exists;
+/// read once per path and kept (a few MB), not on every statement.
 ///
 /// # Errors
 /// 503 when no font is found (install `fonts-ipaexfont-gothic` or set the path).
-pub fn font_bytes(configured: &str) -> ApiResult<Vec<u8>> {
+pub fn font_bytes(configured: &str) -> ApiResult<std::sync::Arc<Vec<u8>>> {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex, OnceLock},
+    };
+    static READ: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
     let candidates: Vec<&str> = if configured.is_empty() {
         FONT_PATHS.to_vec()
     } else {
         vec![configured]
     };
+    let cache = READ.get_or_init(|| Mutex::new(HashMap::new()));
     for p in candidates {
+        if let Some(b) = cache.lock().ok().and_then(|c| c.get(p).cloned()) {
+            return Ok(b);
+        }
         if let Ok(b) = std::fs::read(p) {
+            let b = Arc::new(b);
+            if let Ok(mut c) = cache.lock() {
+                c.insert(p.to_string(), b.clone());
+            }
             return Ok(b);
         }
     }
@@ -50,7 +64,8 @@ const SIZE: f32 = 9.0;
 const LEADING: f32 = 14.0;
 
 /// The text lines of the statement, in order (also what a reader finds in the PDF).
-pub fn text_lines(d: &StatementDetail, s: &StatementView) -> Vec<String> {
+pub fn text_lines(d: &StatementDetail) -> Vec<String> {
+    let s = &d.statement;
     let yen = |v: i64| format!("{} 円", grouped(v));
     let mut out = vec![
         format!("委託販売精算書（売上計算書）  No. {}", s.number),
@@ -161,9 +176,9 @@ fn fee_name(t: &str) -> &'static str {
 ///
 /// # Errors
 /// 503 for a font krilla cannot read; 500 when the PDF cannot be written.
-pub fn render(d: &StatementDetail, s: &StatementView, font: Vec<u8>) -> ApiResult<Vec<u8>> {
+pub fn render(d: &StatementDetail, font: std::sync::Arc<Vec<u8>>) -> ApiResult<Vec<u8>> {
     let font = Font::new(font.into(), 0).ok_or(ApiError::Unavailable)?;
-    let lines = text_lines(d, s);
+    let lines = text_lines(d);
     let per_page = ((HEIGHT - 2.0 * MARGIN) / LEADING).floor().max(1.0) as usize;
     let mut doc = Document::new();
     let settings = PageSettings::from_wh(WIDTH, HEIGHT)

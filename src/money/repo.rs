@@ -191,6 +191,22 @@ pub async fn periods(
         .await
 }
 
+/// Every period of `agg` that starts before `starts_on` (however many there are).
+///
+/// # Errors
+/// Database failure.
+pub async fn periods_before(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    starts_on: NaiveDate,
+) -> Result<Vec<settlement_period::Model>, DbErr> {
+    settlement_period::Entity::find()
+        .filter(settlement_period::Column::AggregatorId.eq(agg))
+        .filter(settlement_period::Column::StartsOn.lt(starts_on))
+        .all(db)
+        .await
+}
+
 /// Period `id` of `agg`.
 ///
 /// # Errors
@@ -572,8 +588,7 @@ pub async fn producers_in_period(
         .map(|v| v.into_iter().flatten().collect())
 }
 
-/// Debits minus credits of account `account` over the periods of `agg` that start on or
-/// before `until` (all of them when `None`), per period side: (before `starts_on`, in it).
+/// Debits minus credits of account `account` of `agg` over the periods `periods`.
 ///
 /// # Errors
 /// Database failure.

@@ -147,21 +147,15 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
             ),
         ));
     }
-    let periods = repo::periods(&txn, agg).await?;
-    if let Some(open) = periods
-        .iter()
-        .find(|q| q.starts_on < p.starts_on && q.status == "open")
-    {
+    // Every earlier period (the list endpoint's page of 120 would miss old ones).
+    let periods = repo::periods_before(&txn, agg, p.starts_on).await?;
+    if let Some(open) = periods.iter().find(|q| q.status == "open") {
         return Err(refuse(
             code::EARLIER_PERIOD_OPEN,
             format!("close the period from {} first", open.starts_on),
         ));
     }
-    let before: Vec<Uuid> = periods
-        .iter()
-        .filter(|q| q.starts_on < p.starts_on)
-        .map(|q| q.id)
-        .collect();
+    let before: Vec<Uuid> = periods.iter().map(|q| q.id).collect();
     let seller = crate::orders::seller::seller(app, agg).await?;
     let producers = repo::producers_in_period(&txn, agg, p.id).await?;
     let mut rows = Vec::new();
@@ -370,8 +364,7 @@ pub async fn list(
 /// One statement with its lines.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StatementDetail {
-    #[schema(value_type = Object)]
-    pub statement: serde_json::Value,
+    pub statement: StatementView,
     pub starts_on: chrono::NaiveDate,
     pub ends_on: chrono::NaiveDate,
     pub sales: Vec<StatementLine>,
@@ -556,13 +549,12 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
                 bearer: c.bearer.clone(),
             })
             .collect(),
-        statement: serde_json::to_value(StatementView::from(s))
-            .map_err(|e| ApiError::Internal(e.into()))?,
+        statement: StatementView::from(s),
     })
 }
 
 /// A statement's totals.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StatementView {
     pub id: Uuid,
     pub period_id: Uuid,
@@ -630,23 +622,30 @@ impl From<statement::Model> for StatementView {
 #[tracing::instrument(skip_all, fields(statement.id = %id))]
 pub async fn pdf(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Vec<u8>> {
     let d = get(app, actor, id).await?;
-    let s: StatementView =
-        serde_json::from_value(d.statement.clone()).map_err(|e| ApiError::Internal(e.into()))?;
     let font = super::pdf::font_bytes(&app.settings.money.statement_font)?;
-    tokio::task::spawn_blocking(move || super::pdf::render(&d, &s, font))
+    tokio::task::spawn_blocking(move || super::pdf::render(&d, font))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-/// Statement `id` as CSV in `enc` (UTF-8 with BOM or Shift_JIS): every line, then the totals.
+/// Statement `id` as CSV in the `encoding` asked for (`utf-8`, with a BOM, by default, or
+/// `shift_jis`): every line, then the totals; with the encoding used.
 ///
 /// # Errors
-/// As [`get`]; 422 for text Shift_JIS cannot hold.
+/// As [`get`]; 422 `encoding`, or for text Shift_JIS cannot hold.
 #[tracing::instrument(skip_all, fields(statement.id = %id))]
-pub async fn csv(app: &AppState, actor: &Actor, id: Uuid, enc: CsvEncoding) -> ApiResult<Vec<u8>> {
+pub async fn csv(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    encoding: Option<&str>,
+) -> ApiResult<(Vec<u8>, CsvEncoding)> {
+    let enc = match CsvEncoding::parse(encoding)? {
+        CsvEncoding::Auto => CsvEncoding::Utf8,
+        e => e,
+    };
     let d = get(app, actor, id).await?;
-    let s: StatementView =
-        serde_json::from_value(d.statement.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+    let s = d.statement.clone();
     // The header rows are shorter than the line rows.
     let mut w = ::csv::WriterBuilder::new()
         .flexible(true)
@@ -741,5 +740,5 @@ pub async fn csv(app: &AppState, actor: &Actor, id: Uuid, enc: CsvEncoding) -> A
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?,
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
-    core::csv::encode(&text, enc)
+    Ok((core::csv::encode(&text, enc)?, enc))
 }
