@@ -12,6 +12,12 @@ pub struct Model {
     pub name_en: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// The account the fund's payouts go to (Zengin fields, holder in bank kana).
+    pub bank_code: Option<String>,
+    pub branch_code: Option<String>,
+    pub account_type: Option<String>,
+    pub account_number: Option<String>,
+    pub account_holder_kana: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

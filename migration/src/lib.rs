@@ -23,6 +23,7 @@ mod m20261203_000018_channel_orders;
 mod m20261206_000019_money;
 mod m20261206_000020_invoice_rules;
 mod m20261206_000021_statements;
+mod m20261207_000022_payouts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_money::Migration),
             Box::new(m20261206_000020_invoice_rules::Migration),
             Box::new(m20261206_000021_statements::Migration),
+            Box::new(m20261207_000022_payouts::Migration),
         ]
     }
 }

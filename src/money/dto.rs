@@ -141,6 +141,20 @@ pub struct RetireInput {
 pub struct FundInput {
     pub name_ja: String,
     pub name_en: Option<String>,
+    /// The account the fund's payouts go to (needed before a payout run can pay it).
+    pub bank: Option<FundBank>,
+}
+
+/// A community fund's bank account (holder name in the kana the bank has).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundBank {
+    pub bank_code: String,
+    pub branch_code: String,
+    /// `ordinary`, `current` or `savings`.
+    pub account_type: String,
+    pub account_number: String,
+    pub holder_kana: String,
 }
 
 /// A community fund.
@@ -151,16 +165,40 @@ pub struct FundView {
     pub name_en: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    pub bank: Option<FundBank>,
 }
 
 impl From<community_fund::Model> for FundView {
     fn from(f: community_fund::Model) -> Self {
+        let bank = match (
+            f.bank_code,
+            f.branch_code,
+            f.account_type,
+            f.account_number,
+            f.account_holder_kana,
+        ) {
+            (
+                Some(bank_code),
+                Some(branch_code),
+                Some(account_type),
+                Some(account_number),
+                Some(holder_kana),
+            ) => Some(FundBank {
+                bank_code,
+                branch_code,
+                account_type,
+                account_number,
+                holder_kana,
+            }),
+            _ => None,
+        };
         Self {
             id: f.id,
             name_ja: f.name_ja,
             name_en: f.name_en,
             active: f.active,
             created_at: f.created_at,
+            bank,
         }
     }
 }

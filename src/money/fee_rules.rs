@@ -3,7 +3,7 @@
 //! every change audit-logged in its transaction.
 use super::{
     domain::{self, basis, bearer, channel_scope, fee_type},
-    dto::{FeeRuleInput, FundInput},
+    dto::{FeeRuleInput, FundBank, FundInput},
     error::MoneyError,
     repo,
 };
@@ -437,6 +437,7 @@ pub async fn create_fund(
         None | Some("") => name_ja.clone(),
         Some(n) => core::validate::text(n, 200).map_err(|m| ApiError::field("name_en", m))?,
     };
+    let bank = input.bank.as_ref().map(fund_bank).transpose()?;
     let txn = db::begin_write(&app.db).await?;
     let f = repo::insert_fund(
         &txn,
@@ -447,6 +448,11 @@ pub async fn create_fund(
             name_en: Set(name_en),
             active: Set(true),
             created_at: Set(core::now()),
+            bank_code: Set(bank.as_ref().map(|b| b.bank_code.clone())),
+            branch_code: Set(bank.as_ref().map(|b| b.branch_code.clone())),
+            account_type: Set(bank.as_ref().map(|b| b.account_type.clone())),
+            account_number: Set(bank.as_ref().map(|b| b.account_number.clone())),
+            account_holder_kana: Set(bank.as_ref().map(|b| b.holder_kana.clone())),
         },
     )
     .await?;
@@ -464,6 +470,43 @@ pub async fn create_fund(
     .await?;
     txn.commit().await?;
     Ok(f)
+}
+
+/// A fund's bank account checked like a producer's (`bank.` fields).
+fn fund_bank(b: &FundBank) -> ApiResult<FundBank> {
+    use crate::producers::domain::{AccountType, BankAccount};
+    let t = match b.account_type.as_str() {
+        "ordinary" => AccountType::Ordinary,
+        "current" => AccountType::Current,
+        "savings" => AccountType::Savings,
+        _ => {
+            return Err(ApiError::field(
+                "bank.account_type",
+                "must be ordinary, current or savings",
+            ));
+        }
+    };
+    let a = BankAccount::new(
+        &b.bank_code,
+        &b.branch_code,
+        t,
+        &b.account_number,
+        &b.holder_kana,
+    )
+    .map_err(|errs| {
+        ApiError::invalid(
+            errs.into_iter()
+                .map(|(f, m)| (format!("bank.{f}"), m))
+                .collect(),
+        )
+    })?;
+    Ok(FundBank {
+        bank_code: a.bank_code,
+        branch_code: a.branch_code,
+        account_type: b.account_type.clone(),
+        account_number: a.number,
+        holder_kana: a.holder_kana,
+    })
 }
 
 /// The tenant's funds.

@@ -16,6 +16,7 @@ pub mod pdf;
 pub mod repo;
 pub mod reports;
 pub mod statements;
+pub mod zengin;
 
 use crate::{area::Area, http::route::RouteSpec, route};
 
