@@ -1,6 +1,7 @@
 //! Shared kernel without I/O: ids, secrets, pagination cursors, validation helpers.
 pub mod cache;
 pub mod csv;
+pub mod failpoint;
 pub mod invoice;
 pub mod jp;
 pub mod label;

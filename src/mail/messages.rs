@@ -92,6 +92,13 @@ pub enum EmailMessage {
         qty: i64,
         reason: String,
     },
+    /// To a producer: the bank transferred a payout.
+    PayoutPaid {
+        display_name: String,
+        amount: i64,
+        transfer_date: String,
+        link: String,
+    },
     /// Something about a sales channel needs an operator: `alert` is `auth_failed` (the
     /// channel refused our credentials; syncing stopped), `expires` (credentials expire in
     /// `days` days; 0 = today).
@@ -242,6 +249,7 @@ impl EmailMessage {
             Self::BankAccountDecision { .. } => "bank_account_decision",
             Self::ProductStatusChanged { .. } => "product_status_changed",
             Self::StockLoss { .. } => "stock_loss",
+            Self::PayoutPaid { .. } => "payout_paid",
             Self::ChannelAlert { .. } => "channel_alert",
             Self::LotDateAlert { .. } => "lot_date_alert",
             Self::LowStock { .. } => "low_stock",
@@ -348,6 +356,23 @@ impl EmailMessage {
                 detail,
                 link,
             ),
+            Self::PayoutPaid {
+                display_name,
+                amount,
+                transfer_date,
+                link,
+            } => Notice {
+                subject: text(locale, "mail.payout_paid.subject"),
+                greeting: greeting(locale, display_name),
+                paragraphs: vec![locale.fill(
+                    "mail.payout_paid.body",
+                    &[
+                        ("amount", &crate::core::money::grouped(*amount)),
+                        ("date", transfer_date),
+                    ],
+                )],
+                link: Some((text(locale, "mail.payout_paid.link"), link.clone())),
+            },
             Self::StockLoss {
                 display_name,
                 sku_code,

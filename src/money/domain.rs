@@ -237,6 +237,8 @@ pub mod account {
     pub const RECEIVABLE_COD: &str = "receivable.cod";
     pub const RECEIVABLE_CHANNEL: &str = "receivable.channel";
     pub const BANK: &str = "bank";
+    /// Payouts approved and sent to the bank, until its result says paid or failed.
+    pub const PAYOUTS_IN_TRANSIT: &str = "payouts_in_transit";
     pub const REVENUE_SHIPPING: &str = "revenue.shipping";
     pub const EXPENSE_FUND_SHARE: &str = "expense.fund_share";
 

@@ -368,3 +368,212 @@ pub struct TransactionQuery {
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
+
+/// The aggregator's bank profile for Zengin files (finance and admins).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankProfileInput {
+    /// 依頼人コード from the bank (up to 10 digits).
+    pub requester_code: String,
+    /// 依頼人名 in kana as the bank has it (40 bytes of Zengin kana at most).
+    pub requester_name: String,
+    pub bank_code: String,
+    pub bank_name: Option<String>,
+    pub branch_code: String,
+    pub branch_name: Option<String>,
+    /// `ordinary`, `current` or `other`.
+    pub account_type: String,
+    pub account_number: String,
+    /// `crlf` (the default) or `none`.
+    pub line_break: Option<String>,
+    /// `telegraphic` (電信, the default) or `document` (文書).
+    pub transfer_kind: Option<String>,
+    /// Payables below this carry over (yen, default 1).
+    pub minimum_payout: Option<i64>,
+    /// The layout of the bank's result CSV.
+    pub result: Option<ResultLayout>,
+}
+
+/// How a bank's result file is read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultLayout {
+    /// `shift_jis` (the default) or `utf-8`.
+    pub encoding: Option<String>,
+    /// The first line is a header (default true).
+    pub has_header: Option<bool>,
+    /// 1-based column of 顧客コード1 (default 1).
+    pub code_column: Option<i16>,
+    /// 1-based column of the result (default 2).
+    pub status_column: Option<i16>,
+    /// Result values that mean paid (default `["0"]`); any other value is a failure.
+    pub paid_values: Option<Vec<String>>,
+}
+
+/// A bank profile.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BankProfileView {
+    pub requester_code: String,
+    pub requester_name: String,
+    pub bank_code: String,
+    pub bank_name: String,
+    pub branch_code: String,
+    pub branch_name: String,
+    pub account_type: String,
+    pub account_number: String,
+    pub line_break: String,
+    pub transfer_kind: String,
+    pub minimum_payout: i64,
+    pub result: ResultLayout,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A hold on a producer's payouts.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldInput {
+    pub producer_id: Uuid,
+    /// Why (shown to finance).
+    pub note: String,
+}
+
+/// A payout hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldView {
+    pub id: Uuid,
+    pub producer_id: Uuid,
+    /// `dispute` or `transfer_failed`.
+    pub reason: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// Holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldList {
+    pub items: Vec<HoldView>,
+}
+
+/// What to prepare a payout run for.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareInput {
+    /// A closed period: what its statements left payable is paid.
+    pub period_id: Uuid,
+    /// The day the bank is to transfer (振込指定日); a bank holiday moves to the next business day.
+    pub transfer_date: NaiveDate,
+}
+
+/// The second person's approval.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveInput {
+    /// The approver's own password, entered again.
+    pub password: String,
+}
+
+/// One payout.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PayoutView {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    /// `producer` or `fund`.
+    pub kind: String,
+    pub producer_id: Option<Uuid>,
+    pub fund_id: Option<Uuid>,
+    pub amount: i64,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub account_type: String,
+    pub account_number: String,
+    pub payee: String,
+    pub customer_code: String,
+    /// `pending`, `paid`, `failed` or `released`.
+    pub status: String,
+    pub result_code: Option<String>,
+    pub result_at: Option<DateTime<Utc>>,
+    /// The run's 振込指定日.
+    pub transfer_date: Option<NaiveDate>,
+    /// The period whose statement this pays.
+    pub period_id: Option<Uuid>,
+    /// The statement it pays (producers).
+    pub statement_id: Option<Uuid>,
+}
+
+/// A payee the run left out, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Skipped {
+    pub producer_id: Option<Uuid>,
+    pub fund_id: Option<Uuid>,
+    pub amount: i64,
+    /// `held`, `bank_change_pending`, `below_minimum` (carried over), `no_bank_account` or
+    /// `bank_account_invalid`.
+    pub reason: String,
+}
+
+/// A payout run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunView {
+    pub id: Uuid,
+    pub number: i32,
+    pub period_id: Uuid,
+    /// `prepared`, `approved`, `exported`, `completed` or `cancelled`.
+    pub status: String,
+    pub transfer_date: NaiveDate,
+    pub payout_count: i32,
+    pub total: i64,
+    pub prepared_by: Uuid,
+    pub prepared_at: DateTime<Utc>,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub exported_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub file_name: Option<String>,
+    pub file_sha256: Option<String>,
+}
+
+/// A run with its payouts (and, right after preparing it, who was left out).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunDetail {
+    pub run: RunView,
+    pub payouts: Vec<PayoutView>,
+    /// When prepared: the payees left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// When prepared: the requested 振込指定日 if a bank holiday moved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_date_requested: Option<NaiveDate>,
+}
+
+/// Payout runs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunList {
+    pub items: Vec<RunView>,
+}
+
+/// Payouts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PayoutList {
+    pub items: Vec<PayoutView>,
+}
+
+/// A result line that disagreed with what was already recorded (not applied).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResultConflict {
+    pub customer_code: String,
+    pub recorded: String,
+    pub in_file: String,
+}
+
+/// What importing a bank result file did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResultSummary {
+    pub paid: usize,
+    pub failed: usize,
+    /// Lines already recorded with the same outcome (a re-import changes nothing).
+    pub unchanged: usize,
+    pub conflicts: Vec<ResultConflict>,
+    /// The run's status afterwards.
+    pub run_status: String,
+}

@@ -1,7 +1,7 @@
 //! HTTP handlers of the money API: fee rules, community funds, the ledger and its periods.
 use super::{
     dto::*,
-    fee_rules,
+    fee_rules, payouts,
     reports::{self, TransactionFilter},
 };
 use crate::{
@@ -337,4 +337,219 @@ pub async fn statement_pdf(
             "attachment; filename=\"statement.pdf\"",
         ))
         .body(bytes))
+}
+
+/// The aggregator's bank profile for Zengin files.
+#[utoipa::path(get, path = "/api/v1/bank-profile", tag = "money",
+    responses((status = 200, body = BankProfileView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_bank_profile(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(payouts::profile(&app, &actor).await?))
+}
+
+/// Sets the bank profile: 依頼人コード and name, the paying account, the line break the bank
+/// wants, the minimum payout and the layout of the bank's result file (audit-logged).
+#[utoipa::path(put, path = "/api/v1/bank-profile", tag = "money", request_body = BankProfileInput,
+    responses((status = 200, body = BankProfileView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn put_bank_profile(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<BankProfileInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(payouts::set_profile(&app, &actor, body.0).await?))
+}
+
+/// Whether to list released holds too.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HoldQuery {
+    /// Also released holds.
+    pub all: Option<bool>,
+}
+
+/// Holds on producers' payouts (active ones unless `all=true`).
+#[utoipa::path(get, path = "/api/v1/payout-holds", tag = "money", params(HoldQuery),
+    responses((status = 200, body = HoldList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_holds(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<HoldQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = payouts::holds(&app, &actor, q.all.unwrap_or(false)).await?;
+    Ok(HttpResponse::Ok().json(HoldList { items }))
+}
+
+/// Holds a producer's payouts (a dispute) until released.
+#[utoipa::path(post, path = "/api/v1/payout-holds", tag = "money", request_body = HoldInput,
+    responses((status = 201, body = HoldView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_hold(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<HoldInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(payouts::hold(&app, &actor, body.0).await?))
+}
+
+/// Releases a hold.
+#[utoipa::path(post, path = "/api/v1/payout-holds/{id}/release", tag = "money",
+    params(("id" = Uuid, Path, description = "hold id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn release_hold(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    payouts::release(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Payout runs, newest first.
+#[utoipa::path(get, path = "/api/v1/payout-runs", tag = "money",
+    responses((status = 200, body = RunList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_runs(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = payouts::runs(&app, &actor).await?;
+    Ok(HttpResponse::Ok().json(RunList { items }))
+}
+
+/// Prepares a payout run for a closed period: every payee's net payable becomes a payout
+/// (payable → payouts in transit); held, changing, account-less and below-minimum payees are
+/// listed in `skipped`.
+#[utoipa::path(post, path = "/api/v1/payout-runs", tag = "money", request_body = PrepareInput,
+    responses((status = 201, body = RunDetail), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn prepare_run(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<PrepareInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(payouts::prepare(&app, &actor, body.0).await?))
+}
+
+/// A payout run with its payouts.
+#[utoipa::path(get, path = "/api/v1/payout-runs/{id}", tag = "money",
+    params(("id" = Uuid, Path, description = "run id")),
+    responses((status = 200, body = RunDetail), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_run(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(payouts::run(&app, &actor, id.into_inner()).await?))
+}
+
+/// Approves a prepared run: a finance user other than its preparer, with their password.
+#[utoipa::path(post, path = "/api/v1/payout-runs/{id}/approve", tag = "money", request_body = ApproveInput,
+    params(("id" = Uuid, Path, description = "run id")),
+    responses((status = 200, body = RunDetail), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn approve_run(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<ApproveInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(payouts::approve(&app, &actor, id.into_inner(), body.0).await?))
+}
+
+/// Cancels a run before its file is exported: its payouts go back to the payables.
+#[utoipa::path(post, path = "/api/v1/payout-runs/{id}/cancel", tag = "money",
+    params(("id" = Uuid, Path, description = "run id")),
+    responses((status = 200, body = RunDetail), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cancel_run(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(payouts::cancel(&app, &actor, id.into_inner()).await?))
+}
+
+/// The run's Zengin 総合振込 file (Shift_JIS): written on the first export of an approved
+/// run; every later call returns the identical bytes (audit-logged as a re-download).
+/// `x-content-sha256` carries the SHA-256 kept with the run.
+#[utoipa::path(post, path = "/api/v1/payout-runs/{id}/zengin", tag = "money",
+    params(("id" = Uuid, Path, description = "run id")),
+    responses((status = 200, description = "Zengin file", content_type = "text/plain"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn export_zengin(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (name, bytes) = payouts::export(&app, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=Shift_JIS")
+        .insert_header(("x-content-sha256", super::zengin::sha256_hex(&bytes)))
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes))
+}
+
+/// Imports the bank's result file (CSV in the bank profile's layout, the raw file as the
+/// body): paid lines settle their payouts, failed ones return the money to the payable and
+/// hold the producer; a line already recorded changes nothing.
+#[utoipa::path(post, path = "/api/v1/payout-runs/{id}/results", tag = "money",
+    params(("id" = Uuid, Path, description = "run id")),
+    request_body(content = String, content_type = "text/csv", description = "the bank's result file"),
+    responses((status = 200, body = ResultSummary), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import_results(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let bytes = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
+    Ok(HttpResponse::Ok()
+        .json(payouts::import_results(&app, &actor, id.into_inner(), &bytes).await?))
+}
+
+/// Whose payouts to list.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutQuery {
+    /// Finance: one producer's payouts.
+    pub producer_id: Option<Uuid>,
+}
+
+/// Payouts: a producer its own (once the bank file is out, with the statement each pays);
+/// finance every payout of the tenant.
+#[utoipa::path(get, path = "/api/v1/payouts", tag = "money", params(PayoutQuery),
+    responses((status = 200, body = PayoutList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_payouts(
+    app: web::Data<AppState>,
+    actor: Actor,
+    q: crate::http::Query<PayoutQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = payouts::payouts(&app, &actor, q.producer_id).await?;
+    Ok(HttpResponse::Ok().json(PayoutList { items }))
 }

@@ -12,6 +12,7 @@ pub mod fee_rules;
 pub mod handlers;
 pub mod jobs;
 pub mod ledger;
+pub mod payouts;
 pub mod pdf;
 pub mod repo;
 pub mod reports;
@@ -51,6 +52,39 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/statements/{id}", handlers::get_statement),
         route!(GET, "/api/v1/statements/{id}/csv", handlers::statement_csv),
         route!(GET, "/api/v1/statements/{id}/pdf", handlers::statement_pdf),
+        route!(GET, "/api/v1/bank-profile", handlers::get_bank_profile),
+        route!(PUT, "/api/v1/bank-profile", handlers::put_bank_profile),
+        route!(GET, "/api/v1/payout-holds", handlers::list_holds),
+        route!(POST, "/api/v1/payout-holds", handlers::create_hold),
+        route!(
+            POST,
+            "/api/v1/payout-holds/{id}/release",
+            handlers::release_hold
+        ),
+        route!(GET, "/api/v1/payout-runs", handlers::list_runs),
+        route!(POST, "/api/v1/payout-runs", handlers::prepare_run),
+        route!(GET, "/api/v1/payout-runs/{id}", handlers::get_run),
+        route!(
+            POST,
+            "/api/v1/payout-runs/{id}/approve",
+            handlers::approve_run
+        ),
+        route!(
+            POST,
+            "/api/v1/payout-runs/{id}/cancel",
+            handlers::cancel_run
+        ),
+        route!(
+            POST,
+            "/api/v1/payout-runs/{id}/zengin",
+            handlers::export_zengin
+        ),
+        route!(
+            POST,
+            "/api/v1/payout-runs/{id}/results",
+            handlers::import_results
+        ),
+        route!(GET, "/api/v1/payouts", handlers::list_payouts),
     ]
 }
 
@@ -73,6 +107,19 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::get_statement,
     handlers::statement_csv,
     handlers::statement_pdf,
+    handlers::get_bank_profile,
+    handlers::put_bank_profile,
+    handlers::list_holds,
+    handlers::create_hold,
+    handlers::release_hold,
+    handlers::list_runs,
+    handlers::prepare_run,
+    handlers::get_run,
+    handlers::approve_run,
+    handlers::cancel_run,
+    handlers::export_zengin,
+    handlers::import_results,
+    handlers::list_payouts,
 ))]
 pub struct Api;
 

@@ -4,8 +4,8 @@
 //! the services keep the rules and the transactions.
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    community_fund, fee_charge, fee_rule, ledger_account, ledger_entry, ledger_transaction,
-    sale_line, settlement_period,
+    bank_profile, community_fund, fee_charge, fee_rule, ledger_account, ledger_entry,
+    ledger_transaction, payout, payout_hold, payout_run, sale_line, settlement_period,
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -669,4 +669,290 @@ pub async fn statements_where(
         .limit(500)
         .all(db)
         .await
+}
+
+/// The bank profile of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn bank_profile(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+) -> Result<Option<bank_profile::Model>, DbErr> {
+    bank_profile::Entity::find_by_id(agg).one(db).await
+}
+
+/// Writes the bank profile of its aggregator (inserting or replacing it).
+///
+/// # Errors
+/// Database failure.
+pub async fn save_bank_profile(
+    db: &impl ConnectionTrait,
+    row: bank_profile::ActiveModel,
+    exists: bool,
+) -> Result<bank_profile::Model, DbErr> {
+    if exists {
+        row.update(db).await
+    } else {
+        row.insert(db).await
+    }
+}
+
+/// The holds of `agg` (only those not released when `active`), newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn holds(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    active: bool,
+) -> Result<Vec<payout_hold::Model>, DbErr> {
+    let mut q = payout_hold::Entity::find().filter(payout_hold::Column::AggregatorId.eq(agg));
+    if active {
+        q = q.filter(payout_hold::Column::ReleasedAt.is_null());
+    }
+    q.order_by_desc(payout_hold::Column::CreatedAt)
+        .order_by_desc(payout_hold::Column::Id)
+        .limit(1_000)
+        .all(db)
+        .await
+}
+
+/// Inserts a hold.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_hold(
+    db: &impl ConnectionTrait,
+    row: payout_hold::ActiveModel,
+) -> Result<payout_hold::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Releases active hold `id` of `agg`: `false` when there is none.
+///
+/// # Errors
+/// Database failure.
+pub async fn release_hold(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let n = crate::db::update_where::<payout_hold::Entity>(
+        db,
+        vec![
+            (payout_hold::Column::ReleasedBy, Expr::value(by)),
+            (payout_hold::Column::ReleasedAt, Expr::value(now)),
+        ],
+        Condition::all()
+            .add(payout_hold::Column::AggregatorId.eq(agg))
+            .add(payout_hold::Column::Id.eq(id))
+            .add(payout_hold::Column::ReleasedAt.is_null()),
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// The next payout-run number of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn next_run_number(db: &impl ConnectionTrait, agg: Uuid) -> Result<i32, DbErr> {
+    let max: Option<Option<i32>> = payout_run::Entity::find()
+        .select_only()
+        .column_as(payout_run::Column::Number.max(), "max")
+        .filter(payout_run::Column::AggregatorId.eq(agg))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0) + 1)
+}
+
+/// Inserts a payout run.
+///
+/// # Errors
+/// Database failure (a taken number fails on its unique key).
+pub async fn insert_run(
+    db: &impl ConnectionTrait,
+    row: payout_run::ActiveModel,
+) -> Result<payout_run::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Payout run `id` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn run(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    id: Uuid,
+) -> Result<Option<payout_run::Model>, DbErr> {
+    payout_run::Entity::find_by_id(id)
+        .filter(payout_run::Column::AggregatorId.eq(agg))
+        .one(db)
+        .await
+}
+
+/// The payout runs of `agg`, newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn runs(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    limit: u64,
+) -> Result<Vec<payout_run::Model>, DbErr> {
+    payout_run::Entity::find()
+        .filter(payout_run::Column::AggregatorId.eq(agg))
+        .order_by_desc(payout_run::Column::Number)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Runs of `agg` with the ids `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn runs_by_id(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<payout_run::Model>, DbErr> {
+    payout_run::Entity::find()
+        .filter(payout_run::Column::AggregatorId.eq(agg))
+        .filter(payout_run::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// Moves run `id` from one of `from` to `sets` (a status and its stamps): `false` when it was
+/// in none of them (a concurrent move won).
+///
+/// # Errors
+/// Database failure.
+pub async fn move_run(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    from: &[&str],
+    sets: Vec<(payout_run::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let n = crate::db::update_where::<payout_run::Entity>(
+        db,
+        sets,
+        Condition::all()
+            .add(payout_run::Column::Id.eq(id))
+            .add(payout_run::Column::Status.is_in(from.iter().copied())),
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Inserts payouts.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_payouts(
+    db: &impl ConnectionTrait,
+    rows: Vec<payout::ActiveModel>,
+) -> Result<(), DbErr> {
+    for chunk in rows.chunks(200) {
+        payout::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The payouts of `agg` matching `cond`, by customer code.
+///
+/// # Errors
+/// Database failure.
+pub async fn payouts_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+    limit: u64,
+) -> Result<Vec<payout::Model>, DbErr> {
+    payout::Entity::find()
+        .filter(payout::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(payout::Column::CustomerCode)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Settles pending payout `id` (`paid`, `failed` or `released`) with its transaction and the
+/// bank's result: `false` when it was no longer pending.
+///
+/// # Errors
+/// Database failure.
+pub async fn settle_payout(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    sets: Vec<(payout::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let n = crate::db::update_where::<payout::Entity>(
+        db,
+        sets,
+        Condition::all()
+            .add(payout::Column::Id.eq(id))
+            .add(payout::Column::Status.eq("pending")),
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// The accounts `code` of `agg`.
+///
+/// # Errors
+/// Database failure.
+pub async fn accounts_with_code(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    code: &str,
+) -> Result<Vec<ledger_account::Model>, DbErr> {
+    ledger_account::Entity::find()
+        .filter(ledger_account::Column::AggregatorId.eq(agg))
+        .filter(ledger_account::Column::Code.eq(code))
+        .all(db)
+        .await
+}
+
+/// Debits minus credits per account of `accounts` over the periods `periods`.
+///
+/// # Errors
+/// Database failure.
+pub async fn movements(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    accounts: Vec<Uuid>,
+    periods: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, i64>, DbErr> {
+    let mut out = std::collections::HashMap::new();
+    if accounts.is_empty() || periods.is_empty() {
+        return Ok(out);
+    }
+    for chunk in accounts.chunks(500) {
+        let rows: Vec<AccountSums> = ledger_entry::Entity::find()
+            .select_only()
+            .column(ledger_entry::Column::AccountId)
+            .column_as(Expr::cust("CAST(SUM(debit) AS BIGINT)"), "debit")
+            .column_as(Expr::cust("CAST(SUM(credit) AS BIGINT)"), "credit")
+            .filter(ledger_entry::Column::AggregatorId.eq(agg))
+            .filter(ledger_entry::Column::AccountId.is_in(chunk.to_vec()))
+            .filter(ledger_entry::Column::PeriodId.is_in(periods.clone()))
+            .group_by(ledger_entry::Column::AccountId)
+            .into_model::<AccountSums>()
+            .all(db)
+            .await?;
+        for r in rows {
+            out.insert(r.account_id, r.debit - r.credit);
+        }
+    }
+    Ok(out)
 }

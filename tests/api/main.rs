@@ -24,6 +24,7 @@ mod money;
 mod openapi;
 mod pages;
 mod payments;
+mod payouts;
 mod photos;
 mod producers;
 mod readme;

