@@ -221,6 +221,112 @@ async fn run(url: String, label: &str) -> anyhow::Result<()> {
         );
     }
 
+    // Payout run for the 1,000 producers: prepare (one user), approve (another, with the
+    // password), export the Zengin file; then the bank's result file of 1,000 lines.
+    let approver = Uuid::now_v7();
+    let hash = yuimaru::auth::password::hash("bench-approver-pw".into()).await?;
+    entity::app_user::Entity::insert(entity::app_user::ActiveModel {
+        id: Set(approver),
+        aggregator_id: Set(Some(agg)),
+        email: Set(format!("approver-{}@example.jp", approver.simple())),
+        display_name: Set("approver".into()),
+        role: Set("finance".into()),
+        producer_id: Set(None),
+        prefecture_code: Set(None),
+        locale: Set("ja".into()),
+        password_hash: Set(Some(hash)),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&db)
+    .await?;
+    let second = yuimaru::http::actor::Actor {
+        user_id: approver,
+        ..finance.clone()
+    };
+    let profile: yuimaru::money::dto::BankProfileInput = serde_json::from_value(
+        serde_json::json!({
+            "requester_code": "1234567890", "requester_name": "ﾕｲﾏﾙ", "bank_code": "0188",
+            "branch_code": "101", "account_type": "ordinary", "account_number": "1234567",
+            "result": {"encoding": "utf-8", "has_header": false, "code_column": 1, "status_column": 2}
+        }),
+    )?;
+    let e = |e: yuimaru::error::ApiError| anyhow::anyhow!(e.describe());
+    yuimaru::money::payouts::set_profile(&state, &finance, profile)
+        .await
+        .map_err(e)?;
+    let transfer = yuimaru::money::zengin::transfer_day(
+        yuimaru::core::today_jst() + chrono::Duration::days(3),
+    )
+    .unwrap_or_default();
+    let t = Instant::now();
+    let prepared = yuimaru::money::payouts::prepare(
+        &state,
+        &finance,
+        yuimaru::money::dto::PrepareInput {
+            period_id: period.id,
+            transfer_date: transfer,
+        },
+    )
+    .await
+    .map_err(e)?;
+    let prepare = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    yuimaru::money::payouts::approve(
+        &state,
+        &second,
+        prepared.run.id,
+        yuimaru::money::dto::ApproveInput {
+            password: "bench-approver-pw".into(),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let approve = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (_, file) = yuimaru::money::payouts::export(&state, &second, prepared.run.id)
+        .await
+        .map_err(e)?;
+    let export = t.elapsed().as_secs_f64();
+    println!(
+        "[{label}] payout run: {} payouts ({} yen) prepared in {prepare:.2} s, approved in \
+         {approve:.2} s (the password hash is most of it), exported in {export:.2} s \
+         ({} bytes); total {:.2} s",
+        prepared.payouts.len(),
+        prepared.run.total,
+        file.len(),
+        prepare + approve + export
+    );
+    let results: String = prepared
+        .payouts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{},{}\r\n",
+                p.customer_code,
+                if i % 50 == 0 { 9 } else { 0 }
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    let imported = yuimaru::money::payouts::import_results(
+        &state,
+        &finance,
+        prepared.run.id,
+        results.as_bytes(),
+    )
+    .await
+    .map_err(e)?;
+    println!(
+        "[{label}] bank results: {} lines ({} paid, {} failed back to the payable) in {:.2} s",
+        prepared.payouts.len(),
+        imported.paid,
+        imported.failed,
+        t.elapsed().as_secs_f64()
+    );
+
     // Posting rate: balanced sales of two producers' goods with a commission each.
     let t = Instant::now();
     for i in 0..POSTINGS {

@@ -196,6 +196,17 @@ async fn world(app: &TestApp) -> World {
         let (id, _, token) = producer(app, &op, name, b).await;
         p.insert(key, (id, token));
     }
+    // A dispute holds one producer.
+    ok(
+        app.post_as(
+            &prep,
+            "/api/v1/payout-holds",
+            &json!({"producer_id": p["dispute"].0, "note": "数量の確認中"}),
+        )
+        .await,
+        201,
+    )
+    .await;
     let fund = ok(
         app.post_as(
             &prep,
@@ -302,17 +313,7 @@ async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
         200,
     )
     .await;
-    // A dispute holds one producer; a transfer day in the past is refused.
-    ok(
-        app.post_as(
-            &w.prep,
-            "/api/v1/payout-holds",
-            &json!({"producer_id": w.p["dispute"].0, "note": "数量の確認中"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    // A transfer day in the past is refused.
     let e = assert_error(
         app.post_as(
             &w.prep,
@@ -663,4 +664,305 @@ async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
         "not_found",
     )
     .await;
+}
+
+/// The server binary on `app`'s database with failpoint `fp` armed, on a free port; its
+/// stderr lines arrive on the returned channel.
+fn armed_server(
+    app: &TestApp,
+    fp: &str,
+) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yuimaru"))
+        .arg("serve")
+        .env("YUIMARU_ENV", "test")
+        .env("YUIMARU__DATABASE__URL", &app.db_url)
+        .env("YUIMARU__SERVER__HOST", "127.0.0.1")
+        .env("YUIMARU__SERVER__PORT", port.to_string())
+        .env("YUIMARU__MAIL__TRANSPORT", "memory")
+        .env("YUIMARU__JOBS__RUN_IN_SERVE", "false")
+        .env("YUIMARU_FAILPOINTS", fp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, port, rx)
+}
+
+/// Sends step `step` of run `run` to the armed server at `port` and kills it with SIGKILL the
+/// moment it reports failpoint `fp`.
+async fn crash_at(app: &TestApp, w: &World, fp: &str, step: &str, run: Option<&str>) {
+    let (mut child, port, lines) = armed_server(app, fp);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if client.get(format!("{base}/health")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the armed server came up");
+    let (path, body): (String, Vec<u8>) = match step {
+        "prepare" => (
+            "/api/v1/payout-runs".into(),
+            json!({"period_id": w.oct, "transfer_date": "2027-01-01"})
+                .to_string()
+                .into_bytes(),
+        ),
+        "approve" => (
+            format!("/api/v1/payout-runs/{}/approve", run.unwrap_or_default()),
+            json!({"password": w.appr_user.password})
+                .to_string()
+                .into_bytes(),
+        ),
+        "export" => (
+            format!("/api/v1/payout-runs/{}/zengin", run.unwrap_or_default()),
+            b"{}".to_vec(),
+        ),
+        _ => (
+            format!("/api/v1/payout-runs/{}/results", run.unwrap_or_default()),
+            sjis(RESULTS),
+        ),
+    };
+    let token = if step == "prepare" {
+        w.prep.clone()
+    } else {
+        w.appr.clone()
+    };
+    let ctype = if step == "results" {
+        "text/csv"
+    } else {
+        "application/json"
+    };
+    let request = tokio::spawn(
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .header("content-type", ctype)
+            .body(body)
+            .send(),
+    );
+    let want = format!("FAILPOINT {fp}");
+    let reached = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(l) if l.contains(&want) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    })
+    .await
+    .expect("reader");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    request.abort();
+    assert!(reached, "the server reached {fp}");
+}
+
+const RESULTS: &str = "顧客コード1,受取人,結果\r\n0000020001,ﾀｹﾄﾐﾁﾖｳ,0\r\n0000020002,ｶ)ｼﾏﾉﾊﾀｹ,0\r\n\
+                       0000020003,ｷﾖｳﾄﾞｳｸﾐｱｲ,0\r\n0000020004,ﾔﾏﾀﾞ(ｶ,0\r\n0000020005,ﾖﾅｸﾞﾆ ﾀﾛｳ,9\r\n";
+
+db_test!(payout_crash, a_killed_server_never_pays_anyone_twice);
+async fn a_killed_server_never_pays_anyone_twice(b: Backend) {
+    let points = [
+        "payout.prepare.before_commit",
+        "payout.prepare.committed",
+        "payout.approve.before_commit",
+        "payout.approve.committed",
+        "payout.export.before_commit",
+        "payout.export.committed",
+        "payout.results.before_commit",
+        "payout.results.committed",
+    ];
+    let golden: &[u8] = include_bytes!("../golden/zengin/api_run_crlf.txt");
+    // Each point twice: sixteen kills per database.
+    for fp in points.iter().chain(points.iter()).copied() {
+        let app = spawn_app(b.clone()).await;
+        let w = world(&app).await;
+        ok(
+            app.put_as(&w.prep, "/api/v1/bank-profile", &profile())
+                .await,
+            200,
+        )
+        .await;
+        let prepare = json!({"period_id": w.oct, "transfer_date": "2027-01-01"});
+        // Run 1 is prepared and cancelled, so the crashed run is number 2 (the golden file).
+        let r1 = ok(
+            app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+            201,
+        )
+        .await;
+        let r1 = s(&r1["run"]["id"]);
+        ok(
+            app.post_as(
+                &w.prep,
+                &format!("/api/v1/payout-runs/{r1}/cancel"),
+                &json!({}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let committed = fp.ends_with("committed");
+        let step = fp.split('.').nth(1).expect("step");
+        let mut run: Option<String> = None;
+        for this in ["prepare", "approve", "export", "results"] {
+            let path = |tail: &str| {
+                format!(
+                    "/api/v1/payout-runs/{}{tail}",
+                    run.clone().unwrap_or_default()
+                )
+            };
+            if this == step {
+                crash_at(&app, &w, fp, this, run.as_deref()).await;
+                let runs = ok(app.get_as(&w.prep, "/api/v1/payout-runs").await, 200).await;
+                let live: Vec<&Value> = runs["items"]
+                    .as_array()
+                    .expect("runs")
+                    .iter()
+                    .filter(|r| r["status"] != "cancelled")
+                    .collect();
+                match (this, committed) {
+                    ("prepare", false) => assert!(live.is_empty(), "{fp}: nothing prepared"),
+                    ("prepare", true) => {
+                        assert_eq!(live.len(), 1, "{fp}");
+                        run = Some(s(&live[0]["id"]));
+                        // A retry after the crash prepares nothing twice.
+                        assert_error(
+                            app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+                            409,
+                            "nothing_to_pay",
+                        )
+                        .await;
+                        continue;
+                    }
+                    ("approve", false) => assert_eq!(live[0]["status"], "prepared", "{fp}"),
+                    ("approve", true) => {
+                        assert_eq!(live[0]["status"], "approved", "{fp}");
+                        continue;
+                    }
+                    ("export", false) => assert_eq!(live[0]["status"], "approved", "{fp}"),
+                    ("export", true) => {
+                        assert_eq!(live[0]["status"], "exported", "{fp}");
+                        continue;
+                    }
+                    ("results", false) => {
+                        assert_eq!(live[0]["status"], "exported", "{fp}");
+                        assert_eq!(
+                            app.count("SELECT COUNT(*) FROM payout WHERE status = 'paid'")
+                                .await,
+                            0,
+                            "{fp}"
+                        );
+                    }
+                    _ => {
+                        assert_eq!(live[0]["status"], "completed", "{fp}");
+                        continue;
+                    }
+                }
+            }
+            // The step (again) in this process, as finance would retry it.
+            match this {
+                "prepare" => {
+                    let r = ok(
+                        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+                        201,
+                    )
+                    .await;
+                    run = Some(s(&r["run"]["id"]));
+                }
+                "approve" => {
+                    ok(
+                        app.post_as(
+                            &w.appr,
+                            &path("/approve"),
+                            &json!({"password": w.appr_user.password}),
+                        )
+                        .await,
+                        200,
+                    )
+                    .await;
+                }
+                "export" => {
+                    let r = app.post_as(&w.appr, &path("/zengin"), &json!({})).await;
+                    assert_eq!(r.status(), 200);
+                }
+                _ => {
+                    ok(
+                        post_csv(&app, &w.appr, &path("/results"), sjis(RESULTS)).await,
+                        200,
+                    )
+                    .await;
+                }
+            }
+        }
+        // Whatever was killed where: the file is the golden one on every download, the results
+        // apply once, everyone is paid once, and the ledger balances.
+        let run = run.expect("run");
+        let r = app
+            .post_as(
+                &w.prep,
+                &format!("/api/v1/payout-runs/{run}/zengin"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.bytes().await.expect("bytes").to_vec(), golden, "{fp}");
+        let again = ok(
+            post_csv(
+                &app,
+                &w.appr,
+                &format!("/api/v1/payout-runs/{run}/results"),
+                sjis(RESULTS),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(again["unchanged"], 5, "{fp}");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM payout WHERE status = 'paid'")
+                .await,
+            4,
+            "{fp}"
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM payout WHERE status IN ('pending', 'paid')")
+                .await,
+            4,
+            "{fp}: the failed one is back in the payable, not pending"
+        );
+        let tb = trial_balance(&app, &w.prep).await;
+        balanced(&tb);
+        assert_eq!(net(&tb, "payouts_in_transit", ""), 0, "{fp}");
+        assert_eq!(net(&tb, "bank", ""), -(1_118_586 - 3_500), "{fp}");
+        assert_eq!(
+            net(&tb, "producer_payable", &w.p["yonaguni"].0),
+            -3_500,
+            "{fp}"
+        );
+        for key in ["shima", "herb", "yamada"] {
+            assert_eq!(net(&tb, "producer_payable", &w.p[key].0), 0, "{fp} {key}");
+        }
+    }
 }
