@@ -553,3 +553,57 @@ pub async fn list_payouts(
     let items = payouts::payouts(&app, &actor, q.producer_id).await?;
     Ok(HttpResponse::Ok().json(PayoutList { items }))
 }
+
+/// A community fund's statement: per period the shares accrued, the payouts to the fund and
+/// the balance owed (`format=csv` for a CSV file, with `encoding`).
+#[utoipa::path(get, path = "/api/v1/community-funds/{id}/statement", tag = "money",
+    params(("id" = Uuid, Path, description = "fund id"), FundStatementQuery),
+    responses((status = 200, body = payouts::FundStatement), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn fund_statement(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    q: crate::http::Query<FundStatementQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    match q.format.as_deref() {
+        None | Some("json") => {
+            Ok(HttpResponse::Ok()
+                .json(payouts::fund_statement(&app, &actor, id.into_inner()).await?))
+        }
+        Some("csv") => {
+            use crate::core::csv::CsvEncoding;
+            let (bytes, enc) =
+                payouts::fund_statement_csv(&app, &actor, id.into_inner(), q.encoding.as_deref())
+                    .await?;
+            let charset = if enc == CsvEncoding::ShiftJis {
+                "Shift_JIS"
+            } else {
+                "utf-8"
+            };
+            Ok(HttpResponse::Ok()
+                .content_type(format!("text/csv; charset={charset}"))
+                .insert_header((
+                    "content-disposition",
+                    "attachment; filename=\"fund-statement.csv\"",
+                ))
+                .body(bytes))
+        }
+        Some(_) => Err(crate::error::ApiError::field(
+            "format",
+            "must be json or csv",
+        )),
+    }
+}
+
+/// The form of a fund statement.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FundStatementQuery {
+    /// `json` (the default) or `csv`.
+    pub format: Option<String>,
+    /// For CSV: `utf-8` (with a BOM, the default) or `shift_jis`.
+    pub encoding: Option<String>,
+}

@@ -35,6 +35,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/api/v1/community-funds", handlers::list_funds),
         route!(POST, "/api/v1/community-funds", handlers::create_fund),
+        route!(
+            GET,
+            "/api/v1/community-funds/{id}/statement",
+            handlers::fund_statement
+        ),
         route!(GET, "/api/v1/ledger/trial-balance", handlers::trial_balance),
         route!(
             GET,
@@ -120,6 +125,7 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::export_zengin,
     handlers::import_results,
     handlers::list_payouts,
+    handlers::fund_statement,
 ))]
 pub struct Api;
 

@@ -644,16 +644,34 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let changing: HashSet<Uuid> = crate::producers::repo::pending_bank_changes(&txn, ids)
+    let changing: HashSet<Uuid> = crate::producers::repo::pending_bank_changes(&txn, ids.clone())
         .await?
         .into_iter()
         .map(|c| c.producer_id)
         .collect();
-    let held: HashSet<Uuid> = repo::holds(&txn, agg, true)
-        .await?
-        .into_iter()
-        .map(|h| h.producer_id)
-        .collect();
+    // A failed transfer's hold ends once the producer's new account was approved after it.
+    let fixed: HashMap<Uuid, chrono::DateTime<chrono::Utc>> =
+        crate::producers::repo::approved_bank_changes(&txn, ids.clone())
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.producer_id, c.decided_at?)))
+            .fold(HashMap::new(), |mut m, (p, at)| {
+                let e = m.entry(p).or_insert(at);
+                *e = (*e).max(at);
+                m
+            });
+    let mut held: HashSet<Uuid> = HashSet::new();
+    for h in repo::holds(&txn, agg, true).await? {
+        let cleared = h.reason == "transfer_failed"
+            && fixed
+                .get(&h.producer_id)
+                .is_some_and(|at| *at > h.created_at);
+        if cleared {
+            repo::release_hold(&txn, agg, h.id, actor.user_id, core::now()).await?;
+        } else {
+            held.insert(h.producer_id);
+        }
+    }
     for (a, amount) in producer_dues {
         let Some(pr) = Uuid::parse_str(&a.subject_key)
             .ok()
@@ -1531,6 +1549,23 @@ async fn notify_paid(
     Ok(())
 }
 
+/// Whether the bank returned one of the calling producer's payouts and the producer has not
+/// yet been cleared (the portal asks it to check its bank account).
+///
+/// # Errors
+/// 403 for anyone but a producer.
+pub async fn transfer_returned(app: &AppState, actor: &Actor) -> ApiResult<bool> {
+    let (Role::Producer, Some(agg), Some(me)) =
+        (actor.role, actor.aggregator_id, actor.producer_id)
+    else {
+        return Err(ApiError::forbidden());
+    };
+    Ok(repo::holds(&app.db, agg, true)
+        .await?
+        .iter()
+        .any(|h| h.producer_id == me && h.reason == "transfer_failed"))
+}
+
 /// Payouts in the caller's scope: a producer sees its own (with the statement each pays),
 /// finance all of the tenant's (of producer `producer` when given); newest first.
 ///
@@ -1595,4 +1630,142 @@ pub async fn payouts(
             Some(view_payout(p, Some(run), st))
         })
         .collect())
+}
+
+/// One period of a community fund: what sales brought in, what was paid out to the fund,
+/// and what the fund is owed at the period's end.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FundPeriod {
+    pub period_id: Uuid,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    pub status: String,
+    pub accrued: i64,
+    pub paid_out: i64,
+    /// Owed to the fund at the period's end (carried into the next).
+    pub balance: i64,
+}
+
+/// A community fund's statement: its periods, oldest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FundStatement {
+    pub fund_id: Uuid,
+    pub name_ja: String,
+    pub name_en: String,
+    pub periods: Vec<FundPeriod>,
+    pub accrued_total: i64,
+    pub paid_out_total: i64,
+    pub balance: i64,
+}
+
+/// Fund `id`'s statement (finance): per period the shares accrued, the payouts and the
+/// balance owed.
+///
+/// # Errors
+/// 403; 404.
+pub async fn fund_statement(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<FundStatement> {
+    let agg = finance(actor)?;
+    let f = repo::fund(&app.db, agg, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let a = repo::account(
+        &app.db,
+        agg,
+        account::FUND_PAYABLE,
+        &id.to_string(),
+        "liability",
+        core::now(),
+    )
+    .await?;
+    let sums = repo::account_by_period_and_kind(&app.db, agg, a.id).await?;
+    let mut periods = repo::periods(&app.db, agg).await?;
+    periods.sort_by_key(|p| p.starts_on);
+    let mut out = Vec::new();
+    let mut balance = 0;
+    let (mut accrued_total, mut paid_total) = (0, 0);
+    for p in periods {
+        let rows: Vec<&repo::KindSums> = sums.iter().filter(|s| s.period_id == p.id).collect();
+        if rows.is_empty() && balance == 0 {
+            continue;
+        }
+        let payout_kinds = [kind::PAYOUT, kind::RELEASED, kind::FAILED];
+        let paid_out: i64 = rows
+            .iter()
+            .filter(|s| payout_kinds.contains(&s.kind.as_str()))
+            .map(|s| s.debit - s.credit)
+            .sum();
+        let accrued: i64 = rows
+            .iter()
+            .filter(|s| !payout_kinds.contains(&s.kind.as_str()))
+            .map(|s| s.credit - s.debit)
+            .sum();
+        balance += accrued - paid_out;
+        accrued_total += accrued;
+        paid_total += paid_out;
+        out.push(FundPeriod {
+            period_id: p.id,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            status: p.status,
+            accrued,
+            paid_out,
+            balance,
+        });
+    }
+    Ok(FundStatement {
+        fund_id: f.id,
+        name_ja: f.name_ja,
+        name_en: f.name_en,
+        periods: out,
+        accrued_total,
+        paid_out_total: paid_total,
+        balance,
+    })
+}
+
+/// Fund `id`'s statement as CSV (UTF-8 with a BOM, or Shift_JIS).
+///
+/// # Errors
+/// As [`fund_statement`]; 422 `encoding`.
+pub async fn fund_statement_csv(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    encoding: Option<&str>,
+) -> ApiResult<(Vec<u8>, CsvEncoding)> {
+    let enc = match CsvEncoding::parse(encoding)? {
+        CsvEncoding::Auto => CsvEncoding::Utf8,
+        e => e,
+    };
+    let st = fund_statement(app, actor, id).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| ApiError::Internal(e.into());
+    w.write_record([
+        "基金",
+        "期間開始",
+        "期間終了",
+        "状態",
+        "積立額",
+        "支払額",
+        "残高",
+    ])
+    .map_err(io)?;
+    for p in &st.periods {
+        w.write_record([
+            st.name_ja.clone(),
+            p.starts_on.to_string(),
+            p.ends_on.to_string(),
+            p.status.clone(),
+            p.accrued.to_string(),
+            p.paid_out.to_string(),
+            p.balance.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    let text = String::from_utf8(
+        w.into_inner()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!(e.to_string())))?,
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((crate::core::csv::encode(&text, enc)?, enc))
 }

@@ -956,3 +956,36 @@ pub async fn movements(
     }
     Ok(out)
 }
+
+/// One period's movement of an account, split by the kind of transaction.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct KindSums {
+    pub period_id: Uuid,
+    pub kind: String,
+    pub debit: i64,
+    pub credit: i64,
+}
+
+/// The entries of account `account` of `agg` summed per period and transaction kind.
+///
+/// # Errors
+/// Database failure.
+pub async fn account_by_period_and_kind(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    account: Uuid,
+) -> Result<Vec<KindSums>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT e.period_id AS period_id, t.kind AS kind, \
+               CAST(SUM(e.debit) AS BIGINT) AS debit, CAST(SUM(e.credit) AS BIGINT) AS credit \
+               FROM ledger_entry e JOIN ledger_transaction t ON t.id = e.transaction_id \
+               WHERE e.aggregator_id = $1 AND e.account_id = $2 \
+               GROUP BY e.period_id, t.kind";
+    KindSums::find_by_statement(sea_orm::Statement::from_sql_and_values(
+        backend,
+        crate::db::sql_for(backend, sql),
+        [agg.into(), account.into()],
+    ))
+    .all(db)
+    .await
+}

@@ -320,3 +320,18 @@ pub async fn set_sold_notice(
         .await
         .map(|_| ())
 }
+
+/// The approved bank-account changes of the producers `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn approved_bank_changes(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<Vec<producer_bank_change::Model>, DbErr> {
+    producer_bank_change::Entity::find()
+        .filter(producer_bank_change::Column::ProducerId.is_in(ids))
+        .filter(producer_bank_change::Column::Status.eq("approved"))
+        .all(db)
+        .await
+}

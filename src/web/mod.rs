@@ -5,6 +5,7 @@ pub mod checkout_pages;
 pub mod extract;
 pub mod i18n;
 pub mod manage;
+pub mod money_pages;
 pub mod order_pages;
 pub mod pages;
 pub mod portal;
@@ -62,6 +63,26 @@ pub fn routes() -> Vec<RouteSpec> {
             manage::product_state_submit
         ),
         route!(GET, "/portal/profile", manage::profile_page),
+        route!(GET, "/portal/payouts", money_pages::portal_page),
+        route!(GET, "/finance/payout-runs", money_pages::runs_page),
+        route!(POST, "/finance/payout-runs", money_pages::prepare_submit),
+        route!(GET, "/finance/payout-runs/{id}", money_pages::run_page),
+        route!(
+            POST,
+            "/finance/payout-runs/{id}/results",
+            money_pages::results_submit
+        ),
+        route!(
+            POST,
+            "/finance/payout-runs/{id}/{action}",
+            money_pages::run_action_submit
+        ),
+        route!(POST, "/finance/payout-holds", money_pages::hold_submit),
+        route!(
+            POST,
+            "/finance/payout-holds/{id}/release",
+            money_pages::release_hold_submit
+        ),
         route!(POST, "/portal/profile/closures", manage::add_closure_submit),
         route!(
             POST,
@@ -275,6 +296,14 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     manage::import_page,
     manage::import_submit,
     review_pages::review_decision,
+    money_pages::portal_page,
+    money_pages::runs_page,
+    money_pages::prepare_submit,
+    money_pages::run_page,
+    money_pages::results_submit,
+    money_pages::run_action_submit,
+    money_pages::hold_submit,
+    money_pages::release_hold_submit,
 ))]
 pub struct Api;
 

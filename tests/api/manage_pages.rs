@@ -4,7 +4,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use yuimaru::http::actor::Role;
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
@@ -24,7 +24,7 @@ async fn page_html(c: &Client, app: &TestApp, path: &str) -> String {
 }
 
 /// Logs in through the login page; returns the client and the (rotated) CSRF token.
-async fn page_login(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+pub async fn page_login(app: &TestApp, email: &str, password: &str) -> (Client, String) {
     let c = client();
     let html = c
         .get(app.url("/login"))

@@ -140,14 +140,17 @@ struct World {
     oct: String,
     /// Producers by short name: (id, token).
     p: std::collections::HashMap<&'static str, (String, String)>,
+    users: std::collections::HashMap<&'static str, TestUser>,
+    op_user: TestUser,
     fund: String,
 }
 
 async fn world(app: &TestApp) -> World {
-    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (op_user, op) = app.user_with_token(Role::Operator).await;
     let (prep_user, prep) = app.user_with_token(Role::Finance).await;
     let (appr_user, appr) = app.user_with_token(Role::Finance).await;
     let mut p = std::collections::HashMap::new();
+    let mut users = std::collections::HashMap::new();
     for (key, name, b) in [
         (
             "shima",
@@ -193,8 +196,9 @@ async fn world(app: &TestApp) -> World {
             bank("0187", "201", "ordinary", "888", "ケイソウノウエン"),
         ),
     ] {
-        let (id, _, token) = producer(app, &op, name, b).await;
+        let (id, user, token) = producer(app, &op, name, b).await;
         p.insert(key, (id, token));
+        users.insert(key, user);
     }
     // A dispute holds one producer.
     ok(
@@ -260,6 +264,8 @@ async fn world(app: &TestApp) -> World {
         prep_user,
         oct,
         p,
+        users,
+        op_user,
         fund,
     }
 }
@@ -607,15 +613,36 @@ async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
         "a producer sees only its own"
     );
 
-    // Run 3 after the hold is released: only the failed payout is paid again (same account).
+    // A pending bank-account change holds the payout; once the operator approves the new
+    // account, the failed transfer's hold ends by itself and run 3 pays only that payout,
+    // to the new account (新規コード 2).
+    let yid = w.p["yonaguni"].0.clone();
     ok(
         app.post_as(
-            &w.prep,
-            &format!("/api/v1/payout-holds/{}/release", s(&failed_hold["id"])),
+            &w.p["yonaguni"].1,
+            &format!("/api/v1/producers/{yid}/bank-account-change"),
+            &json!({"current_password": w.users["yonaguni"].password,
+                    "bank": bank("0187", "202", "ordinary", "7654321", "ヨナグニ　タロウ")}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let e = assert_error(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        409,
+        "nothing_to_pay",
+    )
+    .await;
+    assert!(e.to_string().contains("held"), "{e}");
+    ok(
+        app.post_as(
+            &w.op,
+            &format!("/api/v1/producers/{yid}/bank-account-change/approve"),
             &json!({}),
         )
         .await,
-        204,
+        200,
     )
     .await;
     let run3 = ok(
@@ -625,9 +652,73 @@ async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
     .await;
     let p3 = run3["payouts"].as_array().expect("payouts");
     assert_eq!(p3.len(), 1, "{run3}");
-    assert_eq!(p3[0]["producer_id"], w.p["yonaguni"].0.as_str());
+    assert_eq!(p3[0]["producer_id"], yid.as_str());
     assert_eq!(p3[0]["amount"], 3_500);
     assert_eq!(p3[0]["customer_code"], "0000030001");
+    assert_eq!(
+        (p3[0]["bank_code"].as_str(), p3[0]["branch_code"].as_str()),
+        (Some("0187"), Some("202"))
+    );
+    let active = ok(app.get_as(&w.prep, "/api/v1/payout-holds").await, 200).await;
+    assert!(
+        !active.to_string().contains(&yid),
+        "the failed transfer's hold ended: {active}"
+    );
+    let r3 = s(&run3["run"]["id"]);
+    ok(
+        app.post_as(
+            &w.appr,
+            &format!("/api/v1/payout-runs/{r3}/approve"),
+            &json!({"password": w.appr_user.password}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let r = app
+        .post_as(
+            &w.appr,
+            &format!("/api/v1/payout-runs/{r3}/zengin"),
+            &json!({}),
+        )
+        .await;
+    let f3 = r.bytes().await.expect("bytes").to_vec();
+    assert_eq!(f3.len(), 4 * 122);
+    assert_eq!(f3[122 + 90], b'2', "新規コード: the account changed");
+
+    // The fund's statement: 4,321 accrued in October, paid out in the current period.
+    let st = ok(
+        app.get_as(
+            &w.prep,
+            &format!("/api/v1/community-funds/{}/statement", w.fund),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(st["accrued_total"], 4_321);
+    assert_eq!(st["paid_out_total"], 4_321);
+    assert_eq!(st["balance"], 0);
+    assert_eq!(st["periods"][0]["starts_on"], "2026-10-01");
+    assert_eq!(st["periods"][0]["balance"], 4_321);
+    let r = app
+        .get_as(
+            &w.prep,
+            &format!(
+                "/api/v1/community-funds/{}/statement?format=csv&encoding=shift_jis",
+                w.fund
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let csv = encoding_rs::SHIFT_JIS
+        .decode(&r.bytes().await.expect("bytes"))
+        .0
+        .into_owned();
+    assert!(
+        csv.contains("竹富町まちづくり基金,2026-10-01,2026-10-31,closed,4321,0,4321"),
+        "{csv}"
+    );
 
     // Another tenant's finance sees none of it.
     let (_, global_admin) = app.user_with_token(Role::Admin).await;
@@ -965,4 +1056,205 @@ async fn a_killed_server_never_pays_anyone_twice(b: Backend) {
             assert_eq!(net(&tb, "producer_payable", &w.p[key].0), 0, "{fp} {key}");
         }
     }
+}
+
+db_test!(payout_pages, finance_pays_and_producers_see_it_on_pages);
+async fn finance_pays_and_producers_see_it_on_pages(b: Backend) {
+    use crate::manage_pages::{csrf_of, page_login};
+    let app = spawn_app(b).await;
+    let w = world(&app).await;
+    ok(
+        app.put_as(&w.prep, "/api/v1/bank-profile", &profile())
+            .await,
+        200,
+    )
+    .await;
+    let (pc, _) = page_login(&app, &w.prep_user.email, &w.prep_user.password).await;
+    let html = pc
+        .get(app.url("/finance/payout-runs"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("振込バッチを作成"), "{html}");
+    assert!(html.contains("係争中農園"), "the hold is listed: {html}");
+    let csrf = csrf_of(&html);
+    // A bad date is named beside its field, in Japanese; nothing is prepared.
+    let r = pc
+        .post(app.url("/finance/payout-runs"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("period_id", w.oct.as_str()),
+            ("transfer_date", "昨日"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("id=\"transfer_date-error\""), "{html}");
+    assert!(html.contains("明日以降の日付"), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payout_run").await, 0);
+    let r = pc
+        .post(app.url("/finance/payout-runs"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("period_id", w.oct.as_str()),
+            ("transfer_date", "2027-01-01"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let run_path = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_string();
+    let html = pc
+        .get(app.url(&run_path))
+        .send()
+        .await
+        .expect("run")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("id=\"four-eyes\""),
+        "the preparer gets no approve form: {html}"
+    );
+    assert!(html.contains("2027-01-04"));
+    assert!(html.contains("1,118,586"));
+    // The second person: a wrong password is named at its field; the right one approves.
+    let (ac, _) = page_login(&app, &w.appr_user.email, &w.appr_user.password).await;
+    let html = ac
+        .get(app.url(&run_path))
+        .send()
+        .await
+        .expect("run")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"approve-form\""), "{html}");
+    let csrf = csrf_of(&html);
+    let r = ac
+        .post(app.url(&format!("{run_path}/approve")))
+        .form(&[("csrf_token", csrf.as_str()), ("password", "wrong")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("id=\"password-error\"") && html.contains("パスワードが正しくありません"),
+        "{html}"
+    );
+    let r = ac
+        .post(app.url(&format!("{run_path}/approve")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("password", w.appr_user.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    // The file from the page is the golden one, again on the second click.
+    for _ in 0..2 {
+        let r = ac
+            .post(app.url(&format!("{run_path}/zengin")))
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        let golden: &[u8] = include_bytes!("../golden/zengin/api_run_crlf.txt");
+        let mut want = golden.to_vec();
+        // This run is number 1: 顧客コード1 0000010001…
+        for i in 0..5 {
+            let (from, to) = (
+                format!("00000200{:02}", i + 1),
+                format!("00000100{:02}", i + 1),
+            );
+            if let Some(at) = want.windows(10).position(|x| x == from.as_bytes()) {
+                want[at..at + 10].copy_from_slice(to.as_bytes());
+            }
+        }
+        assert_eq!(r.bytes().await.expect("bytes").to_vec(), want);
+    }
+    // The bank's result file, uploaded.
+    let results = RESULTS.replace("00000200", "00000100");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(sjis(&results)).file_name("kekka.csv"),
+        );
+    let r = ac
+        .post(app.url(&format!("{run_path}/results")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 303);
+    let back = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_string();
+    let html = ac
+        .get(app.url(&back))
+        .send()
+        .await
+        .expect("run")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("入金済み 4 件、不能 1 件"), "{html}");
+    assert!(html.contains("完了"));
+    // The producers' portal: the payout with its statement; the returned one is told to check.
+    let (sc, _) = page_login(&app, &w.users["shima"].email, &w.users["shima"].password).await;
+    let html = sc
+        .get(app.url("/portal/payouts"))
+        .send()
+        .await
+        .expect("portal")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("98,765 円") && html.contains("入金済み"),
+        "{html}"
+    );
+    assert!(
+        html.contains("/pdf"),
+        "the statement's PDF is linked: {html}"
+    );
+    let (yc, _) = page_login(
+        &app,
+        &w.users["yonaguni"].email,
+        &w.users["yonaguni"].password,
+    )
+    .await;
+    let html = yc
+        .get(app.url("/portal/payouts"))
+        .send()
+        .await
+        .expect("portal")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"returned\""), "{html}");
+    // Not for operators.
+    let (oc, _) = page_login(&app, &w.op_user.email, &w.op_user.password).await;
+    let r = oc
+        .get(app.url("/finance/payout-runs"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 403);
 }
