@@ -47,6 +47,7 @@ pub mod product_revision;
 pub mod receipt;
 pub mod receipt_line;
 pub mod receipt_photo;
+pub mod refund_account;
 pub mod reservation;
 pub mod reservation_line;
 pub mod sale_line;

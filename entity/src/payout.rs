@@ -13,7 +13,7 @@ pub struct Model {
     pub aggregator_id: Uuid,
     pub run_id: Uuid,
     pub period_id: Uuid,
-    /// `producer` or `fund`.
+    /// `producer`, `fund` or `refund`.
     pub kind: String,
     pub producer_id: Option<Uuid>,
     pub fund_id: Option<Uuid>,
@@ -36,6 +36,11 @@ pub struct Model {
     pub result_code: Option<String>,
     pub result_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// For a refund to a buyer: the order it refunds.
+    pub order_id: Option<Uuid>,
+    /// For a refund to a buyer: type, number and holder of the account, sealed like buyer
+    /// data (the plain columns then hold only bank and branch).
+    pub sealed_account: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -24,6 +24,7 @@ mod m20261206_000019_money;
 mod m20261206_000020_invoice_rules;
 mod m20261206_000021_statements;
 mod m20261207_000022_payouts;
+mod m20261207_000023_refund_payouts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_invoice_rules::Migration),
             Box::new(m20261206_000021_statements::Migration),
             Box::new(m20261207_000022_payouts::Migration),
+            Box::new(m20261207_000023_refund_payouts::Migration),
         ]
     }
 }

@@ -478,10 +478,12 @@ pub struct ApproveInput {
 pub struct PayoutView {
     pub id: Uuid,
     pub run_id: Uuid,
-    /// `producer` or `fund`.
+    /// `producer`, `fund` or `refund` (to a buyer).
     pub kind: String,
     pub producer_id: Option<Uuid>,
     pub fund_id: Option<Uuid>,
+    /// A refund: the order it pays back.
+    pub order_id: Option<Uuid>,
     pub amount: i64,
     pub bank_code: String,
     pub branch_code: String,
@@ -506,6 +508,8 @@ pub struct PayoutView {
 pub struct Skipped {
     pub producer_id: Option<Uuid>,
     pub fund_id: Option<Uuid>,
+    /// A refund owed on this order.
+    pub order_id: Option<Uuid>,
     pub amount: i64,
     /// `held`, `bank_change_pending`, `below_minimum` (carried over), `no_bank_account` or
     /// `bank_account_invalid`.

@@ -479,12 +479,21 @@ fn view_payout(
         kind: p.kind,
         producer_id: p.producer_id,
         fund_id: p.fund_id,
+        order_id: p.order_id,
         amount: p.amount,
         bank_code: p.bank_code,
         branch_code: p.branch_code,
         account_type: p.account_type,
-        account_number: p.account_number,
-        payee: p.holder_kana,
+        account_number: if p.sealed_account.is_some() {
+            "*******".into()
+        } else {
+            p.account_number
+        },
+        payee: if p.sealed_account.is_some() {
+            "(buyer)".into()
+        } else {
+            p.holder_kana
+        },
         customer_code: p.customer_code,
         status: p.status,
         result_code: p.result_code,
@@ -500,6 +509,9 @@ struct Candidate {
     kind: &'static str,
     producer_id: Option<Uuid>,
     fund_id: Option<Uuid>,
+    /// A refund: the order, and its account sealed.
+    order_id: Option<Uuid>,
+    sealed: Option<String>,
     account: AccountRef,
     amount: i64,
     bank_code: String,
@@ -682,6 +694,7 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
         let skip = |reason: &str| Skipped {
             producer_id: Some(pr.id),
             fund_id: None,
+            order_id: None,
             amount,
             reason: reason.into(),
         };
@@ -699,6 +712,8 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
                 kind: "producer",
                 producer_id: Some(pr.id),
                 fund_id: None,
+                order_id: None,
+                sealed: None,
                 account: AccountRef::payable(pr.id),
                 amount,
                 bank_code: pr.bank_code.clone(),
@@ -724,6 +739,7 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
         let skip = |reason: &str| Skipped {
             producer_id: None,
             fund_id: Some(f.id),
+            order_id: None,
             amount,
             reason: reason.into(),
         };
@@ -739,6 +755,8 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
                 kind: "fund",
                 producer_id: None,
                 fund_id: Some(f.id),
+                order_id: None,
+                sealed: None,
                 account: AccountRef::new(account::FUND_PAYABLE, f.id.to_string()),
                 amount,
                 bank_code: b.clone(),
@@ -749,6 +767,57 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
             }),
             (_, _, _, _, Some(Err(_))) => skipped.push(skip("bank_account_invalid")),
             _ => skipped.push(skip("no_bank_account")),
+        }
+    }
+    // Refunds owed to buyers of bank-transfer and cash-on-delivery orders, to the account
+    // staff entered (what the order still owes less refunds already on their way).
+    let mut on_the_way: HashMap<Uuid, i64> = HashMap::new();
+    for po in repo::payouts_where(
+        &txn,
+        agg,
+        Condition::all()
+            .add(payout::Column::Kind.eq("refund"))
+            .add(payout::Column::Status.eq(PENDING)),
+        ALL,
+    )
+    .await?
+    {
+        if let Some(o) = po.order_id {
+            *on_the_way.entry(o).or_default() += po.amount;
+        }
+    }
+    for owed in crate::orders::refunds::owed(app, &txn, agg).await? {
+        let o = &owed.order;
+        let amount = o.refund_owed - on_the_way.get(&o.id).copied().unwrap_or(0);
+        if amount <= 0 {
+            continue;
+        }
+        let skip = |reason: &str| Skipped {
+            producer_id: None,
+            fund_id: None,
+            order_id: Some(o.id),
+            amount,
+            reason: reason.into(),
+        };
+        match owed.account {
+            None => skipped.push(skip("no_bank_account")),
+            Some((ra, b)) => match zengin::payee_name(&b.holder_kana) {
+                Ok(payee) => candidates.push(Candidate {
+                    kind: "refund",
+                    producer_id: None,
+                    fund_id: None,
+                    order_id: Some(o.id),
+                    sealed: Some(ra.sealed.clone()),
+                    account: AccountRef::new(account::REFUNDS_OWED, ""),
+                    amount,
+                    bank_code: b.bank_code.clone(),
+                    branch_code: b.branch_code.clone(),
+                    account_type: type_code(&b.account_type),
+                    account_number: b.account_number.clone(),
+                    payee,
+                }),
+                Err(_) => skipped.push(skip("bank_account_invalid")),
+            },
         }
     }
     if candidates.is_empty() {
@@ -806,6 +875,7 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
         let id = core::new_id();
         let payee_id = c.producer_id.or(c.fund_id);
         let new_code = match payee_id.and_then(|u| last.get(&u)) {
+            _ if c.kind == "refund" => '1',
             None => '1',
             Some(l)
                 if (&l.bank_code, &l.branch_code, &l.account_number)
@@ -829,7 +899,7 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
                 kind: kind::PAYOUT,
                 source_ref: format!("payout:{id}"),
                 occurred_on: today,
-                order_id: None,
+                order_id: c.order_id,
                 producer_id: c.producer_id,
                 memo: format!("payout run {number}"),
                 created_by: Some(actor.user_id),
@@ -854,8 +924,17 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
             bank_code: Set(c.bank_code),
             branch_code: Set(c.branch_code),
             account_type: Set(c.account_type.to_string()),
-            account_number: Set(c.account_number),
-            holder_kana: Set(c.payee),
+            // A buyer's account and name stay sealed (below); bank and branch are not personal.
+            account_number: Set(if c.sealed.is_some() {
+                String::new()
+            } else {
+                c.account_number
+            }),
+            holder_kana: Set(if c.sealed.is_some() {
+                String::new()
+            } else {
+                c.payee
+            }),
             new_code: Set(new_code.to_string()),
             customer_code: Set(format!("{number:06}{:04}", i + 1)),
             status: Set(PENDING.into()),
@@ -865,6 +944,8 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
             result_code: Set(None),
             result_at: Set(None),
             created_at: Set(now),
+            order_id: Set(c.order_id),
+            sealed_account: Set(c.sealed),
         });
     }
     repo::insert_payouts(&txn, rows).await?;
@@ -1075,10 +1156,11 @@ async fn reverse(
     result: Option<&str>,
     actor: &Actor,
 ) -> ApiResult<bool> {
-    let back = match (po.producer_id, po.fund_id) {
-        (Some(p), _) => AccountRef::payable(p),
-        (None, Some(f)) => AccountRef::new(account::FUND_PAYABLE, f.to_string()),
-        (None, None) => return Ok(false),
+    let back = match (po.producer_id, po.fund_id, po.order_id) {
+        (Some(p), _, _) => AccountRef::payable(p),
+        (None, Some(f), _) => AccountRef::new(account::FUND_PAYABLE, f.to_string()),
+        (None, None, Some(_)) => AccountRef::new(account::REFUNDS_OWED, ""),
+        (None, None, None) => return Ok(false),
     };
     let mut legs = Legs::default();
     legs.debit(AccountRef::new(IN_TRANSIT, ""), po.amount, po.producer_id);
@@ -1091,7 +1173,7 @@ async fn reverse(
             kind,
             source_ref: format!("{kind}:{}", po.id),
             occurred_on: core::today_jst(),
-            order_id: None,
+            order_id: po.order_id,
             producer_id: po.producer_id,
             memo: format!("payout {} {status}", po.customer_code),
             created_by: Some(actor.user_id),
@@ -1183,22 +1265,31 @@ pub async fn export(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<(Strin
         account_number: profile.account_number.clone(),
     };
     let transfer_kind = profile.transfer_kind.chars().next().unwrap_or('7');
-    let transfers: Vec<zengin::Transfer> = payouts
-        .iter()
-        .map(|p| zengin::Transfer {
+    let mut transfers = Vec::with_capacity(payouts.len());
+    for p in &payouts {
+        // A buyer's refund account is opened only here, to write the file.
+        let (account_number, payee) = match &p.sealed_account {
+            Some(sealed) => {
+                let b = crate::orders::refunds::open(app, sealed)?;
+                let payee = zengin::payee_name(&b.holder_kana).unwrap_or_default();
+                (b.account_number, payee)
+            }
+            None => (p.account_number.clone(), p.holder_kana.clone()),
+        };
+        transfers.push(zengin::Transfer {
             bank_code: p.bank_code.clone(),
             bank_name: String::new(),
             branch_code: p.branch_code.clone(),
             branch_name: String::new(),
             account_type: p.account_type.chars().next().unwrap_or('1'),
-            account_number: p.account_number.clone(),
-            payee: p.holder_kana.clone(),
+            account_number,
+            payee,
             amount: p.amount,
             new_code: p.new_code.chars().next().unwrap_or('0'),
             customer_code: p.customer_code.clone(),
             transfer_kind,
-        })
-        .collect();
+        });
+    }
     let lb = zengin::LineBreak::parse(&profile.line_break).unwrap_or(zengin::LineBreak::Crlf);
     let bytes = zengin::file(&requester, r.transfer_date, &transfers, lb).map_err(|e| {
         ApiError::Unprocessable {
@@ -1456,9 +1547,22 @@ pub async fn import_results(
                 if let Some(p) = po.producer_id {
                     paid_producers.push((p, po.amount));
                 }
+                if let Some(o) = po.order_id {
+                    crate::orders::refunds::paid_by_payout(
+                        app,
+                        &txn,
+                        o,
+                        po.amount,
+                        &format!("payout:{}", po.id),
+                    )
+                    .await?;
+                }
             }
         } else if reverse(app, &txn, po, kind::FAILED, "failed", Some(&l.value), actor).await? {
             s.failed += 1;
+            if let Some(o) = po.order_id {
+                crate::orders::refunds::account_failed(&txn, o).await?;
+            }
             if let Some(p) = po.producer_id {
                 insert_hold(
                     &txn,

@@ -113,6 +113,10 @@ pub struct OrderRefunded {
     pub order_id: Uuid,
     pub amount: i64,
     pub key: String,
+    /// Paid back by bank transfer in a payout run (the money area booked it already), not by
+    /// the card provider.
+    #[serde(default)]
+    pub via_payout: bool,
 }
 order_event!(OrderRefunded, "orders.refunded");
 

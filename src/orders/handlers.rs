@@ -148,3 +148,38 @@ pub async fn put_sold_notice(
     sales::set_notice(&app, &actor, &body.0.sold_notice).await?;
     Ok(HttpResponse::Ok().json(body.0))
 }
+
+/// The account a buyer gave for the refund of a bank-transfer or cash-on-delivery order, as
+/// staff see it (bank, branch, type and the last digits).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/refund-account", tag = "orders",
+    params(("id" = Uuid, Path, description = "order id")),
+    responses((status = 200, body = super::refunds::RefundAccountView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_refund_account(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(super::refunds::account(&app, &actor, id.into_inner()).await?))
+}
+
+/// Enters (or replaces) the account a buyer gave for the refund of a bank-transfer or
+/// cash-on-delivery order: sealed like other buyer data, paid in the next payout run.
+#[utoipa::path(put, path = "/api/v1/orders/{id}/refund-account", tag = "orders",
+    params(("id" = Uuid, Path, description = "order id")),
+    request_body = crate::producers::dto::BankRequest,
+    responses((status = 200, body = super::refunds::RefundAccountView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`refund_not_by_transfer`, `no_refund_owed`"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn put_refund_account(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<crate::producers::dto::BankRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .json(super::refunds::set_account(&app, &actor, id.into_inner(), body.0).await?))
+}

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod placement;
 pub mod privacy;
 pub mod receipt;
+pub mod refunds;
 pub mod repo;
 pub mod returns;
 pub mod sales;
@@ -36,6 +37,16 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/orders/{id}", handlers::get_order),
         route!(POST, "/api/v1/orders/{id}/mark-paid", handlers::mark_paid),
         route!(POST, "/api/v1/orders/{id}/cancel", handlers::cancel_order),
+        route!(
+            GET,
+            "/api/v1/orders/{id}/refund-account",
+            handlers::get_refund_account
+        ),
+        route!(
+            PUT,
+            "/api/v1/orders/{id}/refund-account",
+            handlers::put_refund_account
+        ),
         route!(
             POST,
             "/api/v1/fulfilment/pick-list",
@@ -85,6 +96,8 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::get_order,
     handlers::mark_paid,
     handlers::cancel_order,
+    handlers::get_refund_account,
+    handlers::put_refund_account,
     fulfilment_handlers::pick_list,
     fulfilment_handlers::packing_list,
     fulfilment_handlers::pack,

@@ -243,3 +243,71 @@ pub async fn update_returns(
 ) -> Result<u64, DbErr> {
     crate::db::update_where::<order_return::Entity>(db, sets, cond).await
 }
+
+/// Writes order `row.order_id`'s refund account (replacing an earlier one).
+///
+/// # Errors
+/// Database failure.
+pub async fn save_refund_account(
+    db: &impl ConnectionTrait,
+    row: entity::refund_account::ActiveModel,
+) -> Result<entity::refund_account::Model, DbErr> {
+    if let sea_orm::ActiveValue::Set(id) = &row.order_id {
+        entity::refund_account::Entity::delete_by_id(*id)
+            .exec(db)
+            .await?;
+    }
+    row.insert(db).await
+}
+
+/// Order `id`'s refund account.
+///
+/// # Errors
+/// Database failure.
+pub async fn refund_account(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<entity::refund_account::Model>, DbErr> {
+    entity::refund_account::Entity::find_by_id(id).one(db).await
+}
+
+/// The refund accounts of the orders `ids`.
+///
+/// # Errors
+/// Database failure.
+pub async fn refund_accounts(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<Vec<entity::refund_account::Model>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            entity::refund_account::Entity::find()
+                .filter(entity::refund_account::Column::OrderId.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Marks order `id`'s refund account as returned by the bank.
+///
+/// # Errors
+/// Database failure.
+pub async fn fail_refund_account(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    crate::db::update_where::<entity::refund_account::Entity>(
+        db,
+        vec![(
+            entity::refund_account::Column::FailedAt,
+            sea_orm::sea_query::Expr::value(at),
+        )],
+        Condition::all().add(entity::refund_account::Column::OrderId.eq(id)),
+    )
+    .await
+    .map(|_| ())
+}

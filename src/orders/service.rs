@@ -679,6 +679,7 @@ pub async fn record_card_refund(
             order_id,
             amount,
             key: key.to_string(),
+            via_payout: false,
         },
     )
     .await?;

@@ -403,7 +403,7 @@ async fn run_view(
                             }
                         })
                         .unwrap_or_default(),
-                    _ => String::new(),
+                    _ => cx.t.get("payout.refund_to_buyer").to_string(),
                 };
                 PayoutRow {
                     payee: format!("{who}（{}）", p.payee),

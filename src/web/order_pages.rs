@@ -229,9 +229,10 @@ pub async fn detail_page(
 }
 
 /// Runs one step on an order from its page: `mark-paid`, `pick`, `pack`, `tracking` (with
-/// `seq` and `tracking_number`), `delivered` or `cancel` (with `reason`).
+/// `seq` and `tracking_number`), `delivered`, `cancel` (with `reason`) or `refund-account`
+/// (the buyer's bank account for a refund by transfer).
 #[utoipa::path(post, path = "/operator/orders/{id}/{action}", tag = "pages",
-    params(("id" = Uuid, Path, description = "order id"), ("action" = String, Path, description = "mark-paid, pick, pack, tracking, delivered or cancel")),
+    params(("id" = Uuid, Path, description = "order id"), ("action" = String, Path, description = "mark-paid, pick, pack, tracking, delivered, cancel or refund-account")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "back to the order (with the problem when refused)"), (status = 403, description = "HTML"), (status = 404, description = "HTML")))]
 pub async fn action_submit(
@@ -263,6 +264,23 @@ pub async fn action_submit(
         "cancel" => orders::cancel(&app, &actor, id, &field("reason"))
             .await
             .map(|_| ()),
+        "refund-account" => crate::orders::refunds::set_account(
+            &app,
+            &actor,
+            id,
+            crate::producers::dto::BankRequest {
+                kind: field("kind"),
+                bank_code: field("bank_code"),
+                branch_code: field("branch_code"),
+                account_type: field("account_type"),
+                account_number: field("account_number"),
+                jp_symbol: field("jp_symbol"),
+                jp_number: field("jp_number"),
+                holder_kana: field("holder_kana"),
+            },
+        )
+        .await
+        .map(|_| ()),
         _ => Err(ApiError::NotFound),
     };
     let cx = ctx(&req, Some(&actor.locale));

@@ -1258,3 +1258,205 @@ async fn finance_pays_and_producers_see_it_on_pages(b: Backend) {
         .expect("page");
     assert_eq!(r.status(), 403);
 }
+
+db_test!(payout_refunds, refunds_owed_to_buyers_go_out_in_the_runs);
+async fn refunds_owed_to_buyers_go_out_in_the_runs(b: Backend) {
+    let app = spawn_app(b).await;
+    let w = world(&app).await;
+    ok(
+        app.put_as(&w.prep, "/api/v1/bank-profile", &profile())
+            .await,
+        200,
+    )
+    .await;
+    // A bank-transfer order paid, then cancelled: the buyer is owed it all back.
+    let g = crate::fulfilment::goods(&app).await;
+    let o = crate::shop::order(
+        &app,
+        &crate::fulfilment::gift_cart(&g, "bank_transfer"),
+        "r-1",
+    )
+    .await;
+    let oid = s(&o["id"]);
+    ok(
+        app.post_as(
+            &g.op,
+            &format!("/api/v1/orders/{oid}/mark-paid"),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(
+        app.post_as(
+            &g.op,
+            &format!("/api/v1/orders/{oid}/cancel"),
+            &json!({"reason": "お客様都合"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let order = ok(
+        app.get_as(&g.op, &format!("/api/v1/orders/{oid}")).await,
+        200,
+    )
+    .await;
+    let owed = order["refund_owed"].as_i64().expect("owed");
+    assert!(owed > 0, "{order}");
+    let prepare = json!({"period_id": w.oct, "transfer_date": "2027-01-01"});
+    // Without the buyer's account the refund is left out (and listed).
+    let r1 = ok(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        201,
+    )
+    .await;
+    assert!(
+        r1["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|x| x["order_id"] == oid.as_str() && x["reason"] == "no_bank_account"),
+        "{r1}"
+    );
+    ok(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/payout-runs/{}/cancel", s(&r1["run"]["id"])),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // Staff enter it: bad fields named, a producer refused; then sealed.
+    let path = format!("/api/v1/orders/{oid}/refund-account");
+    let e = assert_error(
+        app.put_as(&g.op, &path, &bank("12", "3", "ordinary", "x", "山田"))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for f in ["bank_code", "branch_code", "account_number"] {
+        assert!(e.to_string().contains(f), "{f}: {e}");
+    }
+    assert_error(
+        app.put_as(
+            &w.p["shima"].1,
+            &path,
+            &bank("0187", "201", "ordinary", "7777777", "ヒガ ジロウ"),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let v = ok(
+        app.put_as(
+            &g.op,
+            &path,
+            &bank("0187", "201", "ordinary", "7777777", "ヒガ ジロウ"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["account_number"], "****777");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM refund_account WHERE sealed LIKE '%7777777%' OR sealed LIKE '%ﾋｶﾞ%'")
+            .await,
+        0,
+        "sealed at rest"
+    );
+    // The run pays it back.
+    let run = ok(
+        app.post_as(&w.prep, "/api/v1/payout-runs", &prepare).await,
+        201,
+    )
+    .await;
+    let rid = s(&run["run"]["id"]);
+    let refund = run["payouts"]
+        .as_array()
+        .expect("payouts")
+        .iter()
+        .find(|p| p["kind"] == "refund")
+        .expect("a refund payout")
+        .clone();
+    assert_eq!(refund["amount"].as_i64(), Some(owed));
+    assert_eq!(refund["order_id"], oid.as_str());
+    assert!(!refund.to_string().contains("7777777"), "{refund}");
+    ok(
+        app.post_as(
+            &w.appr,
+            &format!("/api/v1/payout-runs/{rid}/approve"),
+            &json!({"password": w.appr_user.password}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let r = app
+        .post_as(
+            &w.appr,
+            &format!("/api/v1/payout-runs/{rid}/zengin"),
+            &json!({}),
+        )
+        .await;
+    let file = encoding_rs::SHIFT_JIS
+        .decode(&r.bytes().await.expect("bytes"))
+        .0
+        .into_owned();
+    let line = file
+        .split("\r\n")
+        .find(|l| l.contains(refund["customer_code"].as_str().unwrap_or("?")))
+        .expect("the refund's data record")
+        .to_string();
+    assert!(line.starts_with("20187"), "{line}");
+    assert!(line.contains("7777777ﾋｶﾞ ｼﾞﾛｳ"), "{line}");
+    assert!(line.contains(&format!("{owed:010}1")), "{line}");
+    let codes: Vec<String> = run["payouts"]
+        .as_array()
+        .expect("payouts")
+        .iter()
+        .map(|p| format!("{},x,0", s(&p["customer_code"])))
+        .collect();
+    let results = format!("顧客コード1,受取人,結果\r\n{}\r\n", codes.join("\r\n"));
+    ok(
+        post_csv(
+            &app,
+            &w.appr,
+            &format!("/api/v1/payout-runs/{rid}/results"),
+            sjis(&results),
+        )
+        .await,
+        200,
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let order = ok(
+        app.get_as(&g.op, &format!("/api/v1/orders/{oid}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(order["refund_owed"], 0, "{order}");
+    assert_eq!(order["refunded_total"].as_i64(), Some(owed));
+    assert_eq!(order["payment_status"], "refunded");
+    let tb = trial_balance(&app, &w.prep).await;
+    balanced(&tb);
+    assert_eq!(
+        net(&tb, "refunds_owed", ""),
+        0,
+        "owed, then paid by the run once"
+    );
+    assert_eq!(net(&tb, "payouts_in_transit", ""), 0);
+    // The refund's transfer is not booked a second time as a card refund.
+    assert_eq!(net(&tb, "settlement.card", ""), 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE payload LIKE '%7777777%'")
+            .await,
+        0
+    );
+}

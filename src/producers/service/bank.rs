@@ -31,7 +31,7 @@ pub struct BankInput {
     pub holder_kana: String,
 }
 
-pub(super) fn account_type_name(t: AccountType) -> &'static str {
+pub fn account_type_name(t: AccountType) -> &'static str {
     match t {
         AccountType::Ordinary => "ordinary",
         AccountType::Current => "current",
@@ -39,7 +39,7 @@ pub(super) fn account_type_name(t: AccountType) -> &'static str {
     }
 }
 
-pub(super) fn parse_bank(b: &BankInput, errors: &mut Vec<(String, String)>) -> Option<BankAccount> {
+pub fn parse_bank(b: &BankInput, errors: &mut Vec<(String, String)>) -> Option<BankAccount> {
     let res = match b.kind.as_str() {
         "japan_post" => BankAccount::japan_post(&b.jp_symbol, &b.jp_number, &b.holder_kana),
         "bank" | "" => {

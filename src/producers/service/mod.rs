@@ -13,7 +13,6 @@ pub use closures::*;
 pub use registration::*;
 pub use review::*;
 
-use bank::{account_type_name, parse_bank};
 use registration::find_island;
 use review::{find_in_scope, scope};
 
