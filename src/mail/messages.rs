@@ -99,6 +99,20 @@ pub enum EmailMessage {
         transfer_date: String,
         link: String,
     },
+    /// To a producer: the bank returned a payout (the account needs checking).
+    PayoutReturned {
+        display_name: String,
+        amount: i64,
+        link: String,
+    },
+    /// To a producer: a period was closed and its statement is ready.
+    StatementReady {
+        display_name: String,
+        number: String,
+        period: String,
+        net_payable: i64,
+        link: String,
+    },
     /// Something about a sales channel needs an operator: `alert` is `auth_failed` (the
     /// channel refused our credentials; syncing stopped), `expires` (credentials expire in
     /// `days` days; 0 = today).
@@ -250,6 +264,8 @@ impl EmailMessage {
             Self::ProductStatusChanged { .. } => "product_status_changed",
             Self::StockLoss { .. } => "stock_loss",
             Self::PayoutPaid { .. } => "payout_paid",
+            Self::PayoutReturned { .. } => "payout_returned",
+            Self::StatementReady { .. } => "statement_ready",
             Self::ChannelAlert { .. } => "channel_alert",
             Self::LotDateAlert { .. } => "lot_date_alert",
             Self::LowStock { .. } => "low_stock",
@@ -356,6 +372,38 @@ impl EmailMessage {
                 detail,
                 link,
             ),
+            Self::PayoutReturned {
+                display_name,
+                amount,
+                link,
+            } => Notice {
+                subject: text(locale, "mail.payout_returned.subject"),
+                greeting: greeting(locale, display_name),
+                paragraphs: vec![locale.fill(
+                    "mail.payout_returned.body",
+                    &[("amount", &crate::core::money::grouped(*amount))],
+                )],
+                link: Some((text(locale, "mail.payout_returned.link"), link.clone())),
+            },
+            Self::StatementReady {
+                display_name,
+                number,
+                period,
+                net_payable,
+                link,
+            } => Notice {
+                subject: locale.fill("mail.statement_ready.subject", &[("period", period)]),
+                greeting: greeting(locale, display_name),
+                paragraphs: vec![locale.fill(
+                    "mail.statement_ready.body",
+                    &[
+                        ("number", number),
+                        ("period", period),
+                        ("amount", &crate::core::money::grouped(*net_payable)),
+                    ],
+                )],
+                link: Some((text(locale, "mail.statement_ready.link"), link.clone())),
+            },
             Self::PayoutPaid {
                 display_name,
                 amount,

@@ -1564,6 +1564,18 @@ pub async fn import_results(
                 crate::orders::refunds::account_failed(&txn, o).await?;
             }
             if let Some(p) = po.producer_id {
+                notify_producer(
+                    app,
+                    &txn,
+                    p,
+                    &format!("payout-returned:{}", po.id),
+                    |display_name, base| crate::mail::messages::EmailMessage::PayoutReturned {
+                        display_name,
+                        amount: po.amount,
+                        link: format!("{base}/portal/profile"),
+                    },
+                )
+                .await?;
                 insert_hold(
                     &txn,
                     agg,
@@ -1627,6 +1639,33 @@ async fn notify_paid(
     amount: i64,
     run: &payout_run::Model,
 ) -> ApiResult<()> {
+    notify_producer(
+        app,
+        db,
+        producer,
+        &format!("payout-paid:{}:{producer}", run.id),
+        |display_name, base| crate::mail::messages::EmailMessage::PayoutPaid {
+            display_name,
+            amount,
+            transfer_date: run.transfer_date.to_string(),
+            link: format!("{base}/portal/payouts"),
+        },
+    )
+    .await
+}
+
+/// Emails each active user of `producer` the message `message` builds (from the user's name
+/// and the base URL), once per `event` and user.
+///
+/// # Errors
+/// Database failure.
+pub async fn notify_producer(
+    app: &AppState,
+    db: &impl ConnectionTrait,
+    producer: Uuid,
+    event: &str,
+    message: impl Fn(String, &str) -> crate::mail::messages::EmailMessage,
+) -> ApiResult<()> {
     let users = crate::auth::repo::users_where(
         db,
         Condition::all()
@@ -1640,13 +1679,8 @@ async fn notify_paid(
         crate::auth::service::enqueue_mail(
             db,
             u,
-            &format!("payout-paid:{}:{producer}", run.id),
-            crate::mail::messages::EmailMessage::PayoutPaid {
-                display_name: u.display_name.clone(),
-                amount,
-                transfer_date: run.transfer_date.to_string(),
-                link: format!("{base}/portal/payouts"),
-            },
+            &format!("{event}:{}", u.id),
+            message(u.display_name.clone(), base),
         )
         .await?;
     }

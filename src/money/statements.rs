@@ -166,6 +166,43 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
         rows.push(st);
     }
     let n = rows.len();
+    // Each producer's users are told its statement is ready (in their language, once each).
+    let users = crate::auth::repo::users_where(
+        &txn,
+        Condition::all()
+            .add(entity::app_user::Column::ProducerId.is_in(producers.clone()))
+            .add(entity::app_user::Column::Active.eq(true)),
+        1_000_000,
+    )
+    .await?;
+    let period_label = p.starts_on.format("%Y-%m").to_string();
+    let base = app
+        .settings
+        .server
+        .base_url
+        .trim_end_matches('/')
+        .to_string();
+    for st in &rows {
+        let (Set(pid), Set(number), Set(net)) = (&st.producer_id, &st.number, &st.net_payable)
+        else {
+            continue;
+        };
+        for u in users.iter().filter(|u| u.producer_id == Some(*pid)) {
+            crate::auth::service::enqueue_mail(
+                &txn,
+                u,
+                &format!("statement-ready:{}:{}", p.id, u.id),
+                crate::mail::messages::EmailMessage::StatementReady {
+                    display_name: u.display_name.clone(),
+                    number: number.clone(),
+                    period: period_label.clone(),
+                    net_payable: *net,
+                    link: format!("{base}/portal/payouts"),
+                },
+            )
+            .await?;
+        }
+    }
     repo::insert_statements(&txn, rows).await?;
     if !repo::close_period(&txn, p.id, actor.user_id, core::now()).await? {
         return Err(refuse(

@@ -78,6 +78,14 @@ pub fn routes() -> Vec<RouteSpec> {
             money_pages::run_action_submit
         ),
         route!(POST, "/finance/payout-holds", money_pages::hold_submit),
+        route!(GET, "/finance/periods", money_pages::periods_page),
+        route!(GET, "/finance/periods/{id}", money_pages::period_page),
+        route!(
+            POST,
+            "/finance/periods/{id}/close",
+            money_pages::close_submit
+        ),
+        route!(GET, "/finance/funds/{id}", money_pages::fund_page),
         route!(
             POST,
             "/finance/payout-holds/{id}/release",
@@ -304,6 +312,10 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     money_pages::run_action_submit,
     money_pages::hold_submit,
     money_pages::release_hold_submit,
+    money_pages::periods_page,
+    money_pages::period_page,
+    money_pages::close_submit,
+    money_pages::fund_page,
 ))]
 pub struct Api;
 

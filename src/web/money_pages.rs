@@ -649,3 +649,317 @@ pub async fn portal_page(
     };
     cx.respond(StatusCode::OK, page.render())
 }
+
+/// One period in the list.
+struct PeriodRow {
+    id: Uuid,
+    label: String,
+    status_label: &'static str,
+    closable: bool,
+}
+
+#[derive(Template)]
+#[template(
+    config = "src/askama.toml",
+    path = "web/templates/finance_periods.html"
+)]
+struct PeriodsPage {
+    c: Chrome,
+    periods: Vec<PeriodRow>,
+    funds: Vec<(Uuid, String)>,
+    errors: FieldErrors,
+}
+
+/// One island's bar in the chart of payables.
+struct Bar {
+    name: String,
+    amount: String,
+    producers: usize,
+    /// Width in per mille of the largest bar.
+    width: i64,
+    y: i64,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/finance_period.html")]
+struct PeriodPage {
+    c: Chrome,
+    label: String,
+    status_label: &'static str,
+    statements: usize,
+    payable_total: String,
+    bars: Vec<Bar>,
+    chart_height: i64,
+    /// (code, subject, debit, credit, net)
+    accounts: Vec<(String, String, String, String, String)>,
+    balanced: bool,
+    total_debit: String,
+    total_credit: String,
+}
+
+async fn periods_view(
+    app: &AppState,
+    req: &HttpRequest,
+    actor: &Actor,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> HttpResponse {
+    let cx = ctx(req, Some(&actor.locale));
+    let ja = cx.t.lang() == "ja";
+    let built = async {
+        let periods = reports::periods(app, actor).await?;
+        let funds = crate::money::fee_rules::funds(app, actor).await?;
+        Ok::<_, ApiError>((periods, funds))
+    }
+    .await;
+    let (periods, funds) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(req, &e),
+    };
+    let today = core::today_jst();
+    let page = PeriodsPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        periods: periods
+            .into_iter()
+            .map(|p| PeriodRow {
+                id: p.id,
+                label: format!("{} – {}", p.starts_on, p.ends_on),
+                status_label: cx.t.label("period.status", &p.status),
+                closable: p.status == "open" && p.ends_on < today,
+            })
+            .collect(),
+        funds: funds
+            .into_iter()
+            .map(|f| (f.id, if ja { f.name_ja } else { f.name_en }))
+            .collect(),
+        errors,
+    };
+    cx.respond(status, page.render())
+}
+
+/// Settlement periods with their close buttons, and the community funds (finance).
+#[utoipa::path(get, path = "/finance/periods", tag = "pages",
+    responses((status = 200, description = "periods", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login"),
+        (status = 403, description = "not finance", content_type = "text/html")))]
+pub async fn periods_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+) -> HttpResponse {
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    periods_view(&app, &req, &actor, FieldErrors::default(), StatusCode::OK).await
+}
+
+/// Closes a period from its button (statements written, producers emailed).
+#[utoipa::path(post, path = "/finance/periods/{id}/close", tag = "pages",
+    params(("id" = Uuid, Path, description = "period id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "to the period's summary"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 404, description = "unknown", content_type = "text/html"),
+        (status = 422, description = "page with the error", content_type = "text/html")))]
+pub async fn close_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    form: SignedForm,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    let actor = form.actor;
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let id = id.into_inner();
+    let cx = ctx(&req, Some(&actor.locale));
+    match statements::close(&app, &actor, id).await {
+        Ok(_) => cx.redirect(&format!("/finance/periods/{id}")).finish(),
+        Err(e) => match form_errors(&cx, &e) {
+            Some(errors) => {
+                periods_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            None => error_page(&req, &e),
+        },
+    }
+}
+
+/// A period's summary: statements, the payables per island as a chart, and its trial balance.
+#[utoipa::path(get, path = "/finance/periods/{id}", tag = "pages",
+    params(("id" = Uuid, Path, description = "period id")),
+    responses((status = 200, description = "the period", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login"),
+        (status = 403, description = "not finance", content_type = "text/html"),
+        (status = 404, description = "unknown", content_type = "text/html")))]
+pub async fn period_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let id = id.into_inner();
+    let cx = ctx(&req, Some(&actor.locale));
+    let ja = cx.t.lang() == "ja";
+    let agg = actor.aggregator_id.unwrap_or_default();
+    let built = async {
+        let periods = reports::periods(&app, &actor).await?;
+        let p = periods
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(ApiError::NotFound)?;
+        let sts = statements::list(&app, &actor, Some(id)).await?;
+        let producers = crate::producers::repo::producers_where(
+            &app.db,
+            sea_orm::Condition::all().add(sea_orm::ColumnTrait::eq(
+                &entity::producer::Column::AggregatorId,
+                agg,
+            )),
+            100_000,
+        )
+        .await?;
+        let islands = crate::reference::service::islands(&app.db, None).await?;
+        let tb = reports::trial_balance(&app, &actor, Some(id)).await?;
+        Ok::<_, ApiError>((p, sts, producers, islands, tb))
+    }
+    .await;
+    let (p, sts, producers, islands, tb) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(&req, &e),
+    };
+    let island_of: HashMap<Uuid, Option<String>> = producers
+        .into_iter()
+        .map(|p| (p.id, p.island_code))
+        .collect();
+    let mut per: std::collections::BTreeMap<String, (i64, usize)> = Default::default();
+    for st in &sts {
+        let code = island_of
+            .get(&st.producer_id)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        let e = per.entry(code).or_default();
+        e.0 += st.net_payable;
+        e.1 += 1;
+    }
+    let name = |code: &str| {
+        islands
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| {
+                if ja {
+                    i.name_ja.clone()
+                } else {
+                    i.name_en.clone()
+                }
+            })
+            .unwrap_or_else(|| cx.t.get("period.mainland").to_string())
+    };
+    let mut rows: Vec<(String, i64, usize)> = per
+        .into_iter()
+        .map(|(c, (a, n))| (name(&c), a, n))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    let bars: Vec<Bar> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (n, a, c))| Bar {
+            name: n.clone(),
+            amount: grouped(*a),
+            producers: *c,
+            width: (a.max(&0) * 1000 / max).max(1),
+            y: i64::try_from(i).unwrap_or(0) * 28,
+        })
+        .collect();
+    let page = PeriodPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        label: format!("{} – {}", p.starts_on, p.ends_on),
+        status_label: cx.t.label("period.status", &p.status),
+        statements: sts.len(),
+        payable_total: grouped(sts.iter().map(|s| s.net_payable).sum()),
+        chart_height: i64::try_from(bars.len()).unwrap_or(0) * 28 + 4,
+        bars,
+        accounts: tb
+            .accounts
+            .iter()
+            .filter(|a| a.debit != 0 || a.credit != 0)
+            .map(|a| {
+                (
+                    a.code.clone(),
+                    a.subject.clone(),
+                    grouped(a.debit),
+                    grouped(a.credit),
+                    grouped(a.net),
+                )
+            })
+            .collect(),
+        balanced: tb.balanced,
+        total_debit: grouped(tb.total_debit),
+        total_credit: grouped(tb.total_credit),
+    };
+    cx.respond(StatusCode::OK, page.render())
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/finance_fund.html")]
+struct FundPage {
+    c: Chrome,
+    id: Uuid,
+    name: String,
+    /// (period, status, accrued, paid out, balance)
+    rows: Vec<(String, &'static str, String, String, String)>,
+    accrued: String,
+    paid_out: String,
+    balance: String,
+}
+
+/// A community fund's statement: per period the shares accrued, paid out and owed.
+#[utoipa::path(get, path = "/finance/funds/{id}", tag = "pages",
+    params(("id" = Uuid, Path, description = "fund id")),
+    responses((status = 200, description = "the fund's statement", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login"),
+        (status = 403, description = "not finance", content_type = "text/html"),
+        (status = 404, description = "unknown", content_type = "text/html")))]
+pub async fn fund_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+    id: web::Path<Uuid>,
+) -> HttpResponse {
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let st = match payouts::fund_statement(&app, &actor, id.into_inner()).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&req, &e),
+    };
+    let page = FundPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        id: st.fund_id,
+        name: if cx.t.lang() == "ja" {
+            st.name_ja.clone()
+        } else {
+            st.name_en.clone()
+        },
+        rows: st
+            .periods
+            .iter()
+            .map(|p| {
+                (
+                    format!("{} – {}", p.starts_on, p.ends_on),
+                    cx.t.label("period.status", &p.status),
+                    grouped(p.accrued),
+                    grouped(p.paid_out),
+                    grouped(p.balance),
+                )
+            })
+            .collect(),
+        accrued: grouped(st.accrued_total),
+        paid_out: grouped(st.paid_out_total),
+        balance: grouped(st.balance),
+    };
+    cx.respond(StatusCode::OK, page.render())
+}

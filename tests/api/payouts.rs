@@ -607,6 +607,14 @@ async fn a_run_pays_each_payee_once_by_a_zengin_file(b: Backend) {
             .any(|m| m.subject.contains("お支払い") && m.text.contains("98,765")),
         "payout email"
     );
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.to == w.users["yonaguni"].email
+                && m.subject.contains("戻りました")
+                && m.text.contains("3,500")),
+        "the producer whose transfer came back is told to check its account"
+    );
     let theirs = ok(app.get_as(&w.p["herb"].1, "/api/v1/payouts").await, 200).await;
     assert!(
         !theirs.to_string().contains("98765"),
@@ -1459,4 +1467,101 @@ async fn refunds_owed_to_buyers_go_out_in_the_runs(b: Backend) {
             .await,
         0
     );
+}
+
+db_test!(
+    finance_period_pages,
+    periods_close_on_pages_with_islands_and_emails
+);
+async fn periods_close_on_pages_with_islands_and_emails(b: Backend) {
+    use crate::manage_pages::{csrf_of, page_login};
+    let app = spawn_app(b).await;
+    let w = world(&app).await;
+    // October's close told each producer its statement is ready, in Japanese, once.
+    app.run_pending_jobs().await;
+    let ready: Vec<_> = app
+        .emails()
+        .into_iter()
+        .filter(|m| m.subject.contains("2026-10 の精算書"))
+        .collect();
+    assert_eq!(ready.len(), 6, "one per producer");
+    let shima = ready
+        .iter()
+        .find(|m| m.to == w.users["shima"].email)
+        .expect("shima's mail");
+    assert!(shima.text.contains("98,765 円"), "{}", shima.text);
+    assert!(shima.text.contains("/portal/payouts"));
+    let (c, _) = page_login(&app, &w.prep_user.email, &w.prep_user.password).await;
+    let html = c
+        .get(app.url("/finance/periods"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("2026-10-01 – 2026-10-31") && html.contains("締め済み"),
+        "{html}"
+    );
+    // November has ended and is open: its button closes it.
+    let nov = html
+        .split("id=\"period-")
+        .find(|part| part.contains("2026-11-01"))
+        .and_then(|part| part.split('"').next())
+        .expect("november")
+        .to_string();
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url(&format!("/finance/periods/{nov}/close")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("close");
+    assert_eq!(r.status(), 303);
+    let r = c
+        .post(app.url(&format!("/finance/periods/{nov}/close")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("close again");
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("html")
+            .contains("すでに締められています")
+    );
+    // October's summary: the payables per island as a chart, and its trial balance.
+    let html = c
+        .get(app.url(&format!("/finance/periods/{}", w.oct)))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"island-chart\""), "{html}");
+    assert!(html.contains("石垣島"), "{html}");
+    assert!(html.contains("1,120,264"), "{html}");
+    assert!(html.contains("借方と貸方は一致しています"), "{html}");
+    let html = c
+        .get(app.url(&format!("/finance/funds/{}", w.fund)))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("竹富町まちづくり基金") && html.contains("4,321"),
+        "{html}"
+    );
+    let (oc, _) = page_login(&app, &w.op_user.email, &w.op_user.password).await;
+    let r = oc
+        .get(app.url("/finance/periods"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 403);
 }
