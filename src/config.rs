@@ -236,6 +236,14 @@ pub struct MoneySettings {
     /// The Japanese TrueType font statement PDFs embed (empty: the first IPAex / IPA Gothic
     /// found in the system's font folders).
     pub statement_font: String,
+    /// What a loss the aggregator or a carrier bore credits the producer:
+    /// `price_less_commission` (the default) or `price`.
+    #[serde(default = "default_loss_credit")]
+    pub loss_credit: String,
+}
+
+fn default_loss_credit() -> String {
+    "price_less_commission".into()
 }
 
 /// Sales channels: the keys that seal channel credentials and the stock sync's timing.
@@ -357,6 +365,9 @@ impl Settings {
         }
         if self.auth.secret_key.expose_secret().len() < 32 {
             anyhow::bail!("auth.secret_key must be at least 32 characters");
+        }
+        if !["price_less_commission", "price"].contains(&self.money.loss_credit.as_str()) {
+            anyhow::bail!("money.loss_credit must be price_less_commission or price");
         }
         if ![1, 2, 3, 4, 6, 12].contains(&self.money.period_months) {
             anyhow::bail!("money.period_months must be 1, 2, 3, 4, 6 or 12");

@@ -58,5 +58,6 @@ pub mod shop_order;
 pub mod shop_settings;
 pub mod sku;
 pub mod statement;
+pub mod stock_loss;
 pub mod stock_lot;
 pub mod stock_movement;

@@ -25,6 +25,7 @@ mod m20261206_000020_invoice_rules;
 mod m20261206_000021_statements;
 mod m20261207_000022_payouts;
 mod m20261207_000023_refund_payouts;
+mod m20261207_000024_stock_losses;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_statements::Migration),
             Box::new(m20261207_000022_payouts::Migration),
             Box::new(m20261207_000023_refund_payouts::Migration),
+            Box::new(m20261207_000024_stock_losses::Migration),
         ]
     }
 }

@@ -150,6 +150,23 @@ pub async fn adjust(
             details: serde_json::json!({ "on_hand": lot.on_hand, "reserved": lot.reserved }),
         });
     }
+    if let (true, Some(b)) = (is_loss && input.qty_delta < 0, bearer.as_deref()) {
+        crate::jobs::events::record(
+            &txn,
+            app,
+            &super::events::StockLost {
+                aggregator_id: agg,
+                adjustment_id,
+                lot_id: lot.id,
+                sku_id: lot.sku_id,
+                producer_id: lot.producer_id,
+                qty: -input.qty_delta,
+                bearer: b.to_string(),
+                lost_on: core::today_jst(),
+            },
+        )
+        .await?;
+    }
     if bearer.as_deref() == Some("producer") {
         notify_producer_loss(
             &txn,

@@ -3,6 +3,7 @@
 pub mod adjustments;
 pub mod alerts;
 pub mod dto;
+pub mod events;
 pub mod handlers;
 pub mod jobs;
 pub mod ledger;

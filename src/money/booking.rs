@@ -661,3 +661,118 @@ pub fn books_refund_due(e: &RefundDue) -> bool {
 pub fn books_payment(e: &OrderPaid) -> bool {
     e.was == PaymentStatus::Pending
 }
+
+/// `inventory.stock_lost`: units lost from a lot. A loss the aggregator or a carrier bore
+/// credits the producer at the SKU's price less the commission its rules would charge
+/// (`money.loss_credit = "price"`: the whole price) — the aggregator's loss expense, or a claim
+/// on the carrier; one the producer bore moves no money. Either way it is kept for the
+/// statement of the period of its JST day.
+///
+/// # Errors
+/// Retried on database failures.
+pub async fn on_stock_lost(
+    app: AppState,
+    d: Delivery<crate::inventory::events::StockLost>,
+) -> Result<(), JobError> {
+    let e = &d.event;
+    claimed(&app, &d, async |txn| {
+        let sku = crate::catalog::repo::sku(txn, e.sku_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let product = crate::catalog::repo::product(txn, sku.product_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let gross = sku.price_yen.saturating_mul(e.qty);
+        let credit = match e.bearer.as_str() {
+            "aggregator" | "carrier" if app.settings.money.loss_credit == "price" => gross,
+            "aggregator" | "carrier" => {
+                let rules = rules_of(txn, e.aggregator_id).await?;
+                let ancestry = ancestry(txn).await?;
+                let categories = ancestry
+                    .get(&product.category_code)
+                    .cloned()
+                    .unwrap_or_else(|| vec![product.category_code.clone()]);
+                let c = domain::SaleContext {
+                    producer_id: e.producer_id,
+                    categories: &categories,
+                    channel_id: None,
+                    payment_method: "",
+                    unit_price: sku.price_yen,
+                    on: e.lost_on,
+                };
+                let commission = domain::pick(&rules, fee_type::COMMISSION, &c)
+                    .map_or(0, |r| r.charge(gross, e.qty));
+                (gross - commission).max(0)
+            }
+            _ => 0,
+        };
+        let months = app.settings.money.period_months;
+        let (transaction_id, period_id) = if credit > 0 {
+            let from = if e.bearer == "carrier" {
+                AccountRef::new("receivable.carrier_claim", "")
+            } else {
+                AccountRef::new("expense.loss", "")
+            };
+            let mut legs = Legs::default();
+            legs.debit(from, credit, Some(e.producer_id));
+            legs.credit(
+                AccountRef::payable(e.producer_id),
+                credit,
+                Some(e.producer_id),
+            );
+            match ledger::post(
+                txn,
+                months,
+                Posting {
+                    aggregator_id: e.aggregator_id,
+                    kind: "loss_credit",
+                    source_ref: format!("loss:{}", e.adjustment_id),
+                    occurred_on: e.lost_on,
+                    order_id: None,
+                    producer_id: Some(e.producer_id),
+                    memo: format!("{} × {} lost ({})", sku.code, e.qty, e.bearer),
+                    created_by: None,
+                    legs,
+                },
+            )
+            .await?
+            {
+                Posted::Booked {
+                    transaction_id,
+                    period_id,
+                } => (Some(transaction_id), period_id),
+                Posted::Replayed => return Ok(true),
+            }
+        } else {
+            (
+                None,
+                ledger::period_for(txn, e.aggregator_id, e.lost_on, months)
+                    .await?
+                    .id,
+            )
+        };
+        repo::insert_stock_loss(
+            txn,
+            entity::stock_loss::ActiveModel {
+                id: sea_orm::ActiveValue::Set(core::new_id()),
+                aggregator_id: sea_orm::ActiveValue::Set(e.aggregator_id),
+                producer_id: sea_orm::ActiveValue::Set(e.producer_id),
+                period_id: sea_orm::ActiveValue::Set(period_id),
+                adjustment_id: sea_orm::ActiveValue::Set(e.adjustment_id),
+                lot_id: sea_orm::ActiveValue::Set(e.lot_id),
+                sku_code: sea_orm::ActiveValue::Set(sku.code.clone()),
+                title: sea_orm::ActiveValue::Set(product.title_ja.clone()),
+                qty: sea_orm::ActiveValue::Set(e.qty),
+                unit_price: sea_orm::ActiveValue::Set(sku.price_yen),
+                bearer: sea_orm::ActiveValue::Set(e.bearer.clone()),
+                credit: sea_orm::ActiveValue::Set(credit),
+                transaction_id: sea_orm::ActiveValue::Set(transaction_id),
+                lost_on: sea_orm::ActiveValue::Set(e.lost_on),
+                created_at: sea_orm::ActiveValue::Set(core::now()),
+            },
+        )
+        .await?;
+        Ok(true)
+    })
+    .await
+}

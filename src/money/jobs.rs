@@ -29,6 +29,10 @@ pub fn register(reg: &mut Registry) {
     reg.subscribe(LEDGER, |app, d: Delivery<OrderRefunded>| {
         booking::on_refunded(app, d)
     });
+    reg.subscribe(
+        LEDGER,
+        |app, d: Delivery<crate::inventory::events::StockLost>| booking::on_stock_lost(app, d),
+    );
     reg.subscribe_when(
         LEDGER,
         booking::books_payment,

@@ -117,6 +117,21 @@ pub fn text_lines(d: &StatementDetail) -> Vec<String> {
         out.push("【返品明細】".into());
         out.extend(d.returns.iter().map(|l| line("返品", l)));
     }
+    if !d.losses.is_empty() {
+        out.push("【在庫の損失】 日付・品名・数量 × 単価・負担・補償額".into());
+        for l in &d.losses {
+            out.push(format!(
+                "損失  {}  {} ({})  {} × {}  {}  {}",
+                l.date,
+                l.title,
+                l.sku_code,
+                l.qty,
+                yen(l.unit_price),
+                super::statements::bearer_name(&l.bearer),
+                yen(l.credit)
+            ));
+        }
+    }
     if !d.charges.is_empty() {
         out.push("【受託者の手数料（10%対象）】".into());
         for c in &d.charges {

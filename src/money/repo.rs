@@ -989,3 +989,36 @@ pub async fn account_by_period_and_kind(
     .all(db)
     .await
 }
+
+/// Keeps a loss for the statement (one per adjustment: a replay writes nothing).
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_stock_loss(
+    db: &impl ConnectionTrait,
+    row: entity::stock_loss::ActiveModel,
+) -> Result<(), DbErr> {
+    entity::stock_loss::Entity::insert(row)
+        .on_conflict_do_nothing_on([entity::stock_loss::Column::AdjustmentId])
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The losses of `agg` matching `cond`, oldest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn stock_losses_where(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    cond: Condition,
+) -> Result<Vec<entity::stock_loss::Model>, DbErr> {
+    entity::stock_loss::Entity::find()
+        .filter(entity::stock_loss::Column::AggregatorId.eq(agg))
+        .filter(cond)
+        .order_by_asc(entity::stock_loss::Column::LostOn)
+        .order_by_asc(entity::stock_loss::Column::Id)
+        .all(db)
+        .await
+}

@@ -157,7 +157,19 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
     }
     let before: Vec<Uuid> = periods.iter().map(|q| q.id).collect();
     let seller = crate::orders::seller::seller(app, agg).await?;
-    let producers = repo::producers_in_period(&txn, agg, p.id).await?;
+    let mut producers = repo::producers_in_period(&txn, agg, p.id).await?;
+    // A producer whose only news is a loss it bore still gets its statement listing it.
+    for l in repo::stock_losses_where(
+        &txn,
+        agg,
+        Condition::all().add(entity::stock_loss::Column::PeriodId.eq(p.id)),
+    )
+    .await?
+    {
+        if !producers.contains(&l.producer_id) {
+            producers.push(l.producer_id);
+        }
+    }
     let mut rows = Vec::new();
     let mut payable_total = 0;
     for (i, pid) in producers.iter().enumerate() {
@@ -407,6 +419,8 @@ pub struct StatementDetail {
     pub sales: Vec<StatementLine>,
     pub returns: Vec<StatementLine>,
     pub charges: Vec<StatementCharge>,
+    /// Units lost from the producer's lots: who bore each loss and what it was credited.
+    pub losses: Vec<StatementLoss>,
     /// Sales and returns per channel (the shop first, then the channel accounts by name).
     pub by_channel: Vec<ChannelSubtotal>,
 }
@@ -431,6 +445,20 @@ pub struct StatementLine {
     pub unit_price: i64,
     pub tax_rate: i16,
     pub amount: i64,
+}
+
+/// A loss on a statement: the aggregator or a carrier bore it (the producer credited), or the
+/// producer did (listed, no money).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementLoss {
+    pub date: chrono::NaiveDate,
+    pub sku_code: String,
+    pub title: String,
+    pub qty: i64,
+    pub unit_price: i64,
+    /// `producer`, `aggregator` or `carrier`.
+    pub bearer: String,
+    pub credit: i64,
 }
 
 /// A charge on a statement (negative when a return gave it back).
@@ -489,6 +517,15 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
         mine(
             fee_charge::Column::PeriodId.eq(s.period_id),
             fee_charge::Column::ProducerId.eq(s.producer_id),
+        ),
+    )
+    .await?;
+    let losses = repo::stock_losses_where(
+        &app.db,
+        agg,
+        mine(
+            entity::stock_loss::Column::PeriodId.eq(s.period_id),
+            entity::stock_loss::Column::ProducerId.eq(s.producer_id),
         ),
     )
     .await?;
@@ -584,6 +621,18 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
                 amount: c.amount,
                 tax_rate: c.tax_rate,
                 bearer: c.bearer.clone(),
+            })
+            .collect(),
+        losses: losses
+            .iter()
+            .map(|l| StatementLoss {
+                date: l.lost_on,
+                sku_code: l.sku_code.clone(),
+                title: l.title.clone(),
+                qty: l.qty,
+                unit_price: l.unit_price,
+                bearer: l.bearer.clone(),
+                credit: l.credit,
             })
             .collect(),
         statement: StatementView::from(s),
@@ -756,6 +805,20 @@ pub async fn csv(
         ])
         .map_err(err)?;
     }
+    for l in &d.losses {
+        w.write_record([
+            "損失".to_string(),
+            l.date.to_string(),
+            bearer_name(&l.bearer).to_string(),
+            String::new(),
+            cell(&l.title),
+            l.qty.to_string(),
+            l.unit_price.to_string(),
+            String::new(),
+            l.credit.to_string(),
+        ])
+        .map_err(err)?;
+    }
     for (label, value) in [
         ("8%対象売上（税込）", s.sales8),
         ("うち消費税（8%）", s.tax8),
@@ -778,4 +841,13 @@ pub async fn csv(
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((core::csv::encode(&text, enc)?, enc))
+}
+
+/// Who bore a loss, as a statement says it.
+pub fn bearer_name(b: &str) -> &'static str {
+    match b {
+        "aggregator" => "受託者負担（補償）",
+        "carrier" => "運送会社負担（補償）",
+        _ => "生産者負担",
+    }
 }

@@ -1337,3 +1337,142 @@ fn pdf_text(pdf: &lopdf::Document, pages: &[u32]) -> String {
     }
     out
 }
+
+db_test!(
+    money_losses,
+    losses_credit_producers_and_are_listed_on_statements
+);
+async fn losses_credit_producers_and_are_listed_on_statements(b: Backend) {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+    let app = spawn_app(b).await;
+    let g = goods(&app).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    created(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "commission", "position": 0, "basis": "percent", "rate_bp": 2000,
+                    "effective_from": "2026-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    let sku = uuid::Uuid::parse_str(&g.chinsuko).expect("sku");
+    let lot = entity::stock_lot::Entity::find()
+        .filter(entity::stock_lot::Column::SkuId.eq(sku))
+        .one(app.db())
+        .await
+        .expect("q")
+        .expect("lot");
+    // 648 yen each: two lost in the warehouse (the aggregator bears it), one broken by the
+    // carrier, one the producer bears.
+    for (qty, bearer) in [(-2, "aggregator"), (-1, "carrier"), (-1, "producer")] {
+        let r = app
+            .post_as(
+                &g.op,
+                "/api/v1/stock/adjustments",
+                &json!({"lot_id": lot.id, "kind": "damage", "qty_delta": qty,
+                        "reason": "棚から落下", "loss_bearer": bearer}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+    // Recorded on the day; moved into October so that period can be closed and read.
+    for table in ["job", "domain_event"] {
+        app.db()
+            .execute_unprepared(&format!(
+                "UPDATE {table} SET payload = REPLACE(payload, '\"lost_on\":\"{}\"', '\"lost_on\":\"2026-10-20\"')",
+                yuimaru::core::today_jst()
+            ))
+            .await
+            .expect("backdate");
+    }
+    app.run_pending_jobs().await;
+    app.run_pending_jobs().await;
+    let tb: Value = app
+        .get_as(&fin, "/api/v1/ledger/trial-balance")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let pa = lot.producer_id.to_string();
+    // 2 × 648 = 1,296 less 20 % (259) = 1,037; 648 less 129 = 519; the producer's own loss 0.
+    assert_eq!(payable(&tb, &pa), 1_037 + 519, "{tb}");
+    assert_eq!(account_net(&tb, "expense.loss"), 1_037);
+    assert_eq!(account_net(&tb, "receivable.carrier_claim"), 519);
+    assert_eq!(tb["balanced"], true);
+    // A replayed event credits nothing twice.
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_loss").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction WHERE kind = 'loss_credit'")
+            .await,
+        2
+    );
+    let periods: Value = app
+        .get_as(&fin, "/api/v1/periods")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let oct = periods["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["starts_on"] == "2026-10-01")
+        .map(|p| s(&p["id"]))
+        .expect("october");
+    let r = app
+        .post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let list: Value = app
+        .get_as(&fin, &format!("/api/v1/statements?period_id={oct}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let st = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|x| x["producer_id"] == pa.as_str())
+        .expect("the producer's statement")
+        .clone();
+    assert_eq!(st["net_payable"], 1_556);
+    let d: Value = app
+        .get_as(&fin, &format!("/api/v1/statements/{}", s(&st["id"])))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let losses = d["losses"].as_array().expect("losses");
+    assert_eq!(losses.len(), 3, "{d}");
+    let credit = |bearer: &str| {
+        losses
+            .iter()
+            .find(|l| l["bearer"] == bearer)
+            .map(|l| l["credit"].as_i64().unwrap_or(-1))
+    };
+    assert_eq!(credit("aggregator"), Some(1_037));
+    assert_eq!(credit("carrier"), Some(519));
+    assert_eq!(credit("producer"), Some(0), "listed, no money");
+    let csv = app
+        .get_as(&fin, &format!("/api/v1/statements/{}/csv", s(&st["id"])))
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(csv.contains("損失,2026-10-20,受託者負担（補償）"), "{csv}");
+    assert!(csv.contains("生産者負担"), "{csv}");
+    let pdf = app
+        .get_as(&fin, &format!("/api/v1/statements/{}/pdf", s(&st["id"])))
+        .await;
+    assert_eq!(pdf.status(), 200);
+    let doc = lopdf::Document::load_mem(&pdf.bytes().await.expect("pdf")).expect("pdf parses");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = pdf_text(&doc, &pages);
+    assert!(
+        text.contains("在庫の損失") && text.contains("運送会社負担"),
+        "{text}"
+    );
+}
