@@ -607,3 +607,36 @@ pub struct FundStatementQuery {
     /// For CSV: `utf-8` (with a BOM, the default) or `shift_jis`.
     pub encoding: Option<String>,
 }
+
+/// What each carrier owes in collected cash-on-delivery money.
+#[utoipa::path(get, path = "/api/v1/cod-remittances", tag = "money",
+    responses((status = 200, body = super::remittances::CodBalances), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn cod_balances(app: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let items = super::remittances::balances(&app, &actor).await?;
+    Ok(HttpResponse::Ok().json(super::remittances::CodBalances { items }))
+}
+
+/// Records a carrier's remittance of collected cash-on-delivery money: bank and the carrier's
+/// fee against its receivable, never more than it owes; the same reference again books
+/// nothing (`replayed`).
+#[utoipa::path(post, path = "/api/v1/cod-remittances", tag = "money",
+    request_body = super::remittances::RemittanceInput,
+    responses((status = 201, body = super::remittances::RemittanceView), (status = 200, body = super::remittances::RemittanceView, description = "recorded before"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn record_remittance(
+    app: web::Data<AppState>,
+    actor: Actor,
+    body: Json<super::remittances::RemittanceInput>,
+) -> ApiResult<HttpResponse> {
+    let v = super::remittances::record(&app, &actor, body.0).await?;
+    Ok(if v.replayed {
+        HttpResponse::Ok().json(v)
+    } else {
+        HttpResponse::Created().json(v)
+    })
+}

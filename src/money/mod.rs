@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod payouts;
 pub mod pdf;
+pub mod remittances;
 pub mod repo;
 pub mod reports;
 pub mod statements;
@@ -90,6 +91,8 @@ pub fn routes() -> Vec<RouteSpec> {
             handlers::import_results
         ),
         route!(GET, "/api/v1/payouts", handlers::list_payouts),
+        route!(GET, "/api/v1/cod-remittances", handlers::cod_balances),
+        route!(POST, "/api/v1/cod-remittances", handlers::record_remittance),
     ]
 }
 
@@ -126,6 +129,8 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::import_results,
     handlers::list_payouts,
     handlers::fund_statement,
+    handlers::cod_balances,
+    handlers::record_remittance,
 ))]
 pub struct Api;
 

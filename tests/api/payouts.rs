@@ -1565,3 +1565,93 @@ async fn periods_close_on_pages_with_islands_and_emails(b: Backend) {
         .expect("page");
     assert_eq!(r.status(), 403);
 }
+
+db_test!(
+    cod_remittances,
+    carriers_remit_cash_on_delivery_once_and_never_more
+);
+async fn carriers_remit_cash_on_delivery_once_and_never_more(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let agg = app.default_aggregator().await;
+    // A COD sale as the ledger books it: the carrier owes the collected money.
+    let mut legs = Legs::default();
+    legs.debit(AccountRef::new("receivable.cod", "yamato"), 10_000, None);
+    legs.credit(AccountRef::new("revenue.shipping", ""), 10_000, None);
+    post(
+        app.db(),
+        1,
+        Posting {
+            aggregator_id: agg,
+            kind: "sale",
+            source_ref: "test-cod".into(),
+            occurred_on: "2026-11-20".parse().expect("date"),
+            order_id: None,
+            producer_id: None,
+            memo: "test".into(),
+            created_by: None,
+            legs,
+        },
+    )
+    .await
+    .expect("posted");
+    let b0 = ok(app.get_as(&fin, "/api/v1/cod-remittances").await, 200).await;
+    assert_eq!(b0["items"][0]["carrier"], "yamato");
+    assert_eq!(b0["items"][0]["outstanding"], 10_000);
+    let e = assert_error(
+        app.post_as(
+            &fin,
+            "/api/v1/cod-remittances",
+            &json!({"carrier": "", "reference": "r", "remitted_on": "2099-01-01", "amount": 0}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for f in ["carrier", "remitted_on", "amount"] {
+        assert!(e.to_string().contains(f), "{f}: {e}");
+    }
+    let body = json!({"carrier": "yamato", "reference": "Y-2026-11", "remitted_on": "2026-12-01",
+                      "amount": 9_670, "fee": 330});
+    assert_error(
+        app.post_as(&op, "/api/v1/cod-remittances", &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let r = ok(
+        app.post_as(&fin, "/api/v1/cod-remittances", &body).await,
+        201,
+    )
+    .await;
+    assert_eq!(r["outstanding"], 0);
+    let txns = app.count("SELECT COUNT(*) FROM ledger_transaction").await;
+    let again = ok(
+        app.post_as(&fin, "/api/v1/cod-remittances", &body).await,
+        200,
+    )
+    .await;
+    assert_eq!(again["replayed"], true);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger_transaction").await,
+        txns
+    );
+    assert_error(
+        app.post_as(
+            &fin,
+            "/api/v1/cod-remittances",
+            &json!({"carrier": "yamato", "reference": "Y-extra", "remitted_on": "2026-12-01", "amount": 1}),
+        )
+        .await,
+        409,
+        "remittance_exceeds_receivable",
+    )
+    .await;
+    let tb = trial_balance(&app, &fin).await;
+    balanced(&tb);
+    assert_eq!(net(&tb, "receivable.cod", "yamato"), 0);
+    assert_eq!(net(&tb, "bank", ""), 9_670);
+    assert_eq!(net(&tb, "expense.cod_fee", ""), 330);
+}
