@@ -640,3 +640,42 @@ pub async fn record_remittance(
         HttpResponse::Created().json(v)
     })
 }
+
+/// Books a correcting entry to a producer's payable (positive credits it, negative debits
+/// it), shown on its statement with the reason. `Idempotency-Key` makes a retry book nothing.
+#[utoipa::path(post, path = "/api/v1/ledger/adjustments", tag = "money",
+    request_body = super::corrections::CorrectionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key books nothing")),
+    responses((status = 201, body = TransactionView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn correct(
+    app: web::Data<AppState>,
+    actor: Actor,
+    req: actix_web::HttpRequest,
+    body: Json<super::corrections::CorrectionInput>,
+) -> ApiResult<HttpResponse> {
+    let key = crate::http::idempotency_key(&req)?;
+    Ok(HttpResponse::Created().json(super::corrections::correct(&app, &actor, body.0, key).await?))
+}
+
+/// Reverses a correcting entry or a cash-on-delivery remittance: every entry mirrored in the
+/// open period, once (409 `already_reversed`; other kinds 409 `not_reversible`).
+#[utoipa::path(post, path = "/api/v1/ledger/transactions/{id}/reverse", tag = "money",
+    request_body = super::corrections::ReverseInput,
+    params(("id" = Uuid, Path, description = "transaction id")),
+    responses((status = 201, body = TransactionView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reverse(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    body: Json<super::corrections::ReverseInput>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created()
+        .json(super::corrections::reverse(&app, &actor, id.into_inner(), body.0).await?))
+}

@@ -5,6 +5,7 @@
 //! fees, returns, refunds and bank transfers — with settlement periods, the trial balance and
 //! the transactions for finance. Source-agnostic: shop and channel orders book alike.
 pub mod booking;
+pub mod corrections;
 pub mod domain;
 pub mod dto;
 pub mod error;
@@ -51,6 +52,12 @@ pub fn routes() -> Vec<RouteSpec> {
             GET,
             "/api/v1/ledger/transactions/{id}",
             handlers::get_transaction
+        ),
+        route!(POST, "/api/v1/ledger/adjustments", handlers::correct),
+        route!(
+            POST,
+            "/api/v1/ledger/transactions/{id}/reverse",
+            handlers::reverse
         ),
         route!(GET, "/api/v1/periods", handlers::list_periods),
         route!(POST, "/api/v1/periods/{id}/close", handlers::close_period),
@@ -131,6 +138,8 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::fund_statement,
     handlers::cod_balances,
     handlers::record_remittance,
+    handlers::correct,
+    handlers::reverse,
 ))]
 pub struct Api;
 

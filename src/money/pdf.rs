@@ -132,6 +132,12 @@ pub fn text_lines(d: &StatementDetail) -> Vec<String> {
             ));
         }
     }
+    if !d.adjustments.is_empty() {
+        out.push("【調整】".into());
+        for a in &d.adjustments {
+            out.push(format!("調整  {}  {}  {}", a.date, a.reason, yen(a.amount)));
+        }
+    }
     if !d.charges.is_empty() {
         out.push("【受託者の手数料（10%対象）】".into());
         for c in &d.charges {

@@ -1022,3 +1022,24 @@ pub async fn stock_losses_where(
         .all(db)
         .await
 }
+
+/// Marks transaction `id` as the reversal of `reverses`.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_reverses(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reverses: Uuid,
+) -> Result<(), DbErr> {
+    crate::db::update_where::<ledger_transaction::Entity>(
+        db,
+        vec![(
+            ledger_transaction::Column::ReversesId,
+            Expr::value(reverses),
+        )],
+        Condition::all().add(ledger_transaction::Column::Id.eq(id)),
+    )
+    .await
+    .map(|_| ())
+}

@@ -421,6 +421,8 @@ pub struct StatementDetail {
     pub charges: Vec<StatementCharge>,
     /// Units lost from the producer's lots: who bore each loss and what it was credited.
     pub losses: Vec<StatementLoss>,
+    /// Correcting entries and their reversals (positive credits the producer).
+    pub adjustments: Vec<StatementAdjustment>,
     /// Sales and returns per channel (the shop first, then the channel accounts by name).
     pub by_channel: Vec<ChannelSubtotal>,
 }
@@ -459,6 +461,15 @@ pub struct StatementLoss {
     /// `producer`, `aggregator` or `carrier`.
     pub bearer: String,
     pub credit: i64,
+}
+
+/// A correcting entry on a statement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementAdjustment {
+    pub date: chrono::NaiveDate,
+    pub reason: String,
+    /// Yen: positive credits the producer.
+    pub amount: i64,
 }
 
 /// A charge on a statement (negative when a return gave it back).
@@ -529,6 +540,7 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
         ),
     )
     .await?;
+    let adjustments = adjustments_of(&app.db, agg, s.period_id, s.producer_id).await?;
     let numbers: HashMap<Uuid, String> = crate::orders::repo::all_orders_where(
         &app.db,
         Condition::all()
@@ -635,6 +647,7 @@ pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Statement
                 credit: l.credit,
             })
             .collect(),
+        adjustments,
         statement: StatementView::from(s),
     })
 }
@@ -819,6 +832,20 @@ pub async fn csv(
         ])
         .map_err(err)?;
     }
+    for a in &d.adjustments {
+        w.write_record([
+            "調整".to_string(),
+            a.date.to_string(),
+            String::new(),
+            String::new(),
+            cell(&a.reason),
+            String::new(),
+            String::new(),
+            String::new(),
+            a.amount.to_string(),
+        ])
+        .map_err(err)?;
+    }
     for (label, value) in [
         ("8%対象売上（税込）", s.sales8),
         ("うち消費税（8%）", s.tax8),
@@ -850,4 +877,52 @@ pub fn bearer_name(b: &str) -> &'static str {
         "carrier" => "運送会社負担（補償）",
         _ => "生産者負担",
     }
+}
+
+/// Producer `pid`'s correcting entries (and their reversals) in period `period`: what each did
+/// to its payable.
+async fn adjustments_of(
+    db: &impl sea_orm::ConnectionTrait,
+    agg: Uuid,
+    period: Uuid,
+    pid: Uuid,
+) -> ApiResult<Vec<StatementAdjustment>> {
+    let ts = repo::transactions_where(
+        db,
+        agg,
+        Condition::all()
+            .add(entity::ledger_transaction::Column::PeriodId.eq(period))
+            .add(entity::ledger_transaction::Column::ProducerId.eq(pid))
+            .add(entity::ledger_transaction::Column::Kind.is_in(["adjustment", "reversal"])),
+        10_000,
+    )
+    .await?;
+    if ts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let payable = repo::account(
+        db,
+        agg,
+        account::PRODUCER_PAYABLE,
+        &pid.to_string(),
+        "liability",
+        core::now(),
+    )
+    .await?;
+    let entries = repo::entries_of(db, ts.iter().map(|t| t.id)).await?;
+    let mut out: Vec<StatementAdjustment> = ts
+        .iter()
+        .map(|t| StatementAdjustment {
+            date: t.occurred_on,
+            reason: t.memo.clone(),
+            amount: entries
+                .iter()
+                .filter(|e| e.transaction_id == t.id && e.account_id == payable.id)
+                .map(|e| e.credit - e.debit)
+                .sum(),
+        })
+        .filter(|a| a.amount != 0)
+        .collect();
+    out.sort_by_key(|a| a.date);
+    Ok(out)
 }

@@ -1655,3 +1655,146 @@ async fn carriers_remit_cash_on_delivery_once_and_never_more(b: Backend) {
     assert_eq!(net(&tb, "bank", ""), 9_670);
     assert_eq!(net(&tb, "expense.cod_fee", ""), 330);
 }
+
+db_test!(
+    ledger_corrections,
+    corrections_are_entries_and_reversals_never_edits
+);
+async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
+    let app = spawn_app(b).await;
+    let w = world(&app).await;
+    let shima = w.p["shima"].0.clone();
+    let correction = json!({"producer_id": shima, "amount": 500, "reason": "箱の破損の補償",
+                            "occurred_on": "2026-10-15"});
+    let e = assert_error(
+        app.post_as(
+            &w.prep,
+            "/api/v1/ledger/adjustments",
+            &json!({"producer_id": uuid::Uuid::nil(), "amount": 0, "reason": ""}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for f in ["producer_id", "amount", "reason"] {
+        assert!(e.to_string().contains(f), "{f}: {e}");
+    }
+    assert_error(
+        app.post_as(&w.op, "/api/v1/ledger/adjustments", &correction)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // With an Idempotency-Key, a retry books nothing.
+    let send = || {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/ledger/adjustments"))
+            .bearer_auth(&w.prep)
+            .header("idempotency-key", "fix-2026-11-01")
+            .json(&correction)
+            .send()
+    };
+    let first = ok(send().await.expect("send"), 201).await;
+    let again = ok(send().await.expect("send"), 201).await;
+    assert_eq!(first["id"], again["id"]);
+    // October is closed: the correction books into November, the next open period.
+    let periods = ok(app.get_as(&w.prep, "/api/v1/periods").await, 200).await;
+    let nov = periods["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|q| q["starts_on"] == "2026-11-01")
+        .map(|q| s(&q["id"]))
+        .expect("november");
+    assert_eq!(first["period_id"], nov.as_str());
+    // A debit larger than the payable keeps the payable at zero with a clawback.
+    let herb = w.p["herb"].0.clone();
+    ok(
+        app.post_as(
+            &w.prep,
+            "/api/v1/ledger/adjustments",
+            &json!({"producer_id": herb, "amount": -12_500, "reason": "二重計上の戻し"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let tb = trial_balance(&app, &w.prep).await;
+    balanced(&tb);
+    assert_eq!(
+        net(&tb, "producer_payable", &w.p["shima"].0),
+        -(98_765 + 500)
+    );
+    assert_eq!(net(&tb, "producer_payable", &herb), 0);
+    assert_eq!(net(&tb, "producer_clawback", &herb), 500);
+    // November's statement lists the correction with its reason.
+    ok(
+        app.post_as(&w.prep, &format!("/api/v1/periods/{nov}/close"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let list = ok(
+        app.get_as(&w.prep, &format!("/api/v1/statements?period_id={nov}"))
+            .await,
+        200,
+    )
+    .await;
+    let st = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|x| x["producer_id"] == shima.as_str())
+        .expect("shima's november statement")
+        .clone();
+    let d = ok(
+        app.get_as(&w.prep, &format!("/api/v1/statements/{}", s(&st["id"])))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["adjustments"][0]["amount"], 500, "{d}");
+    assert_eq!(d["adjustments"][0]["reason"], "箱の破損の補償");
+    assert_eq!(st["net_payable"], 98_765 + 500);
+    // Reversed once, in the open period; never twice; other kinds are not reversed here.
+    let id = s(&first["id"]);
+    let path = format!("/api/v1/ledger/transactions/{id}/reverse");
+    assert_error(
+        app.post_as(&w.prep, &path, &json!({"reason": ""})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let rev = ok(
+        app.post_as(&w.prep, &path, &json!({"reason": "補償は運送会社から"}))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(rev["reverses_id"], id.as_str());
+    assert_eq!(rev["kind"], "reversal");
+    assert_error(
+        app.post_as(&w.prep, &path, &json!({"reason": "again"}))
+            .await,
+        409,
+        "already_reversed",
+    )
+    .await;
+    assert_error(
+        app.post_as(
+            &w.prep,
+            &format!("/api/v1/ledger/transactions/{}/reverse", s(&rev["id"])),
+            &json!({"reason": "x"}),
+        )
+        .await,
+        409,
+        "not_reversible",
+    )
+    .await;
+    let tb = trial_balance(&app, &w.prep).await;
+    balanced(&tb);
+    assert_eq!(net(&tb, "producer_payable", &w.p["shima"].0), -98_765);
+    assert_eq!(net(&tb, "expense.adjustment", ""), 0);
+}
