@@ -1798,3 +1798,179 @@ async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
     assert_eq!(net(&tb, "producer_payable", &w.p["shima"].0), -98_765);
     assert_eq!(net(&tb, "expense.adjustment", ""), 0);
 }
+
+/// One history: per op (producer, signed yen, in October or in November), October closed
+/// after its ops, then November's ops (some dated in closed October), November closed.
+fn any_history() -> impl proptest::strategy::Strategy<Value = Vec<(usize, i64, bool)>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        (
+            0usize..3,
+            prop_oneof![(-4_000i64..-1), (1i64..4_000)],
+            any::<bool>(),
+        ),
+        1..9,
+    )
+}
+
+/// Random histories of credits and debits to three producers and two closes, over HTTP on a
+/// fresh database each, checked against a model written here: each statement's opening
+/// balance and net payable, each clawback, every transaction balanced.
+#[test]
+fn histories_with_closes_match_an_independent_model() {
+    use proptest::test_runner::{Config, TestRunner};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    runner
+        .run(&any_history(), |ops| {
+            rt.block_on(history_case(ops));
+            Ok(())
+        })
+        .expect("property holds");
+}
+
+async fn history_case(mut ops: Vec<(usize, i64, bool)>) {
+    // October exists and is closed before November (the first op is October's).
+    ops[0].2 = true;
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, op) = app.user_with_token(Role::Operator).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (id, _, _) = producer(
+            &app,
+            &op,
+            &format!("農園{i}"),
+            bank("0187", "201", "ordinary", "1", "ﾉｳｴﾝ"),
+        )
+        .await;
+        ids.push(id);
+    }
+    // The model: what each producer is owed, and its clawback, at each period's end.
+    let mut owed = [0i64; 3];
+    let mut claw = [0i64; 3];
+    let apply = |owed: &mut [i64; 3], claw: &mut [i64; 3], p: usize, x: i64| {
+        owed[p] += x;
+        if owed[p] < 0 {
+            claw[p] += -owed[p];
+            owed[p] = 0;
+        }
+    };
+    let post_op = |p: usize, x: i64, day: &str| {
+        let body =
+            json!({"producer_id": ids[p], "amount": x, "reason": "調整", "occurred_on": day});
+        let fin = fin.clone();
+        let app = &app;
+        async move {
+            ok(
+                app.post_as(&fin, "/api/v1/ledger/adjustments", &body).await,
+                201,
+            )
+            .await
+        }
+    };
+    // October first; November's ops may be dated in October (closed by then).
+    let (oct_ops, nov_ops): (Vec<_>, Vec<_>) = ops.iter().partition(|(_, _, in_oct)| *in_oct);
+    let mut active_oct = [false; 3];
+    for (p, x, _) in &oct_ops {
+        post_op(*p, *x, "2026-10-10").await;
+        apply(&mut owed, &mut claw, *p, *x);
+        active_oct[*p] = true;
+    }
+    let periods = ok(app.get_as(&fin, "/api/v1/periods").await, 200).await;
+    let find = |v: &Value, starts: &str| {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|q| q["starts_on"] == starts)
+            .map(|q| s(&q["id"]))
+    };
+    let oct = find(&periods, "2026-10-01");
+    let owed_oct = owed;
+    if let Some(oct) = &oct {
+        ok(
+            app.post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+                .await,
+            200,
+        )
+        .await;
+    }
+    let mut active_nov = [false; 3];
+    for (i, (p, x, _)) in nov_ops.iter().enumerate() {
+        let day = if i % 2 == 0 {
+            "2026-11-05"
+        } else {
+            "2026-10-20"
+        };
+        post_op(*p, *x, day).await;
+        apply(&mut owed, &mut claw, *p, *x);
+        active_nov[*p] = true;
+    }
+    let periods = ok(app.get_as(&fin, "/api/v1/periods").await, 200).await;
+    let nov = find(&periods, "2026-11-01");
+    if let Some(nov) = &nov {
+        ok(
+            app.post_as(&fin, &format!("/api/v1/periods/{nov}/close"), &json!({}))
+                .await,
+            200,
+        )
+        .await;
+    }
+    // Statements equal the model.
+    for (period, active, opening, end) in [
+        (&oct, active_oct, [0i64; 3], owed_oct),
+        (&nov, active_nov, owed_oct, owed),
+    ] {
+        let Some(period) = period else { continue };
+        let list = ok(
+            app.get_as(&fin, &format!("/api/v1/statements?period_id={period}"))
+                .await,
+            200,
+        )
+        .await;
+        let items = list["items"].as_array().expect("items").clone();
+        for p in 0..3 {
+            let st = items.iter().find(|x| x["producer_id"] == ids[p].as_str());
+            assert_eq!(
+                st.is_some(),
+                active[p],
+                "statement for producer {p}: {ops:?}"
+            );
+            if let Some(st) = st {
+                assert_eq!(st["opening_balance"], opening[p], "opening {p}: {ops:?}");
+                assert_eq!(st["net_payable"], end[p], "net {p}: {ops:?}");
+            }
+        }
+    }
+    let tb = trial_balance(&app, &fin).await;
+    balanced(&tb);
+    for p in 0..3 {
+        assert_eq!(
+            net(&tb, "producer_payable", &ids[p]),
+            -owed[p],
+            "payable {p}: {ops:?}"
+        );
+        assert_eq!(
+            net(&tb, "producer_clawback", &ids[p]),
+            claw[p],
+            "clawback {p}: {ops:?}"
+        );
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id \
+             HAVING SUM(debit) <> SUM(credit)) x"
+        )
+        .await,
+        0,
+        "every transaction balances"
+    );
+}
