@@ -86,6 +86,8 @@ pub fn routes() -> Vec<RouteSpec> {
             money_pages::close_submit
         ),
         route!(GET, "/finance/funds/{id}", money_pages::fund_page),
+        route!(GET, "/finance/fee-rules", money_pages::fee_rules_page),
+        route!(POST, "/finance/fee-rules", money_pages::fee_rule_submit),
         route!(
             POST,
             "/finance/payout-holds/{id}/release",
@@ -316,6 +318,8 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     money_pages::period_page,
     money_pages::close_submit,
     money_pages::fund_page,
+    money_pages::fee_rules_page,
+    money_pages::fee_rule_submit,
 ))]
 pub struct Api;
 

@@ -963,3 +963,243 @@ pub async fn fund_page(
     };
     cx.respond(StatusCode::OK, page.render())
 }
+
+/// One fee rule in the list.
+struct RuleRow {
+    id: Uuid,
+    fee_type: &'static str,
+    position: i32,
+    scope: String,
+    amount: String,
+    dates: String,
+    version: i32,
+}
+
+#[derive(Template)]
+#[template(
+    config = "src/askama.toml",
+    path = "web/templates/finance_fee_rules.html"
+)]
+struct FeeRulesPage {
+    c: Chrome,
+    rules: Vec<RuleRow>,
+    producers: Vec<(Uuid, String)>,
+    categories: Vec<(String, String)>,
+    funds: Vec<(Uuid, String)>,
+    errors: FieldErrors,
+}
+
+async fn fee_rules_view(
+    app: &AppState,
+    req: &HttpRequest,
+    actor: &Actor,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> HttpResponse {
+    let cx = ctx(req, Some(&actor.locale));
+    let ja = cx.t.lang() == "ja";
+    let built = async {
+        let rules = crate::money::fee_rules::list(app, actor, None, false).await?;
+        let names = names(app, actor.aggregator_id.unwrap_or_default()).await?;
+        let cats = crate::catalog::service::categories(&app.db).await?;
+        let funds = crate::money::fee_rules::funds(app, actor).await?;
+        Ok::<_, ApiError>((rules, names, cats, funds))
+    }
+    .await;
+    let (rules, names, cats, funds) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(req, &e),
+    };
+    let fund_name = |id: Uuid| {
+        funds
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| {
+                if ja {
+                    f.name_ja.clone()
+                } else {
+                    f.name_en.clone()
+                }
+            })
+            .unwrap_or_default()
+    };
+    let rows = rules
+        .into_iter()
+        .filter(|(r, by)| by.is_none() && r.retired_at.is_none())
+        .map(|(r, _)| {
+            let mut scope = Vec::new();
+            if let Some(p) = r.producer_id {
+                scope.push(names.get(&p).cloned().unwrap_or_default());
+            }
+            if let Some(c) = &r.category_code {
+                scope.push(c.clone());
+            }
+            if r.channel_scope != "any" {
+                scope.push(cx.t.label("fee.scope", &r.channel_scope).to_string());
+            }
+            if let Some(m) = &r.payment_method {
+                scope.push(m.clone());
+            }
+            if let Some(f) = r.fund_id {
+                scope.push(fund_name(f));
+            }
+            let amount = match (r.rate_bp, r.fixed_yen) {
+                (Some(bp), _) => format!("{}.{:02} %", bp / 100, bp % 100),
+                (None, Some(y)) => {
+                    format!("{} 円 / {}", grouped(y), cx.t.label("fee.basis", &r.basis))
+                }
+                _ => String::new(),
+            };
+            RuleRow {
+                id: r.id,
+                fee_type: cx.t.label("fee.type", &r.fee_type),
+                position: r.position,
+                scope: if scope.is_empty() {
+                    cx.t.get("fee.everyone").to_string()
+                } else {
+                    scope.join(" · ")
+                },
+                amount,
+                dates: format!(
+                    "{} – {}",
+                    r.effective_from,
+                    r.effective_to.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                version: r.version,
+            }
+        })
+        .collect();
+    let mut producers: Vec<(Uuid, String)> = names.into_iter().collect();
+    producers.sort_by(|a, b| a.1.cmp(&b.1));
+    let page = FeeRulesPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        rules: rows,
+        producers,
+        categories: cats
+            .into_iter()
+            .map(|c| (c.code, if ja { c.name_ja } else { c.name_en }))
+            .collect(),
+        funds: funds
+            .into_iter()
+            .map(|f| (f.id, if ja { f.name_ja } else { f.name_en }))
+            .collect(),
+        errors,
+    };
+    cx.respond(status, page.render())
+}
+
+/// The fee rules in force, a form for a new one, and a retire button each (finance).
+#[utoipa::path(get, path = "/finance/fee-rules", tag = "pages",
+    responses((status = 200, description = "fee rules", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login"),
+        (status = 403, description = "not finance", content_type = "text/html")))]
+pub async fn fee_rules_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+) -> HttpResponse {
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    fee_rules_view(&app, &req, &actor, FieldErrors::default(), StatusCode::OK).await
+}
+
+fn opt_num<T: std::str::FromStr>(
+    f: &super::extract::FormFields,
+    k: &str,
+) -> Result<Option<T>, ApiError> {
+    let v = f.get(k);
+    let v = v.trim().replace(',', "");
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<T>()
+        .map(Some)
+        .map_err(|_| ApiError::field(k, "must be a whole number"))
+}
+
+fn opt_id(f: &super::extract::FormFields, k: &str) -> Result<Option<Uuid>, ApiError> {
+    let v = f.get(k);
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    Uuid::parse_str(v.trim())
+        .map(Some)
+        .map_err(|_| ApiError::field(k, "choose one from the list"))
+}
+
+fn opt_text(f: &super::extract::FormFields, k: &str) -> Option<String> {
+    Some(f.get(k).trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn opt_date(
+    f: &super::extract::FormFields,
+    k: &str,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    let v = f.get(k);
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    v.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::field(k, "must be a date"))
+}
+
+/// Creates a fee rule from the form (or retires one: `action=retire` with `rule_id`).
+#[utoipa::path(post, path = "/finance/fee-rules", tag = "pages",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "saved"), (status = 403, description = "CSRF or role", content_type = "text/html"),
+        (status = 422, description = "page with the errors", content_type = "text/html")))]
+pub async fn fee_rule_submit(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    form: SignedForm,
+) -> HttpResponse {
+    let SignedForm { actor, fields: f } = form;
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let cx = ctx(&req, Some(&actor.locale));
+    let result = async {
+        if f.get("action") == "retire" {
+            let id =
+                opt_id(&f, "rule_id")?.ok_or_else(|| ApiError::field("rule_id", "is required"))?;
+            crate::money::fee_rules::retire(&app, &actor, id, None).await?;
+            return Ok(());
+        }
+        let input = crate::money::dto::FeeRuleInput {
+            fee_type: f.get("fee_type"),
+            position: opt_num(&f, "position")?.unwrap_or(0),
+            producer_id: opt_id(&f, "producer_id")?,
+            category_code: opt_text(&f, "category_code"),
+            channel_scope: opt_text(&f, "channel_scope"),
+            channel_id: None,
+            payment_method: opt_text(&f, "payment_method"),
+            price_min: opt_num(&f, "price_min")?,
+            price_max: opt_num(&f, "price_max")?,
+            basis: f.get("basis"),
+            rate_bp: opt_num(&f, "rate_bp")?,
+            fixed_yen: opt_num(&f, "fixed_yen")?,
+            floor_yen: opt_num(&f, "floor_yen")?,
+            cap_yen: opt_num(&f, "cap_yen")?,
+            fund_id: opt_id(&f, "fund_id")?,
+            bearer: opt_text(&f, "bearer"),
+            effective_from: opt_date(&f, "effective_from")?,
+            effective_to: opt_date(&f, "effective_to")?,
+        };
+        crate::money::fee_rules::create(&app, &actor, input)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    match result {
+        Ok(()) => cx.redirect("/finance/fee-rules").finish(),
+        Err(e) => match form_errors(&cx, &e) {
+            Some(errors) => {
+                fee_rules_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            None => error_page(&req, &e),
+        },
+    }
+}

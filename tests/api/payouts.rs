@@ -1974,3 +1974,104 @@ async fn history_case(mut ops: Vec<(usize, i64, bool)>) {
         "every transaction balances"
     );
 }
+
+db_test!(fee_rule_pages, finance_keeps_fee_rules_on_a_page);
+async fn finance_keeps_fee_rules_on_a_page(b: Backend) {
+    use crate::manage_pages::{csrf_of, page_login};
+    let app = spawn_app(b).await;
+    let fin = app.create_user(Role::Finance, Some("default")).await;
+    let (c, _) = page_login(&app, &fin.email, &fin.password).await;
+    let html = c
+        .get(app.url("/finance/fee-rules"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("手数料ルール") && html.contains("id=\"rule-form\""),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    // A percent rule without its rate is named at the field, in Japanese; nothing is stored.
+    let r = c
+        .post(app.url("/finance/fee-rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("fee_type", "commission"),
+            ("basis", "percent"),
+            ("position", "0"),
+            ("rate_bp", "二割"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("id=\"rate_bp-error\"") && html.contains("0〜10000"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM fee_rule").await, 0);
+    let r = c
+        .post(app.url("/finance/fee-rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("fee_type", "commission"),
+            ("basis", "percent"),
+            ("position", "0"),
+            ("rate_bp", "2000"),
+            ("effective_from", "2026-01-01"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/finance/fee-rules"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("販売手数料") && html.contains("20.00 %") && html.contains("すべて"),
+        "{html}"
+    );
+    let id = html
+        .split("id=\"rule-")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .expect("the rule's row")
+        .to_string();
+    let r = c
+        .post(app.url("/finance/fee-rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "retire"),
+            ("rule_id", id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("retire");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/finance/fee-rules"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        !html.contains(&format!("id=\"rule-{id}\"")),
+        "retired: {html}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'fee_rule_%'")
+            .await,
+        2
+    );
+}
