@@ -325,6 +325,44 @@ async fn statement_of(
     let opening = -repo::account_movement(txn, agg, payable.id, before.to_vec()).await?;
     let mut upto = before.to_vec();
     upto.push(p.id);
+    // A clawback left from earlier is recovered out of what the period leaves payable.
+    let clawback = repo::account(
+        txn,
+        agg,
+        account::PRODUCER_CLAWBACK,
+        &pid.to_string(),
+        "asset",
+        core::now(),
+    )
+    .await?;
+    let owed = -repo::account_movement(txn, agg, payable.id, upto.clone()).await?;
+    let clawed = repo::account_movement(txn, agg, clawback.id, upto.clone()).await?;
+    let recover = owed.min(clawed);
+    if recover > 0 {
+        let mut legs = Legs::default();
+        legs.debit(AccountRef::payable(pid), recover, Some(pid));
+        legs.credit(
+            AccountRef::new(account::PRODUCER_CLAWBACK, pid.to_string()),
+            recover,
+            Some(pid),
+        );
+        ledger::post(
+            txn,
+            app.settings.money.period_months,
+            Posting {
+                aggregator_id: agg,
+                kind: "clawback_recovery",
+                source_ref: format!("recover:{}:{pid}", p.id),
+                occurred_on: p.ends_on,
+                order_id: None,
+                producer_id: Some(pid),
+                memo: "前期までの過払い分の回収 / clawback recovered".into(),
+                created_by: None,
+                legs,
+            },
+        )
+        .await?;
+    }
     let net = -repo::account_movement(txn, agg, payable.id, upto).await?;
     let producer = crate::producers::repo::producer(txn, pid)
         .await?
@@ -893,7 +931,11 @@ async fn adjustments_of(
         Condition::all()
             .add(entity::ledger_transaction::Column::PeriodId.eq(period))
             .add(entity::ledger_transaction::Column::ProducerId.eq(pid))
-            .add(entity::ledger_transaction::Column::Kind.is_in(["adjustment", "reversal"])),
+            .add(entity::ledger_transaction::Column::Kind.is_in([
+                "adjustment",
+                "reversal",
+                "clawback_recovery",
+            ])),
         10_000,
     )
     .await?;

@@ -1715,7 +1715,8 @@ async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
         app.post_as(
             &w.prep,
             "/api/v1/ledger/adjustments",
-            &json!({"producer_id": herb, "amount": -12_500, "reason": "二重計上の戻し"}),
+            &json!({"producer_id": herb, "amount": -12_500, "reason": "二重計上の戻し",
+                    "occurred_on": "2026-11-20"}),
         )
         .await,
         201,
@@ -1729,6 +1730,18 @@ async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
     );
     assert_eq!(net(&tb, "producer_payable", &herb), 0);
     assert_eq!(net(&tb, "producer_clawback", &herb), 500);
+    // A later credit in the period: the close recovers the clawback out of it.
+    ok(
+        app.post_as(
+            &w.prep,
+            "/api/v1/ledger/adjustments",
+            &json!({"producer_id": herb, "amount": 800, "reason": "追加の売上補正",
+                    "occurred_on": "2026-11-25"}),
+        )
+        .await,
+        201,
+    )
+    .await;
     // November's statement lists the correction with its reason.
     ok(
         app.post_as(&w.prep, &format!("/api/v1/periods/{nov}/close"), &json!({}))
@@ -1758,6 +1771,29 @@ async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
     assert_eq!(d["adjustments"][0]["amount"], 500, "{d}");
     assert_eq!(d["adjustments"][0]["reason"], "箱の破損の補償");
     assert_eq!(st["net_payable"], 98_765 + 500);
+    let hs = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|x| x["producer_id"] == herb.as_str())
+        .expect("herb's november statement")
+        .clone();
+    assert_eq!(hs["net_payable"], 300, "800 less the 500 clawed back");
+    let hd = ok(
+        app.get_as(&w.prep, &format!("/api/v1/statements/{}", s(&hs["id"])))
+            .await,
+        200,
+    )
+    .await;
+    let amounts: Vec<i64> = hd["adjustments"]
+        .as_array()
+        .expect("adjustments")
+        .iter()
+        .map(|a| a["amount"].as_i64().unwrap_or(0))
+        .collect();
+    assert!(amounts.contains(&-500) && amounts.contains(&800), "{hd}");
+    let tb = trial_balance(&app, &w.prep).await;
+    assert_eq!(net(&tb, "producer_clawback", &herb), 0);
     // Reversed once, in the open period; never twice; other kinds are not reversed here.
     let id = s(&first["id"]);
     let path = format!("/api/v1/ledger/transactions/{id}/reverse");
@@ -1796,7 +1832,11 @@ async fn corrections_are_entries_and_reversals_never_edits(b: Backend) {
     let tb = trial_balance(&app, &w.prep).await;
     balanced(&tb);
     assert_eq!(net(&tb, "producer_payable", &w.p["shima"].0), -98_765);
-    assert_eq!(net(&tb, "expense.adjustment", ""), 0);
+    assert_eq!(
+        net(&tb, "expense.adjustment", ""),
+        800,
+        "only herb's credit is left"
+    );
 }
 
 /// One history: per op (producer, signed yen, in October or in November), October closed
@@ -1815,7 +1855,8 @@ fn any_history() -> impl proptest::strategy::Strategy<Value = Vec<(usize, i64, b
 
 /// Random histories of credits and debits to three producers and two closes, over HTTP on a
 /// fresh database each, checked against a model written here: each statement's opening
-/// balance and net payable, each clawback, every transaction balanced.
+/// balance and net payable, each clawback (recovered at close out of what the period leaves
+/// payable), every transaction balanced.
 #[test]
 fn histories_with_closes_match_an_independent_model() {
     use proptest::test_runner::{Config, TestRunner};
@@ -1894,6 +1935,17 @@ async fn history_case(mut ops: Vec<(usize, i64, bool)>) {
             .map(|q| s(&q["id"]))
     };
     let oct = find(&periods, "2026-10-01");
+    // Closing recovers a clawback out of what the period leaves payable.
+    let recover = |owed: &mut [i64; 3], claw: &mut [i64; 3], active: [bool; 3]| {
+        for p in 0..3 {
+            if active[p] {
+                let r = owed[p].min(claw[p]);
+                owed[p] -= r;
+                claw[p] -= r;
+            }
+        }
+    };
+    recover(&mut owed, &mut claw, active_oct);
     let owed_oct = owed;
     if let Some(oct) = &oct {
         ok(
@@ -1914,6 +1966,7 @@ async fn history_case(mut ops: Vec<(usize, i64, bool)>) {
         apply(&mut owed, &mut claw, *p, *x);
         active_nov[*p] = true;
     }
+    recover(&mut owed, &mut claw, active_nov);
     let periods = ok(app.get_as(&fin, "/api/v1/periods").await, 200).await;
     let nov = find(&periods, "2026-11-01");
     if let Some(nov) = &nov {
