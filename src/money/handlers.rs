@@ -301,21 +301,25 @@ pub async fn statement_csv(
     id: web::Path<Uuid>,
     q: crate::http::Query<CsvQuery>,
 ) -> ApiResult<HttpResponse> {
-    use crate::core::csv::CsvEncoding;
     let (bytes, enc) =
         super::statements::csv(&app, &actor, id.into_inner(), q.encoding.as_deref()).await?;
-    let charset = if enc == CsvEncoding::ShiftJis {
+    Ok(csv_file(bytes, enc, "statement.csv"))
+}
+
+/// A CSV download in its encoding.
+fn csv_file(bytes: Vec<u8>, enc: crate::core::csv::CsvEncoding, name: &str) -> HttpResponse {
+    let charset = if enc == crate::core::csv::CsvEncoding::ShiftJis {
         "Shift_JIS"
     } else {
         "utf-8"
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(format!("text/csv; charset={charset}"))
         .insert_header((
             "content-disposition",
-            "attachment; filename=\"statement.csv\"",
+            format!("attachment; filename=\"{name}\""),
         ))
-        .body(bytes))
+        .body(bytes)
 }
 
 /// A statement as PDF (A4, the Japanese font embedded).
@@ -574,22 +578,10 @@ pub async fn fund_statement(
                 .json(payouts::fund_statement(&app, &actor, id.into_inner()).await?))
         }
         Some("csv") => {
-            use crate::core::csv::CsvEncoding;
             let (bytes, enc) =
                 payouts::fund_statement_csv(&app, &actor, id.into_inner(), q.encoding.as_deref())
                     .await?;
-            let charset = if enc == CsvEncoding::ShiftJis {
-                "Shift_JIS"
-            } else {
-                "utf-8"
-            };
-            Ok(HttpResponse::Ok()
-                .content_type(format!("text/csv; charset={charset}"))
-                .insert_header((
-                    "content-disposition",
-                    "attachment; filename=\"fund-statement.csv\"",
-                ))
-                .body(bytes))
+            Ok(csv_file(bytes, enc, "fund-statement.csv"))
         }
         Some(_) => Err(crate::error::ApiError::field(
             "format",

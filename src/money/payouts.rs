@@ -611,6 +611,8 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
     // Live payouts booked after the period, per payee account subject.
     let mut later: HashMap<String, i64> = HashMap::new();
     let mut last: HashMap<Uuid, payout::Model> = HashMap::new();
+    // Refunds to buyers already on their way, per order.
+    let mut on_the_way: HashMap<Uuid, i64> = HashMap::new();
     for po in repo::payouts_where(
         &txn,
         agg,
@@ -619,6 +621,9 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
     )
     .await?
     {
+        if let (PENDING, Some(o)) = (po.status.as_str(), po.order_id) {
+            *on_the_way.entry(o).or_default() += po.amount;
+        }
         let live = po.status == PENDING || po.status == "paid";
         let subject = po.producer_id.or(po.fund_id).map(|u| u.to_string());
         if live
@@ -771,21 +776,6 @@ pub async fn prepare(app: &AppState, actor: &Actor, input: PrepareInput) -> ApiR
     }
     // Refunds owed to buyers of bank-transfer and cash-on-delivery orders, to the account
     // staff entered (what the order still owes less refunds already on their way).
-    let mut on_the_way: HashMap<Uuid, i64> = HashMap::new();
-    for po in repo::payouts_where(
-        &txn,
-        agg,
-        Condition::all()
-            .add(payout::Column::Kind.eq("refund"))
-            .add(payout::Column::Status.eq(PENDING)),
-        ALL,
-    )
-    .await?
-    {
-        if let Some(o) = po.order_id {
-            *on_the_way.entry(o).or_default() += po.amount;
-        }
-    }
     for owed in crate::orders::refunds::owed(app, &txn, agg).await? {
         let o = &owed.order;
         let amount = o.refund_owed - on_the_way.get(&o.id).copied().unwrap_or(0);
@@ -1806,16 +1796,11 @@ pub async fn fund_statement(app: &AppState, actor: &Actor, id: Uuid) -> ApiResul
     let f = repo::fund(&app.db, agg, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let a = repo::account(
-        &app.db,
-        agg,
-        account::FUND_PAYABLE,
-        &id.to_string(),
-        "liability",
-        core::now(),
-    )
-    .await?;
-    let sums = repo::account_by_period_and_kind(&app.db, agg, a.id).await?;
+    let sums =
+        match repo::find_account(&app.db, agg, account::FUND_PAYABLE, &id.to_string()).await? {
+            Some(a) => repo::account_by_period_and_kind(&app.db, agg, a.id).await?,
+            None => Vec::new(),
+        };
     let mut periods = repo::periods(&app.db, agg).await?;
     periods.sort_by_key(|p| p.starts_on);
     let mut out = Vec::new();

@@ -366,6 +366,24 @@ pub async fn account(
         .ok_or_else(|| DbErr::RecordNotFound(format!("ledger account {code}/{subject}")))
 }
 
+/// The account `code`/`subject` of `agg`, if it exists (reads never create accounts).
+///
+/// # Errors
+/// Database failure.
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    code: &str,
+    subject: &str,
+) -> Result<Option<ledger_account::Model>, DbErr> {
+    ledger_account::Entity::find()
+        .filter(ledger_account::Column::AggregatorId.eq(agg))
+        .filter(ledger_account::Column::Code.eq(code))
+        .filter(ledger_account::Column::SubjectKey.eq(subject))
+        .one(db)
+        .await
+}
+
 /// The accounts `code` of `agg` for the subjects `subjects`, locked for this transaction on
 /// PostgreSQL (a posting that reads a balance to decide a clawback holds it until it commits).
 ///

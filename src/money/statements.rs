@@ -942,15 +942,11 @@ async fn adjustments_of(
     if ts.is_empty() {
         return Ok(Vec::new());
     }
-    let payable = repo::account(
-        db,
-        agg,
-        account::PRODUCER_PAYABLE,
-        &pid.to_string(),
-        "liability",
-        core::now(),
-    )
-    .await?;
+    let Some(payable) =
+        repo::find_account(db, agg, account::PRODUCER_PAYABLE, &pid.to_string()).await?
+    else {
+        return Ok(Vec::new());
+    };
     let entries = repo::entries_of(db, ts.iter().map(|t| t.id)).await?;
     let mut out: Vec<StatementAdjustment> = ts
         .iter()

@@ -8,7 +8,7 @@ use super::{
     events::OrderRefunded,
     repo,
     returns::refund,
-    service::{audit_order, find},
+    service::{audit_order, find, settle_refund},
 };
 use crate::{
     core::{self, sealed},
@@ -240,30 +240,7 @@ pub async fn paid_by_payout(
     amount: i64,
     key: &str,
 ) -> ApiResult<()> {
-    repo::update_orders(
-        txn,
-        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
-        Condition::all().add(shop_order::Column::Id.eq(order_id)),
-    )
-    .await?;
-    let now = repo::order(txn, order_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let refunded = now.refunded_total + amount;
-    let owed = std::cmp::max(now.refund_owed - amount, 0);
-    repo::update_orders(
-        txn,
-        vec![
-            (shop_order::Column::RefundedTotal, Expr::value(refunded)),
-            (shop_order::Column::RefundOwed, Expr::value(owed)),
-            (
-                shop_order::Column::PaymentStatus,
-                Expr::value(super::domain::after_refund(refunded, now.grand_total)),
-            ),
-        ],
-        Condition::all().add(shop_order::Column::Id.eq(order_id)),
-    )
-    .await?;
+    let (now, owed) = settle_refund(txn, order_id, amount).await?;
     if owed == 0 {
         repo::update_returns(
             txn,

@@ -539,6 +539,45 @@ pub async fn purge_personal(app: &AppState) -> ApiResult<u64> {
     .await?)
 }
 
+/// Books `amount` paid back on order `order_id`, however it was paid: claims the order row,
+/// then from what is stored now (refunds of one order settle one at a time) raises its
+/// refunded total, lowers what it still owes and moves its payment status. Returns the order
+/// as it was before and what it still owes after.
+///
+/// # Errors
+/// 404 for an unknown order; database failure.
+pub(crate) async fn settle_refund(
+    txn: &DatabaseTransaction,
+    order_id: Uuid,
+    amount: i64,
+) -> ApiResult<(shop_order::Model, i64)> {
+    repo::update_orders(
+        txn,
+        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
+        Condition::all().add(shop_order::Column::Id.eq(order_id)),
+    )
+    .await?;
+    let now = repo::order(txn, order_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let refunded = now.refunded_total + amount;
+    let owed = std::cmp::max(now.refund_owed - amount, 0);
+    repo::update_orders(
+        txn,
+        vec![
+            (shop_order::Column::RefundedTotal, Expr::value(refunded)),
+            (shop_order::Column::RefundOwed, Expr::value(owed)),
+            (
+                shop_order::Column::PaymentStatus,
+                Expr::value(domain::after_refund(refunded, now.grand_total)),
+            ),
+        ],
+        Condition::all().add(shop_order::Column::Id.eq(order_id)),
+    )
+    .await?;
+    Ok((now, owed))
+}
+
 /// Records that `amount` paid for `o` must go back (`key` names the refund): added to what the
 /// order owes, and told to the areas that pay it back (a card refund through the provider).
 ///
@@ -635,34 +674,7 @@ pub async fn record_card_refund(
         )
         .await?;
     }
-    // Claims the order row, then computes from what is stored now: refunds of one order settle
-    // one at a time.
-    repo::update_orders(
-        txn,
-        vec![(shop_order::Column::UpdatedAt, Expr::value(core::now()))],
-        Condition::all().add(shop_order::Column::Id.eq(order_id)),
-    )
-    .await?;
-    let now = repo::order(txn, order_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let refunded = now.refunded_total + amount;
-    repo::update_orders(
-        txn,
-        vec![
-            (shop_order::Column::RefundedTotal, Expr::value(refunded)),
-            (
-                shop_order::Column::RefundOwed,
-                Expr::value(std::cmp::max(now.refund_owed - amount, 0)),
-            ),
-            (
-                shop_order::Column::PaymentStatus,
-                Expr::value(domain::after_refund(refunded, now.grand_total)),
-            ),
-        ],
-        Condition::all().add(shop_order::Column::Id.eq(order_id)),
-    )
-    .await?;
+    let (now, _) = settle_refund(txn, order_id, amount).await?;
     audit_order(
         txn,
         &now,
