@@ -35,6 +35,8 @@ pub struct Model {
     pub shipped_pushed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The channel's fee for the order as its API last reported it (yen, tax included).
+    pub reported_fee: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

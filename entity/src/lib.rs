@@ -7,6 +7,7 @@ pub mod bank_profile;
 pub mod category;
 pub mod channel;
 pub mod channel_cursor;
+pub mod channel_fee_actual;
 pub mod channel_order;
 pub mod channel_webhook;
 pub mod community_fund;

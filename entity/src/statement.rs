@@ -38,6 +38,12 @@ pub struct Model {
     /// Some of the sales were invoiced under the aggregator's number (媒介者交付特例).
     pub intermediary: bool,
     pub created_at: DateTimeUtc,
+    /// The PDF the close's job rendered and kept (every download and the email's attachment
+    /// are these bytes); `None` until the job ran.
+    pub pdf_key: Option<String>,
+    pub pdf_sha256: Option<String>,
+    /// The language it was rendered in (the producer's).
+    pub pdf_locale: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

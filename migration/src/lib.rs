@@ -26,6 +26,7 @@ mod m20261206_000021_statements;
 mod m20261207_000022_payouts;
 mod m20261207_000023_refund_payouts;
 mod m20261207_000024_stock_losses;
+mod m20261208_000025_money_documents;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_payouts::Migration),
             Box::new(m20261207_000023_refund_payouts::Migration),
             Box::new(m20261207_000024_stock_losses::Migration),
+            Box::new(m20261208_000025_money_documents::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 pub mod adapters;
 pub mod domain;
 pub mod dto;
+pub mod events;
 pub mod follow;
 pub mod handlers;
 pub mod jobs;

@@ -225,6 +225,7 @@ async fn apply(
 ) -> Result<bool, CallError> {
     let db = |e: sea_orm::DbErr| CallError::transient(format!("database: {e}"));
     if let Some(order_id) = row.order_id {
+        report_fee(app, c, row, order_id, o).await?;
         if o.status == RemoteStatus::Cancelled
             && row.cancelled_by.is_none()
             && let Err(e) = cancel_here(app, c, row, order_id).await
@@ -261,6 +262,7 @@ async fn apply(
         }
     };
     let (order, oversold) = place(app, draft).await?;
+    report_fee(app, c, row, order.id, o).await?;
     let now = core::now();
     repo::update_channel_orders(
         &app.db,
@@ -300,6 +302,45 @@ async fn apply(
         .map_err(db)?;
     }
     Ok(true)
+}
+
+/// Tells the money area what the channel kept of order `order_id` when its API reported a
+/// fee that differs from the one seen last (the row keeps it, in the event's transaction).
+async fn report_fee(
+    app: &AppState,
+    c: &channel::Model,
+    row: &channel_order::Model,
+    order_id: Uuid,
+    o: &RemoteOrder,
+) -> Result<(), CallError> {
+    let Some(fee) = o.fee.filter(|f| Some(*f) != row.reported_fee) else {
+        return Ok(());
+    };
+    let failed = |e: String| CallError::transient(format!("database: {e}"));
+    let txn = crate::db::begin_write(&app.db)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    repo::update_channel_orders(
+        &txn,
+        vec![(channel_order::Column::ReportedFee, Expr::value(Some(fee)))],
+        Condition::all().add(channel_order::Column::Id.eq(row.id)),
+    )
+    .await
+    .map_err(|e| failed(e.to_string()))?;
+    crate::jobs::events::record(
+        &txn,
+        app,
+        &super::events::ChannelFeeReported {
+            aggregator_id: c.aggregator_id,
+            channel_id: c.id,
+            order_id,
+            fee,
+            source: "adapter".into(),
+        },
+    )
+    .await
+    .map_err(|e| failed(e.describe()))?;
+    txn.commit().await.map_err(|e| failed(e.to_string()))
 }
 
 /// Cancels our order of `row` because the channel cancelled it: the row says so first (in the

@@ -502,6 +502,7 @@ pub async fn mark_order_due(
         shipped_pushed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        reported_fee: Set(None),
     };
     channel_order::Entity::insert(row)
         .on_conflict(

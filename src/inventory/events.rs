@@ -31,3 +31,40 @@ impl Event for StockLost {
         Some(self.lot_id)
     }
 }
+
+/// A receiving event counted a producer's goods in (`inventory.received`): the money area
+/// charges the inbound-handling fee on its lines.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StockReceived {
+    pub aggregator_id: Uuid,
+    pub receipt_id: Uuid,
+    pub shipment_id: Uuid,
+    pub producer_id: Uuid,
+    /// The JST day it was received.
+    pub received_on: chrono::NaiveDate,
+    pub lines: Vec<ReceivedLine>,
+}
+
+/// One shipment line of a receiving event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceivedLine {
+    pub line_id: Uuid,
+    pub sku_id: Uuid,
+    pub lot_code: String,
+    /// Units taken into stock by this event.
+    pub received: i64,
+    /// Units counted by this event (received, damaged and refused).
+    pub counted: i64,
+    /// No earlier receiving event counted this line.
+    pub first_count: bool,
+}
+
+impl Event for StockReceived {
+    const KIND: &'static str = "inventory.received";
+    fn aggregator_id(&self) -> Option<Uuid> {
+        Some(self.aggregator_id)
+    }
+    fn subject_id(&self) -> Option<Uuid> {
+        Some(self.receipt_id)
+    }
+}

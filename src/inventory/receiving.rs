@@ -71,9 +71,23 @@ pub async fn receive(
         receipt_id: rec.id,
         now,
     };
+    let mut counted = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        event.receive_line(&txn, i, l).await?;
+        counted.push(event.receive_line(&txn, i, l).await?);
     }
+    crate::jobs::events::record(
+        &txn,
+        app,
+        &super::events::StockReceived {
+            aggregator_id: s.aggregator_id,
+            receipt_id: rec.id,
+            shipment_id: s.id,
+            producer_id: s.producer_id,
+            received_on: core::today_jst(),
+            lines: counted,
+        },
+    )
+    .await?;
     event.update_status(&txn).await?;
     let s = repo::shipment(&txn, s.id)
         .await?
@@ -155,7 +169,7 @@ impl ReceivingEvent<'_> {
         txn: &impl ConnectionTrait,
         i: usize,
         l: &ReceiptLineInput,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<super::events::ReceivedLine> {
         let damage_bearer = check_counts(i, l)?;
         let line = repo::inbound_line(txn, self.shipment.id, l.line_id)
             .await?
@@ -181,7 +195,14 @@ impl ReceivingEvent<'_> {
         };
         repo::insert(txn, counted).await?;
         repo::count_on_line(txn, line.id, l.received, l.damaged, l.refused).await?;
-        Ok(())
+        Ok(super::events::ReceivedLine {
+            line_id: line.id,
+            sku_id: line.sku_id,
+            lot_code: line.lot_code.clone(),
+            received: l.received,
+            counted: l.received + l.damaged + l.refused,
+            first_count: line.received_qty + line.damaged_qty + line.refused_qty == 0,
+        })
     }
 
     /// Takes the received units of line `i` into stock: checks the bin and the shelf life left,

@@ -179,6 +179,31 @@ pub async fn movements_of_lots(
         .await
 }
 
+/// Every change of on-hand units in aggregator `agg`'s lots before `until`, oldest first: (lot,
+/// change, when). What storage fees count lot-days from.
+///
+/// # Errors
+/// Database failure.
+pub async fn on_hand_changes_until(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Uuid, i64, chrono::DateTime<chrono::Utc>)>, DbErr> {
+    stock_movement::Entity::find()
+        .select_only()
+        .column(stock_movement::Column::LotId)
+        .column(stock_movement::Column::OnHandDelta)
+        .column(stock_movement::Column::CreatedAt)
+        .filter(stock_movement::Column::AggregatorId.eq(agg))
+        .filter(stock_movement::Column::OnHandDelta.ne(0))
+        .filter(stock_movement::Column::CreatedAt.lt(until))
+        .order_by_asc(stock_movement::Column::CreatedAt)
+        .order_by_asc(stock_movement::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// The movements caused by (`cause_type`, `cause_id`), oldest first.
 ///
 /// # Errors

@@ -27,6 +27,18 @@ pub struct MailPayload {
     pub to: String,
     pub locale: Locale,
     pub message: EmailMessage,
+    /// Files kept in the blob store to send with it (read when it is sent, so the payload
+    /// stays small).
+    #[serde(default)]
+    pub attachments: Vec<StoredAttachment>,
+}
+
+/// A file in the blob store that an email carries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub blob_key: String,
+    pub filename: String,
+    pub content_type: String,
 }
 
 impl Job for MailPayload {
@@ -76,11 +88,28 @@ pub async fn enqueue_mail(
     event_id: &str,
     message: EmailMessage,
 ) -> Result<(), sea_orm::DbErr> {
+    enqueue_mail_with(db, to, locale, aggregator_id, event_id, message, Vec::new()).await
+}
+
+/// [`enqueue_mail`] with files from the blob store attached.
+///
+/// # Errors
+/// Database failure.
+pub async fn enqueue_mail_with(
+    db: &impl sea_orm::ConnectionTrait,
+    to: &str,
+    locale: Locale,
+    aggregator_id: Option<uuid::Uuid>,
+    event_id: &str,
+    message: EmailMessage,
+    attachments: Vec<StoredAttachment>,
+) -> Result<(), sea_orm::DbErr> {
     let key = format!("mail:{event_id}:{}", message.template());
     let payload = MailPayload {
         to: to.to_string(),
         locale,
         message,
+        attachments,
     };
     super::enqueue(
         db,
@@ -98,7 +127,21 @@ async fn send_mail(state: AppState, p: MailPayload, job: job::Model) -> Result<(
         .render(p.locale)
         .map_err(|e| JobError::Reject(format!("rendering failed: {e}")))?;
     let key = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
-    deliver(&state, &key, p.to, rendered).await
+    let mut files = Vec::new();
+    for a in p.attachments {
+        let bytes = state
+            .storage
+            .get(&a.blob_key)
+            .await
+            .map_err(|e| JobError::Retry(format!("reading an attachment: {e}")))?
+            .ok_or_else(|| JobError::Reject(format!("the attachment {} is gone", a.filename)))?;
+        files.push(crate::mail::FileAttachment {
+            filename: a.filename,
+            content_type: a.content_type,
+            bytes,
+        });
+    }
+    deliver_with(&state, &key, p.to, rendered, files).await
 }
 
 /// Sends a rendered email with a Message-ID stable across retries (derived from `key`, e.g.
@@ -113,6 +156,16 @@ pub async fn deliver(
     to: String,
     rendered: crate::mail::messages::Rendered,
 ) -> Result<(), JobError> {
+    deliver_with(state, key, to, rendered, Vec::new()).await
+}
+
+async fn deliver_with(
+    state: &AppState,
+    key: &str,
+    to: String,
+    rendered: crate::mail::messages::Rendered,
+    attachments: Vec<crate::mail::FileAttachment>,
+) -> Result<(), JobError> {
     state
         .mailer
         .send(OutgoingEmail {
@@ -121,6 +174,7 @@ pub async fn deliver(
             text: rendered.text,
             html: rendered.html,
             message_id: state.mailer.message_id_for(key),
+            attachments,
         })
         .await
         .map_err(|e| match e {

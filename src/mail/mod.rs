@@ -7,7 +7,7 @@ use crate::config::{MailSettings, MailTransportKind, Settings, SmtpTls};
 use anyhow::Context;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart},
+    message::{Attachment, Mailbox, MultiPart, header::ContentType},
     transport::smtp::authentication::Credentials,
 };
 use secrecy::ExposeSecret;
@@ -53,6 +53,15 @@ pub struct SentEmail {
     pub message_id: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<FileAttachment>,
+}
+
+/// A file sent with an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A rendered email ready to send.
@@ -64,6 +73,7 @@ pub struct OutgoingEmail {
     pub html: String,
     /// Stable across retries: derived from the job's (event, template) key.
     pub message_id: String,
+    pub attachments: Vec<FileAttachment>,
 }
 
 /// The configured transport.
@@ -140,6 +150,7 @@ impl Mailer {
                 message_id: email.message_id,
                 text: email.text,
                 html: email.html,
+                attachments: email.attachments,
             });
             return Ok(());
         }
@@ -152,12 +163,25 @@ impl Mailer {
             .to
             .parse()
             .map_err(|_| MailError::Permanent("the recipient address is not valid".into()))?;
+        let body = MultiPart::alternative_plain_html(email.text, email.html);
+        let body = if email.attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in email.attachments {
+                let kind = ContentType::parse(&a.content_type).map_err(|_| {
+                    MailError::Permanent("an attachment's content type is not valid".into())
+                })?;
+                mixed = mixed.singlepart(Attachment::new(a.filename).body(a.bytes, kind));
+            }
+            mixed
+        };
         let msg = Message::builder()
             .from(from)
             .to(to)
             .subject(email.subject)
             .message_id(Some(email.message_id))
-            .multipart(MultiPart::alternative_plain_html(email.text, email.html))
+            .multipart(body)
             .map_err(|_| MailError::Permanent("the message could not be built".into()))?;
         match self {
             Self::Smtp(t, _) => t.send(msg).await.map(|_| ()).map_err(classify_smtp),

@@ -5,6 +5,7 @@
 //!   shipped, with the fee rules that applied frozen onto it;
 //! - the order shipped (`orders.shipped`): the consumption tax in what the buyer paid the
 //!   aggregator for shipping, cool delivery and the COD slip, once per order at 10 %;
+//!   and a channel fee the channel reported before it shipped ([`super::channel_fees`]);
 //! - a return received back (`orders.returned`): the goods out of the producer's payable and
 //!   the charges on them given back in proportion;
 //! - money owed back after a cancellation (`orders.refund_due` without a return), a refund the
@@ -66,7 +67,7 @@ fn yen(o: &shop_order::Model, minor: i64) -> i64 {
 }
 
 /// Every category code with its ancestors, nearest first.
-async fn ancestry(db: &impl ConnectionTrait) -> ApiResult<HashMap<String, Vec<String>>> {
+pub(super) async fn ancestry(db: &impl ConnectionTrait) -> ApiResult<HashMap<String, Vec<String>>> {
     let cats = crate::catalog::repo::categories(db).await?;
     let parent: HashMap<String, Option<String>> = cats
         .iter()
@@ -89,7 +90,7 @@ async fn ancestry(db: &impl ConnectionTrait) -> ApiResult<HashMap<String, Vec<St
         .collect())
 }
 
-async fn rules_of(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<Vec<domain::Rule>> {
+pub(super) async fn rules_of(db: &impl ConnectionTrait, agg: Uuid) -> ApiResult<Vec<domain::Rule>> {
     Ok(repo::rules_where(db, agg, Condition::all())
         .await?
         .iter()
@@ -236,7 +237,7 @@ pub async fn book_parcel(
 }
 
 /// Stores `charges` (times `sign`) as booked in `transaction_id`, each with its rule.
-async fn freeze(
+pub(super) async fn freeze(
     txn: &DatabaseTransaction,
     agg: Uuid,
     period_id: Uuid,
@@ -507,7 +508,7 @@ async fn order_of(txn: &DatabaseTransaction, agg: Uuid, id: Uuid) -> ApiResult<s
 
 /// Runs `book` in a write transaction that first claims delivery `d` (nothing when it was
 /// handled before); a database failure is retried, a vanished order dead-letters.
-async fn claimed<E, F>(app: &AppState, d: &Delivery<E>, book: F) -> Result<(), JobError>
+pub(super) async fn claimed<E, F>(app: &AppState, d: &Delivery<E>, book: F) -> Result<(), JobError>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> ApiResult<bool>,
 {
@@ -544,7 +545,8 @@ pub async fn on_order_shipped(app: AppState, d: Delivery<OrderShipped>) -> Resul
     let e = &d.event;
     claimed(&app, &d, async |txn| {
         book_fees_tax(&app, txn, e.aggregator_id, e.order_id).await?;
-        Ok(true)
+        // A channel fee reported before the order shipped is booked once its sale is.
+        super::channel_fees::settle(&app, txn, e.aggregator_id, e.order_id).await
     })
     .await
 }

@@ -15,16 +15,26 @@ pub mod fee_type {
     pub const CHANNEL_FEE: &str = "channel_fee";
     pub const PACKING: &str = "packing";
     pub const COOL_CHAIN: &str = "cool_chain";
+    /// Hub fee per lot-day a producer's stock spends in the warehouse (booked at close).
+    pub const STORAGE: &str = "storage";
+    /// Hub fee per shipment line received (or per unit received).
+    pub const INBOUND_HANDLING: &str = "inbound_handling";
     pub const FUND_SHARE: &str = "fund_share";
     /// In the order a sale's charges are computed and shown.
-    pub const ALL: [&str; 6] = [
+    pub const ALL: [&str; 8] = [
         COMMISSION,
         PAYMENT_FEE,
         CHANNEL_FEE,
         PACKING,
         COOL_CHAIN,
+        STORAGE,
+        INBOUND_HANDLING,
         FUND_SHARE,
     ];
+    /// Charged on the producer's stock, not on a sale (no channel or payment method).
+    pub fn hub_stock(t: &str) -> bool {
+        [STORAGE, INBOUND_HANDLING].contains(&t)
+    }
     /// Charged on each line of the producer's goods.
     pub fn per_line(t: &str) -> bool {
         [COMMISSION, PAYMENT_FEE, CHANNEL_FEE, FUND_SHARE].contains(&t)
@@ -37,13 +47,26 @@ pub mod basis {
     pub const PER_ITEM: &str = "per_item";
     pub const PER_ORDER: &str = "per_order";
     pub const PER_PARCEL: &str = "per_parcel";
-    pub const ALL: [&str; 4] = [PERCENT, PER_ITEM, PER_ORDER, PER_PARCEL];
+    /// Fixed yen for each day a lot holds stock.
+    pub const PER_LOT_DAY: &str = "per_lot_day";
+    /// Fixed yen for each shipment line received.
+    pub const PER_LINE: &str = "per_line";
+    pub const ALL: [&str; 6] = [
+        PERCENT,
+        PER_ITEM,
+        PER_ORDER,
+        PER_PARCEL,
+        PER_LOT_DAY,
+        PER_LINE,
+    ];
 
     /// The bases a fee type may use.
     pub fn allowed(fee_type: &str) -> &'static [&'static str] {
         use super::fee_type as t;
         match fee_type {
             t::PACKING | t::COOL_CHAIN => &[PER_PARCEL],
+            t::STORAGE => &[PER_LOT_DAY],
+            t::INBOUND_HANDLING => &[PER_LINE, PER_ITEM],
             t::FUND_SHARE => &[PERCENT, PER_ITEM],
             t::COMMISSION | t::PAYMENT_FEE | t::CHANNEL_FEE => &[PERCENT, PER_ITEM, PER_ORDER],
             _ => &[],
@@ -142,7 +165,7 @@ impl Rule {
                 let bp = i128::from(self.rate_bp.unwrap_or(0));
                 i64::try_from(i128::from(amount) * bp / 10_000).unwrap_or(i64::MAX)
             }
-            basis::PER_ITEM => self.fixed_yen.unwrap_or(0).saturating_mul(qty),
+            basis::PER_ITEM | basis::PER_LOT_DAY => self.fixed_yen.unwrap_or(0).saturating_mul(qty),
             _ => self.fixed_yen.unwrap_or(0),
         };
         let floored = self.floor_yen.map_or(raw, |f| raw.max(f));

@@ -9,7 +9,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeeRuleInput {
-    /// `commission`, `payment_fee`, `channel_fee`, `packing`, `cool_chain` or `fund_share`.
+    /// `commission`, `payment_fee`, `channel_fee`, `packing`, `cool_chain`, `storage` (per
+    /// lot-day, booked at close), `inbound_handling` (per shipment line or unit received) or
+    /// `fund_share`.
     pub fee_type: String,
     /// Order among the rules of its fee type: the first that matches a sale applies.
     pub position: i32,
@@ -24,7 +26,8 @@ pub struct FeeRuleInput {
     /// Unit price band, yen tax included.
     pub price_min: Option<i64>,
     pub price_max: Option<i64>,
-    /// `percent` (with `rate_bp`), `per_item`, `per_order` or `per_parcel` (with `fixed_yen`).
+    /// `percent` (with `rate_bp`), `per_item`, `per_order`, `per_parcel`, `per_lot_day` or
+    /// `per_line` (with `fixed_yen`).
     pub basis: String,
     /// Basis points of the tax-included amount (1,000 = 10 %), rounded down.
     pub rate_bp: Option<i32>,

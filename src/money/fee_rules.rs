@@ -39,7 +39,8 @@ async fn check(db: &impl ConnectionTrait, agg: Uuid, input: &FeeRuleInput) -> Ap
     if !fee_type::ALL.contains(&t) {
         bad(
             "fee_type",
-            "must be commission, payment_fee, channel_fee, packing, cool_chain or fund_share",
+            "must be commission, payment_fee, channel_fee, packing, cool_chain, storage, \
+             inbound_handling or fund_share",
         );
     } else if !basis::allowed(t).contains(&input.basis.as_str()) {
         bad(
@@ -84,6 +85,18 @@ async fn check(db: &impl ConnectionTrait, agg: Uuid, input: &FeeRuleInput) -> Ap
     let scope = input.channel_scope.as_deref().unwrap_or(channel_scope::ANY);
     if !channel_scope::ALL.contains(&scope) {
         bad("channel_scope", "must be any, shop or channel");
+    }
+    if fee_type::hub_stock(t) {
+        // Stock in the warehouse has no channel or payment method yet.
+        if scope != channel_scope::ANY {
+            bad(
+                "channel_scope",
+                "a hub fee on stock applies to every channel: use any",
+            );
+        }
+        if input.payment_method.is_some() {
+            bad("payment_method", "is not used by a hub fee on stock");
+        }
     }
     if input.channel_id.is_some() && scope != channel_scope::CHANNEL {
         bad("channel_id", "is only used with channel_scope channel");
@@ -289,7 +302,8 @@ pub async fn list(
         if !fee_type::ALL.contains(&t) {
             return Err(ApiError::field(
                 "fee_type",
-                "must be commission, payment_fee, channel_fee, packing, cool_chain or fund_share",
+                "must be commission, payment_fee, channel_fee, packing, cool_chain, storage, \
+                 inbound_handling or fund_share",
             ));
         }
         cond = cond.add(fee_rule::Column::FeeType.eq(t));

@@ -535,6 +535,28 @@ pub async fn import_results(
         .json(payouts::import_results(&app, &actor, id.into_inner(), &bytes).await?))
 }
 
+/// Imports a channel's fee statement (CSV: `order_number` or 注文番号, `fee` or 手数料; the
+/// raw file as the body): each order's real channel fee replaces the fee rule's estimate
+/// through a correcting entry (an order not shipped yet waits until it ships). One bad row
+/// refuses the file.
+#[utoipa::path(post, path = "/api/v1/channel-fees/{channel_id}/import", tag = "money",
+    params(("channel_id" = Uuid, Path, description = "channel account id")),
+    request_body(content = String, content_type = "text/csv", description = "the channel's fee statement"),
+    responses((status = 200, body = super::channel_fees::FeeImportSummary), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import_channel_fees(
+    app: web::Data<AppState>,
+    actor: Actor,
+    channel_id: web::Path<Uuid>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let bytes = crate::http::read_body(payload, app.settings.uploads.max_bytes).await?;
+    Ok(HttpResponse::Ok()
+        .json(super::channel_fees::import(&app, &actor, channel_id.into_inner(), &bytes).await?))
+}
+
 /// Whose payouts to list.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -1,17 +1,38 @@
 //! The money area's event subscribers: the ledger books what the order core tells it.
 use super::booking;
 use crate::{
-    jobs::{Delivery, Registry},
+    jobs::{Delivery, Job, JobError, Registry},
     orders::events::{
         OrderPaid, OrderRefunded, OrderReturned, OrderShipped, ParcelShipped, RefundDue,
     },
 };
+use serde::{Deserialize, Serialize};
+
+/// Render one statement's PDF, keep it and email it to the producer (`money.statement_pdf`,
+/// enqueued by the close).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatementPdf {
+    pub statement_id: uuid::Uuid,
+}
+
+impl Job for StatementPdf {
+    const KIND: &'static str = "money.statement_pdf";
+}
 
 /// The subscriber that books the order core's money events in the ledger.
 pub const LEDGER: &str = "money.ledger";
 
 /// Registers the subscribers.
 pub fn register(reg: &mut Registry) {
+    reg.job(|app, p: StatementPdf, _| async move {
+        match super::statements::render_and_send(&app, p.statement_id).await {
+            Ok(()) => Ok(()),
+            Err(crate::error::ApiError::NotFound) => {
+                Err(JobError::Reject("the statement is gone".into()))
+            }
+            Err(e) => Err(JobError::Retry(e.to_string())),
+        }
+    });
     reg.subscribe(LEDGER, |app, d: Delivery<ParcelShipped>| {
         booking::on_parcel_shipped(app, d)
     });
@@ -32,6 +53,18 @@ pub fn register(reg: &mut Registry) {
     reg.subscribe(
         LEDGER,
         |app, d: Delivery<crate::inventory::events::StockLost>| booking::on_stock_lost(app, d),
+    );
+    reg.subscribe(
+        LEDGER,
+        |app, d: Delivery<crate::inventory::events::StockReceived>| {
+            super::hub_fees::on_received(app, d)
+        },
+    );
+    reg.subscribe(
+        LEDGER,
+        |app, d: Delivery<crate::channels::events::ChannelFeeReported>| {
+            super::channel_fees::on_reported(app, d)
+        },
     );
     reg.subscribe_when(
         LEDGER,

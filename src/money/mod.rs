@@ -5,12 +5,14 @@
 //! fees, returns, refunds and bank transfers — with settlement periods, the trial balance and
 //! the transactions for finance. Source-agnostic: shop and channel orders book alike.
 pub mod booking;
+pub mod channel_fees;
 pub mod corrections;
 pub mod domain;
 pub mod dto;
 pub mod error;
 pub mod fee_rules;
 pub mod handlers;
+pub mod hub_fees;
 pub mod jobs;
 pub mod ledger;
 pub mod payouts;
@@ -100,6 +102,11 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/payouts", handlers::list_payouts),
         route!(GET, "/api/v1/cod-remittances", handlers::cod_balances),
         route!(POST, "/api/v1/cod-remittances", handlers::record_remittance),
+        route!(
+            POST,
+            "/api/v1/channel-fees/{channel_id}/import",
+            handlers::import_channel_fees
+        ),
     ]
 }
 
@@ -138,6 +145,7 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::fund_statement,
     handlers::cod_balances,
     handlers::record_remittance,
+    handlers::import_channel_fees,
     handlers::correct,
     handlers::reverse,
 ))]

@@ -675,6 +675,38 @@ pub async fn insert_statements(
 ///
 /// # Errors
 /// Database failure.
+/// Statement `id` (any tenant: for the jobs that carry its id).
+///
+/// # Errors
+/// Database failure.
+pub async fn statement_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<entity::statement::Model>, DbErr> {
+    entity::statement::Entity::find_by_id(id).one(db).await
+}
+
+/// Records the PDF kept for statement `id`.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_statement_pdf(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    key: &str,
+    sha256: &str,
+    locale: &str,
+) -> Result<(), DbErr> {
+    entity::statement::Entity::update_many()
+        .col_expr(entity::statement::Column::PdfKey, Expr::value(key))
+        .col_expr(entity::statement::Column::PdfSha256, Expr::value(sha256))
+        .col_expr(entity::statement::Column::PdfLocale, Expr::value(locale))
+        .filter(entity::statement::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn statements_where(
     db: &impl ConnectionTrait,
     agg: Uuid,
@@ -1060,4 +1092,79 @@ pub async fn set_reverses(
     )
     .await
     .map(|_| ())
+}
+
+/// What channel order `order_id`'s channel reported it kept.
+///
+/// # Errors
+/// Database failure.
+pub async fn fee_actual(
+    db: &impl ConnectionTrait,
+    agg: Uuid,
+    order_id: Uuid,
+) -> Result<Option<entity::channel_fee_actual::Model>, DbErr> {
+    entity::channel_fee_actual::Entity::find()
+        .filter(entity::channel_fee_actual::Column::AggregatorId.eq(agg))
+        .filter(entity::channel_fee_actual::Column::OrderId.eq(order_id))
+        .one(db)
+        .await
+}
+
+/// Keeps a first report of an order's channel fee.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert_fee_actual(
+    db: &impl ConnectionTrait,
+    row: entity::channel_fee_actual::ActiveModel,
+) -> Result<(), DbErr> {
+    entity::channel_fee_actual::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a newer report of the fee.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_fee_actual(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reported: i64,
+    source: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use entity::channel_fee_actual::{Column, Entity};
+    Entity::update_many()
+        .col_expr(Column::Reported, Expr::value(reported))
+        .col_expr(Column::Source, Expr::value(source))
+        .col_expr(Column::ReportedAt, Expr::value(at))
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records that the ledger now holds `booked` of the fee (correction `revision`).
+///
+/// # Errors
+/// Database failure.
+pub async fn book_fee_actual(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    booked: i64,
+    revision: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use entity::channel_fee_actual::{Column, Entity};
+    Entity::update_many()
+        .col_expr(Column::Booked, Expr::value(booked))
+        .col_expr(Column::Revision, Expr::value(revision))
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

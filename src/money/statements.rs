@@ -15,7 +15,7 @@ use super::{
     repo,
 };
 use crate::{
-    core::{self, csv::CsvEncoding, money::included_tax},
+    core::{self, csv::CsvEncoding, locale::Locale, money::included_tax},
     db,
     error::{ApiError, ApiResult},
     http::actor::{Actor, Role},
@@ -157,6 +157,8 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
     }
     let before: Vec<Uuid> = periods.iter().map(|q| q.id).collect();
     let seller = crate::orders::seller::seller(app, agg).await?;
+    // Storage fees are counted from the stock of the period that just ended.
+    super::hub_fees::book_storage(app, &txn, &p).await?;
     let mut producers = repo::producers_in_period(&txn, agg, p.id).await?;
     // A producer whose only news is a loss it bore still gets its statement listing it.
     for l in repo::stock_losses_where(
@@ -178,39 +180,15 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
         rows.push(st);
     }
     let n = rows.len();
-    // Each producer's users are told its statement is ready (in their language, once each).
-    let users = crate::auth::repo::users_where(
-        &txn,
-        Condition::all()
-            .add(entity::app_user::Column::ProducerId.is_in(producers.clone()))
-            .add(entity::app_user::Column::Active.eq(true)),
-        1_000_000,
-    )
-    .await?;
-    let period_label = p.starts_on.format("%Y-%m").to_string();
-    let base = app
-        .settings
-        .server
-        .base_url
-        .trim_end_matches('/')
-        .to_string();
+    // Each statement's PDF is rendered by a job after the close commits; the job emails the
+    // producer's users with it attached.
     for st in &rows {
-        let (Set(pid), Set(number), Set(net)) = (&st.producer_id, &st.number, &st.net_payable)
-        else {
-            continue;
-        };
-        for u in users.iter().filter(|u| u.producer_id == Some(*pid)) {
-            crate::auth::service::enqueue_mail(
+        if let Set(sid) = &st.id {
+            crate::jobs::enqueue(
                 &txn,
-                u,
-                &format!("statement-ready:{}:{}", p.id, u.id),
-                crate::mail::messages::EmailMessage::StatementReady {
-                    display_name: u.display_name.clone(),
-                    number: number.clone(),
-                    period: period_label.clone(),
-                    net_payable: *net,
-                    link: format!("{base}/portal/payouts"),
-                },
+                crate::jobs::NewJob::of(&super::jobs::StatementPdf { statement_id: *sid })
+                    .dedupe(format!("statement-pdf:{sid}"))
+                    .tenant(Some(agg)),
             )
             .await?;
         }
@@ -409,6 +387,9 @@ async fn statement_of(
         net_payable: Set(net),
         intermediary: Set(intermediary),
         created_at: Set(core::now()),
+        pdf_key: Set(None),
+        pdf_sha256: Set(None),
+        pdf_locale: Set(None),
     };
     Ok((row, net))
 }
@@ -526,15 +507,25 @@ pub struct StatementCharge {
 /// 403; 404 outside the scope.
 #[tracing::instrument(skip_all, fields(statement.id = %id))]
 pub async fn get(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<StatementDetail> {
+    detail(app, find(app, actor, id).await?).await
+}
+
+/// Statement `id` in the caller's scope.
+async fn find(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<statement::Model> {
     let (agg, only) = scope(actor)?;
     let mut cond = Condition::all().add(statement::Column::Id.eq(id));
     if let Some(p) = only {
         cond = cond.add(statement::Column::ProducerId.eq(p));
     }
-    let s = repo::statements_where(&app.db, agg, cond)
+    repo::statements_where(&app.db, agg, cond)
         .await?
         .pop()
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NotFound)
+}
+
+/// Statement `s` with its lines.
+async fn detail(app: &AppState, s: statement::Model) -> ApiResult<StatementDetail> {
+    let agg = s.aggregator_id;
     let p = repo::period(&app.db, agg, s.period_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -758,11 +749,84 @@ impl From<statement::Model> for StatementView {
 /// As [`get`]; 503 when no Japanese font is installed.
 #[tracing::instrument(skip_all, fields(statement.id = %id))]
 pub async fn pdf(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Vec<u8>> {
-    let d = get(app, actor, id).await?;
+    let s = find(app, actor, id).await?;
+    if let Some(key) = &s.pdf_key
+        && let Some(bytes) = app.storage.get(key).await.map_err(ApiError::Internal)?
+    {
+        return Ok(bytes);
+    }
+    let locale = Locale::parse(&s.locale);
+    render(app, detail(app, s).await?, locale).await
+}
+
+/// The PDF of `d` in `locale`, rendered off the async threads.
+async fn render(app: &AppState, d: StatementDetail, locale: Locale) -> ApiResult<Vec<u8>> {
     let font = super::pdf::font_bytes(&app.settings.money.statement_font)?;
-    tokio::task::spawn_blocking(move || super::pdf::render(&d, font))
+    tokio::task::spawn_blocking(move || super::pdf::render(&d, locale, font))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+/// The close's job for one statement (`money.statement_pdf`): renders its PDF in the
+/// producer's language once, keeps it (blob and SHA-256 on the statement), then emails each
+/// of the producer's active users that the statement is ready, with the PDF attached. A
+/// retried job renders nothing twice: the kept PDF is used and the mails are deduplicated.
+///
+/// # Errors
+/// Database or storage failure; 503 without a Japanese font (the job is retried).
+#[tracing::instrument(skip_all, fields(statement.id = %id))]
+pub async fn render_and_send(app: &AppState, id: Uuid) -> ApiResult<()> {
+    let s = repo::statement_by_id(&app.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let key = format!("statements/{}/{}.pdf", s.aggregator_id, s.id);
+    if s.pdf_key.is_none() {
+        let locale = Locale::parse(&s.locale);
+        let bytes = render(app, detail(app, s.clone()).await?, locale).await?;
+        let sha = super::zengin::sha256_hex(&bytes);
+        app.storage
+            .put(&key, bytes)
+            .await
+            .map_err(ApiError::Internal)?;
+        repo::set_statement_pdf(&app.db, s.id, &key, &sha, locale.as_str()).await?;
+    }
+    let p = repo::period(&app.db, s.aggregator_id, s.period_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let users = crate::auth::repo::users_where(
+        &app.db,
+        Condition::all()
+            .add(entity::app_user::Column::ProducerId.eq(s.producer_id))
+            .add(entity::app_user::Column::Active.eq(true)),
+        1_000,
+    )
+    .await?;
+    let base = app.settings.server.base_url.trim_end_matches('/');
+    let txn = db::begin_write(&app.db).await?;
+    for u in &users {
+        crate::jobs::builtin::enqueue_mail_with(
+            &txn,
+            &u.email,
+            Locale::parse(&u.locale),
+            u.aggregator_id,
+            &format!("statement-ready:{}:{}", p.id, u.id),
+            crate::mail::messages::EmailMessage::StatementReady {
+                display_name: u.display_name.clone(),
+                number: s.number.clone(),
+                period: p.starts_on.format("%Y-%m").to_string(),
+                net_payable: s.net_payable,
+                link: format!("{base}/portal/payouts"),
+            },
+            vec![crate::jobs::builtin::StoredAttachment {
+                blob_key: key.clone(),
+                filename: format!("statement-{}.pdf", s.number),
+                content_type: "application/pdf".into(),
+            }],
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Statement `id` as CSV in the `encoding` asked for (`utf-8`, with a BOM, by default, or
@@ -910,11 +974,17 @@ pub async fn csv(
 
 /// Who bore a loss, as a statement says it.
 pub fn bearer_name(b: &str) -> &'static str {
-    match b {
-        "aggregator" => "受託者負担（補償）",
-        "carrier" => "運送会社負担（補償）",
-        _ => "生産者負担",
-    }
+    bearer_label(b, Locale::Ja)
+}
+
+/// Who bore a loss, in `locale`.
+pub fn bearer_label(b: &str, locale: Locale) -> &'static str {
+    let (ja, en) = match b {
+        "aggregator" => ("受託者負担（補償）", "the agent (credited)"),
+        "carrier" => ("運送会社負担（補償）", "the carrier (credited)"),
+        _ => ("生産者負担", "the producer"),
+    };
+    if locale == Locale::En { en } else { ja }
 }
 
 /// Producer `pid`'s correcting entries (and their reversals) in period `period`: what each did

@@ -65,6 +65,33 @@ pub async fn get_order(
     Ok(HttpResponse::Ok().json(OrderView::new(d, buyer, None)))
 }
 
+/// Whom a qualified invoice is issued to.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuery {
+    /// The business or municipality (required, at most 100 characters).
+    pub recipient: Option<String>,
+}
+
+/// The order as a qualified invoice (適格請求書) for a business or municipality buyer (staff):
+/// one block per issuer under the consignment rules, totals and tax once per rate.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/qualified-invoice", tag = "orders",
+    params(("id" = Uuid, Path, description = "order id"), InvoiceQuery),
+    responses((status = 200, body = super::receipt::QualifiedInvoice), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn qualified_invoice(
+    app: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+    q: crate::http::Query<InvoiceQuery>,
+) -> ApiResult<HttpResponse> {
+    let recipient = q.into_inner().recipient.unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .json(super::receipt::qualified_invoice(&app, &actor, id.into_inner(), &recipient).await?))
+}
+
 /// Marks a pending order paid (a bank transfer arrived).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/mark-paid", tag = "orders",
     params(("id" = Uuid, Path, description = "order id")),

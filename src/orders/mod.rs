@@ -35,6 +35,11 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/sales/notice", handlers::get_sold_notice),
         route!(PUT, "/api/v1/sales/notice", handlers::put_sold_notice),
         route!(GET, "/api/v1/orders/{id}", handlers::get_order),
+        route!(
+            GET,
+            "/api/v1/orders/{id}/qualified-invoice",
+            handlers::qualified_invoice
+        ),
         route!(POST, "/api/v1/orders/{id}/mark-paid", handlers::mark_paid),
         route!(POST, "/api/v1/orders/{id}/cancel", handlers::cancel_order),
         route!(
@@ -94,6 +99,7 @@ pub fn routes() -> Vec<RouteSpec> {
     handlers::get_sold_notice,
     handlers::put_sold_notice,
     handlers::get_order,
+    handlers::qualified_invoice,
     handlers::mark_paid,
     handlers::cancel_order,
     handlers::get_refund_account,

@@ -109,6 +109,32 @@ async fn ship(app: &TestApp, op: &str, id: &str, tracking: &str) {
     assert_eq!(v["fulfilment_status"], "shipped");
 }
 
+/// The entries of order `id`'s channel-fee corrections: (account, debit, credit), sorted.
+async fn fee_entries(app: &TestApp, fin: &str, id: &str) -> Vec<(String, i64, i64)> {
+    let txs: Value = app
+        .get_as(fin, &format!("/api/v1/ledger/transactions?order_id={id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut out: Vec<(String, i64, i64)> = txs["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["kind"] == "channel_fee_actual")
+        .flat_map(|t| t["entries"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap_or("").to_string(),
+                e["debit"].as_i64().unwrap_or(0),
+                e["credit"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 async fn rakuten_orders_are_imported_once_and_told_back(b: Backend) {
     let rakuten = fake_rakuten::start();
     let app = spawn_app_with(b, quick).await;
@@ -208,6 +234,21 @@ async fn rakuten_orders_are_imported_once_and_told_back(b: Backend) {
         .await;
     assert!(dup.is_err(), "the unique index holds");
 
+    // Finance estimates Rakuten's fee at 10 % of the goods (charged to the producer).
+    let (_, fin) = app
+        .user_with_token(yuimaru::http::actor::Role::Finance)
+        .await;
+    let r = app
+        .post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "channel_fee", "position": 1, "basis": "percent",
+                    "rate_bp": 1000, "channel_scope": "channel", "channel_id": ch,
+                    "effective_from": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+
     // Shipped here: the tracking number is told to Rakuten once, with Yamato's code, even
     // when the answer is lost and the push is tried again.
     rakuten.with(|s| {
@@ -243,6 +284,78 @@ async fn rakuten_orders_are_imported_once_and_told_back(b: Backend) {
     assert_eq!(
         order_model["PackageModelList"][0]["ShippingModelList"][0]["deliveryCompany"],
         "1001"
+    );
+
+    // Rakuten bills its fees monthly: finance imports the fee statement. A bad row refuses
+    // the whole file and books nothing; the real fee (250) then replaces the estimate (238).
+    app.run_pending_jobs().await;
+    let import = |body: &'static str| {
+        client()
+            .post(app.url(&format!("/api/v1/channel-fees/{ch}/import")))
+            .bearer_auth(&fin)
+            .header("content-type", "text/csv")
+            .body(body)
+    };
+    let r = import(
+        "注文番号,手数料\n338531-20261203-0000000101,250\n338531-20261203-0009999999,10\n,x\n",
+    )
+    .send()
+    .await
+    .expect("import");
+    let v = assert_error(r, 422, "validation_failed").await;
+    let fields: Vec<&str> = v["error"]["details"]["fields"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert!(fields.contains(&"rows.3.order_number"), "{v}");
+    assert!(fields.contains(&"rows.4.fee"), "{v}");
+    assert!(
+        fee_entries(&app, &fin, &id).await.is_empty(),
+        "nothing booked from a refused file"
+    );
+    assert_error(
+        client()
+            .post(app.url(&format!("/api/v1/channel-fees/{ch}/import")))
+            .bearer_auth(&op)
+            .body("order_number,fee\n")
+            .send()
+            .await
+            .expect("op"),
+        403,
+        "forbidden",
+    )
+    .await;
+    let r = import("order_number,fee\n338531-20261203-0000000101,250\n")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        (v["booked"].as_i64(), v["unchanged"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        fee_entries(&app, &fin, &id).await,
+        vec![
+            ("expense.channel_fee".to_string(), 250, 0),
+            ("producer_payable".to_string(), 12, 0),
+            ("receivable.channel".to_string(), 0, 250),
+            ("revenue.channel_fee".to_string(), 0, 12),
+        ],
+        "the channel kept 250; the producer's 238 estimate becomes 250"
+    );
+    // The same statement again books nothing.
+    let v: Value = import("order_number,fee\n338531-20261203-0000000101,250\n")
+        .send()
+        .await
+        .expect("again")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (v["booked"].as_i64(), v["unchanged"].as_i64()),
+        (Some(0), Some(1))
     );
 }
 db_test!(
@@ -693,6 +806,47 @@ async fn shopify_webhooks_are_verified_deduped_and_reconciled(b: Backend) {
         shopify.with(|s| s.fulfilments.clone()),
         vec![(g1.clone(), vec!["234567890123".to_string()])]
     );
+    // Shopify's API said what it kept (3.55 % of 3,380 on the sale; the authorization's fee
+    // does not count): with no channel-fee rule the aggregator bears it, so it is booked
+    // against what Shopify will pay us and no producer is charged.
+    let (_, fin) = app
+        .user_with_token(yuimaru::http::actor::Role::Finance)
+        .await;
+    let fee_entries1 = fee_entries(&app, &fin, &id1).await;
+    let fee = (2 * 1190 + 1000) * 355 / 10_000;
+    assert_eq!(
+        fee_entries1,
+        vec![
+            ("expense.channel_fee".to_string(), fee, 0),
+            ("receivable.channel".to_string(), 0, fee),
+        ]
+    );
+    // Shopify later changes the fee (100 yen and 10 yen tax on it): the update webhook has
+    // the order read again and the difference is booked (the expense is 110 in all).
+    shopify.set_fee(&g1, 100, 10);
+    let raw1 = order_payload(&g1);
+    let r = post_webhook(
+        &app,
+        &ch,
+        "orders/updated",
+        Some("wh-7"),
+        &raw1,
+        &fake_shopify::webhook_hmac(&raw1),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let expense = async || -> (usize, i64) {
+        let e = fee_entries(&app, &fin, &id1).await;
+        let net = e
+            .iter()
+            .filter(|(code, _, _)| code == "expense.channel_fee")
+            .map(|(_, d, c)| d - c)
+            .sum();
+        (e.len(), net)
+    };
+    // Two corrections of two entries each.
+    assert!(until!(app, 40, expense().await.0 == 4));
+    assert_eq!(expense().await, (4, 110));
     assert_eq!(orders_with(&app, &g1).await, 1);
     // A return of a marketplace order restocks, and owes the buyer nothing here: the
     // marketplace pays its buyer back.

@@ -14,7 +14,9 @@
 //!   product with its variants and inventory items; `productUpdate` archives;
 //! - orders: `orders(query: "updated_at:>='…' AND updated_at:<='…'")` (first ≤ 250, paged),
 //!   `nodes(ids:)` on `Order` (line items with the variant's inventory item, tax lines,
-//!   fulfillment orders, fulfillments' tracking), `orderCancel` (`reason` of the enum,
+//!   fulfillment orders, fulfillments' tracking, and the transactions' fees only when the
+//!   query selects them: SALE 3.55 % of the total, an AUTHORIZATION whose fee must not
+//!   count), `orderCancel` (`reason` of the enum,
 //!   `refundMethod` and `restock` required; an order cancelled before answers
 //!   `orderCancelUserErrors`), `fulfillmentCreate` (fulfillment orders must be open);
 //!   webhooks are signed by [`webhook_hmac`] as Shopify signs them;
@@ -267,10 +269,27 @@ impl FakeShopify {
                 "billingAddress": address, "shippingAddress": address,
                 "lineItems": {"nodes": items},
                 "fulfillmentOrders": {"nodes": [{"id": format!("gid://shopify/FulfillmentOrder/{}", 7_000_000 + n), "status": "OPEN"}]},
-                "fulfillments": []});
+                "fulfillments": [],
+                // Shopify Payments keeps 3.55 % of the sale (no consumption tax on it in Japan).
+                "transactions": [{"kind": "SALE", "status": "SUCCESS", "fees": [
+                    {"amount": {"amount": format!("{}.0", total * 355 / 10_000)},
+                     "taxAmount": {"amount": "0.0"}, "type": "payment_fee"}]},
+                    {"kind": "AUTHORIZATION", "status": "SUCCESS", "fees": [
+                    {"amount": {"amount": "999.0"}, "taxAmount": {"amount": "0.0"}, "type": "never_counted"}]}]});
             s.orders.insert(id.clone(), (order, chrono::Utc::now()));
             id
         })
+    }
+
+    /// Changes the fee Shopify kept on an order's sale (a later adjustment there).
+    pub fn set_fee(&self, id: &str, fee: i64, tax: i64) {
+        self.with(|s| {
+            if let Some((o, at)) = s.orders.get_mut(id) {
+                o["transactions"][0]["fees"] = json!([
+                    {"amount": {"amount": format!("{fee}.0")}, "taxAmount": {"amount": format!("{tax}.0")}, "type": "payment_fee"}]);
+                *at = chrono::Utc::now();
+            }
+        });
     }
 
     /// Cancels an order at Shopify (staff or the buyer there).
@@ -414,7 +433,16 @@ fn orders_op(s: &mut State, query: &str, vars: &Value) -> Value {
         .map(|id| {
             s.orders
                 .get(id.as_str().unwrap_or(""))
-                .map_or(Value::Null, |o| o.0.clone())
+                .map_or(Value::Null, |o| {
+                    let mut node = o.0.clone();
+                    // Like GraphQL, only what the query selects: fees only when asked for.
+                    if !query.contains("fees { amount { amount } taxAmount { amount } }")
+                        && let Some(m) = node.as_object_mut()
+                    {
+                        m.remove("transactions");
+                    }
+                    node
+                })
         })
         .collect();
     json!({"data": {"nodes": nodes}})

@@ -268,3 +268,75 @@ db_test!(
     the_file_transport_writes_one_eml_per_message,
     the_file_transport_writes_eml_files
 );
+
+/// A mail job carrying a file from the blob store (the statement PDF at close) sends it as a
+/// MIME attachment through the relay; a file gone from the store dead-letters the job rather
+/// than sending the mail without it.
+async fn attachments_go_through_smtp(b: Backend) {
+    let (smtp, port) = SmtpListener::start().await;
+    let app = spawn_app_with(b, |s| {
+        s.mail.transport = MailTransportKind::Smtp;
+        s.mail.smtp.host = "127.0.0.1".into();
+        s.mail.smtp.port = port;
+        s.mail.smtp.tls = SmtpTls::None;
+    })
+    .await;
+    // A PDF starts with a binary comment line: the part must go as base64.
+    let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\nstatement".to_vec();
+    app.state
+        .storage
+        .put("statements/test/one.pdf", pdf.clone())
+        .await
+        .expect("put");
+    let message = |n: &str| yuimaru::mail::messages::EmailMessage::StatementReady {
+        display_name: "比嘉".into(),
+        number: n.into(),
+        period: "2026-10".into(),
+        net_payable: 957,
+        link: "http://127.0.0.1/portal/payouts".into(),
+    };
+    let attach = |key: &str| {
+        vec![yuimaru::jobs::builtin::StoredAttachment {
+            blob_key: key.into(),
+            filename: "statement-202610-0001.pdf".into(),
+            content_type: "application/pdf".into(),
+        }]
+    };
+    for (event, key) in [
+        ("att-1", "statements/test/one.pdf"),
+        ("att-2", "statements/test/gone.pdf"),
+    ] {
+        yuimaru::jobs::builtin::enqueue_mail_with(
+            app.db(),
+            "higa@example.jp",
+            yuimaru::core::locale::Locale::Ja,
+            None,
+            event,
+            message(event),
+            attach(key),
+        )
+        .await
+        .expect("enqueue");
+    }
+    app.run_pending_jobs().await;
+    let msgs = smtp.messages.lock().expect("lock").clone();
+    assert_eq!(msgs.len(), 1, "the mail whose file is gone is not sent");
+    let data = &msgs[0].2;
+    assert!(data.contains("multipart/mixed"), "{data}");
+    assert!(data.contains("Content-Type: application/pdf"), "{data}");
+    assert!(
+        data.contains("Content-Disposition: attachment; filename=\"statement-202610-0001.pdf\""),
+        "{data}"
+    );
+    use base64::Engine;
+    assert!(
+        data.contains(&base64::engine::general_purpose::STANDARD.encode(&pdf)),
+        "the file's bytes, base64: {data}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job WHERE kind = 'mail.send' AND status = 'dead'")
+            .await,
+        1
+    );
+}
+db_test!(attachments_go_through_smtp, attachments_go_through_smtp);

@@ -899,6 +899,55 @@ async fn receipts_separate_issuers_by_the_invoice_rules(b: Backend) {
     assert_eq!(r2["issuers"][0]["lines"].as_array().map(Vec::len), Some(2));
     let (again, _) = receipt(&o).await;
     assert_eq!(again["issuers"].as_array().map(Vec::len), Some(3));
+
+    // A qualified invoice (適格請求書) for a business buyer: addressed to it, the same issuer
+    // blocks as the receipt (the exempt seller's goods apart, under no number), each block's
+    // tax once per rate. A missing or overlong recipient is refused, naming the field; the
+    // buyer-facing signed link is not needed: staff issue it.
+    let oid = s(&o["id"]);
+    for bad in ["", &"あ".repeat(101)] {
+        let r = app
+            .get_as(
+                &op,
+                &format!("/api/v1/orders/{oid}/qualified-invoice?recipient={bad}"),
+            )
+            .await;
+        let e = assert_error(r, 422, "validation_failed").await;
+        assert!(
+            e["error"]["details"]["fields"]["recipient"].is_string(),
+            "{e}"
+        );
+    }
+    let r = app
+        .get_as(
+            &op,
+            &format!("/api/v1/orders/{oid}/qualified-invoice?recipient=竹富町役場"),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let inv: Value = r.json().await.expect("json");
+    assert_eq!(inv["title"], "適格請求書");
+    assert_eq!(inv["recipient"], "竹富町役場");
+    assert_eq!(inv["receipt"]["issuers"], again["issuers"]);
+    assert!(inv["receipt"]["issuers"][2]["registration_number"].is_null());
+    assert!(
+        inv["receipt"]["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .all(|l| l["tax_rate"] == 8 || l["tax_rate"] == 10)
+    );
+    let (_, producer_token) = app.user_with_token(Role::Officer).await;
+    assert_error(
+        app.get_as(
+            &producer_token,
+            &format!("/api/v1/orders/{oid}/qualified-invoice?recipient=x"),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
     let _ = (a, b_id);
 }
 
@@ -1476,3 +1525,256 @@ async fn losses_credit_producers_and_are_listed_on_statements(b: Backend) {
         "{text}"
     );
 }
+
+/// Hub fees on stock: inbound handling per shipment line when it is received, storage per
+/// lot-day at close (each day at the rule in force that day); the close's job renders each
+/// statement's PDF once, in the producer's language, keeps it and mails it attached.
+async fn hub_fees_and_statement_pdfs_by_job(b: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app(b).await;
+    let op = crate::shop::open_shop(&app).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    // Hub stock fees refuse what stock has no part in, naming the field.
+    let r = app
+        .post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "storage", "position": 0, "basis": "per_lot_day", "fixed_yen": 3,
+                    "channel_scope": "shop", "payment_method": "card"}),
+        )
+        .await;
+    let v = assert_error(r, 422, "validation_failed").await;
+    for f in ["channel_scope", "payment_method"] {
+        assert!(v["error"]["details"]["fields"][f].is_string(), "{f}: {v}");
+    }
+    let r = app
+        .post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "storage", "position": 0, "basis": "per_item", "fixed_yen": 3}),
+        )
+        .await;
+    let v = assert_error(r, 422, "validation_failed").await;
+    assert!(v["error"]["details"]["fields"]["basis"].is_string(), "{v}");
+    let storage = created(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "storage", "position": 0, "basis": "per_lot_day", "fixed_yen": 3,
+                    "effective_from": "2026-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "inbound_handling", "position": 0, "basis": "per_line",
+                    "fixed_yen": 55, "effective_from": "2026-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    let (pid, _, pt) = crate::producers::approved_producer(&app, &op).await;
+    let (_, sku) = crate::shop::stocked_sku(&app, &op, &pt, json!({}), 1080, 10).await;
+    app.run_pending_jobs().await;
+    // Received: one line, 55 yen out of the payable into the hub's revenue.
+    let txs: Value = app
+        .get_as(
+            &fin,
+            &format!("/api/v1/ledger/transactions?producer_id={pid}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let hub: Vec<&Value> = txs["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|t| t["kind"] == "hub_fee")
+        .collect();
+    assert_eq!(hub.len(), 1, "{txs}");
+    let entries = hub[0]["entries"].as_array().expect("entries");
+    let sum = |code: &str, side: &str| -> i64 {
+        entries
+            .iter()
+            .filter(|e| e["code"] == code)
+            .map(|e| e[side].as_i64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!(sum("revenue.inbound_handling", "credit"), 55);
+    // A payable of zero is not taken below zero: the fee is owed back (a clawback).
+    assert_eq!(
+        sum("producer_payable", "debit") - sum("producer_payable", "credit"),
+        0
+    );
+    assert_eq!(sum("producer_clawback", "debit"), 55);
+
+    // The lot came in on 20 October (JST) and is still there: October closes with 12
+    // lot-days × 3 yen; November with 15 days at 3 and, after the rule changed on the 16th,
+    // 15 days at 5.
+    let oct20 = chrono::DateTime::parse_from_rfc3339("2026-10-20T01:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let sku_id = uuid::Uuid::parse_str(&sku).expect("uuid");
+    entity::stock_movement::Entity::update_many()
+        .col_expr(
+            entity::stock_movement::Column::CreatedAt,
+            Expr::value(oct20),
+        )
+        .filter(entity::stock_movement::Column::SkuId.eq(sku_id))
+        .exec(app.db())
+        .await
+        .expect("backdate stock");
+    let agg = app.default_aggregator().await;
+    let oct = uuid::Uuid::now_v7();
+    entity::settlement_period::Entity::insert(entity::settlement_period::ActiveModel {
+        id: sea_orm::ActiveValue::Set(oct),
+        aggregator_id: sea_orm::ActiveValue::Set(agg),
+        starts_on: sea_orm::ActiveValue::Set(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("d"),
+        ),
+        ends_on: sea_orm::ActiveValue::Set(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("d"),
+        ),
+        status: sea_orm::ActiveValue::Set("open".into()),
+        closed_at: sea_orm::ActiveValue::Set(None),
+        closed_by: sea_orm::ActiveValue::Set(None),
+        created_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+    })
+    .exec_without_returning(app.db())
+    .await
+    .expect("october");
+    let body = json!({"fee_type": "storage", "position": 0, "basis": "per_lot_day",
+                      "fixed_yen": 5, "effective_from": "2026-11-16"});
+    let r = app
+        .put_as(
+            &fin,
+            &format!("/api/v1/fee-rules/{}", s(&storage["id"])),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    // The producer reads English: its statement PDF is rendered in English.
+    entity::producer::Entity::update_many()
+        .col_expr(entity::producer::Column::Locale, Expr::value("en"))
+        .filter(entity::producer::Column::Id.eq(uuid::Uuid::parse_str(&pid).expect("uuid")))
+        .exec(app.db())
+        .await
+        .expect("locale");
+    let closed: Value = app
+        .post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(closed["statements"], 1, "{closed}");
+    let nov = s(&closed["next_period_id"]);
+    let closed_nov: Value = app
+        .post_as(&fin, &format!("/api/v1/periods/{nov}/close"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(closed_nov["statements"], 1, "{closed_nov}");
+    let charges_of = async |period: &str| -> (String, Vec<(String, String, i64)>) {
+        let list: Value = app
+            .get_as(&fin, &format!("/api/v1/statements?period_id={period}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let id = s(&list["items"][0]["id"]);
+        let d: Value = app
+            .get_as(&fin, &format!("/api/v1/statements/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let mut c: Vec<(String, String, i64)> = d["charges"]
+            .as_array()
+            .expect("charges")
+            .iter()
+            .map(|c| {
+                (
+                    s(&c["fee_type"]),
+                    s(&c["subject"]),
+                    c["amount"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        c.sort();
+        (id, c)
+    };
+    let (oct_statement, c) = charges_of(&oct.to_string()).await;
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!((c[0].0.as_str(), c[0].2), ("storage", 36));
+    assert!(c[0].1.ends_with(": 12 d"), "{c:?}");
+    let (_, c) = charges_of(&nov).await;
+    let amounts: Vec<i64> = c.iter().map(|c| c.2).collect();
+    assert_eq!(amounts.iter().sum::<i64>(), 45 + 75, "{c:?}");
+    assert!(c.iter().all(|c| c.0 == "storage"));
+
+    // Nothing rendered yet: the jobs render each PDF once and mail it attached.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM statement WHERE pdf_key IS NOT NULL")
+            .await,
+        0
+    );
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM statement WHERE pdf_key IS NOT NULL AND pdf_locale = 'en'")
+            .await,
+        2
+    );
+    let mails: Vec<_> = app
+        .emails()
+        .into_iter()
+        .filter(|m| !m.attachments.is_empty())
+        .collect();
+    assert_eq!(mails.len(), 2, "one per statement, in the user's language");
+    let attached = &mails
+        .iter()
+        .find(|m| m.text.contains("2026-10"))
+        .expect("October's mail")
+        .attachments;
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].content_type, "application/pdf");
+    assert!(attached[0].filename.ends_with(".pdf"));
+    let r = app
+        .get_as(&pt, &format!("/api/v1/statements/{oct_statement}/pdf"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let downloaded = r.bytes().await.expect("bytes").to_vec();
+    assert_eq!(downloaded, attached[0].bytes, "the kept PDF, byte for byte");
+    let pdf = lopdf::Document::load_mem(&downloaded).expect("a PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    let text: String = pdf_text(&pdf, &pages)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for want in [
+        "Consignmentsalesstatement",
+        "委託販売精算書",
+        "storage",
+        "Netpayable",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    // A rerun of the jobs renders and sends nothing again.
+    let before = app.emails().len();
+    entity::job::Entity::update_many()
+        .col_expr(entity::job::Column::Status, Expr::value("queued"))
+        .filter(entity::job::Column::Kind.eq("money.statement_pdf"))
+        .exec(app.db())
+        .await
+        .expect("requeue");
+    app.run_pending_jobs().await;
+    assert_eq!(app.emails().len(), before);
+}
+db_test!(
+    hub_fees_and_statement_pdfs_by_job,
+    hub_fees_and_statement_pdfs_by_job
+);

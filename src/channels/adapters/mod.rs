@@ -147,6 +147,10 @@ pub struct RemoteOrder {
     pub remote_ref: serde_json::Value,
     /// Tracking numbers the channel already holds (a push is not repeated).
     pub tracking: Vec<String>,
+    /// What the channel keeps of the order (its fees with their tax, yen) when its API says
+    /// (Shopify's transaction fees); `None` when it does not (Rakuten bills monthly: its fee
+    /// statement is imported as CSV).
+    pub fee: Option<i64>,
 }
 
 /// An order's state at its channel.

@@ -456,6 +456,8 @@ fn order_of(o: &Value) -> Option<RemoteOrder> {
         currency: "JPY".into(),
         remote_ref: json!({ "basket_ids": baskets }),
         tracking,
+        // RMS reports no fee per order: Rakuten bills monthly (its fee statement is imported).
+        fee: None,
     })
 }
 

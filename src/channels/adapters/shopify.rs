@@ -53,7 +53,8 @@ const ORDERS_READ: &str = "query Orders($ids: [ID!]!) { nodes(ids: $ids) { ... o
        originalUnitPriceSet { shopMoney { amount } } taxLines { rate } \
        variant { inventoryItem { id } } } } \
      fulfillmentOrders(first: 20) { nodes { id status } } \
-     fulfillments(first: 20) { trackingInfo { number } } } } }";
+     fulfillments(first: 20) { trackingInfo { number } } \
+     transactions(first: 20) { kind status fees { amount { amount } taxAmount { amount } } } } } }";
 
 const ORDER_CANCEL: &str = "mutation Cancel($id: ID!, $reason: OrderCancelReason!) { \
      orderCancel(orderId: $id, reason: $reason, restock: false, notifyCustomer: true, \
@@ -651,7 +652,38 @@ fn order_of(o: &Value) -> Option<RemoteOrder> {
             "fulfillment_order_ids": open_fulfilment,
         }),
         tracking,
+        fee: fees(o),
     })
+}
+
+/// The fees Shopify kept on the order's successful sale and capture transactions (each fee's
+/// amount and its tax); `None` when the order carries no transaction with fees (not paid
+/// through Shopify Payments, or not yet).
+fn fees(o: &Value) -> Option<i64> {
+    let mut total = None;
+    for t in o
+        .get("transactions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let counted = matches!(
+            t.get("kind").and_then(Value::as_str),
+            Some("SALE" | "CAPTURE")
+        ) && t.get("status").and_then(Value::as_str) == Some("SUCCESS");
+        if !counted {
+            continue;
+        }
+        for f in t
+            .get("fees")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            *total.get_or_insert(0) += money(f, "/amount/amount") + money(f, "/taxAmount/amount");
+        }
+    }
+    total
 }
 
 fn user_errors(data: &Value, path: &str) -> Result<(), CallError> {
