@@ -1778,3 +1778,354 @@ db_test!(
     hub_fees_and_statement_pdfs_by_job,
     hub_fees_and_statement_pdfs_by_job
 );
+
+/// One op of a money history: a sale of `qty` of producer `p`'s goods, a return of `qty` of
+/// an earlier sale, a unit lost in the warehouse (the aggregator bears it), or the commission
+/// rule revised to `bp`.
+#[derive(Debug, Clone)]
+enum MoneyOp {
+    Sale { p: usize, qty: i64 },
+    Return { sale: usize, qty: i64 },
+    Loss { p: usize },
+    Commission { bp: i32 },
+}
+
+fn any_money_history() -> impl proptest::strategy::Strategy<Value = (i32, Vec<MoneyOp>)> {
+    use proptest::prelude::*;
+    let op = prop_oneof![
+        4 => (0usize..2, 1i64..4).prop_map(|(p, qty)| MoneyOp::Sale { p, qty }),
+        2 => (0usize..6, 1i64..3).prop_map(|(sale, qty)| MoneyOp::Return { sale, qty }),
+        1 => (0usize..2).prop_map(|p| MoneyOp::Loss { p }),
+        1 => (0i32..3_000).prop_map(|bp| MoneyOp::Commission { bp }),
+    ];
+    (0i32..3_000, proptest::collection::vec(op, 1..8))
+}
+
+/// Random histories of sales, returns, losses and commission-rule changes through the real
+/// flows (orders placed, paid, packed and shipped over HTTP; returns received; stock
+/// adjusted; the rule revised), each op on its own October day, then October closed, checked
+/// against a model written here with plain arithmetic: each statement's sale and return
+/// lines, its totals and tax once per rate, its charges and their tax, its net payable; every
+/// payable in the trial balance, none below zero and no clawback; every transaction balanced.
+#[test]
+fn histories_of_sales_returns_losses_and_rule_changes_match_a_model() {
+    use proptest::test_runner::{Config, TestRunner};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    runner
+        .run(&any_money_history(), |(bp, ops)| {
+            rt.block_on(money_history_case(bp, ops));
+            Ok(())
+        })
+        .expect("property holds");
+}
+
+/// A sale in the model.
+struct ModelSale {
+    p: usize,
+    order: String,
+    line: String,
+    qty: i64,
+    returned: i64,
+    commission: i64,
+}
+
+async fn money_history_case(first_bp: i32, ops: Vec<MoneyOp>) {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app(Backend::Sqlite).await;
+    let op = crate::shop::open_shop(&app).await;
+    let (_, fin) = app.user_with_token(Role::Finance).await;
+    let mut rule = created(
+        app.post_as(
+            &fin,
+            "/api/v1/fee-rules",
+            &json!({"fee_type": "commission", "position": 0, "basis": "percent",
+                    "rate_bp": first_bp, "effective_from": "2026-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    // Producer 0 sells food at 8 %, producer 1 crafts at 10 %.
+    let price = [1_080i64, 1_100];
+    let rate = [8i64, 10];
+    let mut pids = Vec::new();
+    let mut skus = Vec::new();
+    for (i, extra) in [
+        json!({}),
+        json!({"title_ja": "琉球ガラスのグラス", "category_code": "crafts", "tax_rate": 10}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (pid, _, pt) = crate::producers::approved_producer(&app, &op).await;
+        let (_, sku) = crate::shop::stocked_sku(&app, &op, &pt, extra, price[i], 40).await;
+        pids.push(pid);
+        skus.push(sku);
+    }
+    app.run_pending_jobs().await;
+    let at = |day: usize| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-10-{:02}T03:00:00Z", day + 1))
+            .expect("time")
+            .with_timezone(&chrono::Utc)
+    };
+    let commission = |amount: i64, bp: i32| amount * i64::from(bp) / 10_000;
+    let part = |charge: i64, qty: i64, q: i64| charge * q / qty;
+    let mut bp = first_bp;
+    let mut owed = [0i64; 2];
+    let mut sales: Vec<ModelSale> = Vec::new();
+    // Per producer: sales and returns by rate, charges.
+    let mut sold = [0i64; 2];
+    let mut back = [0i64; 2];
+    let mut charged = [0i64; 2];
+    let mut lines_sold = [0usize; 2];
+    let mut lines_back = [0usize; 2];
+    for (day, o) in ops.iter().enumerate() {
+        match o {
+            MoneyOp::Sale { p, qty } => {
+                let body =
+                    crate::shop::cart(json!([{"sku_id": skus[*p], "qty": qty}]), "bank_transfer");
+                let placed = crate::shop::order(&app, &body, &format!("h-{day}")).await;
+                let id = s(&placed["id"]);
+                for (path, body) in [
+                    (format!("/api/v1/orders/{id}/mark-paid"), json!({})),
+                    (
+                        "/api/v1/fulfilment/pick-list".to_string(),
+                        json!({"order_ids": [id]}),
+                    ),
+                    (format!("/api/v1/orders/{id}/pack"), json!({})),
+                ] {
+                    assert_eq!(app.post_as(&op, &path, &body).await.status(), 200, "{path}");
+                }
+                let r = app
+                    .put_as(
+                        &op,
+                        &format!("/api/v1/orders/{id}/parcels/1/tracking"),
+                        &json!({"tracking_number": format!("2234567{day:05}")}),
+                    )
+                    .await;
+                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+                let oid = uuid::Uuid::parse_str(&id).expect("uuid");
+                entity::parcel::Entity::update_many()
+                    .col_expr(entity::parcel::Column::ShippedAt, Expr::value(at(day)))
+                    .filter(entity::parcel::Column::OrderId.eq(oid))
+                    .exec(app.db())
+                    .await
+                    .expect("backdate parcel");
+                entity::shop_order::Entity::update_many()
+                    .col_expr(entity::shop_order::Column::ShippedAt, Expr::value(at(day)))
+                    .filter(entity::shop_order::Column::Id.eq(oid))
+                    .exec(app.db())
+                    .await
+                    .expect("backdate order");
+                let amount = qty * price[*p];
+                let c = commission(amount, bp);
+                owed[*p] += amount - c;
+                sold[*p] += amount;
+                charged[*p] += c;
+                lines_sold[*p] += 1;
+                sales.push(ModelSale {
+                    p: *p,
+                    order: id,
+                    line: s(&placed["lines"][0]["id"]),
+                    qty: *qty,
+                    returned: 0,
+                    commission: c,
+                });
+            }
+            MoneyOp::Return { sale, qty } => {
+                if sales.is_empty() {
+                    continue;
+                }
+                let k = sale % sales.len();
+                let m = &mut sales[k];
+                let n = (*qty).min(m.qty - m.returned);
+                if n == 0 {
+                    continue;
+                }
+                let r = client()
+                    .post(app.url(&format!("/api/v1/orders/{}/returns", m.order)))
+                    .bearer_auth(&op)
+                    .header("idempotency-key", format!("h-ret-{day}"))
+                    .json(&json!({"reason": "破損", "lines": [{"line_id": m.line, "qty": n, "disposition": "restock"}]}))
+                    .send()
+                    .await
+                    .expect("return");
+                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+                entity::order_return::Entity::update_many()
+                    .col_expr(
+                        entity::order_return::Column::CreatedAt,
+                        Expr::value(at(day)),
+                    )
+                    .filter(
+                        entity::order_return::Column::OrderId
+                            .eq(uuid::Uuid::parse_str(&m.order).expect("uuid")),
+                    )
+                    .filter(entity::order_return::Column::CreatedAt.gt(at(30)))
+                    .exec(app.db())
+                    .await
+                    .expect("backdate return");
+                let given = part(m.commission, m.qty, m.returned + n)
+                    - part(m.commission, m.qty, m.returned);
+                m.returned += n;
+                let amount = n * price[m.p];
+                owed[m.p] -= amount - given;
+                back[m.p] += amount;
+                charged[m.p] -= given;
+                lines_back[m.p] += 1;
+            }
+            MoneyOp::Loss { p } => {
+                let sku = uuid::Uuid::parse_str(&skus[*p]).expect("sku");
+                let lot = entity::stock_lot::Entity::find()
+                    .filter(entity::stock_lot::Column::SkuId.eq(sku))
+                    .one(app.db())
+                    .await
+                    .expect("q")
+                    .expect("lot");
+                let r = app
+                    .post_as(
+                        &op,
+                        "/api/v1/stock/adjustments",
+                        &json!({"lot_id": lot.id, "kind": "damage", "qty_delta": -1,
+                                "reason": "棚から落下", "loss_bearer": "aggregator"}),
+                    )
+                    .await;
+                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+                for table in ["job", "domain_event"] {
+                    app.db()
+                        .execute_unprepared(&format!(
+                            "UPDATE {table} SET payload = REPLACE(payload, '\"lost_on\":\"{}\"', '\"lost_on\":\"2026-10-{:02}\"')",
+                            yuimaru::core::today_jst(),
+                            day + 1
+                        ))
+                        .await
+                        .expect("backdate loss");
+                }
+                owed[*p] += price[*p] - commission(price[*p], bp);
+            }
+            MoneyOp::Commission { bp: next } => {
+                let r = app
+                    .put_as(
+                        &fin,
+                        &format!("/api/v1/fee-rules/{}", s(&rule["id"])),
+                        &json!({"fee_type": "commission", "position": 0, "basis": "percent",
+                                "rate_bp": next, "effective_from": format!("2026-10-{:02}", day + 1)}),
+                    )
+                    .await;
+                rule = created(r).await;
+                bp = *next;
+            }
+        }
+        app.run_pending_jobs().await;
+    }
+    // October closes; each producer with sales or losses has a statement equal to the model.
+    let periods: Value = app
+        .get_as(&fin, "/api/v1/periods")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let Some(oct) = periods["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|q| q["starts_on"] == "2026-10-01")
+        .map(|q| s(&q["id"]))
+    else {
+        assert!(
+            !ops.iter()
+                .any(|o| matches!(o, MoneyOp::Sale { .. } | MoneyOp::Loss { .. })),
+            "October exists once anything is booked in it: {ops:?}"
+        );
+        return;
+    };
+    let r = app
+        .post_as(&fin, &format!("/api/v1/periods/{oct}/close"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let list: Value = app
+        .get_as(&fin, &format!("/api/v1/statements?period_id={oct}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let items = list["items"].as_array().expect("items");
+    let tax = |sum: i64, r: i64| sum * r / (100 + r);
+    for p in 0..2 {
+        let active = lines_sold[p] > 0
+            || ops
+                .iter()
+                .any(|o| matches!(o, MoneyOp::Loss { p: q } if *q == p));
+        let st = items.iter().find(|x| x["producer_id"] == pids[p].as_str());
+        assert_eq!(st.is_some(), active, "statement of {p}: {ops:?}");
+        let Some(st) = st else { continue };
+        let (sales_key, tax_key, ret_key) = if rate[p] == 8 {
+            ("sales8", "tax8", "returns8")
+        } else {
+            ("sales10", "tax10", "returns10")
+        };
+        assert_eq!(st[sales_key], sold[p], "sales of {p}: {ops:?}");
+        assert_eq!(
+            st[tax_key],
+            tax(sold[p], rate[p]),
+            "tax once per rate, {p}: {ops:?}"
+        );
+        assert_eq!(st[ret_key], back[p], "returns of {p}: {ops:?}");
+        assert_eq!(st["charges_total"], charged[p], "charges of {p}: {ops:?}");
+        assert_eq!(
+            st["charges_tax10"],
+            tax(charged[p].max(0), 10),
+            "charges' tax, {p}: {ops:?}"
+        );
+        assert_eq!(st["net_payable"], owed[p], "net of {p}: {ops:?}");
+        let d: Value = app
+            .get_as(&fin, &format!("/api/v1/statements/{}", s(&st["id"])))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            d["sales"].as_array().map(Vec::len),
+            Some(lines_sold[p]),
+            "{ops:?}"
+        );
+        assert_eq!(
+            d["returns"].as_array().map(Vec::len),
+            Some(lines_back[p]),
+            "{ops:?}"
+        );
+        let line_sum: i64 = d["sales"]
+            .as_array()
+            .expect("sales")
+            .iter()
+            .map(|l| l["amount"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(line_sum, sold[p], "the lines add up to the total: {ops:?}");
+    }
+    let tb: Value = app
+        .get_as(&fin, "/api/v1/ledger/trial-balance")
+        .await
+        .json()
+        .await
+        .expect("json");
+    for p in 0..2 {
+        assert_eq!(payable(&tb, &pids[p]), owed[p], "payable of {p}: {ops:?}");
+        assert!(owed[p] >= 0);
+    }
+    assert_eq!(account_net(&tb, "producer_clawback"), 0, "{ops:?}");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id \
+             HAVING SUM(debit) <> SUM(credit)) x"
+        )
+        .await,
+        0,
+        "every transaction balances"
+    );
+}

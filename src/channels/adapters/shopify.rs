@@ -661,20 +661,20 @@ fn order_of(o: &Value) -> Option<RemoteOrder> {
 /// through Shopify Payments, or not yet).
 fn fees(o: &Value) -> Option<i64> {
     let mut total = None;
-    for t in o
+    for tx in o
         .get("transactions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
         let counted = matches!(
-            t.get("kind").and_then(Value::as_str),
+            tx.get("kind").and_then(Value::as_str),
             Some("SALE" | "CAPTURE")
-        ) && t.get("status").and_then(Value::as_str) == Some("SUCCESS");
+        ) && tx.get("status").and_then(Value::as_str) == Some("SUCCESS");
         if !counted {
             continue;
         }
-        for f in t
+        for f in tx
             .get("fees")
             .and_then(Value::as_array)
             .into_iter()
