@@ -87,6 +87,7 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         route!(GET, "/finance/funds/{id}", money_pages::fund_page),
         route!(GET, "/finance/fee-rules", money_pages::fee_rules_page),
+        route!(GET, "/finance/ledger", money_pages::ledger_page),
         route!(POST, "/finance/fee-rules", money_pages::fee_rule_submit),
         route!(
             POST,
@@ -319,6 +320,7 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     money_pages::close_submit,
     money_pages::fund_page,
     money_pages::fee_rules_page,
+    money_pages::ledger_page,
     money_pages::fee_rule_submit,
 ))]
 pub struct Api;

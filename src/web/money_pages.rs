@@ -684,6 +684,7 @@ struct Bar {
 #[template(config = "src/askama.toml", path = "web/templates/finance_period.html")]
 struct PeriodPage {
     c: Chrome,
+    id: Uuid,
     label: String,
     status_label: &'static str,
     statements: usize,
@@ -874,6 +875,7 @@ pub async fn period_page(
         })
         .collect();
     let page = PeriodPage {
+        id,
         c: cx.chrome(Some(actor.display_name.clone())),
         label: format!("{} – {}", p.starts_on, p.ends_on),
         status_label: cx.t.label("period.status", &p.status),
@@ -973,6 +975,8 @@ struct RuleRow {
     amount: String,
     dates: String,
     version: i32,
+    /// The rule is a rate (basis points), not a yen amount.
+    percent: bool,
 }
 
 #[derive(Template)]
@@ -1066,6 +1070,7 @@ async fn fee_rules_view(
                     r.effective_to.map(|d| d.to_string()).unwrap_or_default()
                 ),
                 version: r.version,
+                percent: r.rate_bp.is_some(),
             }
         })
         .collect();
@@ -1168,6 +1173,11 @@ pub async fn fee_rule_submit(
             crate::money::fee_rules::retire(&app, &actor, id, None).await?;
             return Ok(());
         }
+        if f.get("action") == "revise" {
+            let id =
+                opt_id(&f, "rule_id")?.ok_or_else(|| ApiError::field("rule_id", "is required"))?;
+            return revise_from_row(&app, &actor, id, &f).await;
+        }
         let input = crate::money::dto::FeeRuleInput {
             fee_type: f.get("fee_type"),
             position: opt_num(&f, "position")?.unwrap_or(0),
@@ -1197,9 +1207,204 @@ pub async fn fee_rule_submit(
         Ok(()) => cx.redirect("/finance/fee-rules").finish(),
         Err(e) => match form_errors(&cx, &e) {
             Some(errors) => {
+                // A row's change shows its error in that row, not at the new-rule form.
+                let errors = match (f.get("action").as_str(), opt_id(&f, "rule_id")) {
+                    ("revise", Ok(Some(id))) => {
+                        let mut mine = FieldErrors::default();
+                        for k in ["rate_bp", "fixed_yen", "effective_from", "form"] {
+                            if let Some(m) = errors.get(k) {
+                                mine.set(&format!("revise_{id}"), m);
+                            }
+                        }
+                        if !mine.has_at("revise", &id) {
+                            mine.set(&format!("revise_{id}"), cx.t.get("form.has_errors"));
+                        }
+                        mine.set("any", cx.t.get("form.has_errors"));
+                        mine
+                    }
+                    _ => errors,
+                };
                 fee_rules_view(&app, &req, &actor, errors, StatusCode::UNPROCESSABLE_ENTITY).await
             }
             None => error_page(&req, &e),
         },
     }
+}
+
+/// A rule's row changed in place: the next version of rule `id` with the new rate or amount
+/// from the day given (today when empty); everything else as the rule has it.
+async fn revise_from_row(
+    app: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    f: &super::extract::FormFields,
+) -> Result<(), ApiError> {
+    let (r, _) = crate::money::fee_rules::history(app, actor, id).await?;
+    let amount: Option<i64> = opt_num(f, "new_amount")?;
+    let Some(amount) = amount else {
+        return Err(ApiError::field(
+            if r.rate_bp.is_some() {
+                "rate_bp"
+            } else {
+                "fixed_yen"
+            },
+            "is required",
+        ));
+    };
+    let (rate_bp, fixed_yen) = if r.rate_bp.is_some() {
+        (
+            Some(i32::try_from(amount).map_err(|_| ApiError::field("rate_bp", "is too large"))?),
+            None,
+        )
+    } else {
+        (None, Some(amount))
+    };
+    let input = crate::money::dto::FeeRuleInput {
+        fee_type: r.fee_type.clone(),
+        position: r.position,
+        producer_id: r.producer_id,
+        category_code: r.category_code.clone(),
+        channel_scope: Some(r.channel_scope.clone()),
+        channel_id: r.channel_id,
+        payment_method: r.payment_method.clone(),
+        price_min: r.price_min,
+        price_max: r.price_max,
+        basis: r.basis.clone(),
+        rate_bp,
+        fixed_yen,
+        floor_yen: r.floor_yen,
+        cap_yen: r.cap_yen,
+        fund_id: r.fund_id,
+        bearer: r.bearer.clone(),
+        effective_from: opt_date(f, "new_from")?,
+        effective_to: r.effective_to,
+    };
+    crate::money::fee_rules::revise(app, actor, id, input)
+        .await
+        .map(|_| ())
+}
+
+/// One ledger transaction on the page.
+struct LedgerRow {
+    id: Uuid,
+    date: String,
+    kind: String,
+    memo: String,
+    source: String,
+    reversal: bool,
+    /// (account, subject, debit, credit).
+    entries: Vec<(String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(config = "src/askama.toml", path = "web/templates/finance_ledger.html")]
+struct LedgerPage {
+    c: Chrome,
+    period: Option<Uuid>,
+    period_label: String,
+    rows: Vec<LedgerRow>,
+    next: Option<String>,
+}
+
+/// Which transactions the ledger page lists.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerQuery {
+    pub period_id: Option<Uuid>,
+    pub producer_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub cursor: Option<String>,
+}
+
+/// The ledger's transactions, newest first, with their entries (finance): of a period, a
+/// producer or an order when the query names one; 50 a page.
+#[utoipa::path(get, path = "/finance/ledger", tag = "pages",
+    params(LedgerQuery),
+    responses((status = 200, description = "the ledger", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /login"),
+        (status = 403, description = "not finance", content_type = "text/html"),
+        (status = 422, description = "a bad filter", content_type = "text/html")))]
+pub async fn ledger_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(actor): SignedIn,
+    q: crate::http::Query<LedgerQuery>,
+) -> HttpResponse {
+    if !finance(&actor) {
+        return error_page(&req, &ApiError::forbidden());
+    }
+    let q = q.into_inner();
+    let cx = ctx(&req, Some(&actor.locale));
+    let built = async {
+        let page = crate::core::pagination::PageQuery {
+            limit: Some(50),
+            cursor: q.cursor.clone(),
+        }
+        .page()?;
+        let label = match q.period_id {
+            Some(id) => reports::periods(&app, &actor)
+                .await?
+                .into_iter()
+                .find(|p| p.id == id)
+                .map(|p| format!("{} – {}", p.starts_on, p.ends_on))
+                .ok_or_else(|| ApiError::field("period_id", "is not a period of yours"))?,
+            None => String::new(),
+        };
+        let (rows, next) = reports::transactions(
+            &app,
+            &actor,
+            reports::TransactionFilter {
+                order_id: q.order_id,
+                producer_id: q.producer_id,
+                period_id: q.period_id,
+            },
+            page,
+        )
+        .await?;
+        Ok::<_, ApiError>((label, rows, next))
+    }
+    .await;
+    let (period_label, rows, next) = match built {
+        Ok(x) => x,
+        Err(e) => return error_page(&req, &e),
+    };
+    let yen = |v: i64| if v == 0 { String::new() } else { grouped(v) };
+    let rows = rows
+        .into_iter()
+        .map(|t| LedgerRow {
+            id: t.id,
+            date: t.occurred_on.to_string(),
+            kind: t.kind,
+            memo: t.memo,
+            source: t.source_ref,
+            reversal: t.reverses_id.is_some(),
+            entries: t
+                .entries
+                .into_iter()
+                .map(|e| (e.code, e.subject, yen(e.debit), yen(e.credit)))
+                .collect(),
+        })
+        .collect();
+    let mut keep: Vec<String> = Vec::new();
+    for (k, v) in [
+        ("period_id", q.period_id),
+        ("producer_id", q.producer_id),
+        ("order_id", q.order_id),
+    ] {
+        if let Some(v) = v {
+            keep.push(format!("{k}={v}"));
+        }
+    }
+    let next = next.map(|c| {
+        keep.push(format!("cursor={c}"));
+        format!("/finance/ledger?{}", keep.join("&"))
+    });
+    let page = LedgerPage {
+        c: cx.chrome(Some(actor.display_name.clone())),
+        period: q.period_id,
+        period_label,
+        rows,
+        next,
+    };
+    cx.respond(StatusCode::OK, page.render())
 }

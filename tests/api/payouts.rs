@@ -1557,13 +1557,38 @@ async fn periods_close_on_pages_with_islands_and_emails(b: Backend) {
         html.contains("竹富町まちづくり基金") && html.contains("4,321"),
         "{html}"
     );
-    let (oc, _) = page_login(&app, &w.op_user.email, &w.op_user.password).await;
-    let r = oc
-        .get(app.url("/finance/periods"))
+    // October's ledger from its page: its sales with their entries; operators never see it.
+    let html = c
+        .get(app.url(&format!("/finance/periods/{}", w.oct)))
         .send()
         .await
-        .expect("page");
-    assert_eq!(r.status(), 403);
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains(&format!("/finance/ledger?period_id={}", w.oct)),
+        "{html}"
+    );
+    let html = c
+        .get(app.url(&format!("/finance/ledger?period_id={}", w.oct)))
+        .send()
+        .await
+        .expect("ledger")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("id=\"ledger\"")
+            && html.contains("producer_payable")
+            && html.contains("98,765"),
+        "{html}"
+    );
+    let (oc, _) = page_login(&app, &w.op_user.email, &w.op_user.password).await;
+    for path in ["/finance/periods", "/finance/ledger"] {
+        let r = oc.get(app.url(path)).send().await.expect("page");
+        assert_eq!(r.status(), 403, "{path}");
+    }
 }
 
 db_test!(
@@ -2099,6 +2124,91 @@ async fn finance_keeps_fee_rules_on_a_page(b: Backend) {
         .and_then(|p| p.split('"').next())
         .expect("the rule's row")
         .to_string();
+    // Changed in place from its row: a bad rate comes back at that row, nothing stored; a good
+    // one is the rule's next version from the day given (the first ends the day before).
+    let r = c
+        .post(app.url("/finance/fee-rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "revise"),
+            ("rule_id", id.as_str()),
+            ("new_amount", "20000"),
+            ("new_from", "2026-11-01"),
+        ])
+        .send()
+        .await
+        .expect("revise");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(&format!("id=\"revise-error-{id}\""))
+            && !html.contains("id=\"rate_bp-error\""),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM fee_rule").await, 1);
+    let r = c
+        .post(app.url("/finance/fee-rules"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "revise"),
+            ("rule_id", id.as_str()),
+            ("new_amount", "1500"),
+            ("new_from", "2026-11-01"),
+        ])
+        .send()
+        .await
+        .expect("revise");
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/finance/fee-rules"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("15.00 %")
+            && html.contains("2026-11-01 –")
+            && !html.contains(&format!("id=\"rule-{id}\"")),
+        "the new version is in force, the old one ended: {html}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM fee_rule WHERE version = 2 AND rate_bp = 1500 AND supersedes_id IS NOT NULL").await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM fee_rule WHERE version = 1 AND effective_to = '2026-10-31'"
+        )
+        .await,
+        1
+    );
+    let id = html
+        .split("id=\"rule-")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .expect("the new version's row")
+        .to_string();
+    // The ledger page: empty for now, in Japanese; a bad filter is a 4xx.
+    let html = c
+        .get(app.url("/finance/ledger"))
+        .send()
+        .await
+        .expect("ledger")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("仕訳帳") && html.contains("id=\"ledger-empty\""),
+        "{html}"
+    );
+    let r = c
+        .get(app.url("/finance/ledger?period_id=nope"))
+        .send()
+        .await
+        .expect("ledger");
+    assert!(r.status().is_client_error(), "{}", r.status());
     let r = c
         .post(app.url("/finance/fee-rules"))
         .form(&[
@@ -2125,6 +2235,6 @@ async fn finance_keeps_fee_rules_on_a_page(b: Backend) {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'fee_rule_%'")
             .await,
-        2
+        3
     );
 }
