@@ -327,39 +327,108 @@ async fn run(url: String, label: &str) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    // Posting rate: balanced sales of two producers' goods with a commission each.
-    let t = Instant::now();
-    for i in 0..POSTINGS {
-        let (a, b) = (producers[i % PRODUCERS], producers[(i + 1) % PRODUCERS]);
-        let mut legs = Legs::default();
-        legs.debit(AccountRef::new(account::SETTLEMENT_CARD, ""), 3_000, None);
-        legs.credit(AccountRef::payable(a), 2_000, Some(a));
-        legs.credit(AccountRef::payable(b), 1_000, Some(b));
-        legs.debit(AccountRef::payable(a), 400, Some(a));
-        legs.debit(AccountRef::payable(b), 200, Some(b));
-        legs.credit(AccountRef::new("revenue.commission", ""), 600, None);
-        let txn = yuimaru::db::begin_write(&db).await?;
-        ledger::post(
-            &txn,
-            1,
-            Posting {
-                aggregator_id: agg,
-                kind: "sale",
-                source_ref: format!("bench-post:{i}"),
-                occurred_on: day(12, 1),
-                order_id: None,
-                producer_id: None,
-                memo: String::new(),
-                created_by: None,
-                legs,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.describe()))?;
-        txn.commit().await?;
-    }
-    let rate = POSTINGS as f64 / t.elapsed().as_secs_f64();
+    // Posting rate: balanced sales of two producers' goods with a commission each, first alone,
+    // then while 16 clients reserve stock through the reservation service as order placement
+    // does (the write load of the shop's orders on the same database).
+    let post_all = |tag: &'static str| {
+        let db = db.clone();
+        let producers = producers.clone();
+        async move {
+            let t = Instant::now();
+            for i in 0..POSTINGS {
+                let (a, b) = (producers[i % PRODUCERS], producers[(i + 1) % PRODUCERS]);
+                let mut legs = Legs::default();
+                legs.debit(AccountRef::new(account::SETTLEMENT_CARD, ""), 3_000, None);
+                legs.credit(AccountRef::payable(a), 2_000, Some(a));
+                legs.credit(AccountRef::payable(b), 1_000, Some(b));
+                legs.debit(AccountRef::payable(a), 400, Some(a));
+                legs.debit(AccountRef::payable(b), 200, Some(b));
+                legs.credit(AccountRef::new("revenue.commission", ""), 600, None);
+                let txn = yuimaru::db::begin_write(&db).await?;
+                ledger::post(
+                    &txn,
+                    1,
+                    Posting {
+                        aggregator_id: agg,
+                        kind: "sale",
+                        source_ref: format!("bench-post:{tag}:{i}"),
+                        occurred_on: day(12, 1),
+                        order_id: None,
+                        producer_id: None,
+                        memo: String::new(),
+                        created_by: None,
+                        legs,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.describe()))?;
+                txn.commit().await?;
+            }
+            Ok::<f64, anyhow::Error>(t.elapsed().as_secs_f64())
+        }
+    };
+    let alone = post_all("alone").await?;
+    let rate = POSTINGS as f64 / alone;
     println!("[{label}] posting: {POSTINGS} sale postings at {rate:.0} per second (one client)");
+    // Under load: 16 clients reserving stock, paced to 100 reservations a second in all (a
+    // busy shop day's orders) and then as fast as they can (the machine saturated).
+    for (pace, what) in [(Some(100u64), "paced to 100/s"), (None, "unpaced")] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reserved = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let actor = std::sync::Arc::new(common::operator(&data));
+        let skus = std::sync::Arc::new(data.skus.clone());
+        let mut load = Vec::new();
+        for c in 0..16usize {
+            let (st, ac, sk, stop, n) = (
+                state.clone(),
+                actor.clone(),
+                skus.clone(),
+                stop.clone(),
+                reserved.clone(),
+            );
+            load.push(tokio::spawn(async move {
+                let mut tick = pace.map(|per_sec| {
+                    tokio::time::interval(std::time::Duration::from_micros(
+                        16 * 1_000_000 / per_sec,
+                    ))
+                });
+                let mut i = c;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Some(t) = tick.as_mut() {
+                        t.tick().await;
+                    }
+                    let req = yuimaru::inventory::reservations::ReserveRequest {
+                        lines: vec![yuimaru::inventory::reservations::ReserveLine {
+                            sku_id: sk[(i * 7919) % sk.len()],
+                            qty: 1,
+                        }],
+                        destination_prefecture: None,
+                        reference: "bench".into(),
+                        expires_in_minutes: None,
+                    };
+                    if yuimaru::inventory::reservations::reserve(&st, &ac, req, None)
+                        .await
+                        .is_ok()
+                    {
+                        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    i += 16;
+                }
+            }));
+        }
+        let tag: &'static str = if pace.is_some() { "paced" } else { "unpaced" };
+        let loaded = post_all(tag).await?;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for h in load {
+            let _ = h.await;
+        }
+        let rate = POSTINGS as f64 / loaded;
+        let orders = reserved.load(std::sync::atomic::Ordering::Relaxed) as f64 / loaded;
+        println!(
+            "[{label}] posting under load ({what}): {POSTINGS} sale postings at {rate:.0} per \
+             second while 16 clients reserved stock at {orders:.0} per second"
+        );
+    }
     Ok(())
 }
 

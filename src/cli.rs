@@ -52,6 +52,25 @@ pub enum Command {
         #[command(subcommand)]
         action: ChannelsAction,
     },
+    /// Officer analytics.
+    Analytics {
+        #[command(subcommand)]
+        action: AnalyticsAction,
+    },
+}
+
+/// `analytics` actions.
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsAction {
+    /// Rebuild the daily sales rollup from the orders and check it equals the table (exit
+    /// status 1 when a cell differs); with --apply, replace the table by the rebuilt cells.
+    Rebuild {
+        /// One aggregator's slug (every aggregator by default).
+        #[arg(long)]
+        aggregator: Option<String>,
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 /// `channels` actions.
@@ -131,6 +150,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve => serve(settings).await,
             Command::Worker { once } => worker(settings, once).await,
             Command::Migrate { action } => migrate(settings, action).await,
+            Command::Analytics {
+                action: AnalyticsAction::Rebuild { aggregator, apply },
+            } => {
+                let db = db::connect(&settings.database).await?;
+                db::migrate(&db).await?;
+                let only = match aggregator {
+                    Some(slug) => Some(
+                        crate::aggregators::repo::by_slug(&db, &slug)
+                            .await?
+                            .ok_or_else(|| anyhow::anyhow!("no aggregator {slug}"))?
+                            .id,
+                    ),
+                    None => None,
+                };
+                let mut differ = 0;
+                for a in crate::aggregators::repo::list(&db, only).await? {
+                    let r = crate::analytics::rollup::rebuild(&db, a.id, apply)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.describe()))?;
+                    println!(
+                        "{}: {} cell(s) from the orders, {} differ{}",
+                        a.slug,
+                        r.cells,
+                        r.differing,
+                        if r.applied { " (replaced)" } else { "" }
+                    );
+                    if !r.applied {
+                        differ += r.differing;
+                    }
+                }
+                if differ > 0 {
+                    anyhow::bail!("{differ} cell(s) differ from the orders: run with --apply");
+                }
+                Ok(())
+            }
             Command::Channels {
                 action: ChannelsAction::Rekey,
             } => {

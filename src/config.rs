@@ -71,6 +71,9 @@ pub struct Settings {
     pub payments: PaymentSettings,
     pub channels: ChannelConfig,
     pub money: MoneySettings,
+    /// Officer analytics: the privacy rules (defaults when the section is absent).
+    #[serde(default)]
+    pub analytics: AnalyticsSettings,
     pub log: LogSettings,
     /// Filled in by the loader, not from files.
     #[serde(skip, default = "default_env")]
@@ -244,6 +247,26 @@ pub struct MoneySettings {
 
 fn default_loss_credit() -> String {
     "price_less_commission".into()
+}
+
+/// Officer analytics: when a cell of an officer's report is suppressed (DOMAIN-JP §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsSettings {
+    /// A cell with fewer producers than this is suppressed.
+    pub k: usize,
+    /// A cell where one producer holds more than these basis points of the sales is
+    /// suppressed (8,000 = 80 %).
+    pub dominance_bp: i64,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self {
+            k: 3,
+            dominance_bp: 8_000,
+        }
+    }
 }
 
 /// Sales channels: the keys that seal channel credentials and the stock sync's timing.

@@ -6,6 +6,7 @@
 rust_i18n::i18n!("src/locales", fallback = "ja");
 
 pub mod aggregators;
+pub mod analytics;
 pub mod area;
 pub mod audit;
 pub mod auth;

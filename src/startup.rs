@@ -42,6 +42,7 @@ pub fn areas() -> Vec<Area> {
         crate::shop::area(),
         crate::channels::area(),
         crate::money::area(),
+        crate::analytics::area(),
         crate::web::area(),
         Area {
             routes: http::docs::routes,

@@ -53,6 +53,7 @@ pub mod reservation;
 pub mod reservation_line;
 pub mod sale_line;
 pub mod sale_return;
+pub mod sales_daily;
 pub mod session;
 pub mod settlement_period;
 pub mod shop_order;

@@ -27,6 +27,7 @@ mod m20261207_000022_payouts;
 mod m20261207_000023_refund_payouts;
 mod m20261207_000024_stock_losses;
 mod m20261208_000025_money_documents;
+mod m20261208_000026_sales_daily;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_refund_payouts::Migration),
             Box::new(m20261207_000024_stock_losses::Migration),
             Box::new(m20261208_000025_money_documents::Migration),
+            Box::new(m20261208_000026_sales_daily::Migration),
         ]
     }
 }

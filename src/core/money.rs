@@ -130,6 +130,35 @@ pub fn yen(v: i64) -> String {
     format!("{} 円", grouped(v))
 }
 
+/// `total` shared between `weights` in proportion (each share rounded down, the remainder one
+/// yen each to the largest weights first, ties by order), so the shares always sum to `total`
+/// (a zero total weight gives everything to the first).
+pub fn apportion(total: i64, weights: &[i64]) -> Vec<i64> {
+    let sum: i128 = weights.iter().map(|w| i128::from((*w).max(0))).sum();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    if sum == 0 {
+        let mut out = vec![0; weights.len()];
+        out[0] = total;
+        return out;
+    }
+    let mut out: Vec<i64> = weights
+        .iter()
+        .map(|w| i64::try_from(i128::from(total) * i128::from((*w).max(0)) / sum).unwrap_or(0))
+        .collect();
+    let mut left = total - out.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|i| (std::cmp::Reverse(weights[*i]), *i));
+    let mut k = 0;
+    while left > 0 {
+        out[order[k % order.len()]] += 1;
+        left -= 1;
+        k += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

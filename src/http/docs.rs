@@ -29,6 +29,7 @@ use utoipa::{
         (name = "inventory", description = "locations, inbound shipments, receiving, stock, reservations"),
         (name = "fulfilment", description = "pick and packing lists, carrier label files, tracking, delivery"),
         (name = "payments", description = "card payment webhook, bank statement import"),
+        (name = "analytics", description = "officers' sales reports under the privacy rules"),
         (name = "pages", description = "server-rendered HTML pages (forms need the CSRF token)"),
         (name = "docs", description = "this document and its browser")
     )

@@ -8,15 +8,15 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Render one statement's PDF, keep it and email it to the producer (`money.statement_pdf`,
-/// enqueued by the close).
+/// Render the PDF of each statement of a closed period, keep it and email it to the producer
+/// (`money.statement_pdfs`, enqueued by the close; a retry skips what was rendered).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StatementPdf {
-    pub statement_id: uuid::Uuid,
+pub struct StatementPdfs {
+    pub period_id: uuid::Uuid,
 }
 
-impl Job for StatementPdf {
-    const KIND: &'static str = "money.statement_pdf";
+impl Job for StatementPdfs {
+    const KIND: &'static str = "money.statement_pdfs";
 }
 
 /// The subscriber that books the order core's money events in the ledger.
@@ -24,11 +24,11 @@ pub const LEDGER: &str = "money.ledger";
 
 /// Registers the subscribers.
 pub fn register(reg: &mut Registry) {
-    reg.job(|app, p: StatementPdf, _| async move {
-        match super::statements::render_and_send(&app, p.statement_id).await {
+    reg.job(|app, p: StatementPdfs, _| async move {
+        match super::statements::render_period(&app, p.period_id).await {
             Ok(()) => Ok(()),
             Err(crate::error::ApiError::NotFound) => {
-                Err(JobError::Reject("the statement is gone".into()))
+                Err(JobError::Reject("the period is gone".into()))
             }
             Err(e) => Err(JobError::Retry(e.to_string())),
         }

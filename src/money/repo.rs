@@ -686,6 +686,24 @@ pub async fn statement_by_id(
     entity::statement::Entity::find_by_id(id).one(db).await
 }
 
+/// The ids and numbers of period `period`'s statements (any tenant: for the close's job).
+///
+/// # Errors
+/// Database failure.
+pub async fn statement_ids_of_period(
+    db: &impl ConnectionTrait,
+    period: Uuid,
+) -> Result<Vec<(Uuid, String)>, DbErr> {
+    entity::statement::Entity::find()
+        .select_only()
+        .column(entity::statement::Column::Id)
+        .column(entity::statement::Column::Number)
+        .filter(entity::statement::Column::PeriodId.eq(period))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Records the PDF kept for statement `id`.
 ///
 /// # Errors

@@ -180,19 +180,15 @@ pub async fn close(app: &AppState, actor: &Actor, id: Uuid) -> ApiResult<CloseSu
         rows.push(st);
     }
     let n = rows.len();
-    // Each statement's PDF is rendered by a job after the close commits; the job emails the
-    // producer's users with it attached.
-    for st in &rows {
-        if let Set(sid) = &st.id {
-            crate::jobs::enqueue(
-                &txn,
-                crate::jobs::NewJob::of(&super::jobs::StatementPdf { statement_id: *sid })
-                    .dedupe(format!("statement-pdf:{sid}"))
-                    .tenant(Some(agg)),
-            )
-            .await?;
-        }
-    }
+    // The statements' PDFs are rendered by a job after the close commits; it emails the
+    // producers' users with them attached.
+    crate::jobs::enqueue(
+        &txn,
+        crate::jobs::NewJob::of(&super::jobs::StatementPdfs { period_id: p.id })
+            .dedupe(format!("statement-pdfs:{}", p.id))
+            .tenant(Some(agg)),
+    )
+    .await?;
     repo::insert_statements(&txn, rows).await?;
     if !repo::close_period(&txn, p.id, actor.user_id, core::now()).await? {
         return Err(refuse(
@@ -767,8 +763,22 @@ async fn render(app: &AppState, d: StatementDetail, locale: Locale) -> ApiResult
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-/// The close's job for one statement (`money.statement_pdf`): renders its PDF in the
-/// producer's language once, keeps it (blob and SHA-256 on the statement), then emails each
+/// The close's job (`money.statement_pdfs`): [`render_and_send`] for each statement of period
+/// `period_id`, in number order.
+///
+/// # Errors
+/// As [`render_and_send`]; 404 for a period that is gone.
+#[tracing::instrument(skip_all, fields(period.id = %period_id))]
+pub async fn render_period(app: &AppState, period_id: Uuid) -> ApiResult<()> {
+    let mut ids = repo::statement_ids_of_period(&app.db, period_id).await?;
+    ids.sort_by(|a, b| a.1.cmp(&b.1));
+    for (id, _) in ids {
+        render_and_send(app, id).await?;
+    }
+    Ok(())
+}
+
+/// One statement's part of the close's job: renders its PDF in the producer's language once, keeps it (blob and SHA-256 on the statement), then emails each
 /// of the producer's active users that the statement is ready, with the PDF attached. A
 /// retried job renders nothing twice: the kept PDF is used and the mails are deduplicated.
 ///

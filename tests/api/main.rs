@@ -2,6 +2,7 @@
 mod helpers;
 mod inventory;
 
+mod analytics;
 mod architecture;
 mod auth;
 mod browser;

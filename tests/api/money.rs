@@ -1767,7 +1767,7 @@ async fn hub_fees_and_statement_pdfs_by_job(b: Backend) {
     let before = app.emails().len();
     entity::job::Entity::update_many()
         .col_expr(entity::job::Column::Status, Expr::value("queued"))
-        .filter(entity::job::Column::Kind.eq("money.statement_pdf"))
+        .filter(entity::job::Column::Kind.eq("money.statement_pdfs"))
         .exec(app.db())
         .await
         .expect("requeue");
