@@ -15,12 +15,15 @@ use crate::{area::Area, http::route::RouteSpec, route};
 
 /// The analytics API.
 pub fn routes() -> Vec<RouteSpec> {
-    vec![route!(GET, "/api/v1/analytics/sales", handlers::sales)]
+    vec![
+        route!(GET, "/api/v1/analytics/sales", handlers::sales),
+        route!(GET, "/api/v1/analytics/sales.csv", handlers::sales_csv),
+    ]
 }
 
 /// This area's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(handlers::sales))]
+#[openapi(paths(handlers::sales, handlers::sales_csv))]
 pub struct Api;
 
 /// The area as the composition root plugs it in.

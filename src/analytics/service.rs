@@ -27,6 +27,17 @@ pub struct SalesQuery {
     pub by: Option<String>,
 }
 
+/// The report as CSV, with an encoding.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SalesCsvQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub by: Option<String>,
+    /// `utf-8` (with a BOM, the default) or `shift_jis`.
+    pub encoding: Option<String>,
+}
+
 /// One month of a group (or of a total).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MonthFigure {
@@ -340,4 +351,51 @@ async fn labels(
             m
         }
     })
+}
+
+/// `r` as CSV text: one row per group and month, then the totals (`全体`), with the same
+/// suppression (a suppressed cell has no figures and 秘匿 = 1).
+pub fn csv_text(r: &SalesReport) -> ApiResult<String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let pct = |bp: Option<i64>, new: bool| match (bp, new) {
+        (Some(v), _) => format!("{:.1}", v as f64 / 100.0),
+        (None, true) => "new".into(),
+        _ => String::new(),
+    };
+    let row = |w: &mut ::csv::Writer<Vec<u8>>, key: &str, label: &str, m: &MonthFigure| {
+        w.write_record([
+            key.to_string(),
+            crate::core::csv::escape_cell(label),
+            m.month.clone(),
+            m.sales.map(|v| v.to_string()).unwrap_or_default(),
+            m.units.map(|v| v.to_string()).unwrap_or_default(),
+            if m.suppressed { "1" } else { "0" }.to_string(),
+            pct(m.yoy_bp, m.yoy_new),
+            pct(m.mom_bp, m.mom_new),
+        ])
+    };
+    let failed = |e: ::csv::Error| ApiError::Internal(e.into());
+    w.write_record([
+        "区分コード",
+        "区分",
+        "月",
+        "売上（税込・返品控除）",
+        "数量",
+        "秘匿",
+        "前年同月比（%）",
+        "前月比（%）",
+    ])
+    .map_err(failed)?;
+    for g in &r.groups {
+        for m in &g.months {
+            row(&mut w, &g.key, &g.label, m).map_err(failed)?;
+        }
+    }
+    for m in &r.totals {
+        row(&mut w, "", "全体", m).map_err(failed)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))
 }

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama templates compiled into the binary), Japanese first with an
 //! English switch, CSRF-protected forms. Pages call the same services as the JSON API.
+pub mod analytics_pages;
 pub mod channel_pages;
 pub mod checkout_pages;
 pub mod extract;
@@ -88,6 +89,7 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(GET, "/finance/funds/{id}", money_pages::fund_page),
         route!(GET, "/finance/fee-rules", money_pages::fee_rules_page),
         route!(GET, "/finance/ledger", money_pages::ledger_page),
+        route!(GET, "/officer/sales", analytics_pages::sales_page),
         route!(POST, "/finance/fee-rules", money_pages::fee_rule_submit),
         route!(
             POST,
@@ -321,6 +323,7 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     money_pages::fund_page,
     money_pages::fee_rules_page,
     money_pages::ledger_page,
+    analytics_pages::sales_page,
     money_pages::fee_rule_submit,
 ))]
 pub struct Api;
