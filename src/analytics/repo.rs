@@ -133,3 +133,26 @@ pub async fn cells_of_municipalities(
         .all(db)
         .await
 }
+
+/// The producers of municipalities `codes` with a sale before `day` (every aggregator).
+///
+/// # Errors
+/// Database failure.
+pub async fn producers_before(
+    db: &impl ConnectionTrait,
+    codes: Vec<String>,
+    day: chrono::NaiveDate,
+) -> Result<std::collections::BTreeSet<Uuid>, DbErr> {
+    use sea_orm::QuerySelect;
+    sales_daily::Entity::find()
+        .select_only()
+        .column(sales_daily::Column::ProducerId)
+        .filter(sales_daily::Column::MunicipalityCode.is_in(codes))
+        .filter(sales_daily::Column::Day.lt(day))
+        .filter(sales_daily::Column::SalesIncl.gt(0))
+        .distinct()
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await
+        .map(|v| v.into_iter().collect())
+}

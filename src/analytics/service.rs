@@ -23,7 +23,8 @@ pub struct SalesQuery {
     pub from: Option<String>,
     /// Last month, `YYYY-MM` (default: this month).
     pub to: Option<String>,
-    /// `island` (default), `municipality`, `category`, `channel` or `market`.
+    /// `island` (default), `municipality`, `category`, `channel`, `market` or `destination`
+    /// (the buyers' prefecture: where the demand comes from).
     pub by: Option<String>,
 }
 
@@ -36,6 +37,17 @@ pub struct SalesCsvQuery {
     pub by: Option<String>,
     /// `utf-8` (with a BOM, the default) or `shift_jis`.
     pub encoding: Option<String>,
+}
+
+/// How many of the prefecture's producers sold in a month: active (sold), new (sold for the
+/// first time in the data), churned (sold the month before, not this one). Counts of
+/// producers, no sales: nothing is suppressed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProducerActivity {
+    pub month: String,
+    pub active: usize,
+    pub new: usize,
+    pub churned: usize,
 }
 
 /// One month of a group (or of a total).
@@ -74,12 +86,21 @@ pub struct SalesReport {
     pub groups: Vec<GroupRow>,
     /// Every group together, per month.
     pub totals: Vec<MonthFigure>,
+    /// Producers active, new and churned per month.
+    pub producers: Vec<ProducerActivity>,
     /// The privacy rules applied.
     pub k: usize,
     pub dominance_bp: i64,
 }
 
-const BY: [&str; 5] = ["island", "municipality", "category", "channel", "market"];
+const BY: [&str; 6] = [
+    "island",
+    "municipality",
+    "category",
+    "channel",
+    "market",
+    "destination",
+];
 
 fn month_of(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
@@ -116,7 +137,7 @@ pub async fn sales(app: &AppState, actor: &Actor, q: SalesQuery) -> ApiResult<Sa
     if !BY.contains(&by.as_str()) {
         errors.push((
             "by".into(),
-            "must be island, municipality, category, channel or market".into(),
+            "must be island, municipality, category, channel, market or destination".into(),
         ));
     }
     let today = crate::core::today_jst();
@@ -176,6 +197,7 @@ pub async fn sales(app: &AppState, actor: &Actor, q: SalesQuery) -> ApiResult<Sa
                 }
             }
             "market" => c.market.clone(),
+            "destination" => c.destination_prefecture.clone(),
             _ => c.island_code.clone(),
         };
         let cell = table.entry((group, ym(c.day))).or_default();
@@ -289,6 +311,37 @@ pub async fn sales(app: &AppState, actor: &Actor, q: SalesQuery) -> ApiResult<Sa
             figure(Some(&c), !report::passes(&c, privacy), m, &base)
         })
         .collect();
+    // Producers per month, from every cell of the prefecture (the first month of the data
+    // makes everyone new, so "new" is counted from the second month the data holds).
+    let mut by_month: BTreeMap<String, std::collections::BTreeSet<uuid::Uuid>> = BTreeMap::new();
+    for c in &cells {
+        if c.sales_incl - c.returns_incl != 0 {
+            by_month.entry(ym(c.day)).or_default().insert(c.producer_id);
+        }
+    }
+    let earlier = super::repo::producers_before(
+        &app.db,
+        municipalities.iter().map(|m| m.code.clone()).collect(),
+        base_from,
+    )
+    .await?;
+    let producers = shown
+        .iter()
+        .map(|m| {
+            let now = by_month.get(m).cloned().unwrap_or_default();
+            let (prev, _) = report::previous(m).unwrap_or_default();
+            let before = by_month.get(&prev).cloned().unwrap_or_default();
+            let seen_before = |p: &uuid::Uuid| {
+                earlier.contains(p) || by_month.range(..m.clone()).any(|(_, s)| s.contains(p))
+            };
+            ProducerActivity {
+                month: m.clone(),
+                active: now.len(),
+                new: now.iter().filter(|p| !seen_before(p)).count(),
+                churned: before.iter().filter(|p| !now.contains(p)).count(),
+            }
+        })
+        .collect();
     audit::record(
         &app.db,
         AuditRecord {
@@ -309,6 +362,7 @@ pub async fn sales(app: &AppState, actor: &Actor, q: SalesQuery) -> ApiResult<Sa
         months: shown,
         groups: rows,
         totals,
+        producers,
         k: privacy.k,
         dominance_bp: privacy.dominance_bp,
     })
@@ -336,6 +390,12 @@ async fn labels(
             ("shop".to_string(), "自社ショップ".to_string()),
             ("channel".to_string(), "モール・販路".to_string()),
         ]),
+        "destination" => crate::reference::repo::prefectures(&app.db)
+            .await?
+            .into_iter()
+            .map(|p| (p.code, p.name_ja))
+            .chain(std::iter::once((String::new(), "海外".to_string())))
+            .collect(),
         "market" => HashMap::from([
             ("domestic".to_string(), "国内".to_string()),
             ("overseas".to_string(), "海外".to_string()),

@@ -52,6 +52,8 @@ struct SalesPage {
     totals: Vec<CellView>,
     series: Vec<Series>,
     ticks: Vec<(i64, String)>,
+    /// (month, active, new, churned)
+    producers: Vec<(String, usize, usize, usize)>,
     width: i64,
     height: i64,
     y_max: String,
@@ -107,11 +109,17 @@ pub async fn sales_page(
         by: pick("by"),
     };
     let by = query.by.clone().unwrap_or_else(|| "island".into());
-    let by_options: Vec<(String, &'static str)> =
-        ["island", "municipality", "category", "channel", "market"]
-            .iter()
-            .map(|b| (b.to_string(), cx.t.label("officer.by", b)))
-            .collect();
+    let by_options: Vec<(String, &'static str)> = [
+        "island",
+        "municipality",
+        "category",
+        "channel",
+        "market",
+        "destination",
+    ]
+    .iter()
+    .map(|b| (b.to_string(), cx.t.label("officer.by", b)))
+    .collect();
     let (report, errors, status) = match service::sales(&app, &actor, query.clone()).await {
         Ok(r) => (Some(r), FieldErrors::default(), StatusCode::OK),
         Err(e) => match form_errors(&cx, &e) {
@@ -137,6 +145,7 @@ pub async fn sales_page(
         totals: Vec::new(),
         series: Vec::new(),
         ticks: Vec::new(),
+        producers: Vec::new(),
         width,
         height,
         y_max: String::new(),
@@ -207,6 +216,11 @@ pub async fn sales_page(
             .totals
             .iter()
             .map(|m| cell_view(m, suppressed_text))
+            .collect();
+        page.producers = r
+            .producers
+            .iter()
+            .map(|a| (a.month.clone(), a.active, a.new, a.churned))
             .collect();
         page.months = r.months;
     }

@@ -331,6 +331,27 @@ async fn officers_see_suppressed_aggregates_of_their_prefecture(b: Backend) {
     // 石垣島 November: 18,000 against 15,000 a year before is +20 %; shown.
     assert_eq!(ig["months"][1]["sales"], 18_000);
     assert_eq!(ig["months"][1]["yoy_bp"], 2_000);
+    // Producers: October 8 active (竹富 2, 石垣 3, 久米 3), all new but 石垣's three (they sold
+    // a year before); November 9 active, 竹富's third new, none stopped.
+    assert_eq!(
+        v["producers"],
+        json!([
+            {"month": "2026-10", "active": 8, "new": 5, "churned": 0},
+            {"month": "2026-11", "active": 9, "new": 1, "churned": 0},
+        ])
+    );
+    // Where the demand comes from: every cell's buyers are in Tokyo.
+    let d: Value = app
+        .get_as(
+            &officer,
+            "/api/v1/analytics/sales?from=2026-10&to=2026-11&by=destination",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(d["groups"][0]["label"], "東京都", "{d}");
+    assert_eq!(d["groups"][0]["months"][1]["sales"], 18_000 + 3_500 + 2_400);
     // The November total over the three islands: 9 producers, shown.
     assert_eq!(v["totals"][1]["sales"], 18_000 + 3_500 + 2_400);
     // No buyer or producer data: ids of producers never appear.
@@ -404,8 +425,8 @@ async fn officers_see_suppressed_aggregates_of_their_prefecture(b: Backend) {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'officer_query'")
             .await,
-        3,
-        "the JSON, the CSV and the other officer's query"
+        4,
+        "the JSON (twice), the CSV and the other officer's query"
     );
 }
 
@@ -468,6 +489,18 @@ async fn the_officer_page_works_on_a_phone() {
     assert!(
         table.contains("石垣島") && table.contains("18,000") && table.contains("秘匿"),
         "{table}"
+    );
+    let activity = b
+        .client
+        .find(Locator::Id("producer-activity"))
+        .await
+        .expect("producers table")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        activity.contains("販売あり") && activity.contains("新規"),
+        "{activity}"
     );
     // The page fits a phone: only the table's own box scrolls sideways.
     let fits = b
