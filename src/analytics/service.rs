@@ -290,6 +290,11 @@ pub async fn sales(app: &AppState, actor: &Actor, q: SalesQuery) -> ApiResult<Sa
             total: t,
         });
     }
+    // Categories are ranked (the top categories first: by the range's total, suppressed
+    // totals last); other groupings keep their codes' order.
+    if by == "category" {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.total.sales.unwrap_or(i64::MIN)));
+    }
     // Per month over every group: the column totals.
     let column = |m: &str| -> Cell {
         let mut c = Cell::default();

@@ -340,6 +340,17 @@ async fn officers_see_suppressed_aggregates_of_their_prefecture(b: Backend) {
             {"month": "2026-11", "active": 9, "new": 1, "churned": 0},
         ])
     );
+    // By category: one category, ranked first.
+    let c: Value = app
+        .get_as(
+            &officer,
+            "/api/v1/analytics/sales?from=2026-10&to=2026-11&by=category",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(c["groups"][0]["key"], "sweets", "{c}");
     // Where the demand comes from: every cell's buyers are in Tokyo.
     let d: Value = app
         .get_as(
@@ -425,8 +436,8 @@ async fn officers_see_suppressed_aggregates_of_their_prefecture(b: Backend) {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'officer_query'")
             .await,
-        4,
-        "the JSON (twice), the CSV and the other officer's query"
+        5,
+        "the JSON (three views), the CSV and the other officer's query"
     );
 }
 
