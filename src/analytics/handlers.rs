@@ -53,19 +53,9 @@ pub async fn sales_csv(
     )
     .await?;
     let bytes = encode(&service::csv_text(&r)?, enc)?;
-    let charset = if enc == CsvEncoding::ShiftJis {
-        "Shift_JIS"
-    } else {
-        "utf-8"
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(format!("text/csv; charset={charset}"))
-        .insert_header((
-            "content-disposition",
-            format!(
-                "attachment; filename=\"sales-{}-{}.csv\"",
-                r.prefecture_code, r.by
-            ),
-        ))
-        .body(bytes))
+    Ok(crate::http::csv_response(
+        bytes,
+        enc,
+        &format!("sales-{}-{}.csv", r.prefecture_code, r.by),
+    ))
 }

@@ -71,3 +71,24 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// A CSV download: `bytes` in encoding `enc` (its charset in the content type), saved as
+/// `name`.
+pub fn csv_response(
+    bytes: Vec<u8>,
+    enc: crate::core::csv::CsvEncoding,
+    name: &str,
+) -> actix_web::HttpResponse {
+    let charset = if enc == crate::core::csv::CsvEncoding::ShiftJis {
+        "Shift_JIS"
+    } else {
+        "utf-8"
+    };
+    actix_web::HttpResponse::Ok()
+        .content_type(format!("text/csv; charset={charset}"))
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes)
+}

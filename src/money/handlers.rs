@@ -303,23 +303,7 @@ pub async fn statement_csv(
 ) -> ApiResult<HttpResponse> {
     let (bytes, enc) =
         super::statements::csv(&app, &actor, id.into_inner(), q.encoding.as_deref()).await?;
-    Ok(csv_file(bytes, enc, "statement.csv"))
-}
-
-/// A CSV download in its encoding.
-fn csv_file(bytes: Vec<u8>, enc: crate::core::csv::CsvEncoding, name: &str) -> HttpResponse {
-    let charset = if enc == crate::core::csv::CsvEncoding::ShiftJis {
-        "Shift_JIS"
-    } else {
-        "utf-8"
-    };
-    HttpResponse::Ok()
-        .content_type(format!("text/csv; charset={charset}"))
-        .insert_header((
-            "content-disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(bytes)
+    Ok(crate::http::csv_response(bytes, enc, "statement.csv"))
 }
 
 /// A statement as PDF (A4, the Japanese font embedded).
@@ -603,7 +587,7 @@ pub async fn fund_statement(
             let (bytes, enc) =
                 payouts::fund_statement_csv(&app, &actor, id.into_inner(), q.encoding.as_deref())
                     .await?;
-            Ok(csv_file(bytes, enc, "fund-statement.csv"))
+            Ok(crate::http::csv_response(bytes, enc, "fund-statement.csv"))
         }
         Some(_) => Err(crate::error::ApiError::field(
             "format",
